@@ -1,0 +1,32 @@
+# itscope: `make run` fits the embedded demo data; `make test` runs every check.
+# Both install the Debian packages they need when they are missing (run as root).
+
+export PATH := $(PATH):/usr/local/go/bin
+GO ?= go
+BIN := bin/itscope
+DEB_PKGS := libopenblas-dev libhdf5-dev pkg-config tmux
+
+.PHONY: deps build run test vet bench clean
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+
+build: deps
+	$(GO) build -o $(BIN) .
+
+run: build
+	./$(BIN) fit --data demo --features pixels:32 --model ridgecv
+
+vet: deps
+	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) build ./...
+
+test: vet build
+	$(GO) test -race -count=1 ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,18 @@
+//go:build tools
+
+package tools
+
+import (
+	_ "codeberg.org/sbinet/npyio"
+	_ "github.com/charmbracelet/bubbles/list"
+	_ "github.com/charmbracelet/bubbletea"
+	_ "github.com/charmbracelet/lipgloss"
+	_ "github.com/guptarohit/asciigraph"
+	_ "github.com/charmbracelet/wish"
+	_ "github.com/charmbracelet/x/exp/teatest"
+	_ "gonum.org/v1/gonum/mat"
+	_ "gonum.org/v1/netlib/blas/netlib"
+	_ "gorgonia.org/tensor"
+	_ "google.golang.org/protobuf/proto"
+	_ "go4.org/unsafe/assume-no-moving-gc"
+)
