@@ -1,13 +1,172 @@
 // Command itscope predicts how neurons in the primate visual cortex fire in
 // response to images, and lets a person explore those models in a terminal.
+//
+// Each area of the command line lives in its own cli_<area>.go file, which
+// registers its commands from init() with register. main only dispatches.
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
+	"sort"
+	"strings"
+
+	"itscope/model"
 )
 
+// command is one subcommand: `itscope NAME ARGS...`.
+type command struct {
+	name    string
+	summary string // one line for `itscope help`
+	// run executes the command with the arguments after its name and returns
+	// the exit status: 0 success, 1 failure, 2 bad usage. It writes results to
+	// stdout and errors to stderr, never to os.Stdout/os.Stderr directly, so
+	// that tests (and the SSH server) can run it in-process.
+	run func(args []string, stdout, stderr io.Writer) int
+}
+
+var commands = map[string]command{}
+
+// register adds a command; call it from init() in cli_<area>.go.
+// Registering a name twice is a programming error and panics at start-up.
+func register(c command) {
+	if _, dup := commands[c.name]; dup {
+		panic("itscope: command registered twice: " + c.name)
+	}
+	commands[c.name] = c
+}
+
 func main() {
-	fmt.Fprintln(os.Stderr, "itscope: the command line is being built")
-	os.Exit(2)
+	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// dispatch runs the command named by args[0]. With no arguments it opens the
+// terminal explorer when the `tui` command is registered, else prints usage.
+func dispatch(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		if tui, ok := commands["tui"]; ok {
+			return tui.run(nil, stdout, stderr)
+		}
+		usage(stderr)
+		return 2
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			if c, ok := commands[args[1]]; ok {
+				return c.run([]string{"-h"}, stdout, stderr)
+			}
+		}
+		usage(stdout)
+		return 0
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "itscope", model.Version())
+		return 0
+	}
+	c, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(stderr, "itscope: unknown command %q\n\n", name)
+		usage(stderr)
+		return 2
+	}
+	return c.run(args[1:], stdout, stderr)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "itscope predicts neural responses to images from pixels, pretrained and trained networks.")
+	fmt.Fprintln(w, "\nUsage: itscope COMMAND [flags]    (itscope with no command opens the explorer)")
+	fmt.Fprintln(w, "\nCommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintf(w, "  %-10s %s\n", "help", "show this list, or `itscope help COMMAND` for a command's flags")
+	fmt.Fprintf(w, "  %-10s %s\n", "version", "print the version")
+}
+
+// newFlags returns a flag set for a command that reports errors (and -h) to
+// stderr instead of exiting. synopsis is the usage line after "itscope NAME".
+func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: itscope %s %s\n\nFlags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args with fs, allowing flags after positional arguments
+// (`itscope classify a.jpg --json`). It returns the positional arguments and
+// the exit status to use when parsing fails (2 for bad usage, 0 for -h), with
+// ok false; the flag package has already written the message naming the flag.
+func parseFlags(fs *flag.FlagSet, args []string) (positional []string, status int, ok bool) {
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, 0, false
+			}
+			return nil, 2, false
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, 0, true
+		}
+		// fs.Parse stops at the first non-flag or after "--".
+		consumed := len(args) - len(rest)
+		if consumed > 0 && args[consumed-1] == "--" {
+			return append(positional, rest...), 0, true
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+// commonFlags are the flags of every command that makes runs.
+type commonFlags struct {
+	runs string
+	seed uint64
+	json bool
+}
+
+// addCommon registers --runs, --seed and --json on fs.
+func addCommon(fs *flag.FlagSet, c *commonFlags) {
+	fs.StringVar(&c.runs, "runs", "", "run store `DIR` (default $ITSCOPE_RUNS, else $XDG_DATA_HOME/itscope/runs)")
+	fs.Uint64Var(&c.seed, "seed", 0, "random seed: the same seed gives the same run")
+	fs.BoolVar(&c.json, "json", false, "print the result as JSON")
+}
+
+// openStore opens the run store named by --runs, or the default one.
+func (c *commonFlags) openStore() (*model.Store, error) {
+	dir := c.runs
+	if dir == "" {
+		dir = model.DefaultRunsDir()
+	}
+	return model.OpenStore(dir)
+}
+
+// fail prints an error for command name to stderr and returns exit status 1.
+func fail(stderr io.Writer, name string, err error) int {
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "itscope") {
+		msg = "itscope " + name + ": " + msg
+	}
+	fmt.Fprintln(stderr, msg)
+	return 1
+}
+
+// usageError prints a usage problem (a missing or contradictory flag) and
+// returns exit status 2.
+func usageError(stderr io.Writer, name, format string, args ...any) int {
+	fmt.Fprintf(stderr, "itscope %s: %s\n", name, fmt.Sprintf(format, args...))
+	fmt.Fprintf(stderr, "run `itscope help %s` for its flags\n", name)
+	return 2
 }

@@ -2,6 +2,9 @@ package model
 
 import (
 	"context"
+	"fmt"
+	"sort"
+	"strings"
 
 	"itscope/data"
 )
@@ -21,4 +24,45 @@ type Features interface {
 	// emit receives the position in images of the batch's first image and a
 	// row-major block of len(batch)*Dim floats that it must not keep.
 	Extract(ctx context.Context, ds *data.Dataset, images []int, emit func(first int, block []float32) error) error
+}
+
+// FeatureOptions are the settings a features spec may need besides its text.
+type FeatureOptions struct {
+	Weights   string // --weights FILE.onnx for a pretrained network
+	Seed      uint64 // for random-weight networks
+	CacheDir  string // the feature cache; "" for the default
+	BatchSize int    // images per forward pass; 0 for the default
+	// Progress, when not nil, receives (done, total) images during extraction.
+	Progress func(done, total int)
+}
+
+// FeatureParser makes Features from a spec whose prefix (the text before the
+// first ':') it was registered under.
+type FeatureParser func(spec string, opts FeatureOptions) (Features, error)
+
+var featureParsers = map[string]FeatureParser{}
+
+// RegisterFeatures makes ParseFeatures hand specs starting with prefix (the
+// text before the first ':', e.g. "pixels", "mobilenetv2", "onnx") to parse.
+// Call it from init(); registering a prefix twice panics.
+func RegisterFeatures(prefix string, parse FeatureParser) {
+	if _, dup := featureParsers[prefix]; dup {
+		panic("model: features registered twice: " + prefix)
+	}
+	featureParsers[prefix] = parse
+}
+
+// ParseFeatures turns a --features spec into Features.
+func ParseFeatures(spec string, opts FeatureOptions) (Features, error) {
+	prefix, _, _ := strings.Cut(spec, ":")
+	parse, ok := featureParsers[prefix]
+	if !ok {
+		known := make([]string, 0, len(featureParsers))
+		for p := range featureParsers {
+			known = append(known, p)
+		}
+		sort.Strings(known)
+		return nil, fmt.Errorf("features %q: unknown kind %q (known: %s)", spec, prefix, strings.Join(known, ", "))
+	}
+	return parse(spec, opts)
 }

@@ -1,0 +1,118 @@
+// Command gobench is the Go side of the linear read-out benchmark: PCA(1000)
+// then ridge CV over 17 alphas with the folds in DIR/folds.npy, fitted on
+// DIR/x_train.npy (streamed from disk in column panels) and scored on
+// DIR/x_val.npy. See bench/linear/run.sh.
+//
+//	go run ./bench/linear/gobench DIR
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"codeberg.org/sbinet/npyio/npy"
+	"gonum.org/v1/gonum/mat"
+
+	"itscope/compute"
+)
+
+func main() {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: gobench DIR")
+		os.Exit(2)
+	}
+	if err := run(os.Args[1]); err != nil {
+		fmt.Fprintln(os.Stderr, "gobench:", err)
+		os.Exit(1)
+	}
+}
+
+func readNpy[T any](path string) ([]T, []int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	r, err := npy.NewReader(bufio.NewReader(f))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var v []T
+	if err := r.Read(&v); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return v, r.Header.Descr.Shape, nil
+}
+
+func readResponses(path string) (*mat.Dense, error) {
+	f, err := compute.OpenNpy(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	d, err := compute.ToDense32(f)
+	if err != nil {
+		return nil, err
+	}
+	return compute.DenseFrom32(d.R, d.C, d.Data)
+}
+
+func run(dir string) error {
+	t0 := time.Now()
+	xtr, err := compute.OpenNpy(dir + "/x_train.npy")
+	if err != nil {
+		return err
+	}
+	defer xtr.Close()
+	xva, err := compute.OpenNpy(dir + "/x_val.npy")
+	if err != nil {
+		return err
+	}
+	defer xva.Close()
+	ytr, err := readResponses(dir + "/y_train.npy")
+	if err != nil {
+		return err
+	}
+	yva, err := readResponses(dir + "/y_val.npy")
+	if err != nil {
+		return err
+	}
+	folds64, _, err := readNpy[int64](dir + "/folds.npy")
+	if err != nil {
+		return err
+	}
+	folds := make([]int, len(folds64))
+	for i, f := range folds64 {
+		folds[i] = int(f)
+	}
+	t1 := time.Now()
+	pca, err := compute.FitPCA(xtr, 1000, compute.PCAOptions{Project: []compute.Matrix32{xva}})
+	if err != nil {
+		return err
+	}
+	t2 := time.Now()
+	cv, err := compute.RidgeCV(pca.TrainScores, ytr, compute.RidgeCVOptions{FoldOf: folds})
+	if err != nil {
+		return err
+	}
+	pred, err := cv.Model.Predict(pca.Projected[0])
+	if err != nil {
+		return err
+	}
+	t3 := time.Now()
+	s, err := compute.Score(yva, pred)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(map[string]any{
+		"side": "itscope (" + compute.BLASName + ")", "load_s": t1.Sub(t0).Seconds(),
+		"pca_s": t2.Sub(t1).Seconds(), "ridgecv_s": t3.Sub(t2).Seconds(), "total_s": t3.Sub(t0).Seconds(),
+		"alpha": cv.Alpha, "ev_mean": s.EVMean, "r_mean": s.RMean,
+		"explained_variance_first":  pca.ExplainedVariance[:3],
+		"explained_variance_1000th": pca.ExplainedVariance[len(pca.ExplainedVariance)-1],
+		"components":                pca.NComponents,
+	})
+}

@@ -1,0 +1,105 @@
+// Command train-bench times one training epoch of the study's 3-layer CNN
+// (conv3x3 32-64-128, batchnorm, ReLU, max-pool 2, flatten, linear to 168
+// neurons; MSE, Adam lr 1e-3 wd 1e-3, batch 32) over 2592 random images, the
+// size of NX-414's train split, through itscope's training loop
+// (model.TrainCNN), and prints one JSON line per size with the time and the
+// process's peak RSS. bench_torch.py is its PyTorch peer; run.sh runs both.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"itscope/data"
+	"itscope/model"
+)
+
+// stimuli are images stored as normalised tensors, as NX-414's are, so the
+// epoch time is the network's alone.
+type stimuli struct {
+	side int
+	x    []float32
+}
+
+func (s *stimuli) Len() int                       { return len(s.x) / (3 * s.side * s.side) }
+func (s *stimuli) Name(i int) string              { return strconv.Itoa(i) }
+func (s *stimuli) RGB(i int) (image.Image, error) { return nil, errors.New("no RGB") }
+func (s *stimuli) Normalized(i int) ([]float32, int, int, int, bool) {
+	per := 3 * s.side * s.side
+	return s.x[i*per : (i+1)*per], 3, s.side, s.side, true
+}
+
+func main() {
+	sizes := flag.String("sizes", "64,224", "input sizes")
+	images := flag.Int("images", 2592, "training images")
+	val := flag.Int("val", 32, "validation images (scored once at the end of the epoch)")
+	flag.Parse()
+	for _, s := range strings.Split(*sizes, ",") {
+		size, err := strconv.Atoi(s)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		if err := bench(size, *images, *val); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+}
+
+func bench(size, nTrain, nVal int) error {
+	const neurons = 168
+	n := nTrain + nVal
+	rng := rand.New(rand.NewPCG(0, 0))
+	st := &stimuli{side: size, x: make([]float32, n*3*size*size)}
+	for i := range st.x {
+		st.x[i] = float32(rng.NormFloat64())
+	}
+	resp := make([]float32, n*neurons)
+	for i := range resp {
+		resp[i] = float32(rng.NormFloat64())
+	}
+	train, valIdx := make([]int, nTrain), make([]int, nVal)
+	for i := range train {
+		train[i] = i
+	}
+	for i := range valIdx {
+		valIdx[i] = nTrain + i
+	}
+	ds := &data.Dataset{Name: "bench", Hash: "bench", Images: st, NumNeurons: neurons, Responses: resp,
+		Splits: []data.Split{{Name: data.Train, Indices: train, HasResponses: true}, {Name: data.Val, Indices: valIdx, HasResponses: true}}}
+	cfg := model.DefaultTrainConfig()
+	cfg.CNN, _ = model.ParseCNNSpec(fmt.Sprintf("layers=3,channels=32-64-128,kernel=3,pool=2,bn=on,size=%d", size))
+	cfg.Epochs = 1
+	var last float64
+	start := time.Now()
+	_, err := model.TrainCNN(context.Background(), ds, cfg, func(e model.Event) {
+		if e.Kind == model.EventStep {
+			last = e.TrainLoss
+		}
+	})
+	if err != nil {
+		return err
+	}
+	secs := time.Since(start).Seconds()
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	b, _ := json.Marshal(map[string]any{"impl": "itscope", "gomaxprocs": runtime.GOMAXPROCS(0), "size": size,
+		"images": nTrain, "val_images": nVal, "batch": cfg.Batch, "epoch_s": round3(secs), "last_loss": round3(last),
+		"peak_rss_mb": ru.Maxrss / 1024})
+	fmt.Println(string(b))
+	return nil
+}
+
+func round3(x float64) float64 { return float64(int64(x*1000+0.5)) / 1000 }

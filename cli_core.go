@@ -1,0 +1,354 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"itscope/data"
+	"itscope/model"
+)
+
+func init() {
+	register(command{"data", "summarise a dataset: images, neurons, splits, response range, noise ceiling", runData})
+	register(command{"fit", "fit a linear read-out from features to neurons on train, score it on val, save the run", runFit})
+	register(command{"runs", "list the saved runs", runRuns})
+	register(command{"export", "write the comparison table of saved runs as CSV", runExport})
+}
+
+// interruptible returns a context cancelled by SIGINT or SIGTERM, so that a
+// long command stops cleanly (and saves what it must) on Ctrl-C.
+func interruptible() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func runData(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("data", "--data SPEC [--json]", stderr)
+	spec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	pos, status, ok := parseFlags(fs, args)
+	if !ok {
+		return status
+	}
+	if len(pos) > 0 {
+		return usageError(stderr, "data", "unexpected argument %q", pos[0])
+	}
+	ds, err := data.Open(*spec)
+	if err != nil {
+		return fail(stderr, "data", err)
+	}
+	info, err := model.DescribeDataset(ds)
+	if err != nil {
+		return fail(stderr, "data", err)
+	}
+	if *asJSON {
+		if err := writeJSON(stdout, info); err != nil {
+			return fail(stderr, "data", err)
+		}
+		return 0
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "dataset\t%s\n", info.Name)
+	if info.Description != "" {
+		fmt.Fprintf(tw, "source\t%s\n", info.Description)
+	}
+	fmt.Fprintf(tw, "images\t%d (%s)\n", info.Images, info.ImageSize)
+	fmt.Fprintf(tw, "neurons\t%d\n", info.Neurons)
+	for _, s := range info.Splits {
+		note := ""
+		if !s.HasResponses {
+			note = " (no responses)"
+		}
+		fmt.Fprintf(tw, "split %s\t%d images%s\n", s.Name, s.Images, note)
+	}
+	if info.Objects > 0 {
+		fmt.Fprintf(tw, "object labels\t%d distinct\n", info.Objects)
+	}
+	fmt.Fprintf(tw, "responses\tmin %.4g, max %.4g, mean %.4g\n", info.ResponseMin, info.ResponseMax, info.ResponseMean)
+	if info.Trials > 0 {
+		fmt.Fprintf(tw, "repeats\tup to %d trials per image\n", info.Trials)
+	}
+	if info.CeilingMean != nil {
+		fmt.Fprintf(tw, "noise ceiling\tmean %.3f, median %.3f (split-half, Spearman-Brown)\n", *info.CeilingMean, deref(info.CeilingMedian))
+	} else {
+		fmt.Fprintf(tw, "noise ceiling\tunknown (no repeats)\n")
+	}
+	fmt.Fprintf(tw, "content hash\t%s\n", info.Hash)
+	tw.Flush()
+	return 0
+}
+
+func deref(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}
+
+func runFit(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("fit", "--data SPEC --features pixels[:SIZE] [--pca N] --model linear|ridge|ridgecv [flags]", stderr)
+	var c commonFlags
+	addCommon(fs, &c)
+	var spec model.FitSpec
+	var alphas string
+	fs.StringVar(&spec.Data, "data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
+	fs.StringVar(&spec.Features, "features", "pixels", "features: pixels[:SIZE][:gray], or a network NET[:LAYER]")
+	fs.StringVar(&spec.Weights, "weights", "", "ONNX weights `FILE` for a pretrained network")
+	fs.StringVar(&spec.CacheDir, "cache", "", "feature cache `DIR` (default $ITSCOPE_CACHE, else $XDG_CACHE_HOME/itscope)")
+	fs.IntVar(&spec.PCA, "pca", 0, "reduce the features to `N` principal components fitted on train (0: no PCA)")
+	fs.StringVar(&spec.Model, "model", model.ModelRidgeCV, "read-out: linear, ridge or ridgecv")
+	fs.Float64Var(&spec.Alpha, "alpha", 0, "ridge penalty (--model ridge)")
+	fs.StringVar(&alphas, "alphas", "", "ridge CV grid: a `LIST` 0.1,1,10 or START:STOP:COUNT log-spaced (default 1e-2:1e6:17)")
+	fs.IntVar(&spec.Folds, "folds", 5, "cross-validation folds (--model ridgecv), stratified by object label when there are labels")
+	fs.BoolVar(&spec.PerNeuronAlpha, "per-neuron-alpha", false, "let ridge CV choose an alpha per neuron")
+	fs.StringVar(&spec.Standardise, "standardise", "auto", "standardise features on train: auto (pixels only), on, off")
+	noSave := fs.Bool("no-save", false, "do not save the run")
+	pos, status, ok := parseFlags(fs, args)
+	if !ok {
+		return status
+	}
+	if len(pos) > 0 {
+		return usageError(stderr, "fit", "unexpected argument %q", pos[0])
+	}
+	spec.Seed = c.seed
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if alphas != "" {
+		if set["alpha"] {
+			return usageError(stderr, "fit", "give --alpha or --alphas, not both")
+		}
+		a, err := model.ParseAlphas(alphas)
+		if err != nil {
+			return usageError(stderr, "fit", "--alphas: %v", err)
+		}
+		spec.Alphas = a
+		if spec.Model == model.ModelRidge {
+			return usageError(stderr, "fit", "--alphas is for --model ridgecv; --model ridge takes --alpha")
+		}
+	}
+	if spec.Model == model.ModelRidge && !set["alpha"] {
+		return usageError(stderr, "fit", "--model ridge needs --alpha (or use --model ridgecv)")
+	}
+	if set["alpha"] && spec.Model != model.ModelRidge {
+		return usageError(stderr, "fit", "--alpha is for --model ridge")
+	}
+	if err := spec.Check(); err != nil {
+		return usageError(stderr, "fit", "%v", err)
+	}
+	var store *model.Store
+	if !*noSave {
+		var err error
+		if store, err = c.openStore(); err != nil {
+			return fail(stderr, "fit", err)
+		}
+	}
+
+	ctx, stop := interruptible()
+	defer stop()
+	progress := newProgressPrinter(stderr, c.json)
+	run, err := model.Fit(ctx, spec, progress.emit)
+	progress.finish()
+	if err != nil {
+		return fail(stderr, "fit", err)
+	}
+	if run.Meta.Error != "" && !c.json {
+		fmt.Fprintln(stderr, "warning:", run.Meta.Error)
+	}
+	if store != nil {
+		if _, err := store.Save(run); err != nil {
+			return fail(stderr, "fit", err)
+		}
+	}
+	if c.json {
+		if err := writeJSON(stdout, summaryWithID(run.Meta)); err != nil {
+			return fail(stderr, "fit", err)
+		}
+		return 0
+	}
+	printComparison(stdout, []model.RunMeta{run.Meta}, false)
+	s := run.Meta.Summary
+	fmt.Fprintf(stdout, "\n%d train and %d val images, %d neurons, dataset %s\n", s.NTrain, s.NVal, s.NNeurons, s.Dataset)
+	if store != nil {
+		fmt.Fprintf(stdout, "saved run %s in %s\n", run.Meta.ID, store.Dir)
+	}
+	return 0
+}
+
+// summaryWithID is the --json object of a run: the summary keys plus run_id
+// (empty when not saved) and status.
+func summaryWithID(m model.RunMeta) map[string]any {
+	b, _ := json.Marshal(m.Summary)
+	var out map[string]any
+	json.Unmarshal(b, &out)
+	out["run_id"] = m.ID
+	out["status"] = m.Status
+	return out
+}
+
+// printComparison prints runs as the comparison table: model, strategy, EV,
+// r, MSE, ceiling-corrected EV and alpha. withID adds the run id and status.
+func printComparison(w io.Writer, runs []model.RunMeta, withID bool) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	if withID {
+		fmt.Fprint(tw, "run\tstatus\t")
+	}
+	fmt.Fprintln(tw, "model\tstrategy\tEV\tr\tMSE\tEV/ceiling\talpha\t")
+	for _, m := range runs {
+		s := m.Summary
+		if withID {
+			fmt.Fprintf(tw, "%s\t%s\t", m.ID, m.Status)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", m.Model, m.Strategy, num(s.EVMean, 4), num(s.RMean, 4),
+			num(s.MSEMean, 4), num(s.CeilingEVMean, 4), num(s.Alpha, 3))
+	}
+	tw.Flush()
+}
+
+// num formats a metric, "-" when unknown.
+func num(x float64, digits int) string {
+	if math.IsNaN(x) {
+		return "-"
+	}
+	if digits == 3 {
+		return fmt.Sprintf("%.3g", x)
+	}
+	return fmt.Sprintf("%.4f", x)
+}
+
+// progressPrinter shows a job's progress on one rewritten stderr line; it is
+// silent with --json.
+type progressPrinter struct {
+	w       io.Writer
+	quiet   bool
+	start   time.Time
+	last    time.Time
+	printed bool
+}
+
+func newProgressPrinter(w io.Writer, quiet bool) *progressPrinter {
+	return &progressPrinter{w: w, quiet: quiet, start: time.Now()}
+}
+
+func (p *progressPrinter) emit(ev model.Event) {
+	if p.quiet {
+		return
+	}
+	switch ev.Kind {
+	case model.EventProgress:
+		now := time.Now()
+		if now.Sub(p.last) < 200*time.Millisecond && ev.Done != ev.Total {
+			return
+		}
+		p.last = now
+		elapsed := now.Sub(p.start)
+		line := fmt.Sprintf("\r%s %d/%d", ev.Message, ev.Done, ev.Total)
+		if ev.Done > 0 && ev.Total > 0 {
+			rate := float64(ev.Done) / elapsed.Seconds()
+			eta := time.Duration(float64(ev.Total-ev.Done) / rate * float64(time.Second))
+			line += fmt.Sprintf(" %.1f/s ETA %s", rate, eta.Round(time.Second))
+		}
+		fmt.Fprint(p.w, line+"   ")
+		p.printed = true
+	case model.EventLog:
+		p.finish()
+		fmt.Fprintln(p.w, ev.Message)
+	case model.EventEpoch:
+		p.finish()
+		fmt.Fprintf(p.w, "epoch %d: train loss %.4g, val loss %.4g, val EV %.4f, val r %.4f\n",
+			ev.Epoch, ev.TrainLoss, ev.ValLoss, ev.ValEV, ev.ValR)
+	}
+}
+
+// finish ends a progress line.
+func (p *progressPrinter) finish() {
+	if p.printed {
+		fmt.Fprintln(p.w)
+		p.printed = false
+	}
+}
+
+func runRuns(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("runs", "[--runs DIR] [--json]", stderr)
+	var c commonFlags
+	fs.StringVar(&c.runs, "runs", "", "run store `DIR` (default $ITSCOPE_RUNS, else $XDG_DATA_HOME/itscope/runs)")
+	fs.BoolVar(&c.json, "json", false, "print the runs (run.json contents) as a JSON list")
+	pos, status, ok := parseFlags(fs, args)
+	if !ok {
+		return status
+	}
+	if len(pos) > 0 {
+		return usageError(stderr, "runs", "unexpected argument %q", pos[0])
+	}
+	store, err := c.openStore()
+	if err != nil {
+		return fail(stderr, "runs", err)
+	}
+	runs, err := store.List()
+	if err != nil {
+		return fail(stderr, "runs", err)
+	}
+	if c.json {
+		if runs == nil {
+			runs = []model.RunMeta{}
+		}
+		if err := writeJSON(stdout, runs); err != nil {
+			return fail(stderr, "runs", err)
+		}
+		return 0
+	}
+	if len(runs) == 0 {
+		fmt.Fprintf(stdout, "no runs in %s\n", store.Dir)
+		return 0
+	}
+	printComparison(stdout, runs, true)
+	return 0
+}
+
+func runExport(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("export", "--runs DIR -o table.csv", stderr)
+	var c commonFlags
+	fs.StringVar(&c.runs, "runs", "", "run store `DIR` (default $ITSCOPE_RUNS, else $XDG_DATA_HOME/itscope/runs)")
+	out := fs.String("o", "", "output CSV `FILE` (- for standard output)")
+	pos, status, ok := parseFlags(fs, args)
+	if !ok {
+		return status
+	}
+	if len(pos) > 0 {
+		return usageError(stderr, "export", "unexpected argument %q", pos[0])
+	}
+	if *out == "" {
+		return usageError(stderr, "export", "-o FILE is required")
+	}
+	store, err := c.openStore()
+	if err != nil {
+		return fail(stderr, "export", err)
+	}
+	if *out == "-" {
+		runs, err := store.List()
+		if err == nil {
+			err = model.WriteComparisonCSV(stdout, runs)
+		}
+		if err != nil {
+			return fail(stderr, "export", err)
+		}
+		return 0
+	}
+	if err := store.Export(*out); err != nil {
+		return fail(stderr, "export", err)
+	}
+	return 0
+}

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"itscope/model"
+)
+
+// run runs the command line in-process and returns the exit status and output.
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := dispatch(args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestUsageAndVersion(t *testing.T) {
+	tests := []struct {
+		args     []string
+		code     int
+		out, err string // substrings of stdout and stderr
+		notInOut string
+	}{
+		{[]string{"help"}, 0, "fit ", "", ""},
+		{[]string{"version"}, 0, "itscope ", "", ""},
+		{[]string{"nosuch"}, 2, "", `unknown command "nosuch"`, ""},
+		{[]string{"fit", "--nosuchflag"}, 2, "", "flag provided but not defined: -nosuchflag", ""},
+		{[]string{"fit", "--pca", "many"}, 2, "", `invalid value "many" for flag -pca`, ""},
+		{[]string{"fit", "--model", "lasso"}, 2, "", `model "lasso"`, ""},
+		{[]string{"fit", "--model", "ridge"}, 2, "", "--model ridge needs --alpha", ""},
+		{[]string{"fit", "--alpha", "1", "--alphas", "1,2"}, 2, "", "not both", ""},
+		{[]string{"fit", "--alphas", "1,x"}, 2, "", `"x" is not a positive number`, ""},
+		{[]string{"fit", "extra"}, 2, "", `unexpected argument "extra"`, ""},
+		{[]string{"export", "--runs", "x"}, 2, "", "-o FILE is required", ""},
+		{[]string{"help", "fit"}, 0, "", "--features", ""},
+	}
+	for _, tt := range tests {
+		code, out, errOut := run(t, tt.args...)
+		if code != tt.code || !strings.Contains(out, tt.out) || !strings.Contains(errOut, tt.err) {
+			t.Errorf("itscope %s: exit %d, stdout %q, stderr %q; want exit %d, stdout with %q, stderr with %q",
+				strings.Join(tt.args, " "), code, out, errOut, tt.code, tt.out, tt.err)
+		}
+	}
+}
+
+func TestBadDataSpec(t *testing.T) {
+	dir := t.TempDir()
+	notH5 := filepath.Join(dir, "x.h5")
+	os.WriteFile(notH5, []byte("hello"), 0o644)
+	for _, args := range [][]string{
+		{"data", "--data", filepath.Join(dir, "missing")},
+		{"data", "--data", notH5},
+		{"data", "--data", "demo:999"},
+		{"fit", "--data", notH5, "--runs", dir},
+	} {
+		code, out, errOut := run(t, args...)
+		if code != 1 || out != "" || !strings.HasPrefix(errOut, "itscope "+args[0]+": ") || len(errOut) < 30 {
+			t.Errorf("itscope %s: exit %d, stdout %q, stderr %q; want exit 1 and an error", strings.Join(args, " "), code, out, errOut)
+		}
+	}
+}
+
+func TestDataCommand(t *testing.T) {
+	code, out, errOut := run(t, "data", "--data", "demo:210325", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var info model.DataInfo
+	if err := json.Unmarshal([]byte(out), &info); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if info.Images != 640 || info.Neurons != 50 || info.ImageSize != "112x112 RGB" || info.Trials < 2 ||
+		info.CeilingMean == nil || !(*info.CeilingMean > 0 && *info.CeilingMean < 1) || len(info.Splits) < 2 ||
+		!(info.ResponseMax > info.ResponseMin) {
+		t.Errorf("info = %+v", info)
+	}
+	code, out, _ = run(t, "data") // the default demo, as a table
+	if code != 0 || !regexp.MustCompile(`neurons +89\n`).MatchString(out) || !strings.Contains(out, "split val") {
+		t.Errorf("exit %d, table:\n%s", code, out)
+	}
+}
+
+// TestFitRunsExport is the headless workflow end to end: fit twice (table and
+// JSON), list the runs, export the comparison table.
+func TestFitRunsExport(t *testing.T) {
+	runs := t.TempDir()
+	code, out, errOut := run(t, "fit", "--data", "demo:210325", "--features", "pixels:8", "--model", "ridge", "--alpha", "100",
+		"--runs", runs, "--seed", "1")
+	if code != 0 {
+		t.Fatalf("fit: exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"model", "strategy", "EV/ceiling", "ridge", "pixels:8", "saved run"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("fit table lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, errOut = run(t, "fit", "--data", "demo:210325", "--features", "pixels:8:gray", "--pca", "20", "--model", "ridgecv",
+		"--alphas", "1e-1:1e5:7", "--folds", "3", "--json", "--runs", runs)
+	if code != 0 {
+		t.Fatalf("fit --json: exit %d: %s", code, errOut)
+	}
+	if errOut != "" {
+		t.Errorf("fit --json wrote to stderr: %q", errOut)
+	}
+	var sum map[string]any
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for _, k := range []string{"ev_mean", "ev_median", "r_mean", "r_median", "mse_mean", "n_train", "n_val", "n_neurons", "alpha",
+		"ceiling_ev_mean", "features", "model", "pca", "dataset", "seed", "run_id"} {
+		if _, ok := sum[k]; !ok {
+			t.Errorf("--json lacks %q: %s", k, out)
+		}
+	}
+	if sum["n_neurons"] != 50.0 || sum["pca"] != 20.0 || sum["features"] != "pixels:8:gray" || sum["n_train"].(float64)+sum["n_val"].(float64) != 640 {
+		t.Errorf("summary = %v", sum)
+	}
+	if a := sum["alpha"].(float64); math.Abs(math.Log10(a)-math.Round(math.Log10(a))) > 1e-9 {
+		t.Errorf("alpha %v is not on the grid 1e-1:1e5:7", a)
+	}
+
+	code, out, _ = run(t, "runs", "--runs", runs, "--json")
+	var metas []model.RunMeta
+	if err := json.Unmarshal([]byte(out), &metas); code != 0 || err != nil || len(metas) != 2 {
+		t.Fatalf("runs --json: exit %d, %v, %s", code, err, out)
+	}
+	if metas[1].ID != sum["run_id"] || metas[0].Seed != 1 || metas[0].Dataset.Hash == "" || metas[0].Version == "" {
+		t.Errorf("runs = %+v", metas)
+	}
+	for _, f := range []string{model.RunJSON, model.NeuronsCSV, model.PredictionsNPY} {
+		if _, err := os.Stat(filepath.Join(runs, metas[0].ID, f)); err != nil {
+			t.Errorf("run lacks %s: %v", f, err)
+		}
+	}
+	preds, rows, cols, err := model.ReadNPY(filepath.Join(runs, metas[0].ID, model.PredictionsNPY))
+	if err != nil || rows != metas[0].Summary.NVal || cols != 50 || len(preds) != rows*cols {
+		t.Errorf("predictions.npy: %d x %d, %v", rows, cols, err)
+	}
+	code, out, _ = run(t, "runs", "--runs", runs)
+	if code != 0 || strings.Count(out, "\n") != 3 || !strings.Contains(out, metas[0].ID) {
+		t.Errorf("runs table:\n%s", out)
+	}
+
+	table := filepath.Join(t.TempDir(), "table.csv")
+	if code, _, errOut := run(t, "export", "--runs", runs, "-o", table); code != 0 {
+		t.Fatalf("export: %s", errOut)
+	}
+	f, _ := os.Open(table)
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(recs) != 3 || recs[0][0] != "id" || recs[2][0] != metas[1].ID {
+		t.Errorf("table.csv = %v, %v", recs, err)
+	}
+}

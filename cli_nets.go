@@ -1,0 +1,280 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"codeberg.org/sbinet/npyio"
+
+	"itscope/model"
+)
+
+func init() {
+	register(command{name: "layers", summary: "list a network's taps with their output shapes", run: runLayers})
+	register(command{name: "classify", summary: "top-5 ImageNet classes of photos (checks a network's weights)", run: runClassify})
+	register(command{name: "sweep", summary: "fit a read-out on every layer of a network (EV and r per layer)", run: runSweep})
+}
+
+// netFlags are the flags that choose a network.
+type netFlags struct {
+	net, weights string
+	seed         uint64
+}
+
+func (n *netFlags) add(fs *flag.FlagSet) {
+	n.addNet(fs)
+	fs.Uint64Var(&n.seed, "seed", 0, "seed of NAME-random weights")
+}
+
+func (n *netFlags) addNet(fs *flag.FlagSet) {
+	fs.StringVar(&n.net, "net", "", "network `NAME`: "+strings.Join(model.NetworkNames(), ", ")+", or onnx:PATH")
+	fs.StringVar(&n.weights, "weights", "", "ONNX export `FILE` of the torchvision network (scripts/export_torchvision.py)")
+}
+
+func (n *netFlags) open() (model.Network, error) {
+	if n.net == "" {
+		return nil, errors.New("no network given (--net NAME)")
+	}
+	return model.OpenNetwork(n.net, model.NetOptions{Weights: n.weights, Seed: n.seed})
+}
+
+// runLayers lists taps; with --input X.npy and --dump DIR it also writes each
+// tap's output for that input batch as DIR/TAP.npy (scripts/check_full_resnets.py
+// compares them with PyTorch).
+func runLayers(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("layers", "--net NET [--weights F] [--json] [--input X.npy --dump DIR]", stderr)
+	var nf netFlags
+	nf.add(fs)
+	asJSON := fs.Bool("json", false, "print a JSON list of {\"name\", \"shape\"}")
+	input := fs.String("input", "", "with --dump: a float32 .npy batch (N, 3, H, W) to run")
+	dump := fs.String("dump", "", "with --input: folder to write each tap's output to, as TAP.npy")
+	pos, status, ok := parseFlags(fs, args)
+	if !ok {
+		return status
+	}
+	if len(pos) > 0 {
+		return usageError(stderr, "layers", "unexpected argument %q", pos[0])
+	}
+	net, err := nf.open()
+	if err != nil {
+		return fail(stderr, "layers", err)
+	}
+	taps := net.Taps()
+	if (*input == "") != (*dump == "") {
+		return usageError(stderr, "layers", "--input and --dump go together")
+	}
+	if *dump != "" {
+		if err := dumpTaps(net, *input, *dump); err != nil {
+			return fail(stderr, "layers", err)
+		}
+	}
+	if *asJSON {
+		type tapJSON struct {
+			Name  string `json:"name"`
+			Shape []int  `json:"shape"`
+		}
+		out := make([]tapJSON, len(taps))
+		for i, t := range taps {
+			out[i] = tapJSON{t.Name, t.Shape}
+		}
+		if err := writeJSON(stdout, out); err != nil {
+			return fail(stderr, "layers", err)
+		}
+		return 0
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s (input %v)\nTAP\tSHAPE\tFEATURES\n", net.Name(), net.Input())
+	for _, t := range taps {
+		fmt.Fprintf(tw, "%s\t%v\t%d\n", t.Name, t.Shape, t.Size())
+	}
+	tw.Flush()
+	return 0
+}
+
+func dumpTaps(net model.Network, input, dir string) error {
+	x, shape, err := readFloat32Npy(input)
+	if err != nil {
+		return err
+	}
+	in := net.Input()
+	size := in[0] * in[1] * in[2]
+	if len(x)%size != 0 || len(x) == 0 {
+		return fmt.Errorf("%s: want a batch of (%d, %d, %d) images, found shape %v", input, in[0], in[1], in[2], shape)
+	}
+	n := len(x) / size
+	names := make([]string, len(net.Taps()))
+	for i, t := range net.Taps() {
+		names[i] = t.Name
+	}
+	out, err := net.Forward(x, n, names)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, name := range names {
+		v := out[name]
+		file := filepath.Join(dir, strings.NewReplacer("/", "_", ":", "_").Replace(name)+".npy")
+		err := model.WriteFileAtomic(file, func(w io.Writer) error { return model.WriteNPY(w, v, n, len(v)/n) })
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func runClassify(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("classify", "--net NET [--weights F] [--json] IMAGE...", stderr)
+	var nf netFlags
+	nf.add(fs)
+	asJSON := fs.Bool("json", false, "print a JSON list of {\"image\", \"top5\": [{\"index\", \"label\", \"prob\"}]}")
+	images, status, ok := parseFlags(fs, args)
+	if !ok {
+		return status
+	}
+	if len(images) == 0 {
+		return usageError(stderr, "classify", "no images given")
+	}
+	net, err := nf.open()
+	if err != nil {
+		return fail(stderr, "classify", err)
+	}
+	results, err := model.Classify(net, images, 5)
+	if err != nil {
+		return fail(stderr, "classify", err)
+	}
+	if *asJSON {
+		if err := writeJSON(stdout, results); err != nil {
+			return fail(stderr, "classify", err)
+		}
+		return 0
+	}
+	for _, r := range results {
+		fmt.Fprintln(stdout, r.Image)
+		for _, c := range r.Top5 {
+			fmt.Fprintf(stdout, "  %6.2f%%  %4d  %s\n", 100*c.Prob, c.Index, c.Label)
+		}
+	}
+	return 0
+}
+
+func runSweep(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("sweep", "--data SPEC --net NET [--weights F] --layers all|L1,L2 --pca N --model ridgecv [--json] [--runs DIR] [--seed S]", stderr)
+	var c commonFlags
+	addCommon(fs, &c)
+	var nf netFlags
+	nf.addNet(fs)
+	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
+	layers := fs.String("layers", "all", "taps to fit: all, or a comma-separated `LIST`")
+	pca := fs.Int("pca", 1000, "PCA components fitted on train before the read-out (0: none)")
+	readout := fs.String("model", model.ModelRidgeCV, "read-out: linear, ridge or ridgecv")
+	alpha := fs.Float64("alpha", 0, "ridge penalty (--model ridge)")
+	cacheDir := fs.String("cache", "", "feature cache `DIR` (default $ITSCOPE_CACHE, else $XDG_CACHE_HOME/itscope)")
+	batch := fs.Int("batch", model.DefaultNetBatch, "images per forward pass")
+	pos, status, ok := parseFlags(fs, args)
+	if !ok {
+		return status
+	}
+	if len(pos) > 0 {
+		return usageError(stderr, "sweep", "unexpected argument %q", pos[0])
+	}
+	if nf.net == "" {
+		return usageError(stderr, "sweep", "no network given (--net NAME)")
+	}
+	nf.seed = c.seed
+	net, err := model.OpenNetworkShared(nf.net, model.NetOptions{Weights: nf.weights, Seed: nf.seed})
+	if err != nil {
+		return fail(stderr, "sweep", err)
+	}
+	list, err := model.SweepLayers(net, *layers)
+	if err != nil {
+		return usageError(stderr, "sweep", "%v", err)
+	}
+	store, err := c.openStore()
+	if err != nil {
+		return fail(stderr, "sweep", err)
+	}
+	spec := model.SweepSpec{
+		Fit: model.FitSpec{Data: *dataSpec, Weights: nf.weights, PCA: *pca, Model: *readout, Alpha: *alpha,
+			Seed: c.seed, CacheDir: *cacheDir},
+		Net: nf.net, Layers: list, BatchSize: *batch,
+	}
+	ctx, stop := interruptible()
+	defer stop()
+	progress := newProgressPrinter(stderr, c.json)
+	out := []json.RawMessage{}
+	var tw *tabwriter.Writer
+	if !c.json {
+		tw = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintf(tw, "LAYER\tEV\tr\tALPHA\tPCA\tRUN\n")
+	}
+	err = model.Sweep(ctx, spec, progress.emit, func(layer string, run *model.Run) error {
+		progress.finish()
+		id, err := store.Save(run)
+		if err != nil {
+			return err
+		}
+		s := run.Meta.Summary
+		if c.json {
+			b, err := marshalLayer(layer, s, id)
+			out = append(out, b)
+			return err
+		}
+		fmt.Fprintf(tw, "%s\t%.4f\t%.4f\t%.3g\t%d\t%s\n", layer, s.EVMean, s.RMean, s.Alpha, s.PCA, id)
+		return tw.Flush()
+	})
+	progress.finish()
+	if err != nil {
+		return fail(stderr, "sweep", err)
+	}
+	if c.json {
+		if err := writeJSON(stdout, out); err != nil {
+			return fail(stderr, "sweep", err)
+		}
+	}
+	return 0
+}
+
+// marshalLayer is the summary's JSON with "layer" and "run_id" added.
+func marshalLayer(layer string, s model.Summary, runID string) (json.RawMessage, error) {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	m["layer"], _ = json.Marshal(layer)
+	m["run_id"], _ = json.Marshal(runID)
+	return json.Marshal(m)
+}
+
+// readFloat32Npy reads a float32 .npy file of any shape.
+func readFloat32Npy(path string) ([]float32, []int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	r, err := npyio.NewReader(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: not a .npy file: %v", path, err)
+	}
+	if dt := strings.Trim(r.Header.Descr.Type, `'"`); dt != "<f4" {
+		return nil, nil, fmt.Errorf("%s: want float32 ('<f4'), found %q", path, dt)
+	}
+	var x []float32
+	if err := r.Read(&x); err != nil {
+		return nil, nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return x, r.Header.Descr.Shape, nil
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/term"
+	"github.com/muesli/termenv"
+
+	"itscope/data"
+	"itscope/model"
+	"itscope/ui"
+)
+
+func init() {
+	register(command{name: "tui", summary: "open the terminal explorer (also: itscope with no command)", run: runTUI})
+}
+
+func runTUI(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("tui", "[--data SPEC] [--runs DIR] [--jobs N] [FILE...]", stderr)
+	spec := fs.String("data", "", "dataset `SPEC` to open at start: demo, demo:SESSION, an .h5 file or a folder")
+	runsDir := fs.String("runs", "", "run store `DIR` (default $ITSCOPE_RUNS, else $XDG_DATA_HOME/itscope/runs)")
+	jobs := fs.Int("jobs", max(1, runtime.NumCPU()/2), "jobs running at once (`N`); the rest queue")
+	exportDir := fs.String("export-dir", ".", "`DIR` where Results and Compare write CSV files")
+	mouse := fs.Bool("mouse", false, "enable mouse reporting")
+	files, status, ok := parseFlags(fs, args)
+	if !ok {
+		return status
+	}
+	if *jobs < 1 {
+		return usageError(stderr, "tui", "--jobs: want at least 1, found %d", *jobs)
+	}
+	if f, isFile := stdout.(*os.File); !isFile || !term.IsTerminal(f.Fd()) || !term.IsTerminal(os.Stdin.Fd()) {
+		fmt.Fprintln(stderr, "itscope tui: the explorer needs a terminal; for scripts use the headless commands (itscope help)")
+		return 1
+	}
+	dir := *runsDir
+	if dir == "" {
+		dir = model.DefaultRunsDir()
+	}
+	store, err := model.OpenStore(dir)
+	if err != nil {
+		return fail(stderr, "tui", err)
+	}
+	engine := model.NewEngine(store, *jobs)
+
+	datasets := []string{"demo", "demo:" + data.DemoSessions[1]}
+	datasets = append(datasets, files...)
+	if *spec != "" {
+		datasets = append(datasets, *spec)
+	}
+	datasets = append(datasets, recentDatasets(store, 5)...)
+	datasets = dedupe(datasets)
+	initial := *spec
+	if initial == "" && len(files) > 0 {
+		initial = files[0]
+	}
+
+	out := stdout.(*os.File)
+	renderer := lipgloss.NewRenderer(out, termenv.WithColorCache(true))
+	if os.Getenv("NO_COLOR") != "" {
+		renderer.SetColorProfile(termenv.Ascii)
+	}
+	w, h, _ := term.GetSize(out.Fd())
+	app := ui.New(ui.Options{
+		Engine: engine, Store: store, Renderer: renderer, Width: w, Height: h,
+		Datasets: datasets, Initial: initial, ExportDir: *exportDir,
+	})
+	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithOutput(out)}
+	if *mouse {
+		opts = append(opts, tea.WithMouseCellMotion())
+	}
+	_, runErr := tea.NewProgram(app, opts...).Run()
+
+	// Quitting cancelled this session's jobs; wait for them to be recorded as
+	// cancelled so that no run is left half-written.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := engine.Shutdown(ctx); err != nil {
+		fmt.Fprintln(stderr, "itscope tui: jobs still running after a minute:", err)
+	}
+	if runErr != nil {
+		return fail(stderr, "tui", runErr)
+	}
+	return 0
+}
+
+// recentDatasets are the datasets of the newest runs, newest first.
+func recentDatasets(store *model.Store, n int) []string {
+	runs, err := store.List()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for i := len(runs) - 1; i >= 0 && len(out) < n; i-- {
+		if name := runs[i].Dataset.Name; name != "" && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+func dedupe(xs []string) []string {
+	var out []string
+	for _, x := range xs {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}

@@ -1,0 +1,373 @@
+package nn
+
+import (
+	"fmt"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gorgonia.org/tensor"
+)
+
+// ConvSpec describes a 2-d convolution as PyTorch's Conv2d and ONNX's Conv do.
+// Zero Stride, Dilation and Groups mean 1.
+type ConvSpec struct {
+	InC, OutC int
+	Kernel    [2]int // (kh, kw)
+	Stride    [2]int // (sh, sw)
+	Pad       [4]int // top, left, bottom, right: ONNX's pads order
+	Dilation  [2]int // (dh, dw)
+	Groups    int    // InC for depthwise
+	Bias      bool
+}
+
+// Conv2D is a grouped, strided, dilated, padded 2-d convolution computed by
+// im2col and sgemm. Weight is (OutC, InC/Groups, KH, KW) as in PyTorch; Bias
+// is (OutC) or nil.
+type Conv2D struct {
+	Spec   ConvSpec
+	Weight *Param
+	Bias   *Param
+
+	x *tensor.Dense // input cached by Forward(x, true)
+}
+
+// maxColFloats bounds the im2col buffer: images are batched into one GEMM
+// until their columns reach it (small feature maps gain most from batching).
+var maxColFloats = 4 << 20
+
+// NewConv2D returns a convolution with zero weights (see InitDefault).
+func NewConv2D(s ConvSpec) (*Conv2D, error) {
+	for _, p := range []*int{&s.Stride[0], &s.Stride[1], &s.Dilation[0], &s.Dilation[1], &s.Groups} {
+		if *p == 0 {
+			*p = 1
+		}
+	}
+	switch {
+	case s.InC <= 0 || s.OutC <= 0 || s.Kernel[0] <= 0 || s.Kernel[1] <= 0:
+		return nil, fmt.Errorf("conv: want positive channels and kernel, found in=%d out=%d kernel=%v", s.InC, s.OutC, s.Kernel)
+	case s.Stride[0] < 0 || s.Stride[1] < 0 || s.Dilation[0] < 0 || s.Dilation[1] < 0 || s.Groups < 0:
+		return nil, fmt.Errorf("conv: want positive stride, dilation and groups, found %v %v %d", s.Stride, s.Dilation, s.Groups)
+	case s.Pad[0] < 0 || s.Pad[1] < 0 || s.Pad[2] < 0 || s.Pad[3] < 0:
+		return nil, fmt.Errorf("conv: want non-negative pads, found %v", s.Pad)
+	case s.InC%s.Groups != 0 || s.OutC%s.Groups != 0:
+		return nil, fmt.Errorf("conv: groups %d must divide in=%d and out=%d channels", s.Groups, s.InC, s.OutC)
+	}
+	c := &Conv2D{Spec: s, Weight: newParam("weight", s.OutC, s.InC/s.Groups, s.Kernel[0], s.Kernel[1])}
+	if s.Bias {
+		c.Bias = newParam("bias", s.OutC)
+	}
+	return c, nil
+}
+
+// Params returns weight and, if present, bias.
+func (c *Conv2D) Params() []*Param {
+	if c.Bias == nil {
+		return []*Param{c.Weight}
+	}
+	return []*Param{c.Weight, c.Bias}
+}
+
+// OutSize returns the output height and width for an h x w input.
+func (c *Conv2D) OutSize(h, w int) (int, int) {
+	s := &c.Spec
+	oh := (h+s.Pad[0]+s.Pad[2]-s.Dilation[0]*(s.Kernel[0]-1)-1)/s.Stride[0] + 1
+	ow := (w+s.Pad[1]+s.Pad[3]-s.Dilation[1]*(s.Kernel[1]-1)-1)/s.Stride[1] + 1
+	return oh, ow
+}
+
+// convGeom is one call's sizes.
+type convGeom struct {
+	n, c, h, w, oh, ow int
+	p                  int // oh*ow
+	kk                 int // kh*kw
+	cg, ocg            int // channels per group in and out
+	kg                 int // rows of a group's im2col block: cg*kk
+	pointwise          bool
+	depthwise          bool
+}
+
+func (c *Conv2D) geom(x *tensor.Dense) (convGeom, error) {
+	n, ch, h, w, err := dims4("conv", x)
+	if err != nil {
+		return convGeom{}, err
+	}
+	s := &c.Spec
+	if ch != s.InC {
+		return convGeom{}, fmt.Errorf("conv: want %d input channels, found shape %v", s.InC, []int(x.Shape()))
+	}
+	oh, ow := c.OutSize(h, w)
+	if oh <= 0 || ow <= 0 {
+		return convGeom{}, fmt.Errorf("conv: input %dx%d too small for kernel %v dilation %v pads %v", h, w, s.Kernel, s.Dilation, s.Pad)
+	}
+	g := convGeom{n: n, c: ch, h: h, w: w, oh: oh, ow: ow, p: oh * ow, kk: s.Kernel[0] * s.Kernel[1],
+		cg: ch / s.Groups, ocg: s.OutC / s.Groups}
+	g.kg = g.cg * g.kk
+	g.pointwise = g.kk == 1 && s.Stride == [2]int{1, 1} && s.Pad == [4]int{}
+	g.depthwise = g.cg == 1 && s.Groups > 1
+	return g, nil
+}
+
+// chunk returns how many images share one im2col buffer and GEMM.
+func (g *convGeom) chunk() int {
+	if g.pointwise {
+		return 1 // the input is its own im2col matrix
+	}
+	return max(1, min(g.n, maxColFloats/max(1, g.c*g.kk*g.p)))
+}
+
+// Forward computes the convolution; with train it keeps x for Backward.
+func (c *Conv2D) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
+	g, err := c.geom(x)
+	if err != nil {
+		return nil, err
+	}
+	y := New(g.n, c.Spec.OutC, g.oh, g.ow)
+	xs, ys, ws := Float32s(x), Float32s(y), Float32s(c.Weight.Value)
+	if g.depthwise {
+		c.depthwiseForward(&g, xs, ws, ys)
+	} else {
+		c.gemmForward(&g, xs, ws, ys)
+	}
+	if c.Bias != nil {
+		b := Float32s(c.Bias.Value)
+		parallelFor(g.n, func(n int) {
+			for o, bo := range b {
+				row := ys[(n*len(b)+o)*g.p:][:g.p]
+				for i := range row {
+					row[i] += bo
+				}
+			}
+		})
+	}
+	if train || c.x != nil {
+		c.x = trainOnly(train, x)
+	}
+	return y, nil
+}
+
+func (c *Conv2D) gemmForward(g *convGeom, xs, ws, ys []float32) {
+	s := &c.Spec
+	nb := g.chunk()
+	rows := g.c * g.kk
+	var colBuf, outBuf *[]float32
+	if !g.pointwise {
+		colBuf = getScratch(rows * nb * g.p)
+		defer putScratch(colBuf)
+	}
+	if nb > 1 {
+		outBuf = getScratch(s.OutC * nb * g.p)
+		defer putScratch(outBuf)
+	}
+	for n0 := 0; n0 < g.n; n0 += nb {
+		m := min(nb, g.n-n0)
+		cols := m * g.p
+		var col []float32
+		if g.pointwise {
+			col = xs[n0*g.c*g.p:][:g.c*g.p]
+		} else {
+			col = (*colBuf)[:rows*cols]
+			c.im2col(g, xs, n0, m, col)
+		}
+		var out []float32
+		if m == 1 {
+			out = ys[n0*s.OutC*g.p:][:s.OutC*g.p]
+		} else {
+			out = (*outBuf)[:s.OutC*cols]
+		}
+		for gr := range s.Groups {
+			blas32.Gemm(blas.NoTrans, blas.NoTrans, 1,
+				blas32.General{Rows: g.ocg, Cols: g.kg, Stride: g.kg, Data: ws[gr*g.ocg*g.kg:]},
+				blas32.General{Rows: g.kg, Cols: cols, Stride: cols, Data: col[gr*g.kg*cols:]},
+				0,
+				blas32.General{Rows: g.ocg, Cols: cols, Stride: cols, Data: out[gr*g.ocg*cols:]})
+		}
+		if m > 1 {
+			// (OutC, m*P) -> m images of (OutC, P)
+			parallelFor(m, func(i int) {
+				dst := ys[(n0+i)*s.OutC*g.p:]
+				for o := range s.OutC {
+					copy(dst[o*g.p:(o+1)*g.p], out[o*cols+i*g.p:])
+				}
+			})
+		}
+	}
+}
+
+// im2col fills col (rows = C*KH*KW in (c,kh,kw) order, cols = m*P) from
+// images n0..n0+m-1. Each (image, channel) writes its own block, so the
+// work is spread over the cores without sharing.
+func (c *Conv2D) im2col(g *convGeom, xs []float32, n0, m int, col []float32) {
+	s := &c.Spec
+	kh, kw := s.Kernel[0], s.Kernel[1]
+	cols := m * g.p
+	parallelFor(m*g.c, func(t int) {
+		i, ch := t/g.c, t%g.c
+		plane := xs[((n0+i)*g.c+ch)*g.h*g.w:][:g.h*g.w]
+		for ki := range kh {
+			for kj := range kw {
+				r := (ch*kh+ki)*kw + kj
+				dst := col[r*cols+i*g.p:][:g.p]
+				lo, hi := validRange(g.ow, g.w, s.Stride[1], s.Pad[1], kj*s.Dilation[1])
+				for oy := range g.oh {
+					row := dst[oy*g.ow:][:g.ow]
+					iy := oy*s.Stride[0] - s.Pad[0] + ki*s.Dilation[0]
+					if iy < 0 || iy >= g.h || lo >= hi {
+						clear(row)
+						continue
+					}
+					clear(row[:lo])
+					clear(row[hi:])
+					src := plane[iy*g.w:][:g.w]
+					ix := lo*s.Stride[1] - s.Pad[1] + kj*s.Dilation[1]
+					if s.Stride[1] == 1 {
+						copy(row[lo:hi], src[ix:])
+						continue
+					}
+					for ox := lo; ox < hi; ox++ {
+						row[ox] = src[ix]
+						ix += s.Stride[1]
+					}
+				}
+			}
+		}
+	})
+}
+
+// col2im adds the column gradients back into dx (the reverse of im2col).
+func (c *Conv2D) col2im(g *convGeom, col []float32, n0, m int, dxs []float32) {
+	s := &c.Spec
+	kh, kw := s.Kernel[0], s.Kernel[1]
+	cols := m * g.p
+	parallelFor(m*g.c, func(t int) {
+		i, ch := t/g.c, t%g.c
+		plane := dxs[((n0+i)*g.c+ch)*g.h*g.w:][:g.h*g.w]
+		for ki := range kh {
+			for kj := range kw {
+				r := (ch*kh+ki)*kw + kj
+				src := col[r*cols+i*g.p:][:g.p]
+				lo, hi := validRange(g.ow, g.w, s.Stride[1], s.Pad[1], kj*s.Dilation[1])
+				if lo >= hi {
+					continue
+				}
+				for oy := range g.oh {
+					iy := oy*s.Stride[0] - s.Pad[0] + ki*s.Dilation[0]
+					if iy < 0 || iy >= g.h {
+						continue
+					}
+					row := src[oy*g.ow:][:g.ow]
+					dst := plane[iy*g.w:][:g.w]
+					ix := lo*s.Stride[1] - s.Pad[1] + kj*s.Dilation[1]
+					for ox := lo; ox < hi; ox++ {
+						dst[ix] += row[ox]
+						ix += s.Stride[1]
+					}
+				}
+			}
+		}
+	})
+}
+
+// validRange returns the output columns [lo,hi) whose input column
+// ox*stride - pad + off falls inside [0,w).
+func validRange(ow, w, stride, pad, off int) (lo, hi int) {
+	// smallest ox with ox*stride >= pad-off
+	need := pad - off
+	if need > 0 {
+		lo = (need + stride - 1) / stride
+	}
+	// largest ox with ox*stride - pad + off <= w-1
+	lim := w - 1 + pad - off
+	if lim < 0 {
+		return 0, 0
+	}
+	hi = min(ow, lim/stride+1)
+	if lo > hi {
+		lo = hi
+	}
+	return lo, hi
+}
+
+// Backward returns dL/dx and adds dL/dW (and dL/db) into the gradients.
+func (c *Conv2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
+	if c.x == nil {
+		return nil, noForward("conv")
+	}
+	g, err := c.geom(c.x)
+	if err != nil {
+		return nil, err
+	}
+	s := &c.Spec
+	if want := []int{g.n, s.OutC, g.oh, g.ow}; !sameShape(dy.Shape(), want) {
+		return nil, fmt.Errorf("conv: gradient shape %v does not match output shape %v", []int(dy.Shape()), want)
+	}
+	dx := New(g.n, g.c, g.h, g.w)
+	xs, dys, dxs := Float32s(c.x), Float32s(dy), Float32s(dx)
+	ws, dws := Float32s(c.Weight.Value), Float32s(c.Weight.Grad)
+	if c.Bias != nil {
+		db := Float32s(c.Bias.Grad)
+		for o := range s.OutC {
+			var sum float32
+			for n := range g.n {
+				for _, v := range dys[(n*s.OutC+o)*g.p:][:g.p] {
+					sum += v
+				}
+			}
+			db[o] += sum
+		}
+	}
+	if g.depthwise {
+		c.depthwiseBackward(&g, xs, ws, dys, dxs, dws)
+		return dx, nil
+	}
+	nb := g.chunk()
+	rows := g.c * g.kk
+	var colBuf, dcolBuf, dyBuf *[]float32
+	if !g.pointwise {
+		colBuf, dcolBuf = getScratch(rows*nb*g.p), getScratch(rows*nb*g.p)
+		defer putScratch(colBuf)
+		defer putScratch(dcolBuf)
+	}
+	if nb > 1 {
+		dyBuf = getScratch(s.OutC * nb * g.p)
+		defer putScratch(dyBuf)
+	}
+	for n0 := 0; n0 < g.n; n0 += nb {
+		m := min(nb, g.n-n0)
+		cols := m * g.p
+		var col, dcol, dyc []float32
+		if g.pointwise {
+			col = xs[n0*g.c*g.p:][:g.c*g.p]
+			dcol = dxs[n0*g.c*g.p:][:g.c*g.p]
+		} else {
+			col = (*colBuf)[:rows*cols]
+			dcol = (*dcolBuf)[:rows*cols]
+			c.im2col(&g, xs, n0, m, col)
+		}
+		if m == 1 {
+			dyc = dys[n0*s.OutC*g.p:][:s.OutC*g.p]
+		} else {
+			dyc = (*dyBuf)[:s.OutC*cols]
+			parallelFor(m, func(i int) {
+				src := dys[(n0+i)*s.OutC*g.p:]
+				for o := range s.OutC {
+					copy(dyc[o*cols+i*g.p:][:g.p], src[o*g.p:])
+				}
+			})
+		}
+		for gr := range s.Groups {
+			dyg := blas32.General{Rows: g.ocg, Cols: cols, Stride: cols, Data: dyc[gr*g.ocg*cols:]}
+			colg := blas32.General{Rows: g.kg, Cols: cols, Stride: cols, Data: col[gr*g.kg*cols:]}
+			// dW_g += dY_g col_gᵀ
+			blas32.Gemm(blas.NoTrans, blas.Trans, 1, dyg, colg, 1,
+				blas32.General{Rows: g.ocg, Cols: g.kg, Stride: g.kg, Data: dws[gr*g.ocg*g.kg:]})
+			// dcol_g = W_gᵀ dY_g
+			blas32.Gemm(blas.Trans, blas.NoTrans, 1,
+				blas32.General{Rows: g.ocg, Cols: g.kg, Stride: g.kg, Data: ws[gr*g.ocg*g.kg:]}, dyg, 0,
+				blas32.General{Rows: g.kg, Cols: cols, Stride: cols, Data: dcol[gr*g.kg*cols:]})
+		}
+		if !g.pointwise {
+			c.col2im(&g, dcol, n0, m, dxs)
+		}
+	}
+	return dx, nil
+}

@@ -1,0 +1,304 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"gorgonia.org/tensor"
+)
+
+// PoolSpec describes a 2-d pooling window. Zero Stride means the kernel size
+// (PyTorch's default). CeilMode rounds the output size up as PyTorch does,
+// never starting a window in the bottom/right padding.
+type PoolSpec struct {
+	Kernel   [2]int
+	Stride   [2]int
+	Pad      [4]int // top, left, bottom, right
+	CeilMode bool
+}
+
+func (p *PoolSpec) norm(what string) error {
+	if p.Stride == [2]int{} {
+		p.Stride = p.Kernel
+	}
+	if p.Kernel[0] <= 0 || p.Kernel[1] <= 0 || p.Stride[0] <= 0 || p.Stride[1] <= 0 {
+		return fmt.Errorf("%s: want positive kernel and stride, found %v and %v", what, p.Kernel, p.Stride)
+	}
+	for _, v := range p.Pad {
+		if v < 0 {
+			return fmt.Errorf("%s: want non-negative pads, found %v", what, p.Pad)
+		}
+	}
+	return nil
+}
+
+func poolOut(in, k, s, lo, hi int, ceil bool) int {
+	span := in + lo + hi - k
+	if span < 0 {
+		return 0
+	}
+	if !ceil {
+		return span/s + 1
+	}
+	out := (span+s-1)/s + 1
+	if (out-1)*s >= in+lo {
+		out--
+	}
+	return out
+}
+
+// OutSize returns the output height and width for an h x w input.
+func (p *PoolSpec) OutSize(h, w int) (int, int) {
+	return poolOut(h, p.Kernel[0], p.Stride[0], p.Pad[0], p.Pad[2], p.CeilMode),
+		poolOut(w, p.Kernel[1], p.Stride[1], p.Pad[1], p.Pad[3], p.CeilMode)
+}
+
+type poolGeom struct{ n, c, h, w, oh, ow int }
+
+func (p *PoolSpec) geom(what string, x *tensor.Dense) (poolGeom, error) {
+	n, c, h, w, err := dims4(what, x)
+	if err != nil {
+		return poolGeom{}, err
+	}
+	oh, ow := p.OutSize(h, w)
+	if oh <= 0 || ow <= 0 {
+		return poolGeom{}, fmt.Errorf("%s: input %dx%d too small for kernel %v pads %v", what, h, w, p.Kernel, p.Pad)
+	}
+	return poolGeom{n, c, h, w, oh, ow}, nil
+}
+
+// MaxPool2D takes the maximum over each window; padding never wins.
+type MaxPool2D struct {
+	Spec   PoolSpec
+	argmax []int32 // per output, the input index within its plane
+	g      poolGeom
+}
+
+// NewMaxPool2D checks s and returns the pool.
+func NewMaxPool2D(s PoolSpec) (*MaxPool2D, error) {
+	if err := s.norm("maxpool"); err != nil {
+		return nil, err
+	}
+	return &MaxPool2D{Spec: s}, nil
+}
+
+// Params returns nil.
+func (*MaxPool2D) Params() []*Param { return nil }
+
+// Forward pools x (N,C,H,W).
+func (mp *MaxPool2D) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
+	g, err := mp.Spec.geom("maxpool", x)
+	if err != nil {
+		return nil, err
+	}
+	s := &mp.Spec
+	y := New(g.n, g.c, g.oh, g.ow)
+	xs, ys := Float32s(x), Float32s(y)
+	var arg []int32
+	if train {
+		arg = make([]int32, len(ys))
+	}
+	parallelFor(g.n*g.c, func(t int) {
+		plane := xs[t*g.h*g.w:][:g.h*g.w]
+		out := ys[t*g.oh*g.ow:][:g.oh*g.ow]
+		for oy := range g.oh {
+			y0 := oy*s.Stride[0] - s.Pad[0]
+			y1 := min(y0+s.Kernel[0], g.h)
+			y0 = max(y0, 0)
+			for ox := range g.ow {
+				x0 := ox*s.Stride[1] - s.Pad[1]
+				x1 := min(x0+s.Kernel[1], g.w)
+				x0 = max(x0, 0)
+				best, bi := float32(math.Inf(-1)), y0*g.w+x0
+				for iy := y0; iy < y1; iy++ {
+					for ix := x0; ix < x1; ix++ {
+						if v := plane[iy*g.w+ix]; v > best || v != v {
+							best, bi = v, iy*g.w+ix
+						}
+					}
+				}
+				out[oy*g.ow+ox] = best
+				if arg != nil {
+					arg[t*g.oh*g.ow+oy*g.ow+ox] = int32(bi)
+				}
+			}
+		}
+	})
+	if train || mp.argmax != nil {
+		mp.argmax, mp.g = arg, g
+	}
+	return y, nil
+}
+
+// Backward sends each output's gradient to the input that won its window.
+func (mp *MaxPool2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
+	if mp.argmax == nil {
+		return nil, noForward("maxpool")
+	}
+	g := mp.g
+	if want := []int{g.n, g.c, g.oh, g.ow}; !sameShape(dy.Shape(), want) {
+		return nil, fmt.Errorf("maxpool: gradient shape %v does not match output shape %v", []int(dy.Shape()), want)
+	}
+	dx := New(g.n, g.c, g.h, g.w)
+	dxs, dys := Float32s(dx), Float32s(dy)
+	parallelFor(g.n*g.c, func(t int) {
+		plane := dxs[t*g.h*g.w:][:g.h*g.w]
+		base := t * g.oh * g.ow
+		for i, d := range dys[base:][:g.oh*g.ow] {
+			plane[mp.argmax[base+i]] += d
+		}
+	})
+	return dx, nil
+}
+
+// AvgPool2D averages each window. With CountIncludePad (PyTorch's default;
+// ONNX's default is without) padding counts towards the divisor.
+type AvgPool2D struct {
+	Spec            PoolSpec
+	CountIncludePad bool
+	g               poolGeom
+	trained         bool
+}
+
+// NewAvgPool2D checks s and returns the pool.
+func NewAvgPool2D(s PoolSpec, countIncludePad bool) (*AvgPool2D, error) {
+	if err := s.norm("avgpool"); err != nil {
+		return nil, err
+	}
+	return &AvgPool2D{Spec: s, CountIncludePad: countIncludePad}, nil
+}
+
+// Params returns nil.
+func (*AvgPool2D) Params() []*Param { return nil }
+
+// window returns the clipped window and its divisor, as PyTorch computes
+// them: the divisor with padding counts the window up to the padded edge.
+func (ap *AvgPool2D) window(g *poolGeom, oy, ox int) (y0, y1, x0, x1 int, div float32) {
+	s := &ap.Spec
+	y0 = oy*s.Stride[0] - s.Pad[0]
+	x0 = ox*s.Stride[1] - s.Pad[1]
+	y1 = min(y0+s.Kernel[0], g.h+s.Pad[2])
+	x1 = min(x0+s.Kernel[1], g.w+s.Pad[3])
+	padded := (y1 - y0) * (x1 - x0)
+	y0, x0 = max(y0, 0), max(x0, 0)
+	y1, x1 = min(y1, g.h), min(x1, g.w)
+	if ap.CountIncludePad {
+		return y0, y1, x0, x1, float32(padded)
+	}
+	return y0, y1, x0, x1, float32((y1 - y0) * (x1 - x0))
+}
+
+// Forward pools x (N,C,H,W).
+func (ap *AvgPool2D) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
+	g, err := ap.Spec.geom("avgpool", x)
+	if err != nil {
+		return nil, err
+	}
+	y := New(g.n, g.c, g.oh, g.ow)
+	xs, ys := Float32s(x), Float32s(y)
+	parallelFor(g.n*g.c, func(t int) {
+		plane := xs[t*g.h*g.w:][:g.h*g.w]
+		out := ys[t*g.oh*g.ow:][:g.oh*g.ow]
+		for oy := range g.oh {
+			for ox := range g.ow {
+				y0, y1, x0, x1, div := ap.window(&g, oy, ox)
+				var sum float32
+				for iy := y0; iy < y1; iy++ {
+					for _, v := range plane[iy*g.w+x0 : iy*g.w+x1] {
+						sum += v
+					}
+				}
+				if div > 0 {
+					out[oy*g.ow+ox] = sum / div
+				}
+			}
+		}
+	})
+	if train || ap.trained {
+		ap.g, ap.trained = g, train
+	}
+	return y, nil
+}
+
+// Backward spreads each output's gradient evenly over its window.
+func (ap *AvgPool2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
+	if !ap.trained {
+		return nil, noForward("avgpool")
+	}
+	g := ap.g
+	if want := []int{g.n, g.c, g.oh, g.ow}; !sameShape(dy.Shape(), want) {
+		return nil, fmt.Errorf("avgpool: gradient shape %v does not match output shape %v", []int(dy.Shape()), want)
+	}
+	dx := New(g.n, g.c, g.h, g.w)
+	dxs, dys := Float32s(dx), Float32s(dy)
+	parallelFor(g.n*g.c, func(t int) {
+		plane := dxs[t*g.h*g.w:][:g.h*g.w]
+		dout := dys[t*g.oh*g.ow:][:g.oh*g.ow]
+		for oy := range g.oh {
+			for ox := range g.ow {
+				y0, y1, x0, x1, div := ap.window(&g, oy, ox)
+				if div == 0 {
+					continue
+				}
+				d := dout[oy*g.ow+ox] / div
+				for iy := y0; iy < y1; iy++ {
+					row := plane[iy*g.w+x0 : iy*g.w+x1]
+					for i := range row {
+						row[i] += d
+					}
+				}
+			}
+		}
+	})
+	return dx, nil
+}
+
+// GlobalAvgPool averages each channel: (N,C,H,W) to (N,C,1,1), as ONNX's
+// GlobalAveragePool and PyTorch's AdaptiveAvgPool2d(1).
+type GlobalAvgPool struct {
+	shape []int
+}
+
+// Params returns nil.
+func (*GlobalAvgPool) Params() []*Param { return nil }
+
+// Forward averages each (image, channel) plane.
+func (gp *GlobalAvgPool) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
+	n, c, h, w, err := dims4("globalavgpool", x)
+	if err != nil {
+		return nil, err
+	}
+	y := New(n, c, 1, 1)
+	xs, ys := Float32s(x), Float32s(y)
+	hw := h * w
+	for t := range n * c {
+		var sum float32
+		for _, v := range xs[t*hw:][:hw] {
+			sum += v
+		}
+		ys[t] = sum / float32(hw)
+	}
+	if train {
+		gp.shape = []int{n, c, h, w}
+	} else if gp.shape != nil {
+		gp.shape = nil
+	}
+	return y, nil
+}
+
+// Backward spreads each gradient evenly over its plane.
+func (gp *GlobalAvgPool) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
+	if gp.shape == nil {
+		return nil, noForward("globalavgpool")
+	}
+	n, c, hw := gp.shape[0], gp.shape[1], gp.shape[2]*gp.shape[3]
+	if dy.Shape().TotalSize() != n*c {
+		return nil, fmt.Errorf("globalavgpool: gradient shape %v does not match output shape %v", []int(dy.Shape()), []int{n, c, 1, 1})
+	}
+	dx := New(gp.shape...)
+	dxs, dys := Float32s(dx), Float32s(dy)
+	for t, d := range dys {
+		fill(dxs[t*hw:][:hw], d/float32(hw))
+	}
+	return dx, nil
+}

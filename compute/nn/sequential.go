@@ -1,0 +1,292 @@
+package nn
+
+import (
+	"fmt"
+	"strings"
+
+	"gorgonia.org/tensor"
+)
+
+// Sequential runs named children in order, as torch.nn.Sequential (children
+// "0", "1", ...) or a torchvision model's top level ("conv1", "layer1", ...).
+type Sequential struct {
+	children []Child
+}
+
+// NewSequential returns a Sequential of the given children.
+func NewSequential(children ...Child) *Sequential {
+	return &Sequential{children: append([]Child(nil), children...)}
+}
+
+// Append adds a named child and returns s.
+func (s *Sequential) Append(name string, l Layer) *Sequential {
+	s.children = append(s.children, Child{Name: name, Layer: l})
+	return s
+}
+
+// Children returns the children in order.
+func (s *Sequential) Children() []Child { return s.children }
+
+// Replace swaps the child named name for l.
+func (s *Sequential) Replace(name string, l Layer) error {
+	for i := range s.children {
+		if s.children[i].Name == name {
+			s.children[i].Layer = l
+			return nil
+		}
+	}
+	return fmt.Errorf("sequential: no child named %q", name)
+}
+
+// Get finds a descendant by dotted name ("layer3.0.conv1").
+func Get(l Layer, path string) (Layer, bool) {
+	if path == "" {
+		return l, true
+	}
+	c, ok := l.(Container)
+	if !ok {
+		return nil, false
+	}
+	for _, ch := range c.Children() {
+		if path == ch.Name {
+			return ch.Layer, true
+		}
+		if rest, ok := strings.CutPrefix(path, ch.Name+"."); ok {
+			if got, ok := Get(ch.Layer, rest); ok {
+				return got, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// Params returns the children's parameters, named "child.param".
+func (s *Sequential) Params() []*Param {
+	var out []*Param
+	for _, ch := range s.children {
+		out = append(out, prefixed(ch.Name, ch.Layer.Params())...)
+	}
+	return out
+}
+
+// Buffers returns the children's buffers, named "child.buffer".
+func (s *Sequential) Buffers() []*Param {
+	var out []*Param
+	for _, ch := range s.children {
+		out = append(out, prefixed(ch.Name, Buffers(ch.Layer))...)
+	}
+	return out
+}
+
+// Forward runs the children in order.
+func (s *Sequential) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
+	y, _, err := s.forwardTaps("", x, train, nil)
+	return y, err
+}
+
+// Backward runs the children's backward passes in reverse.
+func (s *Sequential) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
+	var err error
+	for i := len(s.children) - 1; i >= 0; i-- {
+		if dy, err = s.children[i].Layer.Backward(dy); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.children[i].Name, err)
+		}
+	}
+	return dy, nil
+}
+
+// TapFunc receives the output of each named layer in execution order, with
+// its dotted name; returning stop ends the forward pass early (a feature
+// extractor that needs only layer3 does not run layer4).
+type TapFunc func(name string, y *tensor.Dense) (stop bool, err error)
+
+// ForwardTaps runs s like Forward, calling tap after every descendant with
+// its dotted name ("layer3.0.conv1", ..., "layer3.0", ..., "layer3"). It
+// returns the last output computed.
+func (s *Sequential) ForwardTaps(x *tensor.Dense, train bool, tap TapFunc) (*tensor.Dense, error) {
+	y, _, err := s.forwardTaps("", x, train, tap)
+	return y, err
+}
+
+// tapper is a container that reports its descendants' outputs.
+type tapper interface {
+	forwardTaps(prefix string, x *tensor.Dense, train bool, tap TapFunc) (*tensor.Dense, bool, error)
+}
+
+func (s *Sequential) forwardTaps(prefix string, x *tensor.Dense, train bool, tap TapFunc) (*tensor.Dense, bool, error) {
+	for _, ch := range s.children {
+		name := join(prefix, ch.Name)
+		var (
+			y    *tensor.Dense
+			stop bool
+			err  error
+		)
+		if t, ok := ch.Layer.(tapper); ok {
+			y, stop, err = t.forwardTaps(name, x, train, tap)
+		} else {
+			y, err = ch.Layer.Forward(x, train)
+		}
+		if err != nil {
+			if _, nested := ch.Layer.(tapper); nested {
+				return nil, false, err
+			}
+			return nil, false, fmt.Errorf("%s: %w", name, err)
+		}
+		if stop {
+			return y, true, nil
+		}
+		if tap != nil {
+			if stop, err := tap(name, y); err != nil || stop {
+				return y, true, err
+			}
+		}
+		x = y
+	}
+	return x, false, nil
+}
+
+// Residual is y = Act(Body(x) + Shortcut(x)), a ResNet block. A nil
+// Shortcut is the identity; a nil Act is none. Body's children appear at the
+// block's level ("conv1", "bn1", ...) and the shortcut as ShortcutName
+// ("downsample", so "layer1.0.downsample.0" as in torchvision).
+type Residual struct {
+	Body         *Sequential
+	Shortcut     *Sequential
+	ShortcutName string
+	Act          Layer
+
+	add Add
+}
+
+// NewResidual returns a block with torchvision's "downsample" shortcut name.
+func NewResidual(body, shortcut *Sequential, act Layer) *Residual {
+	return &Residual{Body: body, Shortcut: shortcut, ShortcutName: "downsample", Act: act}
+}
+
+// Children returns the body's children then the shortcut.
+func (r *Residual) Children() []Child {
+	out := append([]Child(nil), r.Body.Children()...)
+	if r.Shortcut != nil {
+		out = append(out, Child{Name: r.ShortcutName, Layer: r.Shortcut})
+	}
+	return out
+}
+
+// Params returns the body's then the shortcut's parameters.
+func (r *Residual) Params() []*Param {
+	out := r.Body.Params()
+	if r.Shortcut != nil {
+		out = append(out, prefixed(r.ShortcutName, r.Shortcut.Params())...)
+	}
+	return out
+}
+
+// Buffers returns the body's then the shortcut's buffers.
+func (r *Residual) Buffers() []*Param {
+	out := r.Body.Buffers()
+	if r.Shortcut != nil {
+		out = append(out, prefixed(r.ShortcutName, r.Shortcut.Buffers())...)
+	}
+	return out
+}
+
+// Forward computes Act(Body(x) + Shortcut(x)).
+func (r *Residual) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
+	y, _, err := r.forwardTaps("", x, train, nil)
+	return y, err
+}
+
+func (r *Residual) forwardTaps(prefix string, x *tensor.Dense, train bool, tap TapFunc) (*tensor.Dense, bool, error) {
+	a, stop, err := r.Body.forwardTaps(prefix, x, train, tap)
+	if err != nil || stop {
+		return a, stop, err
+	}
+	b := x
+	if r.Shortcut != nil {
+		if b, stop, err = r.Shortcut.forwardTaps(join(prefix, r.ShortcutName), x, train, tap); err != nil || stop {
+			return b, stop, err
+		}
+		if tap != nil {
+			if stop, err := tap(join(prefix, r.ShortcutName), b); err != nil || stop {
+				return b, true, err
+			}
+		}
+	}
+	y, err := r.add.Forward([]*tensor.Dense{a, b}, train)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: body output %v and shortcut output %v differ: %w", prefix, []int(a.Shape()), []int(b.Shape()), err)
+	}
+	if r.Act != nil {
+		if y, err = r.Act.Forward(y, train); err != nil {
+			return nil, false, fmt.Errorf("%s: %w", prefix, err)
+		}
+	}
+	return y, false, nil
+}
+
+// Backward returns dL/dx through both branches.
+func (r *Residual) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
+	var err error
+	if r.Act != nil {
+		if dy, err = r.Act.Backward(dy); err != nil {
+			return nil, err
+		}
+	}
+	da, err := r.Body.Backward(dy)
+	if err != nil {
+		return nil, err
+	}
+	db := dy
+	if r.Shortcut != nil {
+		if db, err = r.Shortcut.Backward(dy); err != nil {
+			return nil, fmt.Errorf("%s: %w", r.ShortcutName, err)
+		}
+	}
+	dx := New(da.Shape()...)
+	dxs, bs := Float32s(dx), Float32s(db)
+	for i, v := range Float32s(da) {
+		dxs[i] = v + bs[i]
+	}
+	return dx, nil
+}
+
+// FoldBatchNorm folds every BatchNorm2D that directly follows a Conv2D in a
+// Sequential (at any depth) into that conv, replacing the BatchNorm by
+// Identity under the same name so taps keep working. It is for inference
+// only: load weights first, since the folded BatchNorm's parameters are gone.
+// It returns how many were folded.
+func FoldBatchNorm(l Layer) (int, error) {
+	folded := 0
+	var err error
+	Walk(l, func(name string, l Layer) {
+		if err != nil {
+			return
+		}
+		var n int
+		switch c := l.(type) {
+		case *Sequential:
+			n, err = c.foldBatchNorm(name)
+		case *Residual:
+			n, err = c.Body.foldBatchNorm(name)
+		}
+		folded += n
+	})
+	return folded, err
+}
+
+func (s *Sequential) foldBatchNorm(prefix string) (int, error) {
+	folded := 0
+	for i := 1; i < len(s.children); i++ {
+		conv, ok1 := s.children[i-1].Layer.(*Conv2D)
+		bn, ok2 := s.children[i].Layer.(*BatchNorm2D)
+		if !ok1 || !ok2 {
+			continue
+		}
+		if err := bn.FoldInto(conv); err != nil {
+			return folded, fmt.Errorf("%s: %w", join(prefix, s.children[i].Name), err)
+		}
+		s.children[i].Layer = Identity{}
+		folded++
+	}
+	return folded, nil
+}

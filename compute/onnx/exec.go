@@ -1,0 +1,275 @@
+package onnx
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"gorgonia.org/tensor"
+)
+
+// Run executes the graph on inputs (keyed by graph input name) and returns
+// the requested tensors: any node output (a tap), graph input or
+// initializer, by name; with no names, the graph outputs. The batch
+// dimension is free. Intermediate tensors are dropped as soon as their last
+// consumer has run, so memory stays bounded by the widest point of the graph
+// plus the requested taps. ctx is checked between nodes.
+func (m *Model) Run(ctx context.Context, inputs map[string]*tensor.Dense, outputs ...string) (map[string]*tensor.Dense, error) {
+	vals, err := m.run(ctx, inputs, outputs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*tensor.Dense, len(vals))
+	for k, v := range vals {
+		out[k] = v.toDense()
+	}
+	return out, nil
+}
+
+// Shapes runs the graph once on zero inputs of the given shapes (nil: every
+// dynamic dimension set to 1) and returns the shape of each named tensor
+// (all node outputs if names is empty), for listing taps.
+func (m *Model) Shapes(ctx context.Context, inputShapes map[string][]int, names ...string) (map[string][]int, error) {
+	ins := map[string]*tensor.Dense{}
+	for _, in := range m.inputs {
+		shape, ok := inputShapes[in.Name]
+		if !ok {
+			shape = make([]int, len(in.Dims))
+			for i, d := range in.Dims {
+				shape[i] = max(d, 1)
+			}
+		}
+		ins[in.Name] = newValue(in.Type, shape).toDense()
+	}
+	if len(names) == 0 {
+		for _, n := range m.nodes {
+			for _, o := range n.Outputs {
+				if o != "" {
+					names = append(names, o)
+				}
+			}
+		}
+	}
+	shapes := map[string][]int{}
+	// Run node by node keeping only shapes, so listing taps of a big network
+	// does not hold every activation at once.
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	_, err := m.execute(ctx, ins, nil, func(name string, v *value) {
+		if want[name] {
+			shapes[name] = append([]int(nil), v.shape...)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		if _, ok := shapes[n]; !ok {
+			if v, ok := m.consts[n]; ok {
+				shapes[n] = append([]int(nil), v.shape...)
+			} else {
+				return nil, fmt.Errorf("onnx: %s: no tensor %q in the graph", m.name, n)
+			}
+		}
+	}
+	return shapes, nil
+}
+
+// Dequantize returns the real values of a tap: float32 tensors as they are,
+// quantized ones (see Quantization) as Scale * (q - ZeroPoint).
+func (m *Model) Dequantize(name string, t *tensor.Dense) (*tensor.Dense, error) {
+	v, err := fromDense(t)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: %s: tensor %q: %w", m.name, name, err)
+	}
+	if v.dt == Float32 {
+		return t, nil
+	}
+	q, ok := m.quant[name]
+	if !ok {
+		return nil, fmt.Errorf("onnx: %s: tensor %q is %v and has no known quantization", m.name, name, v.dt)
+	}
+	out := newValue(Float32, v.shape)
+	switch v.dt {
+	case Uint8:
+		for i, x := range v.u8 {
+			out.f32[i] = float32(int32(x)-q.ZeroPoint) * q.Scale
+		}
+	case Int8:
+		for i, x := range v.i8 {
+			out.f32[i] = float32(int32(x)-q.ZeroPoint) * q.Scale
+		}
+	default:
+		return nil, fmt.Errorf("onnx: %s: tensor %q: cannot dequantize %v", m.name, name, v.dt)
+	}
+	return out.toDense(), nil
+}
+
+func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Dense, outputs []string) (map[string]*value, error) {
+	if len(outputs) == 0 {
+		for _, o := range m.outputs {
+			outputs = append(outputs, o.Name)
+		}
+	}
+	return m.execute(ctx, inputs, outputs, nil)
+}
+
+// execute runs the nodes needed for outputs (all nodes if observe is set),
+// releasing each intermediate after its last consumer.
+func (m *Model) execute(ctx context.Context, inputs map[string]*tensor.Dense, outputs []string, observe func(string, *value)) (map[string]*value, error) {
+	env := map[string]*value{}
+	for _, in := range m.inputs {
+		t, ok := inputs[in.Name]
+		if !ok {
+			return nil, fmt.Errorf("onnx: %s: missing input %q (want %v %v)", m.name, in.Name, in.Type, in.Dims)
+		}
+		v, err := fromDense(t)
+		if err != nil {
+			return nil, fmt.Errorf("onnx: %s: input %q: %w", m.name, in.Name, err)
+		}
+		if v.dt != in.Type && in.Type != 0 {
+			return nil, fmt.Errorf("onnx: %s: input %q: want %v, found %v", m.name, in.Name, in.Type, v.dt)
+		}
+		if len(in.Dims) > 0 {
+			bad := len(v.shape) != len(in.Dims)
+			for i := 0; !bad && i < len(in.Dims); i++ {
+				bad = in.Dims[i] > 0 && in.Dims[i] != v.shape[i]
+			}
+			if bad {
+				return nil, fmt.Errorf("onnx: %s: input %q: want shape %v (-1 is free), found %v", m.name, in.Name, in.Dims, v.shape)
+			}
+		}
+		env[in.Name] = v
+	}
+	for name := range inputs {
+		if _, ok := env[name]; !ok {
+			return nil, fmt.Errorf("onnx: %s: unknown input %q", m.name, name)
+		}
+	}
+	// Which nodes are needed, and how many needed consumers each tensor has.
+	need := make([]bool, len(m.nodes))
+	wanted := map[string]bool{}
+	var stack []int
+	for _, o := range outputs {
+		wanted[o] = true
+		if i, ok := m.produce[o]; ok {
+			stack = append(stack, i)
+		} else if m.consts[o] == nil && env[o] == nil {
+			return nil, fmt.Errorf("onnx: %s: no tensor %q in the graph (see Nodes for the taps)", m.name, o)
+		}
+	}
+	if observe != nil {
+		for i := range m.nodes {
+			stack = append(stack, i)
+		}
+	}
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if need[i] {
+			continue
+		}
+		need[i] = true
+		for _, in := range m.nodes[i].Inputs {
+			if p, ok := m.produce[in]; ok && !need[p] {
+				stack = append(stack, p)
+			}
+		}
+	}
+	uses := map[string]int{}
+	for i, n := range m.nodes {
+		if need[i] {
+			for _, in := range n.Inputs {
+				uses[in]++
+			}
+		}
+	}
+	result := map[string]*value{}
+	for _, o := range outputs {
+		if v := env[o]; v != nil {
+			result[o] = v
+		} else if v := m.consts[o]; v != nil {
+			result[o] = v
+		}
+	}
+	ins := make([]*value, 0, 16)
+	for i, n := range m.nodes {
+		if !need[i] {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		ins = ins[:0]
+		for _, in := range n.Inputs {
+			var v *value
+			if in != "" {
+				if v = env[in]; v == nil {
+					v = m.consts[in]
+				}
+			}
+			ins = append(ins, v)
+		}
+		outs, err := n.k.run(ins)
+		if err != nil {
+			return nil, fmt.Errorf("onnx: %s: node %d %q (%s): %w", m.name, n.Index, n.Name, n.OpType, err)
+		}
+		for j, o := range n.Outputs {
+			if o == "" || j >= len(outs) {
+				continue
+			}
+			if observe != nil {
+				observe(o, outs[j])
+			}
+			if wanted[o] {
+				result[o] = outs[j]
+			}
+			if uses[o] > 0 {
+				env[o] = outs[j]
+			}
+		}
+		for _, in := range n.Inputs {
+			if uses[in]--; uses[in] == 0 {
+				delete(env, in)
+			}
+		}
+	}
+	return result, nil
+}
+
+// parallelFor runs fn over [0,n) split into contiguous chunks on up to
+// GOMAXPROCS goroutines; grain is the smallest chunk worth a goroutine.
+func parallelFor(n, grain int, fn func(lo, hi int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if grain < 1 {
+		grain = 1
+	}
+	if workers <= 1 || n <= grain {
+		fn(0, n)
+		return
+	}
+	// Several chunks per worker even out uneven chunks and a busy machine.
+	chunks := min(workers*4, (n+grain-1)/grain)
+	size := (n + chunks - 1) / chunks
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(workers, chunks); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				c := int(next.Add(1)) - 1
+				lo := c * size
+				if lo >= n {
+					return
+				}
+				fn(lo, min(lo+size, n))
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,62 @@
+package onnx
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"gorgonia.org/tensor"
+)
+
+// TestFloatNetAgainstPyTorch runs testdata/onnx/float_net.onnx (every float
+// operator, exported by torch.onnx.export; make_float_net.py) and compares
+// each tap with PyTorch's values.
+func TestFloatNetAgainstPyTorch(t *testing.T) {
+	m, err := LoadFile(filepath.Join(refDir, "float_net.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shape, x := readNpy[float32](t, filepath.Join(refDir, "float_net.input.npy"))
+	in := map[string]*tensor.Dense{"input": tensor.New(tensor.WithShape(shape...), tensor.WithBacking(x))}
+	taps := []string{"relu1", "add", "concat", "maxpool", "avgpool", "gemm", "matmul", "softmax"}
+	out, err := m.Run(context.Background(), in, taps...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tap := range taps {
+		wshape, want := readNpy[float32](t, filepath.Join(refDir, "float_net."+tap+".npy"))
+		got := out[tap]
+		if !equalInts(got.Shape(), wshape) {
+			t.Errorf("%s: shape %v, want %v", tap, got.Shape(), wshape)
+			continue
+		}
+		e := relErr(got.Data().([]float32), want)
+		t.Logf("%s: relative error %.2g", tap, e)
+		if e > 1e-4 {
+			t.Errorf("%s: relative error %.3g, want <= 1e-4", tap, e)
+		}
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// relErr is ||got - want|| / ||want|| (max norm).
+func relErr(got, want []float32) float64 {
+	var num, den float64
+	for i := range want {
+		num = math.Max(num, math.Abs(float64(got[i])-float64(want[i])))
+		den = math.Max(den, math.Abs(float64(want[i])))
+	}
+	return num / den
+}

@@ -1,0 +1,135 @@
+package onnx
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+	"gorgonia.org/tensor"
+
+	"itscope/compute/onnx/onnxpb"
+)
+
+// tinyModel builds a ModelProto: input x float (N,2), the given nodes,
+// output y, and float initializers.
+func tinyModel(t *testing.T, nodes []*onnxpb.NodeProto, inits map[string][]float32) []byte {
+	t.Helper()
+	vi := func(name string) *onnxpb.ValueInfoProto {
+		return &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{
+			TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), Shape: &onnxpb.TensorShapeProto{
+				Dim: []*onnxpb.TensorShapeProto_Dimension{
+					{Value: &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: "N"}},
+					{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: 2}},
+				}}}}}}
+	}
+	g := &onnxpb.GraphProto{Name: proto.String("tiny"), Node: nodes, Input: []*onnxpb.ValueInfoProto{vi("x")}, Output: []*onnxpb.ValueInfoProto{vi("y")}}
+	for name, data := range inits {
+		g.Initializer = append(g.Initializer, &onnxpb.TensorProto{Name: proto.String(name), DataType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)),
+			Dims: []int64{int64(len(data))}, FloatData: data})
+	}
+	b, err := proto.Marshal(&onnxpb.ModelProto{IrVersion: proto.Int64(7), Graph: g,
+		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(13)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func protoNode(name, op string, in, out []string) *onnxpb.NodeProto {
+	return &onnxpb.NodeProto{Name: proto.String(name), OpType: proto.String(op), Input: in, Output: out}
+}
+
+func TestLoadErrors(t *testing.T) {
+	full, err := os.ReadFile(mobilenetPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	truncated := filepath.Join(dir, "truncated.onnx")
+	if err := os.WriteFile(truncated, full[:len(full)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	garbage := filepath.Join(dir, "garbage.onnx")
+	if err := os.WriteFile(garbage, []byte("this is not a protobuf \xff\xff\xff\xff"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unsupported := filepath.Join(dir, "unsupported.onnx")
+	if err := os.WriteFile(unsupported, tinyModel(t, []*onnxpb.NodeProto{
+		protoNode("first", "Relu", []string{"x"}, []string{"r"}),
+		protoNode("weird", "FancyOp", []string{"r"}, []string{"y"}),
+	}, nil), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing.onnx")
+	if err := os.WriteFile(missing, tinyModel(t, []*onnxpb.NodeProto{
+		protoNode("add_bias", "Add", []string{"x", "bias"}, []string{"y"}),
+	}, nil), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		path string
+		want []string // all must appear in the error
+	}{
+		{truncated, []string{"truncated.onnx"}},
+		{garbage, []string{"garbage.onnx", "not a valid ONNX model"}},
+		{unsupported, []string{"unsupported.onnx", `node 1 "weird"`, "unsupported operator FancyOp"}},
+		{missing, []string{"missing.onnx", `node 0 "add_bias" (Add)`, `input "bias"`, "missing initializer"}},
+		{filepath.Join(dir, "absent.onnx"), []string{"absent.onnx"}},
+	} {
+		_, err := LoadFile(c.path)
+		if err == nil {
+			t.Errorf("%s: loaded without error", filepath.Base(c.path))
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q does not say %q", filepath.Base(c.path), err, w)
+			}
+		}
+	}
+}
+
+func TestRunTinyAndErrors(t *testing.T) {
+	m, err := LoadBytes(tinyModel(t, []*onnxpb.NodeProto{
+		protoNode("add_bias", "Add", []string{"x", "bias"}, []string{"s"}),
+		protoNode("relu", "Relu", []string{"s"}, []string{"y"}),
+	}, map[string][]float32{"bias": {1, -3}}), "tiny.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.New(tensor.WithShape(3, 2), tensor.WithBacking([]float32{0, 1, 2, 3, -4, 5}))
+	out, err := m.Run(context.Background(), map[string]*tensor.Dense{"x": x}, "s", "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantS := []float32{1, -2, 3, 0, -3, 2}
+	wantY := []float32{1, 0, 3, 0, 0, 2}
+	for i := range wantS {
+		if out["s"].Data().([]float32)[i] != wantS[i] || out["y"].Data().([]float32)[i] != wantY[i] {
+			t.Fatalf("s=%v y=%v, want %v and %v", out["s"].Data(), out["y"].Data(), wantS, wantY)
+		}
+	}
+	for _, c := range []struct {
+		in   map[string]*tensor.Dense
+		taps []string
+		want string
+	}{
+		{map[string]*tensor.Dense{}, nil, `missing input "x"`},
+		{map[string]*tensor.Dense{"x": tensor.New(tensor.WithShape(3, 3), tensor.WithBacking(make([]float32, 9)))}, nil, "want shape [-1 2]"},
+		{map[string]*tensor.Dense{"x": tensor.New(tensor.WithShape(1, 2), tensor.WithBacking([]int64{1, 2}))}, nil, "want FLOAT, found INT64"},
+		{map[string]*tensor.Dense{"x": x}, []string{"nope"}, `no tensor "nope"`},
+	} {
+		_, err := m.Run(context.Background(), c.in, c.taps...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("error %v, want one saying %q", err, c.want)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := m.Run(ctx, map[string]*tensor.Dense{"x": x}); err == nil {
+		t.Error("a cancelled context ran to the end")
+	}
+}

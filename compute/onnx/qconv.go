@@ -1,0 +1,430 @@
+package onnx
+
+import (
+	"fmt"
+)
+
+func init() {
+	register("", "QLinearConv", 8, 9, prepareQLinearConv)
+}
+
+// convGeom is a 2-d convolution's geometry (NCHW).
+type convGeom struct {
+	kh, kw, sh, sw, dh, dw int
+	pt, pl, pb, pr         int
+	group                  int
+}
+
+func convGeomFrom(n *node, kh, kw int) (convGeom, error) {
+	g := convGeom{kh: kh, kw: kw, sh: 1, sw: 1, dh: 1, dw: 1, group: int(attrInt(n, "group", 1))}
+	if ks := attrInts(n, "kernel_shape"); ks != nil && (len(ks) != 2 || int(ks[0]) != kh || int(ks[1]) != kw) {
+		return g, fmt.Errorf("kernel_shape %v does not match the weight's (%d,%d)", ks, kh, kw)
+	}
+	if s := attrInts(n, "strides"); s != nil {
+		if len(s) != 2 || s[0] < 1 || s[1] < 1 {
+			return g, fmt.Errorf("strides %v: want two positive values", s)
+		}
+		g.sh, g.sw = int(s[0]), int(s[1])
+	}
+	if d := attrInts(n, "dilations"); d != nil {
+		if len(d) != 2 || d[0] < 1 || d[1] < 1 {
+			return g, fmt.Errorf("dilations %v: want two positive values", d)
+		}
+		g.dh, g.dw = int(d[0]), int(d[1])
+	}
+	if p := attrInts(n, "pads"); p != nil {
+		if len(p) != 4 || p[0] < 0 || p[1] < 0 || p[2] < 0 || p[3] < 0 {
+			return g, fmt.Errorf("pads %v: want four non-negative values", p)
+		}
+		g.pt, g.pl, g.pb, g.pr = int(p[0]), int(p[1]), int(p[2]), int(p[3])
+	}
+	switch ap := attrString(n, "auto_pad", "NOTSET"); ap {
+	case "NOTSET", "VALID", "":
+	default:
+		return g, fmt.Errorf("auto_pad %s is not supported (want NOTSET or VALID with explicit pads)", ap)
+	}
+	if g.group < 1 {
+		return g, fmt.Errorf("group %d: want a positive value", g.group)
+	}
+	return g, nil
+}
+
+// out returns the output size for an h x w input.
+func (g convGeom) out(h, w int) (int, int, error) {
+	oh := (h+g.pt+g.pb-g.dh*(g.kh-1)-1)/g.sh + 1
+	ow := (w+g.pl+g.pr-g.dw*(g.kw-1)-1)/g.sw + 1
+	if oh < 1 || ow < 1 {
+		return 0, 0, fmt.Errorf("input %dx%d is smaller than the kernel %dx%d with pads", h, w, g.kh, g.kw)
+	}
+	return oh, ow, nil
+}
+
+// qweights are a QLinearConv's (or QLinearMatMul's) weights, zero point
+// removed, packed for qgemm8x8: per group, per block of 8 output rows, per
+// input pair, 8 int32s holding two int16s.
+type qweights struct {
+	m, k, groups int     // output rows in all, K per group
+	kp, rb       int     // input pairs and 8-row blocks per group
+	packed       []int32 // [group][rb][kp][8]
+	eff          []int16 // [m][k] weights minus zero point (for depthwise)
+	rowSum       []int32 // per output row: sum of eff, for the input zero point
+}
+
+// packQWeights takes weights w[r*k+kk] (r < m rows in groups of m/groups).
+func packQWeights(m, k, groups int, depthwise bool, at func(i int) int32, zp int32) *qweights {
+	q := &qweights{m: m, k: k, groups: groups, kp: (k + 1) / 2}
+	mg := m / groups
+	q.rb = (mg + 7) / 8
+	q.eff = make([]int16, m*k)
+	q.rowSum = make([]int32, m)
+	for r := 0; r < m; r++ {
+		for kk := 0; kk < k; kk++ {
+			e := at(r*k+kk) - zp
+			q.eff[r*k+kk] = int16(e)
+			q.rowSum[r] += e
+		}
+	}
+	if depthwise {
+		return q // the depthwise loop reads eff directly
+	}
+	q.packed = make([]int32, groups*q.rb*q.kp*8)
+	for g := 0; g < groups; g++ {
+		for r := 0; r < mg; r++ {
+			row := q.eff[(g*mg+r)*k:]
+			blk, lane := r/8, r%8
+			base := (g*q.rb + blk) * q.kp * 8
+			for p := 0; p < q.kp; p++ {
+				lo := int32(row[2*p])
+				var hi int32
+				if 2*p+1 < k {
+					hi = int32(row[2*p+1])
+				}
+				q.packed[base+p*8+lane] = int32(uint32(uint16(lo)) | uint32(uint16(hi))<<16)
+			}
+		}
+	}
+	return q
+}
+
+type qconv struct {
+	geom  convGeom
+	m, cg int // output channels, input channels per group
+	w     *qweights
+	wdims []int
+}
+
+func prepareQLinearConv(m *Model, n *node) (kernel, error) {
+	m.recordQuant(n, 6, 7)
+	k := &qconv{}
+	wv := m.constInput(n, 3)
+	if wv == nil {
+		return nil, fmt.Errorf("weight %q must be an initializer", n.Inputs[3])
+	}
+	if len(wv.shape) != 4 {
+		return nil, fmt.Errorf("weight %q: want 4-d (M,C/group,kH,kW) for a 2-d convolution, found shape %v", n.Inputs[3], wv.shape)
+	}
+	g, err := convGeomFrom(n, wv.shape[2], wv.shape[3])
+	if err != nil {
+		return nil, err
+	}
+	k.geom, k.m, k.cg, k.wdims = g, wv.shape[0], wv.shape[1], wv.shape
+	if k.m%g.group != 0 {
+		return nil, fmt.Errorf("group %d does not divide the %d output channels", g.group, k.m)
+	}
+	var at func(i int) int32
+	switch wv.dt {
+	case Int8:
+		at = func(i int) int32 { return int32(wv.i8[i]) }
+	case Uint8:
+		at = func(i int) int32 { return int32(wv.u8[i]) }
+	default:
+		return nil, fmt.Errorf("weight %q: want int8 or uint8, found %v", n.Inputs[3], wv.dt)
+	}
+	zpv := m.constInput(n, 5)
+	if zpv == nil {
+		return nil, fmt.Errorf("weight zero point %q must be an initializer", n.Inputs[5])
+	}
+	if zpv.dt != wv.dt || (zpv.len() != 1 && zpv.len() != k.m) {
+		return nil, fmt.Errorf("weight zero point %q: want %v scalar or (%d), found %v %v", n.Inputs[5], wv.dt, k.m, zpv.dt, zpv.shape)
+	}
+	zp := func(i int) int32 {
+		if zpv.dt == Int8 {
+			return int32(zpv.i8[i])
+		}
+		return int32(zpv.u8[i])
+	}
+	for i := 1; i < zpv.len(); i++ {
+		if zp(i) != zp(0) {
+			return nil, fmt.Errorf("weight zero point %q: per-channel zero points must all be equal (as in ONNX Runtime), found %d and %d", n.Inputs[5], zp(0), zp(i))
+		}
+	}
+	k.w = packQWeights(k.m, k.cg*g.kh*g.kw, g.group, k.cg == 1 && k.m == g.group && g.group > 1, at, zp(0))
+	if b := m.constInput(n, 8); b != nil && (b.dt != Int32 || b.len() != k.m) {
+		return nil, fmt.Errorf("bias %q: want int32 (%d), found %v %v", n.Inputs[8], k.m, b.dt, b.shape)
+	}
+	return k, nil
+}
+
+// scales returns x_scale * w_scale[i] / y_scale per output channel, in
+// float32 as ONNX Runtime computes them.
+func outputScales(xs *value, ws *value, ys *value, m int) ([]float32, error) {
+	x, err := xs.scalarF32("x_scale")
+	if err != nil {
+		return nil, err
+	}
+	y, err := ys.scalarF32("y_scale")
+	if err != nil {
+		return nil, err
+	}
+	if ws.dt != Float32 || (len(ws.f32) != 1 && len(ws.f32) != m) {
+		return nil, fmt.Errorf("w_scale: want float32 scalar or (%d), found %v %v", m, ws.dt, ws.shape)
+	}
+	out := make([]float32, m)
+	for i := range out {
+		s := ws.f32[0]
+		if len(ws.f32) > 1 {
+			s = ws.f32[i]
+		}
+		out[i] = x * s / y
+	}
+	return out, nil
+}
+
+func (k *qconv) run(ins []*value) ([]*value, error) {
+	x := ins[0]
+	if x.dt != Uint8 {
+		return nil, fmt.Errorf("input: want uint8, found %v", x.dt)
+	}
+	if len(x.shape) != 4 || x.shape[1] != k.cg*k.geom.group {
+		return nil, fmt.Errorf("input: want (N,%d,H,W), found %v", k.cg*k.geom.group, x.shape)
+	}
+	xz, err := ins[2].zeroPoint("x_zero_point")
+	if err != nil {
+		return nil, err
+	}
+	if ins[2].dt != Uint8 {
+		return nil, fmt.Errorf("x_zero_point: want uint8, found %v", ins[2].dt)
+	}
+	yz, err := ins[7].zeroPoint("y_zero_point")
+	if err != nil {
+		return nil, err
+	}
+	scales, err := outputScales(ins[1], ins[4], ins[6], k.m)
+	if err != nil {
+		return nil, err
+	}
+	bias := make([]int32, k.m)
+	if len(ins) > 8 && ins[8] != nil {
+		if ins[8].dt != Int32 || len(ins[8].i32) != k.m {
+			return nil, fmt.Errorf("bias: want int32 (%d), found %v %v", k.m, ins[8].dt, ins[8].shape)
+		}
+		copy(bias, ins[8].i32)
+	}
+	// Inputs are raw uint8, so the zero point comes off as -xz * sum(w).
+	for i := range bias {
+		bias[i] -= xz * k.w.rowSum[i]
+	}
+	nb, h, w := x.shape[0], x.shape[2], x.shape[3]
+	oh, ow, err := k.geom.out(h, w)
+	if err != nil {
+		return nil, err
+	}
+	y := newValue(Uint8, []int{nb, k.m, oh, ow})
+	lo, hi := float32(0-yz), float32(255-yz)
+	if k.w.packed == nil {
+		k.depthwise(x, y, xz, bias, scales, lo, hi, yz)
+	} else {
+		k.gemm(x, y, xz, bias, scales, lo, hi, yz)
+	}
+	return []*value{y}, nil
+}
+
+// depthwise runs one channel at a time on a copy of its plane padded with
+// the input zero point (so the zero point comes off through the bias, as in
+// the GEMM path). At stride 1 one kernel call computes the whole plane in
+// padded-width rows, whose extra columns are dropped; at larger strides each
+// output row is computed at stride 1 across and subsampled.
+func (k *qconv) depthwise(x, y *value, xz int32, bias []int32, scales []float32, lo, hi float32, yz int32) {
+	g := k.geom
+	nb, c, h, w := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
+	oh, ow := y.shape[2], y.shape[3]
+	pw := w + g.pl + g.pr
+	ph := h + g.pt + g.pb
+	taps := g.kh * g.kw
+	full := (ow-1)*g.sw + 1 // one output row computed at stride 1 across
+	n := (full + 15) &^ 15
+	if g.sh == 1 && g.sw == 1 {
+		n = (oh*pw + 15) &^ 15
+	}
+	parallelFor(nb*c, 4, func(lo0, hi0 int) {
+		// Borders and slack keep the zero point; only interiors are rewritten.
+		pad := make([]uint8, ph*pw+n+g.kw*g.dw+16)
+		for i := range pad {
+			pad[i] = uint8(xz)
+		}
+		res := make([]uint8, n)
+		offs := make([]int, taps)
+		wt := make([]int32, taps)
+		for job := lo0; job < hi0; job++ {
+			img, ch := job/c, job%c
+			src := x.u8[(img*c+ch)*h*w:]
+			for r := 0; r < h; r++ {
+				copy(pad[(r+g.pt)*pw+g.pl:], src[r*w:(r+1)*w])
+			}
+			for t := range wt {
+				wt[t] = int32(k.w.eff[ch*taps+t])
+			}
+			post := requant1{bias: bias[ch], scale: scales[ch], lo: lo, hi: hi, zp: yz}
+			dst := y.u8[(img*c+ch)*oh*ow:]
+			if g.sh == 1 && g.sw == 1 {
+				for ky := 0; ky < g.kh; ky++ {
+					for kx := 0; kx < g.kw; kx++ {
+						offs[ky*g.kw+kx] = ky*g.dh*pw + kx*g.dw
+					}
+				}
+				dwconv(res, pad, offs, wt, n, &post)
+				for oy := 0; oy < oh; oy++ {
+					copy(dst[oy*ow:(oy+1)*ow], res[oy*pw:])
+				}
+				continue
+			}
+			for oy := 0; oy < oh; oy++ {
+				for ky := 0; ky < g.kh; ky++ {
+					for kx := 0; kx < g.kw; kx++ {
+						offs[ky*g.kw+kx] = (oy*g.sh+ky*g.dh)*pw + kx*g.dw
+					}
+				}
+				dwconv(res, pad, offs, wt, n, &post)
+				out := dst[oy*ow : (oy+1)*ow]
+				for ox := range out {
+					out[ox] = res[ox*g.sw]
+				}
+			}
+		}
+	})
+}
+
+// gemm computes each group as out(M_g x P) = W_g(M_g x K) * cols(K x P) with
+// qgemm8x8 on planes of P pixels: the input itself for a 1x1 convolution,
+// else an im2col copy padded with the input zero point.
+func (k *qconv) gemm(x, y *value, xz int32, bias []int32, scales []float32, lo, hi float32, yz int32) {
+	g := k.geom
+	nb, c, h, w := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
+	oh, ow := y.shape[2], y.shape[3]
+	p := oh * ow
+	kk := k.w.k
+	kpad := 2 * k.w.kp
+	mg := k.m / g.group
+	direct := g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.pb == 0 && g.pr == 0 && kk == kpad
+	posts := make([]requant8, g.group*k.w.rb)
+	for gi := 0; gi < g.group; gi++ {
+		for rb := 0; rb < k.w.rb; rb++ {
+			ps := &posts[gi*k.w.rb+rb]
+			ps.lo, ps.hi, ps.zp = lo, hi, yz
+			for l := 0; l < 8; l++ {
+				r := rb*8 + l
+				if r < mg {
+					ps.bias[l] = bias[gi*mg+r]
+					ps.scale[l] = scales[gi*mg+r]
+				}
+			}
+		}
+	}
+	nblk := p / 8
+	tail := p % 8
+	const chunkBlocks = 32 // 256 pixels per task
+	pchunks := (nblk + chunkBlocks - 1) / chunkBlocks
+	if tail > 0 {
+		pchunks++ // the tail is a task of its own
+	}
+	// Split rows too when there are few pixel chunks (late, small layers).
+	rsplit := 1
+	if pchunks < 8 {
+		rsplit = min(k.w.rb, (8+pchunks-1)/pchunks)
+	}
+	rbPer := (k.w.rb + rsplit - 1) / rsplit
+	rsplit = (k.w.rb + rbPer - 1) / rbPer
+	for img := 0; img < nb; img++ {
+		for gi := 0; gi < g.group; gi++ {
+			var planes []uint8
+			if direct {
+				planes = x.u8[(img*c+gi*k.cg)*h*w : (img*c+(gi+1)*k.cg)*h*w]
+			} else {
+				planes = k.im2col(x.u8[(img*c+gi*k.cg)*h*w:], h, w, oh, ow, kpad, uint8(xz))
+			}
+			outBase := (img*k.m + gi*mg) * p
+			wbase := gi * k.w.rb * k.w.kp * 8
+			parallelFor(pchunks*rsplit, 1, func(t0, t1 int) {
+				var tmpIn []uint8
+				var tmpOut [64]uint8
+				for t := t0; t < t1; t++ {
+					pc, rs := t/rsplit, t%rsplit
+					for rb := rs * rbPer; rb < min((rs+1)*rbPer, k.w.rb); rb++ {
+						wp := k.w.packed[wbase+rb*k.w.kp*8 : wbase+(rb+1)*k.w.kp*8]
+						post := &posts[gi*k.w.rb+rb]
+						rows := min(8, mg-rb*8)
+						if pc*chunkBlocks >= nblk { // the tail pixels
+							if tmpIn == nil {
+								tmpIn = make([]uint8, kpad*8)
+								for q := 0; q < kpad; q++ {
+									copy(tmpIn[q*8:q*8+tail], planes[q*p+nblk*8:q*p+p])
+								}
+							}
+							qgemm(wp, tmpIn, 8, k.w.kp, 1, tmpOut[:], 8, post)
+							for r := 0; r < rows; r++ {
+								copy(y.u8[outBase+(rb*8+r)*p+nblk*8:], tmpOut[r*8:r*8+tail])
+							}
+							continue
+						}
+						b0 := pc * chunkBlocks
+						b1 := min(b0+chunkBlocks, nblk)
+						if rows == 8 {
+							qgemm(wp, planes[8*b0:], p, k.w.kp, b1-b0, y.u8[outBase+rb*8*p+8*b0:], p, post)
+							continue
+						}
+						buf := make([]uint8, 8*8*(b1-b0))
+						qgemm(wp, planes[8*b0:], p, k.w.kp, b1-b0, buf, 8*(b1-b0), post)
+						for r := 0; r < rows; r++ {
+							copy(y.u8[outBase+(rb*8+r)*p+8*b0:], buf[r*8*(b1-b0):(r+1)*8*(b1-b0)])
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// im2col lays the input patches out as kpad planes of oh*ow pixels (plane
+// index = (c*kh + ky)*kw + kx, as the weights), padding with the zero point;
+// planes past K (to make K even) are zero-point filled and meet zero weights.
+func (k *qconv) im2col(src []uint8, h, w, oh, ow, kpad int, zp uint8) []uint8 {
+	g := k.geom
+	p := oh * ow
+	col := make([]uint8, kpad*p)
+	for i := range col {
+		col[i] = zp
+	}
+	for ci := 0; ci < k.cg; ci++ {
+		plane := src[ci*h*w : (ci+1)*h*w]
+		for ky := 0; ky < g.kh; ky++ {
+			for kx := 0; kx < g.kw; kx++ {
+				dst := col[((ci*g.kh+ky)*g.kw+kx)*p:]
+				for oy := 0; oy < oh; oy++ {
+					iy := oy*g.sh - g.pt + ky*g.dh
+					if iy < 0 || iy >= h {
+						continue
+					}
+					srow := plane[iy*w : (iy+1)*w]
+					drow := dst[oy*ow : (oy+1)*ow]
+					for ox := range drow {
+						ix := ox*g.sw - g.pl + kx*g.dw
+						if ix >= 0 && ix < w {
+							drow[ox] = srow[ix]
+						}
+					}
+				}
+			}
+		}
+	}
+	return col
+}

@@ -1,0 +1,143 @@
+package data
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"sync/atomic"
+)
+
+// NX-414 IT_data.h5 layout (Majaj & Hong 2015 as distributed by EPFL NX-414):
+//
+//	stimulus_train (N,3,H,W) float32, ImageNet-normalised (224x224 in the course file)
+//	spikes_train   (N,neurons)         float (any HDF5 numeric type; read as float32)
+//	object_train   (N,)                fixed- or variable-length strings
+//	stimulus_val, spikes_val, object_val   same, for val
+//	stimulus_test, object_test             optional; there is no spikes_test
+//
+// The object_* keys are optional as a group (decided by object_train). Images
+// are numbered train first, then val, then test.
+const nx414Citation = `Majaj, Hong, Solomon, DiCarlo, "Simple learned weighted sums of inferior temporal neuronal firing rates accurately predict human core object recognition performance", J. Neurosci. 2015 (EPFL NX-414 file)`
+
+type h5Split struct {
+	name string
+	n    int
+}
+
+func newNX414Dataset(path string, stim []float32, n, c, h, w int, responses []float32, neurons int,
+	objects []string, haveObjects bool, splits []Split) *Dataset {
+	d := &Dataset{
+		Name: path,
+		Description: fmt.Sprintf("Macaque IT, %d neurons x %d images (%s). %s.",
+			neurons, n, splitCounts(splits), nx414Citation),
+		Images:     &tensorImages{data: stim, n: n, c: c, h: h, w: w},
+		NumNeurons: neurons,
+		Responses:  responses,
+		Splits:     splits,
+	}
+	if haveObjects {
+		d.Objects = objects
+	}
+	return d
+}
+
+// fileDigest hashes a file's bytes in the background: for NX-414 the file
+// (about 400 MB, compressed) stands for the stimuli, far cheaper than
+// hashing the 2 GB of decoded float32. wait returns the sha256; cancel
+// stops the reading early.
+func fileDigest(path string) (wait func() ([]byte, error), cancel func()) {
+	var stop atomic.Bool
+	done := make(chan struct{})
+	var sum []byte
+	var err error
+	go func() {
+		defer close(done)
+		f, e := os.Open(path)
+		if e != nil {
+			err = e
+			return
+		}
+		defer f.Close()
+		h := sha256.New()
+		buf := make([]byte, 1<<20)
+		for !stop.Load() {
+			n, e := f.Read(buf)
+			h.Write(buf[:n])
+			if e == io.EOF {
+				sum = h.Sum(nil)
+				return
+			}
+			if e != nil {
+				err = e
+				return
+			}
+		}
+		err = errors.New("cancelled")
+	}()
+	wait = func() ([]byte, error) {
+		<-done
+		return sum, err
+	}
+	return wait, func() { stop.Store(true) }
+}
+
+// nx414Hash is Dataset.Hash for an NX-414 file whose bytes hash to fileSum.
+func nx414Hash(d *Dataset, fileSum []byte) string {
+	hs := newContentHasher("nx414")
+	hs.bytes(fileSum)
+	return hs.finish(d)
+}
+
+func splitCounts(splits []Split) string {
+	s := ""
+	for i, sp := range splits {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%s %d", sp.Name, len(sp.Indices))
+	}
+	return s
+}
+
+// ImageNet channel statistics (RGB) used by torchvision and by NX-414.
+var (
+	ImageNetMean = [3]float32{0.485, 0.456, 0.406}
+	ImageNetStd  = [3]float32{0.229, 0.224, 0.225}
+)
+
+// tensorImages are stimuli stored as ImageNet-normalised CHW float32.
+type tensorImages struct {
+	data       []float32
+	n, c, h, w int
+}
+
+func (t *tensorImages) Len() int          { return t.n }
+func (t *tensorImages) Name(i int) string { return strconv.Itoa(i) }
+
+func (t *tensorImages) Normalized(i int) ([]float32, int, int, int, bool) {
+	sz := t.c * t.h * t.w
+	return t.data[i*sz : (i+1)*sz : (i+1)*sz], t.c, t.h, t.w, true
+}
+
+// RGB undoes the normalisation: round(255*(x*std+mean)), clamped to 0..255.
+func (t *tensorImages) RGB(i int) (image.Image, error) {
+	chw, c, h, w, _ := t.Normalized(i)
+	out := image.NewRGBA(image.Rect(0, 0, w, h))
+	plane := h * w
+	for y := range h {
+		for x := range w {
+			p := out.Pix[y*out.Stride+4*x:]
+			for k := range 3 {
+				v := chw[min(k, c-1)*plane+y*w+x]
+				p[k] = uint8(math.Round(math.Min(255, math.Max(0, 255*float64(v*ImageNetStd[k]+ImageNetMean[k])))))
+			}
+			p[3] = 255
+		}
+	}
+	return out, nil
+}

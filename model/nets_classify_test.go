@@ -1,0 +1,101 @@
+package model
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestClassifyMatchesONNXRuntime classifies the 12 coral photos with the
+// embedded MobileNetV2 and compares with ONNX Runtime's top-5
+// (testdata/nets/mobilenetv2_int8_references.json): the same top-1 class on
+// every photo, and the same probability to 1e-6.
+func TestClassifyMatchesONNXRuntime(t *testing.T) {
+	raw, err := os.ReadFile("../testdata/nets/mobilenetv2_int8_references.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		Images []struct {
+			Name       string `json:"name"`
+			SourceFile string `json:"source_file"`
+			Top5       []struct {
+				Index   int     `json:"index"`
+				Label   string  `json:"label"`
+				Softmax float64 `json:"softmax"`
+			} `json:"top5"`
+		} `json:"images"`
+	}
+	if err := json.Unmarshal(raw, &ref); err != nil {
+		t.Fatal(err)
+	}
+	if len(ref.Images) != 12 {
+		t.Fatalf("%d reference images, want 12", len(ref.Images))
+	}
+	var paths []string
+	for _, im := range ref.Images {
+		p := filepath.Join("../testdata/nets/coral", im.SourceFile)
+		if _, err := os.Stat(p); err != nil {
+			p = filepath.Join("../testdata/data/coral", im.SourceFile)
+		}
+		paths = append(paths, p)
+	}
+	if testing.Short() {
+		paths, ref.Images = paths[:3], ref.Images[:3]
+	}
+	net, err := OpenNetwork("mobilenetv2", NetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Classify(net, paths, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, im := range ref.Images {
+		g, w := got[i].Top5[0], im.Top5[0]
+		if g.Index != w.Index || g.Label != w.Label {
+			t.Errorf("%s: top-1 %d %q, ONNX Runtime %d %q", im.SourceFile, g.Index, g.Label, w.Index, w.Label)
+		}
+		if math.Abs(g.Prob-w.Softmax) > 1e-6 {
+			t.Errorf("%s: top-1 probability %.7f, ONNX Runtime %.7f", im.SourceFile, g.Prob, w.Softmax)
+		}
+	}
+}
+
+// TestMobileNetV2TapMapping checks the mapping from the int8 graph to
+// torchvision's module names against the hand-read graph (see
+// mobileNetV2Taps) and every tap's shape against the float torchvision
+// architecture built independently from torchvision's configuration.
+func TestMobileNetV2TapMapping(t *testing.T) {
+	net, err := OpenNetwork("mobilenetv2", NetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	on := net.(*onnxNet)
+	for tap, tensor := range map[string]string{
+		"features.0": "474_quantized", "features.1": "480_quantized", "features.2": "489_quantized",
+		"features.3": "339_quantized", "features.6": "365_quantized", "features.7": "534_quantized",
+		"features.11": "570_quantized", "features.13": "426_quantized", "features.14": "597_quantized",
+		"features.16": "452_quantized", "features.17": "624_quantized", "features.18": "627_quantized",
+		"classifier": "output",
+	} {
+		if got := on.tensorOf[tap]; got != tensor {
+			t.Errorf("%s: tensor %q, want %q", tap, got, tensor)
+		}
+	}
+	float, err := newMobileNetV2Float(1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ft, it := float.Taps(), net.Taps()
+	if len(ft) != len(it) || len(it) != 20 {
+		t.Fatalf("%d int8 taps, %d float taps, want 20", len(it), len(ft))
+	}
+	for i := range ft {
+		if ft[i].Name != it[i].Name || !sameShape(ft[i].Shape, it[i].Shape) {
+			t.Errorf("tap %d: int8 %s %v, torchvision %s %v", i, it[i].Name, it[i].Shape, ft[i].Name, ft[i].Shape)
+		}
+	}
+}

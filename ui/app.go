@@ -1,0 +1,378 @@
+package ui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"itscope/data"
+	"itscope/model"
+)
+
+// MinWidth and MinHeight are the smallest terminal the explorer draws in.
+const (
+	MinWidth  = 80
+	MinHeight = 24
+)
+
+// pane is one screen of the explorer. Panes size themselves, draw
+// themselves and list their own keys; the app routes keys to the active pane
+// and every other message to all of them.
+type pane interface {
+	Title() string
+	SetSize(width, height int)
+	Update(msg tea.Msg) tea.Cmd
+	View() string
+	ShortHelp() []key.Binding
+	FullHelp() [][]key.Binding
+	// Capturing is true while the pane edits text, so that q, tab and digits
+	// are typed rather than obeyed.
+	Capturing() bool
+}
+
+// Options configure one app instance. Everything it uses comes in here: the
+// SSH server makes one per session with the shared backend and the
+// session's renderer and size.
+type Options struct {
+	// Engine runs the jobs and Store holds the runs; both are shared by
+	// every session of a server. Store nil means Engine.Store().
+	Engine *model.Engine
+	Store  *model.Store
+	// Renderer draws for this terminal: its colour profile and background
+	// pick the styles. Nil means lipgloss's default renderer (stdout).
+	Renderer *lipgloss.Renderer
+	// Width and Height are the terminal's size until the first resize.
+	Width, Height int
+	// Open loads a dataset; nil means data.Open.
+	Open func(spec string) (*data.Dataset, error)
+	// Datasets are listed in the Data pane: demo sessions, files from the
+	// command line, recent ones.
+	Datasets []string
+	// Initial, when set, is opened at start.
+	Initial string
+	// ExportDir is where Results writes CSV files; "" is the working folder.
+	ExportDir string
+	// KeepJobsOnQuit leaves this session's jobs running when it quits (a
+	// server whose jobs outlive a session); by default they are cancelled.
+	KeepJobsOnQuit bool
+}
+
+// App is the explorer's root model.
+type App struct {
+	ctx    *Context
+	panes  []pane
+	active int
+	help   help.Model
+	full   bool // full help shown
+	width  int
+	height int
+	status string
+	isErr  bool
+	opts   Options
+	unsub  func()
+	quit   bool
+}
+
+// Pane indices, in tab order.
+const (
+	paneData = iota
+	paneModel
+	paneGrid
+	paneJobs
+	paneLive
+	paneResults
+	paneCompare
+)
+
+// New makes an app from its options.
+func New(opts Options) *App {
+	r := opts.Renderer
+	if r == nil {
+		r = lipgloss.DefaultRenderer()
+	}
+	open := opts.Open
+	if open == nil {
+		open = data.Open
+	}
+	if opts.Store == nil && opts.Engine != nil {
+		opts.Store = opts.Engine.Store()
+	}
+	ctx := &Context{
+		Renderer: r,
+		Profile:  r.ColorProfile(),
+		Styles:   NewStyles(r),
+		Keys:     DefaultKeyMap(),
+		Engine:   opts.Engine,
+		Store:    opts.Store,
+		Open:     open,
+		Choice:   ModelChoice{Source: srcPixels, Pixels: 32},
+		Jobs:     map[model.JobID]model.JobStatus{},
+		Taps:     map[string][]model.Tap{},
+	}
+	a := &App{ctx: ctx, opts: opts, width: opts.Width, height: opts.Height}
+	a.panes = []pane{
+		newDataPane(ctx, opts.Datasets),
+		newModelPane(ctx),
+		newGridPane(ctx),
+		newJobsPane(ctx),
+		newLivePane(ctx),
+		newResultsPane(ctx, opts.ExportDir),
+		newComparePane(ctx, opts.ExportDir),
+	}
+	a.help = help.New()
+	a.help.Styles.ShortKey = ctx.Styles.HelpKey
+	a.help.Styles.ShortDesc = ctx.Styles.HelpDesc
+	a.help.Styles.ShortSeparator = ctx.Styles.HelpSep
+	a.help.Styles.FullKey = ctx.Styles.HelpKey
+	a.help.Styles.FullDesc = ctx.Styles.HelpDesc
+	a.help.Styles.FullSeparator = ctx.Styles.HelpSep
+	a.help.Styles.Ellipsis = ctx.Styles.HelpSep
+	a.resize()
+	return a
+}
+
+// Messages between the app and its panes.
+type (
+	gotoPaneMsg int
+	statusMsg   struct {
+		text  string
+		isErr bool
+	}
+	tickMsg time.Time
+)
+
+func setStatus(format string, args ...any) tea.Cmd {
+	text := fmt.Sprintf(format, args...)
+	return func() tea.Msg { return statusMsg{text: text} }
+}
+
+func setError(err error) tea.Cmd {
+	return func() tea.Msg { return statusMsg{text: err.Error(), isErr: true} }
+}
+
+func gotoPane(i int) tea.Cmd { return func() tea.Msg { return gotoPaneMsg(i) } }
+
+func tick() tea.Cmd {
+	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+// Init subscribes to the engine, loads the run list and opens the initial
+// dataset.
+func (a *App) Init() tea.Cmd {
+	var cmds []tea.Cmd
+	if eng := a.ctx.Engine; eng != nil {
+		ch, cancel := eng.Subscribe()
+		a.unsub = cancel
+		// The snapshot shows jobs that were running before this session
+		// opened (another SSH session's).
+		cmds = append(cmds, waitEvent(eng, ch), snapshot(eng))
+	}
+	if a.ctx.Store != nil {
+		cmds = append(cmds, loadRuns(a.ctx.Store))
+	}
+	if a.opts.Initial != "" {
+		cmds = append(cmds, openDataset(a.ctx, a.opts.Initial))
+	}
+	cmds = append(cmds, tick())
+	return tea.Batch(cmds...)
+}
+
+// Update routes messages: keys to the active pane unless they are global,
+// everything else to every pane.
+func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmds []tea.Cmd
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		a.width, a.height = msg.Width, msg.Height
+		a.resize()
+		return a, nil
+	case tea.KeyMsg:
+		return a, a.handleKey(msg)
+	case gotoPaneMsg:
+		a.active = int(msg)
+		return a, nil
+	case statusMsg:
+		a.status, a.isErr = msg.text, msg.isErr
+		return a, nil
+	case snapshotMsg:
+		for _, st := range msg {
+			a.ctx.setJob(st)
+		}
+	case runsMsg:
+		if msg.err != nil {
+			return a, setError(msg.err)
+		}
+		a.ctx.Runs = msg.runs
+	case jobMsg:
+		a.ctx.setJob(msg.status)
+		cmds = append(cmds, waitEvent(a.ctx.Engine, msg.ch))
+		if msg.ev.Kind.Terminal() && a.ctx.Store != nil {
+			cmds = append(cmds, loadRuns(a.ctx.Store))
+		}
+	case tickMsg:
+		if a.quit {
+			return a, nil
+		}
+		cmds = append(cmds, tick())
+	}
+	for _, p := range a.panes {
+		cmds = append(cmds, p.Update(msg))
+	}
+	return a, tea.Batch(cmds...)
+}
+
+func (a *App) handleKey(msg tea.KeyMsg) tea.Cmd {
+	k := a.ctx.Keys
+	p := a.panes[a.active]
+	if msg.String() == "ctrl+c" || (!p.Capturing() && key.Matches(msg, k.Quit)) {
+		return a.Quit()
+	}
+	if p.Capturing() {
+		return p.Update(msg)
+	}
+	switch {
+	case key.Matches(msg, k.Help):
+		a.full = !a.full
+		a.resize()
+		return nil
+	case key.Matches(msg, k.NextPane):
+		a.active = (a.active + 1) % len(a.panes)
+		return nil
+	case key.Matches(msg, k.PrevPane):
+		a.active = (a.active + len(a.panes) - 1) % len(a.panes)
+		return nil
+	case key.Matches(msg, k.Pane):
+		n, _ := strconv.Atoi(msg.String())
+		a.active = n - 1
+		return nil
+	case a.full && key.Matches(msg, k.Back):
+		a.full = false
+		a.resize()
+		return nil
+	}
+	return p.Update(msg)
+}
+
+// Quit cancels the jobs this session started (unless told to keep them) and
+// ends the program; finished runs are already saved by the engine.
+func (a *App) Quit() tea.Cmd {
+	a.quit = true
+	if a.ctx.Engine != nil && !a.opts.KeepJobsOnQuit {
+		for _, id := range a.ctx.Started {
+			a.ctx.Engine.Cancel(id)
+		}
+	}
+	if a.unsub != nil {
+		a.unsub()
+		a.unsub = nil
+	}
+	return tea.Quit
+}
+
+// helpHeight is the rows the help takes at the bottom.
+func (a *App) helpHeight() int {
+	if !a.full {
+		return 1
+	}
+	return lipgloss.Height(a.help.FullHelpView(a.fullHelp()))
+}
+
+func (a *App) fullHelp() [][]key.Binding {
+	k := a.ctx.Keys
+	groups := [][]key.Binding{{k.NextPane, k.PrevPane, k.Pane, k.Help, k.Quit}}
+	return append(groups, a.panes[a.active].FullHelp()...)
+}
+
+func (a *App) resize() {
+	a.ctx.Width = a.width
+	a.ctx.Height = max(0, a.height-2-a.helpHeight()) // tabs, status, help
+	a.help.Width = a.width
+	for _, p := range a.panes {
+		p.SetSize(a.ctx.Width, a.ctx.Height)
+	}
+}
+
+// View draws the tab bar, the active pane, a status line and the help;
+// after quitting it draws nothing, so the terminal is left clean.
+func (a *App) View() string {
+	if a.quit {
+		return ""
+	}
+	return a.frame()
+}
+
+// frame is the whole screen.
+func (a *App) frame() string {
+	if a.width < MinWidth || a.height < MinHeight {
+		msg := fmt.Sprintf("itscope needs a terminal of at least %dx%d;\nthis one is %dx%d.\n\nEnlarge the window, or press q to quit.",
+			MinWidth, MinHeight, a.width, a.height)
+		return lipgloss.Place(max(a.width, 1), max(a.height, 1), lipgloss.Center, lipgloss.Center, msg)
+	}
+	st := a.ctx.Styles
+	var tabs []string
+	for i, p := range a.panes {
+		label := fmt.Sprintf("%d %s", i+1, p.Title())
+		if i == a.active {
+			if st.Plain {
+				label = "[" + label + "]"
+			}
+			tabs = append(tabs, st.TabActive.Render(label))
+		} else {
+			tabs = append(tabs, st.TabInactive.Render(label))
+		}
+	}
+	title := st.Title.Render("itscope") + "  "
+	bar := fitLine(title+strings.Join(tabs, "  "), a.width)
+
+	body := fitBlock(a.panes[a.active].View(), a.ctx.Width, a.ctx.Height)
+
+	status := a.status
+	if a.isErr {
+		status = st.Bad.Render(status)
+	} else {
+		status = st.Status.Render(status)
+	}
+
+	var helpView string
+	if a.full {
+		helpView = a.help.FullHelpView(a.fullHelp())
+	} else {
+		k := a.ctx.Keys
+		helpView = a.help.ShortHelpView(append(a.panes[a.active].ShortHelp(), k.Help, k.Quit))
+	}
+	return strings.Join([]string{bar, body, fitLine(status, a.width), fitBlock(helpView, a.width, a.helpHeight())}, "\n")
+}
+
+// fitLine cuts or pads s to exactly width cells.
+func fitLine(s string, width int) string {
+	s = ansi.Truncate(s, width, "…")
+	if w := ansi.StringWidth(s); w < width {
+		s += strings.Repeat(" ", width-w)
+	}
+	return s
+}
+
+// fitBlock cuts or pads s to exactly width x height cells, so that a pane
+// can never push the help off the screen.
+func fitBlock(s string, width, height int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > height {
+		lines = lines[:height]
+	}
+	for len(lines) < height {
+		lines = append(lines, "")
+	}
+	for i, l := range lines {
+		lines[i] = fitLine(l, width)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,93 @@
+package ui
+
+import (
+	"slices"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"itscope/data"
+	"itscope/model"
+)
+
+// Context is shared by the panes of one app instance (one terminal, one SSH
+// session): its size, renderer and styles, the engine and store it was given,
+// and what the user has chosen so far. Nothing in it is package-level, so many
+// instances run side by side in one process.
+type Context struct {
+	Width, Height int // of the pane body, without tab bar and help line
+
+	Renderer *lipgloss.Renderer
+	Profile  termenv.Profile
+	Styles   Styles
+	Keys     KeyMap
+
+	Engine *model.Engine
+	Store  *model.Store
+	// Open loads a dataset spec; the SSH server passes one that refuses paths
+	// outside its data root.
+	Open func(spec string) (*data.Dataset, error)
+
+	// The session's choices, filled in as the user moves through the panes.
+	Dataset     *data.Dataset
+	DatasetSpec string
+	Choice      ModelChoice
+	// Started holds the ids of jobs this session started: they are cancelled
+	// when it quits.
+	Started []model.JobID
+	// Jobs mirrors the engine's jobs, updated by the app from its events
+	// before any pane sees them; JobOrder is submission order.
+	Jobs     map[model.JobID]model.JobStatus
+	JobOrder []model.JobID
+	// Taps caches each network's tap list, as the Model pane read it.
+	Taps map[string][]model.Tap
+	// Runs is the store's listing, oldest first.
+	Runs []model.RunMeta
+}
+
+// setJob records a job's latest status.
+func (c *Context) setJob(st model.JobStatus) {
+	if st.ID == 0 {
+		return
+	}
+	if _, ok := c.Jobs[st.ID]; !ok {
+		c.JobOrder = append(c.JobOrder, st.ID)
+		slices.Sort(c.JobOrder)
+	}
+	c.Jobs[st.ID] = st
+}
+
+// ModelChoice is what the Model pane selected.
+type ModelChoice struct {
+	Source  string // pixels, pretrained, random, cnn, cotrain
+	Pixels  int    // pixel features' image size
+	Network string // for pretrained, random and cotrain
+	Tap     string
+	Sweep   bool // every tap of Network
+}
+
+// FeatureSpec is the features spec of a read-out job, or "" for sources that
+// train a network.
+func (c ModelChoice) FeatureSpec() string {
+	switch c.Source {
+	case srcPixels:
+		return "pixels:" + itoa(c.Pixels)
+	case srcPretrained:
+		return c.Network + ":" + c.Tap
+	case srcRandom:
+		return c.Network + "-random:" + c.Tap
+	}
+	return ""
+}
+
+// Trains is true for sources whose jobs train a network.
+func (c ModelChoice) Trains() bool { return c.Source == srcCNN || c.Source == srcCotrain }
+
+// Feature sources.
+const (
+	srcPixels     = "pixels"
+	srcPretrained = "pretrained"
+	srcRandom     = "random"
+	srcCNN        = "cnn"
+	srcCotrain    = "cotrain"
+)

@@ -1,0 +1,78 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+
+	"itscope/data"
+	"itscope/model"
+)
+
+// buildJobs turns the grid's plan into engine jobs on the session's dataset.
+// A sweep becomes one read-out job per tap of its network, so that each
+// layer is a run of its own and Results can draw EV across layers.
+func buildJobs(ctx *Context, pl plan) ([]model.Job, error) {
+	ds, spec := ctx.Dataset, ctx.DatasetSpec
+	var jobs []model.Job
+	for _, pt := range pl.points {
+		switch pt.Kind {
+		case "fit":
+			f := *pt.Fit
+			features := []string{f.Features}
+			if pl.sweep != "" {
+				taps := ctx.Taps[pl.sweep]
+				if len(taps) == 0 {
+					return nil, fmt.Errorf("the taps of %s are not listed yet: open it in the Model pane", pl.sweep)
+				}
+				features = features[:0]
+				for _, t := range taps {
+					features = append(features, pl.sweep+":"+t.Name)
+				}
+			}
+			for _, feat := range features {
+				fs := model.FitSpec{Data: spec, Dataset: ds, Features: feat, PCA: f.PCA, Model: f.Model,
+					Alpha: f.Alpha, Alphas: f.Alphas, Folds: f.Folds, Seed: f.Seed}
+				if err := fs.Check(); err != nil {
+					return nil, err
+				}
+				job := model.FitJob(fs)
+				job.Name = fitJobName(fs)
+				if pl.sweep != "" {
+					job.Kind = "sweep"
+				}
+				jobs = append(jobs, job)
+			}
+		case "train":
+			cfg := *pt.Train
+			if ctx.Choice.Source == srcCotrain {
+				return nil, fmt.Errorf("co-training is not offered by the explorer yet; use itscope cotrain")
+			}
+			jobs = append(jobs, trainJob(ds, cfg, pt.Label))
+		}
+	}
+	return jobs, nil
+}
+
+func trainJob(ds *data.Dataset, cfg model.TrainConfig, label string) model.Job {
+	return model.Job{
+		Name: "cnn " + label,
+		Kind: "train",
+		Run: func(ctx context.Context, emit func(model.Event)) (*model.Run, error) {
+			return model.TrainCNN(ctx, ds, cfg, emit)
+		},
+	}
+}
+
+// fitJobName says what varies in a grid: the read-out, its penalty, the
+// features and PCA.
+func fitJobName(fs model.FitSpec) string {
+	name := fs.Model
+	if fs.Model == model.ModelRidge {
+		name += fmt.Sprintf(" α=%g", fs.Alpha)
+	}
+	name += " on " + fs.Features
+	if fs.PCA > 0 {
+		name += fmt.Sprintf(" + PCA %d", fs.PCA)
+	}
+	return name
+}

@@ -1,0 +1,174 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"itscope/model"
+)
+
+var stepsRe = regexp.MustCompile(`training loss per step \((\d+) steps\)`)
+
+// setCNNGrid picks "CNN from scratch" and sets a small, quick grid of one
+// job that trains for many epochs (so it is still running when asked).
+func setCNNGrid(tm *teatest.TestModel, epochs string) {
+	keys(tm, "2", "down", "down", "down", "3")
+	for _, f := range []struct {
+		row   int
+		value string
+	}{
+		{2, "32"}, // batch
+		{3, "1"},  // depth
+		{4, "4"},  // channels
+		{5, epochs},
+	} {
+		keys(tm, "g")
+		for range f.row {
+			keys(tm, "down")
+		}
+		keys(tm, "enter", "ctrl+u")
+		typeText(tm, f.value)
+		keys(tm, "enter")
+	}
+}
+
+// TestLiveLossAndQuitMidJob starts a training job from the TUI, checks that
+// its loss points reach the Live pane while it runs, then quits mid-job and
+// checks that the store is intact: the run finished before is unchanged,
+// every listed run loads, the cancelled job is recorded as cancelled and no
+// partial folder is left.
+func TestLiveLossAndQuitMidJob(t *testing.T) {
+	eng, store := newEngine(t, 2)
+
+	// A finished run from before, to check that it survives untouched.
+	before := fixedRun("", "ridge", "pixels:32", 1, 0.1, 50)
+	beforeID, err := store.Save(before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	beforeFiles := snapshotDir(t, store.Path(beforeID))
+
+	tm, pr := startApp(t, Options{Engine: eng, Store: store, Datasets: []string{"demo:210325"}})
+	keys(tm, "enter")
+	pr.waitMsg(t, 30*time.Second, "the demo", func(m tea.Msg) bool { d, ok := m.(datasetMsg); return ok && d.ds != nil })
+
+	setCNNGrid(tm, "200")
+	waitFor(t, tm, 5*time.Second, "1 job(s)", "epochs=200")
+	keys(tm, "s")
+	waitFor(t, tm, 5*time.Second, "started 1 job(s)")
+	keys(tm, "5")
+
+	// Loss points stream in while the job runs: the step count on the Live
+	// pane grows over at least three redraws before any epoch ends.
+	var seen []int
+	var out bytes.Buffer
+	deadline := time.Now().Add(60 * time.Second)
+	for len(seen) < 3 && time.Now().Before(deadline) {
+		b := make([]byte, 1<<16)
+		n, _ := tm.Output().Read(b)
+		out.Write(b[:n])
+		for _, m := range stepsRe.FindAllSubmatch(out.Bytes(), -1) {
+			v, _ := strconv.Atoi(string(m[1]))
+			if v > 0 && (len(seen) == 0 || v > seen[len(seen)-1]) {
+				seen = append(seen, v)
+			}
+		}
+		out.Reset()
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(seen) < 3 {
+		t.Fatalf("the Live pane showed step counts %v; want at least three growing ones; jobs %+v", seen, eng.Snapshot())
+	}
+	// Let an epoch finish so the job has a best model to save when cancelled.
+	pr.waitMsg(t, 120*time.Second, "an epoch", func(m tea.Msg) bool {
+		jm, ok := m.(jobMsg)
+		return ok && jm.ev.Kind == model.EventEpoch
+	})
+	waitFor(t, tm, 10*time.Second, "val EV", "state    running")
+	jobs := eng.Snapshot()
+	if len(jobs) != 1 || jobs[0].State != model.JobRunning || len(jobs[0].StepLoss) == 0 {
+		t.Fatalf("engine jobs %+v: want one running job with step losses", jobs)
+	}
+
+	// Quit mid-job, as a person would, then shut the engine down as the
+	// command does.
+	keys(tm, "q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := eng.Shutdown(ctx); err != nil {
+		t.Fatalf("jobs did not stop after quitting: %v", err)
+	}
+	st, _ := eng.Status(jobs[0].ID)
+	if st.State != model.JobCancelled {
+		t.Fatalf("the training job ended %s, want cancelled", st.State)
+	}
+
+	if got := snapshotDir(t, store.Path(beforeID)); !equalMaps(got, beforeFiles) {
+		t.Errorf("the run finished before quitting changed")
+	}
+	runs, err := store.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cancelled int
+	for _, r := range runs {
+		if _, err := store.Load(r.ID); err != nil {
+			t.Errorf("run %s does not load: %v", r.ID, err)
+		}
+		if r.Status == model.StatusCancelled {
+			cancelled++
+			if r.Kind != "train" {
+				t.Errorf("cancelled run %s is a %s run", r.ID, r.Kind)
+			}
+		}
+	}
+	if len(runs) != 2 || cancelled != 1 {
+		t.Errorf("store lists %d runs with %d cancelled; want the earlier run and the cancelled training run", len(runs), cancelled)
+	}
+	ents, _ := os.ReadDir(store.Dir)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("a partial folder is left in the store: %s", e.Name())
+		}
+	}
+}
+
+func snapshotDir(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = string(b)
+	}
+	return out
+}
+
+func equalMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}

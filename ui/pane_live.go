@@ -1,0 +1,205 @@
+package ui
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"itscope/model"
+)
+
+// livePane draws a training job's loss curves as they grow, and its
+// validation EV per epoch.
+type livePane struct {
+	ctx    *Context
+	w, h   int
+	job    model.JobID // 0: follow the newest training job
+	pinned bool
+}
+
+func newLivePane(ctx *Context) *livePane { return &livePane{ctx: ctx} }
+
+func (p *livePane) Title() string    { return "Live" }
+func (p *livePane) SetSize(w, h int) { p.w, p.h = w, h }
+func (p *livePane) Capturing() bool  { return false }
+func (p *livePane) ShortHelp() []key.Binding {
+	k := p.ctx.Keys
+	return []key.Binding{withHelp(k.Left, "←/→", "other job"), withHelp(k.Back, "esc", "follow newest"), k.Cancel}
+}
+func (p *livePane) FullHelp() [][]key.Binding {
+	k := p.ctx.Keys
+	return [][]key.Binding{{withHelp(k.Left, "←/h", "previous job"), withHelp(k.Right, "→/l", "next job")}, {withHelp(k.Back, "esc", "follow newest"), k.Cancel}}
+}
+
+// trainingJobs are the jobs that have loss curves.
+func (p *livePane) trainingJobs() []model.JobID {
+	var out []model.JobID
+	for _, id := range p.ctx.JobOrder {
+		j := p.ctx.Jobs[id]
+		if j.Kind == "train" || j.Kind == "cotrain" || len(j.StepLoss) > 0 || len(j.Epochs) > 0 {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (p *livePane) current() (model.JobStatus, bool) {
+	if p.pinned {
+		j, ok := p.ctx.Jobs[p.job]
+		return j, ok
+	}
+	ids := p.trainingJobs()
+	// Follow the newest running training job, else the newest one.
+	for i := len(ids) - 1; i >= 0; i-- {
+		if j := p.ctx.Jobs[ids[i]]; j.State == model.JobRunning {
+			return j, true
+		}
+	}
+	if len(ids) == 0 {
+		return model.JobStatus{}, false
+	}
+	return p.ctx.Jobs[ids[len(ids)-1]], true
+}
+
+func (p *livePane) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case watchJobMsg:
+		p.job, p.pinned = model.JobID(msg), true
+	case tea.KeyMsg:
+		k := p.ctx.Keys
+		ids := p.trainingJobs()
+		cur, ok := p.current()
+		switch {
+		case keyIs(msg, k.Back):
+			p.pinned = false
+		case keyIs(msg, k.Left), keyIs(msg, k.Right), keyIs(msg, k.Up), keyIs(msg, k.Down):
+			if len(ids) == 0 {
+				return nil
+			}
+			i := 0
+			for n, id := range ids {
+				if ok && id == cur.ID {
+					i = n
+				}
+			}
+			if keyIs(msg, k.Left) || keyIs(msg, k.Up) {
+				i = (i + len(ids) - 1) % len(ids)
+			} else {
+				i = (i + 1) % len(ids)
+			}
+			p.job, p.pinned = ids[i], true
+		case keyIs(msg, k.Cancel):
+			if ok && !cur.State.Finished() {
+				p.ctx.Engine.Cancel(cur.ID)
+				return setStatus("cancelling job %d…", cur.ID)
+			}
+		}
+	}
+	return nil
+}
+
+func (p *livePane) View() string {
+	st := p.ctx.Styles
+	j, ok := p.current()
+	if !ok {
+		return box(st, "Live", st.Dim.Render("No training job yet. Choose \"CNN from scratch\" in Model, then start a grid."), p.w, p.h, true)
+	}
+	follow := ""
+	if !p.pinned {
+		follow = st.Dim.Render("  (following the newest)")
+	}
+	head := st.Heading.Render(fmt.Sprintf("job %d  %s", j.ID, j.Name)) + follow + "\n" +
+		kv(st, "state", string(j.State)) + "   " + kv(st, "epoch", fmt.Sprint(j.Epoch)) + "   " +
+		kv(st, "step", fmt.Sprint(j.Step)) + "   " + kv(st, "elapsed", fmtDuration(j.Elapsed))
+	if j.ETA > 0 {
+		head += "   " + kv(st, "eta", fmtDuration(j.ETA))
+	}
+
+	tableW := 34
+	chartW := p.w - 2 - tableW - 2
+	chartH := max(3, (p.h-2-2-6)/2)
+
+	steps := make([]float64, 0, len(j.StepLoss))
+	for _, pt := range j.StepLoss {
+		steps = append(steps, pt.TrainLoss)
+	}
+	steps = downsample(steps, chartW-10)
+	var train, val []float64
+	for _, e := range j.Epochs {
+		train = append(train, e.TrainLoss)
+		val = append(val, e.ValLoss)
+	}
+	legend := st.Series[0].Render("── train") + "  " + st.Series[1].Render("── val")
+	if st.Plain {
+		legend = "── train   ··· val"
+	}
+	charts := st.Label.Render(fmt.Sprintf("training loss per step (%d steps)", len(j.StepLoss))) + "\n" +
+		lineChart(st, [][]float64{steps}, chartW, chartH, "") + "\n\n" +
+		st.Label.Render("loss per epoch  ") + legend + "\n" +
+		lineChart(st, [][]float64{stretch(train, chartW-10), stretch(val, chartW-10)}, chartW, chartH, "")
+
+	var t strings.Builder
+	t.WriteString(st.Heading.Render(fmt.Sprintf("%5s %8s %8s %7s", "epoch", "train", "val", "val EV")) + "\n")
+	best := -1
+	for i, e := range j.Epochs {
+		if best < 0 || e.ValEV > j.Epochs[best].ValEV {
+			best = i
+		}
+	}
+	first := max(0, len(j.Epochs)-(p.h-6))
+	for i := first; i < len(j.Epochs); i++ {
+		e := j.Epochs[i]
+		line := fmt.Sprintf("%5d %8.4f %8.4f %7.4f", e.Epoch, e.TrainLoss, e.ValLoss, e.ValEV)
+		if i == best {
+			line = st.Good.Render(line + " ★")
+		}
+		t.WriteString(line + "\n")
+	}
+	if len(j.Epochs) == 0 {
+		t.WriteString(st.Dim.Render("no epoch finished yet"))
+	}
+	body := head + "\n\n" + lipgloss.JoinHorizontal(lipgloss.Top, fitBlock(charts, chartW, p.h-5), "  ", t.String())
+	return box(st, "Live", body, p.w, p.h, true)
+}
+
+// downsample keeps at most n points, each the mean of its stretch, so a long
+// run still fits the chart's width.
+func downsample(xs []float64, n int) []float64 {
+	if n <= 0 || len(xs) <= n {
+		return xs
+	}
+	out := make([]float64, n)
+	for i := range out {
+		a, b := i*len(xs)/n, (i+1)*len(xs)/n
+		s := 0.0
+		for _, x := range xs[a:b] {
+			s += x
+		}
+		out[i] = s / float64(b-a)
+	}
+	return out
+}
+
+// stretch repeats the points of a short series so that the epoch curves
+// spread over the chart instead of bunching at its left edge.
+func stretch(xs []float64, n int) []float64 {
+	if len(xs) == 0 || len(xs) >= n {
+		return downsample(xs, n)
+	}
+	if len(xs) == 1 {
+		return []float64{xs[0], xs[0]}
+	}
+	out := make([]float64, n)
+	for i := range out {
+		t := float64(i) * float64(len(xs)-1) / float64(n-1)
+		a := int(math.Floor(t))
+		b := min(a+1, len(xs)-1)
+		f := t - float64(a)
+		out[i] = xs[a]*(1-f) + xs[b]*f
+	}
+	return out
+}

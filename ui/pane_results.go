@@ -1,0 +1,431 @@
+package ui
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"itscope/data"
+	"itscope/model"
+)
+
+// openRunMsg asks the Results pane to show a run.
+type openRunMsg string
+
+func openRun(id string) tea.Cmd { return func() tea.Msg { return openRunMsg(id) } }
+
+// runLoadedMsg is a run read from the store, with each validation image's
+// mean actual and mean predicted response for Figure 1c.
+type runLoadedMsg struct {
+	run             *model.Run
+	pred, actual    []float64
+	err, figureCErr error
+}
+
+func loadRun(ctx *Context, id string) tea.Cmd {
+	store, open, cur := ctx.Store, ctx.Open, ctx.Dataset
+	return func() tea.Msg {
+		run, err := store.Load(id)
+		if err != nil {
+			return runLoadedMsg{err: err}
+		}
+		msg := runLoadedMsg{run: run}
+		if run.PredRows == 0 {
+			return msg
+		}
+		ds := cur
+		if ds == nil || ds.Hash != run.Meta.Dataset.Hash {
+			if ds, err = open(run.Meta.Dataset.Name); err != nil {
+				msg.figureCErr = err
+				return msg
+			}
+			if run.Meta.Dataset.Hash != "" && ds.Hash != run.Meta.Dataset.Hash {
+				msg.figureCErr = fmt.Errorf("dataset %s has changed since the run was made", run.Meta.Dataset.Name)
+				return msg
+			}
+		}
+		msg.pred, msg.actual, msg.figureCErr = imageMeans(ds, run)
+		return msg
+	}
+}
+
+// imageMeans averages predictions and responses over neurons per validation
+// image.
+func imageMeans(ds *data.Dataset, run *model.Run) (pred, actual []float64, err error) {
+	val, ok := ds.SplitByName(data.Val)
+	if !ok || len(val.Indices) != run.PredRows || ds.NumNeurons != run.PredCols {
+		return nil, nil, fmt.Errorf("predictions are %d x %d but %s's val split is %d images x %d neurons",
+			run.PredRows, run.PredCols, ds.Name, len(val.Indices), ds.NumNeurons)
+	}
+	for r, img := range val.Indices {
+		var sp, sa float64
+		for j, a := range ds.ResponseRow(img) {
+			sp += float64(run.Predictions[r*run.PredCols+j])
+			sa += float64(a)
+		}
+		pred = append(pred, sp/float64(run.PredCols))
+		actual = append(actual, sa/float64(run.PredCols))
+	}
+	return pred, actual, nil
+}
+
+// Result views.
+const (
+	viewHistogram = iota
+	viewLayers
+	viewRates
+	viewNeurons
+	numViews
+)
+
+var viewNames = []string{"histogram 1b", "layers 1a", "predicted 1c", "neurons"}
+
+var neuronColumns = []string{"neuron", "EV", "r", "MSE", "ceiling"}
+
+// resultsPane shows one run: its EV histogram, the sweep's EV per layer, the
+// predicted against actual rate per image, and a sortable neuron table.
+type resultsPane struct {
+	ctx       *Context
+	w, h      int
+	exportDir string
+	list      cursor
+	run       *model.Run
+	pred, act []float64
+	figCErr   error
+	loading   string
+	view      int
+	sortCol   int
+	desc      bool
+	rows      cursor
+	focusList bool
+}
+
+func newResultsPane(ctx *Context, exportDir string) *resultsPane {
+	return &resultsPane{ctx: ctx, exportDir: exportDir, sortCol: 1, desc: true, focusList: true}
+}
+
+func (p *resultsPane) Title() string    { return "Results" }
+func (p *resultsPane) SetSize(w, h int) { p.w, p.h = w, h }
+func (p *resultsPane) Capturing() bool  { return false }
+func (p *resultsPane) ShortHelp() []key.Binding {
+	k := p.ctx.Keys
+	return []key.Binding{k.Up, k.Down, k.Enter, k.View, k.Sort, k.Export}
+}
+func (p *resultsPane) FullHelp() [][]key.Binding {
+	k := p.ctx.Keys
+	return [][]key.Binding{
+		{k.Up, k.Down, withHelp(k.Enter, "enter", "open run"), withHelp(k.Back, "esc", "back to runs")},
+		{k.View, k.Sort, k.Reverse, k.Export},
+	}
+}
+
+// runs are the finished runs, newest first.
+func (p *resultsPane) runs() []model.RunMeta {
+	var out []model.RunMeta
+	for i := len(p.ctx.Runs) - 1; i >= 0; i-- {
+		if p.ctx.Runs[i].Status == model.StatusDone {
+			out = append(out, p.ctx.Runs[i])
+		}
+	}
+	return out
+}
+
+func (p *resultsPane) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case openRunMsg:
+		for i, r := range p.runs() {
+			if r.ID == string(msg) {
+				p.list.pos = i
+			}
+		}
+		p.loading = string(msg)
+		p.view = viewHistogram
+		return loadRun(p.ctx, string(msg))
+	case runLoadedMsg:
+		p.loading = ""
+		if msg.err != nil {
+			return setError(msg.err)
+		}
+		p.run, p.pred, p.act, p.figCErr = msg.run, msg.pred, msg.actual, msg.figureCErr
+		p.focusList = false
+		p.rows = cursor{}
+		return nil
+	case tea.KeyMsg:
+		return p.key(msg)
+	}
+	return nil
+}
+
+func (p *resultsPane) key(msg tea.KeyMsg) tea.Cmd {
+	k := p.ctx.Keys
+	runs := p.runs()
+	switch {
+	case keyIs(msg, k.Enter):
+		if len(runs) == 0 {
+			return nil
+		}
+		p.loading = runs[p.list.pos].ID
+		return loadRun(p.ctx, p.loading)
+	case keyIs(msg, k.Back):
+		p.focusList = true
+	case keyIs(msg, k.View):
+		p.view = (p.view + 1) % numViews
+	case keyIs(msg, k.Sort) && p.run != nil:
+		p.view = viewNeurons
+		p.sortCol = (p.sortCol + 1) % len(neuronColumns)
+	case keyIs(msg, k.Reverse):
+		p.desc = !p.desc
+	case keyIs(msg, k.Export) && p.run != nil:
+		return p.export()
+	case p.view == viewNeurons && !p.focusList && p.run != nil:
+		if !navigate(k, msg, &p.rows, len(p.run.Neurons), p.h-6) && (keyIs(msg, k.Left)) {
+			p.focusList = true
+		}
+	default:
+		navigate(k, msg, &p.list, len(runs), p.h-4)
+	}
+	return nil
+}
+
+func (p *resultsPane) export() tea.Cmd {
+	run := p.run
+	path := filepath.Join(p.exportDir, run.Meta.ID+"-neurons.csv")
+	return func() tea.Msg {
+		err := model.WriteFileAtomic(path, func(w io.Writer) error { return writeNeuronTable(w, run) })
+		if err != nil {
+			return statusMsg{text: err.Error(), isErr: true}
+		}
+		return statusMsg{text: "wrote " + path}
+	}
+}
+
+func writeNeuronTable(w io.Writer, run *model.Run) error {
+	if _, err := fmt.Fprintln(w, "neuron,ev,r,mse,r2,ceiling,ev_corrected"); err != nil {
+		return err
+	}
+	for _, n := range run.Neurons {
+		if _, err := fmt.Fprintf(w, "%d,%s,%s,%s,%s,%s,%s\n", n.Neuron, csvFloat(n.EV), csvFloat(n.R), csvFloat(n.MSE),
+			csvFloat(n.R2), csvFloat(n.Ceiling), csvFloat(n.EVCorrected)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func csvFloat(v float64) string {
+	if math.IsNaN(v) {
+		return "NaN"
+	}
+	return fmt.Sprintf("%.8g", v)
+}
+
+func (p *resultsPane) sortedNeurons() []model.NeuronScore {
+	ns := slices.Clone(p.run.Neurons)
+	val := func(n model.NeuronScore) float64 {
+		switch p.sortCol {
+		case 1:
+			return n.EV
+		case 2:
+			return n.R
+		case 3:
+			return n.MSE
+		case 4:
+			return n.Ceiling
+		}
+		return float64(n.Neuron)
+	}
+	sort.SliceStable(ns, func(a, b int) bool {
+		va, vb := val(ns[a]), val(ns[b])
+		if math.IsNaN(va) != math.IsNaN(vb) {
+			return math.IsNaN(vb) // NaN last either way
+		}
+		if p.desc {
+			return va > vb
+		}
+		return va < vb
+	})
+	return ns
+}
+
+func (p *resultsPane) View() string {
+	st := p.ctx.Styles
+	listW := min(40, p.w*2/5)
+	runs := p.runs()
+	var l strings.Builder
+	if len(runs) == 0 {
+		l.WriteString(st.Dim.Render("No finished runs yet."))
+	}
+	first, end := p.list.window(len(runs), p.h-2)
+	for i := first; i < end; i++ {
+		r := runs[i]
+		line := fmt.Sprintf("%-*.*s %6s", listW-10, listW-10, runLabel(r), fmtFloat(r.Summary.EVMean))
+		if p.run != nil && r.ID == p.run.Meta.ID {
+			line = "●" + line
+		} else {
+			line = " " + line
+		}
+		if i == p.list.pos && p.focusList {
+			line = selectLine(st, line, listW-2)
+		}
+		l.WriteString(line + "\n")
+	}
+	left := box(st, "Runs", l.String(), listW, p.h, p.focusList)
+	rightW := p.w - listW
+	if p.run == nil {
+		msg := "enter opens the selected run"
+		if p.loading != "" {
+			msg = "loading " + p.loading + "…"
+		}
+		return lipgloss.JoinHorizontal(lipgloss.Top, left, box(st, "Run", st.Dim.Render(msg), rightW, p.h, false))
+	}
+	m := p.run.Meta
+	s := m.Summary
+	head := st.Heading.Render(runLabel(m)) + "\n" +
+		kv(st, "EV", fmtFloat(s.EVMean)) + " " + kv(st, "median", fmtFloat(s.EVMedian)) + " " +
+		kv(st, "r", fmtFloat(s.RMean)) + " " + kv(st, "MSE", fmtFloat(s.MSEMean)) + "\n"
+	tabs := make([]string, numViews)
+	for i, n := range viewNames {
+		if i == p.view {
+			if st.Plain {
+				n = "[" + n + "]"
+			}
+			tabs[i] = st.TabActive.Render(n)
+		} else {
+			tabs[i] = st.TabInactive.Render(n)
+		}
+	}
+	head += strings.Join(tabs, st.Dim.Render(" │ ")) + "\n\n"
+	innerW, innerH := rightW-2, p.h-2-lipgloss.Height(head)
+	var body string
+	switch p.view {
+	case viewHistogram:
+		body = p.histogramView(innerW, innerH)
+	case viewLayers:
+		body = p.layersView(innerW)
+	case viewRates:
+		if p.figCErr != nil {
+			body = st.Bad.Render(p.figCErr.Error())
+		} else {
+			r := pearson(p.act, p.pred)
+			body = st.Label.Render(fmt.Sprintf("mean response per validation image, %d images, r = %s", len(p.act), fmtFloat(r))) + "\n" +
+				scatter(st, p.act, p.pred, min(innerW, 2*innerH+20), innerH-3, "actual →", "pred")
+		}
+	case viewNeurons:
+		body = p.neuronTable(innerW, innerH)
+	}
+	right := box(st, "Run "+m.ID, head+body, rightW, p.h, !p.focusList)
+	return lipgloss.JoinHorizontal(lipgloss.Top, left, right)
+}
+
+func runLabel(m model.RunMeta) string {
+	label := m.Model + " " + m.Strategy
+	if m.Summary.PCA > 0 && !strings.Contains(m.Strategy, "PCA") {
+		label += fmt.Sprintf(" pca%d", m.Summary.PCA)
+	}
+	if m.Model == "ridge" {
+		label += fmt.Sprintf(" α=%g", m.Summary.Alpha)
+	}
+	return label
+}
+
+func neuronEVs(run *model.Run) []float64 {
+	evs := make([]float64, len(run.Neurons))
+	for i, n := range run.Neurons {
+		evs[i] = n.EV
+	}
+	return evs
+}
+
+// evRange is the x range of EV histograms: [min(0, lowest), 1].
+func evRange(evs ...[]float64) (lo, hi float64) {
+	lo, hi = 0, 1
+	for _, e := range evs {
+		l, h := minMax(e)
+		lo, hi = math.Min(lo, math.Floor(l*10)/10), math.Max(hi, math.Ceil(h*10)/10)
+	}
+	return lo, hi
+}
+
+func (p *resultsPane) histogramView(w, h int) string {
+	st := p.ctx.Styles
+	evs := neuronEVs(p.run)
+	lo, hi := evRange(evs)
+	bins := min(50, w-8)
+	counts := histogram(evs, bins, lo, hi)
+	mean := nanMean(evs)
+	return st.Label.Render(fmt.Sprintf("explained variance of %d neurons, mean %s", len(evs), fmtFloat(mean))) + "\n" +
+		drawHistogram(st, counts, slices.Max(counts), max(3, h-5), lo, hi, "explained variance")
+}
+
+// layersView is Figure 1a: mean EV per layer over the runs that share this
+// run's network, read-out and dataset (a sweep saves one run per layer).
+func (p *resultsPane) layersView(w int) string {
+	st := p.ctx.Styles
+	m := p.run.Meta
+	net, _, ok := strings.Cut(m.Strategy, ":")
+	if !ok || strings.HasPrefix(m.Strategy, "pixels") {
+		return st.Dim.Render("EV across layers needs runs on network layers (a sweep in Model, w).")
+	}
+	var labels []string
+	var evs []float64
+	seen := map[string]int{}
+	for _, r := range p.ctx.Runs {
+		n, tap, ok := strings.Cut(r.Strategy, ":")
+		if !ok || n != net || r.Status != model.StatusDone || r.Model != m.Model ||
+			r.Summary.PCA != m.Summary.PCA || r.Dataset.Hash != m.Dataset.Hash {
+			continue
+		}
+		// The newest run of a layer wins.
+		if i, ok := seen[tap]; ok {
+			evs[i] = r.Summary.EVMean
+			continue
+		}
+		seen[tap] = len(labels)
+		labels = append(labels, tap)
+		evs = append(evs, r.Summary.EVMean)
+	}
+	best := -1
+	for i, v := range evs {
+		if best < 0 || v > evs[best] {
+			best = i
+		}
+	}
+	return st.Label.Render(fmt.Sprintf("mean EV per layer of %s (%s, pca %d)", net, m.Model, m.Summary.PCA)) + "\n" +
+		hbars(st, labels, evs, w, best)
+}
+
+func (p *resultsPane) neuronTable(w, h int) string {
+	st := p.ctx.Styles
+	ns := p.sortedNeurons()
+	var b strings.Builder
+	var head []string
+	for i, c := range neuronColumns {
+		if i == p.sortCol {
+			arrow := "▲"
+			if p.desc {
+				arrow = "▼"
+			}
+			c += arrow
+		}
+		head = append(head, fmt.Sprintf("%9s", c))
+	}
+	b.WriteString(st.Heading.Render(strings.Join(head, " ")) + "\n")
+	first, end := p.rows.window(len(ns), h-1)
+	for i := first; i < end; i++ {
+		n := ns[i]
+		line := fmt.Sprintf("%9d %9s %9s %9s %9s", n.Neuron, fmtFloat(n.EV), fmtFloat(n.R), fmtFloat(n.MSE), fmtFloat(n.Ceiling))
+		if i == p.rows.pos && !p.focusList {
+			line = selectLine(st, line, ansiWidth(line))
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
