@@ -4,7 +4,7 @@
 export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 BIN := bin/itscope
-DEB_PKGS := libopenblas-dev libhdf5-dev pkg-config tmux
+DEB_PKGS := gcc libc6-dev libopenblas-dev libhdf5-dev pkg-config tmux
 
 .PHONY: deps build run test vet bench clean
 
@@ -19,7 +19,7 @@ build: deps
 	$(GO) build -o $(BIN) .
 
 run: build
-	./$(BIN) fit --data demo --features pixels:32 --model ridgecv
+	./$(BIN) fit --data demo --features pixels:32 --model ridgecv --seed 0
 
 vet: deps
 	$(GO) vet ./...

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -92,7 +96,7 @@ func TestDataCommand(t *testing.T) {
 // JSON), list the runs, export the comparison table.
 func TestFitRunsExport(t *testing.T) {
 	runs := t.TempDir()
-	code, out, errOut := run(t, "fit", "--data", "demo:210325", "--features", "pixels:8", "--model", "ridge", "--alpha", "100",
+	code, out, errOut := run(t, "fit", "--data", smallFolder(t, 40, 5), "--features", "pixels:8", "--model", "ridge", "--alpha", "100",
 		"--runs", runs, "--seed", "1")
 	if code != 0 {
 		t.Fatalf("fit: exit %d: %s", code, errOut)
@@ -132,7 +136,8 @@ func TestFitRunsExport(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &metas); code != 0 || err != nil || len(metas) != 2 {
 		t.Fatalf("runs --json: exit %d, %v, %s", code, err, out)
 	}
-	if metas[1].ID != sum["run_id"] || metas[0].Seed != 1 || metas[0].Dataset.Hash == "" || metas[0].Version == "" {
+	if metas[1].ID != sum["run_id"] || metas[0].Seed != 1 || metas[0].Dataset.Hash == "" || metas[0].Version == "" ||
+		metas[0].Summary.NNeurons != 5 || metas[0].Summary.NVal != 4 {
 		t.Errorf("runs = %+v", metas)
 	}
 	for _, f := range []string{model.RunJSON, model.NeuronsCSV, model.PredictionsNPY} {
@@ -141,7 +146,7 @@ func TestFitRunsExport(t *testing.T) {
 		}
 	}
 	preds, rows, cols, err := model.ReadNPY(filepath.Join(runs, metas[0].ID, model.PredictionsNPY))
-	if err != nil || rows != metas[0].Summary.NVal || cols != 50 || len(preds) != rows*cols {
+	if err != nil || rows != 4 || cols != 5 || len(preds) != rows*cols {
 		t.Errorf("predictions.npy: %d x %d, %v", rows, cols, err)
 	}
 	code, out, _ = run(t, "runs", "--runs", runs)
@@ -159,4 +164,42 @@ func TestFitRunsExport(t *testing.T) {
 	if err != nil || len(recs) != 3 || recs[0][0] != "id" || recs[2][0] != metas[1].ID {
 		t.Errorf("table.csv = %v, %v", recs, err)
 	}
+}
+
+// smallFolder writes a user-data folder of n random 16x16 PNG images and
+// their responses (a noisy function of mean brightness) for neurons neurons.
+func smallFolder(t *testing.T, n, neurons int) string {
+	t.Helper()
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "images"), 0o755)
+	rng := rand.New(rand.NewPCG(1, 2))
+	var csvRows strings.Builder
+	for i := range n {
+		img := image.NewRGBA(image.Rect(0, 0, 16, 16))
+		var sum float64
+		for k := range img.Pix {
+			v := uint8(rng.IntN(256))
+			if k%4 == 3 {
+				v = 255
+			} else {
+				sum += float64(v)
+			}
+			img.Pix[k] = v
+		}
+		f, err := os.Create(filepath.Join(dir, "images", fmt.Sprintf("img%03d.png", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		png.Encode(f, img)
+		f.Close()
+		for j := range neurons {
+			if j > 0 {
+				csvRows.WriteByte(',')
+			}
+			fmt.Fprintf(&csvRows, "%.4f", sum/(16*16*3*255)*float64(j+1)+rng.NormFloat64()*0.1)
+		}
+		csvRows.WriteByte('\n')
+	}
+	os.WriteFile(filepath.Join(dir, "responses.csv"), []byte(csvRows.String()), 0o644)
+	return dir
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"codeberg.org/sbinet/npyio"
 
@@ -62,14 +63,14 @@ func runLayers(args []string, stdout, stderr io.Writer) int {
 	if len(pos) > 0 {
 		return usageError(stderr, "layers", "unexpected argument %q", pos[0])
 	}
+	if (*input == "") != (*dump == "") {
+		return usageError(stderr, "layers", "--input and --dump go together")
+	}
 	net, err := nf.open()
 	if err != nil {
 		return fail(stderr, "layers", err)
 	}
 	taps := net.Taps()
-	if (*input == "") != (*dump == "") {
-		return usageError(stderr, "layers", "--input and --dump go together")
-	}
 	if *dump != "" {
 		if err := dumpTaps(net, *input, *dump); err != nil {
 			return fail(stderr, "layers", err)
@@ -179,6 +180,7 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	alpha := fs.Float64("alpha", 0, "ridge penalty (--model ridge)")
 	cacheDir := fs.String("cache", "", "feature cache `DIR` (default $ITSCOPE_CACHE, else $XDG_CACHE_HOME/itscope)")
 	batch := fs.Int("batch", model.DefaultNetBatch, "images per forward pass")
+	extractOnly := fs.Bool("extract-only", false, "fill the feature cache for the layers (one forward pass per batch) and fit nothing")
 	pos, status, ok := parseFlags(fs, args)
 	if !ok {
 		return status
@@ -205,10 +207,11 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	spec := model.SweepSpec{
 		Fit: model.FitSpec{Data: *dataSpec, Weights: nf.weights, PCA: *pca, Model: *readout, Alpha: *alpha,
 			Seed: c.seed, CacheDir: *cacheDir},
-		Net: nf.net, Layers: list, BatchSize: *batch,
+		Net: nf.net, Layers: list, BatchSize: *batch, ExtractOnly: *extractOnly,
 	}
 	ctx, stop := interruptible()
 	defer stop()
+	start := time.Now()
 	progress := newProgressPrinter(stderr, c.json)
 	out := []json.RawMessage{}
 	var tw *tabwriter.Writer
@@ -234,6 +237,10 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	progress.finish()
 	if err != nil {
 		return fail(stderr, "sweep", err)
+	}
+	if *extractOnly {
+		fmt.Fprintf(stdout, "%d layers of %s cached in %s (%.1f s)\n", len(list), net.Name(), extractDir(*cacheDir), time.Since(start).Seconds())
+		return 0
 	}
 	if c.json {
 		if err := writeJSON(stdout, out); err != nil {
@@ -277,4 +284,11 @@ func readFloat32Npy(path string) ([]float32, []int, error) {
 		return nil, nil, fmt.Errorf("%s: %v", path, err)
 	}
 	return x, r.Header.Descr.Shape, nil
+}
+
+func extractDir(flagDir string) string {
+	if flagDir != "" {
+		return flagDir
+	}
+	return model.DefaultCacheDir()
 }

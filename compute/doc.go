@@ -2,10 +2,30 @@
 // ceilings, PCA that never forms a features-by-features matrix, least squares
 // and ridge read-outs with cross-validated regularisation.
 //
+// A read-out runs in four steps, each checked against scikit-learn by the
+// fixtures in testdata/compute:
+//
+//   - Features are float32 matrices (Matrix32): in memory (Dense32), on disk
+//     (OpenNpy, written in row blocks by CreateNpy), or a subset of rows of
+//     either (RowSubset). Wide features are read in column panels, so memory
+//     stays bounded by a few panels and the images-by-images Gram matrix.
+//   - FitStandardiser (StandardScaler) on the training rows; Wrap standardises
+//     any rows on the fly.
+//   - FitPCA on the training rows, projecting the validation rows in the same
+//     pass (PCAOptions.Project), or materialising components for Transform.
+//   - LeastSquares (LinearRegression), Ridge, or RidgeCV over an alpha grid by
+//     k-fold CV (KFold, StratifiedKFold or explicit folds); then Score per
+//     neuron (EV, r, MSE, R2 with mean and median) and, with repeats,
+//     NoiseCeiling and Scores.WithCeiling.
+//
+// Small matrices (PCA scores, responses, coefficients) are float64 gonum
+// mat.Dense.
+//
 // Sub-packages hold the deep-network numerics: nn (tensor layers with forward
 // and backward passes, losses, optimisers) and onnx (the ONNX graph runner,
 // float and int8). compute imports neither model nor ui.
 //
-// With cgo, gonum's BLAS is OpenBLAS (see blas_cgo.go); without it the pure-Go
-// gonum BLAS serves, slower but the same results.
+// With cgo, gonum's BLAS is OpenBLAS (see blas_cgo.go) and eigen and singular
+// value decompositions call its LAPACK (lapack_cgo.go); without cgo the
+// pure-Go gonum routines serve, slower but the same results.
 package compute

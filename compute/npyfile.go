@@ -238,11 +238,17 @@ func (nw *NpyWriter) Write(block []float32) error {
 	if nw.written+len(block) > nw.r*nw.c {
 		return fmt.Errorf("%s: more than the %d rows declared", nw.path, nw.r)
 	}
-	var b [4]byte
-	for _, v := range block {
-		binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
-		if _, err := nw.w.Write(b[:]); err != nil {
+	if nativeLittleEndian && len(block) > 0 {
+		if _, err := nw.w.Write(unsafe.Slice((*byte)(unsafe.Pointer(&block[0])), 4*len(block))); err != nil {
 			return fmt.Errorf("%s: %w", nw.path, err)
+		}
+	} else {
+		var b [4]byte
+		for _, v := range block {
+			binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
+			if _, err := nw.w.Write(b[:]); err != nil {
+				return fmt.Errorf("%s: %w", nw.path, err)
+			}
 		}
 	}
 	nw.written += len(block)

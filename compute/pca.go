@@ -196,13 +196,13 @@ func FitPCA(train Matrix32, k int, opt PCAOptions) (*PCA, error) {
 	pca.TrainScores.Apply(func(_, j int, v float64) float64 { return v * s[j] }, U)
 	for sIdx, cross := range acc.cross {
 		m := opt.Project[sIdx].Rows()
-		sc := mat.NewDense(max(m, 1), kept, nil)
-		if m > 0 {
-			sc.Mul(mat.NewDense(m, n, cross), U)
-			sc.Apply(func(_, j int, v float64) float64 { return v / s[j] }, sc)
-		} else {
-			sc = &mat.Dense{}
+		if m == 0 {
+			pca.Projected = append(pca.Projected, &mat.Dense{})
+			continue
 		}
+		sc := mat.NewDense(m, kept, nil)
+		sc.Mul(mat.NewDense(m, n, cross), U)
+		sc.Apply(func(_, j int, v float64) float64 { return v / s[j] }, sc)
 		pca.Projected = append(pca.Projected, sc)
 	}
 	if opt.Components {
@@ -301,6 +301,9 @@ func columnMeans(p []float32, n, w int, mu []float64) error {
 }
 
 func centre(p []float32, w int, mu []float64) {
+	if w <= 0 {
+		return
+	}
 	for i := 0; i+w <= len(p); i += w {
 		row := p[i : i+w]
 		for c, v := range row {

@@ -72,6 +72,9 @@ func FitStandardiser(m Matrix32) (*Standardiser, error) {
 // Apply standardises a row-major block of whole rows in place, starting at
 // column firstCol (0 for full rows) and spanning cols columns per row.
 func (s *Standardiser) Apply(block []float32, firstCol, cols int) {
+	if cols <= 0 {
+		return
+	}
 	mu := s.Mean[firstCol : firstCol+cols]
 	sc := s.Scale[firstCol : firstCol+cols]
 	for i := 0; i+cols <= len(block); i += cols {

@@ -16,11 +16,12 @@ import (
 // *image.RGBA whose alpha is 255), as Pillow's Image.open(f).convert("RGB")
 // does: alpha is dropped, not composited.
 //
-// JPEGs decode as libjpeg-turbo does (the decoder behind Pillow, and so
-// behind every Python reference): sequential files bit-exactly (jpeg.go);
-// progressive ones through Go's decoder, whose IDCT differs, but with
-// libjpeg's "fancy" chroma upsampling and fixed-point YCbCr->RGB, which
-// keeps them within ~3 levels (Go's own conversion is off by up to 13).
+// JPEGs decode bit-exactly as libjpeg-turbo does (the decoder behind Pillow,
+// and so behind every Python reference; see jpeg.go): Go's own decoder uses
+// another IDCT and repeats chroma samples, which is off by up to 13 levels.
+// Files jpeg.go does not handle (CMYK, arithmetic coding, 12-bit) keep Go's
+// decoding, with libjpeg's chroma upsampling and colour conversion where
+// the planes are YCbCr.
 func DecodeImage(b []byte) (*image.RGBA, error) {
 	img, format, err := image.Decode(bytes.NewReader(b))
 	if err != nil {

@@ -6,19 +6,19 @@ import (
 	"image"
 )
 
-// decodeJPEGLibjpeg decodes a sequential (baseline or extended, 8-bit,
-// Huffman-coded) JPEG as libjpeg-turbo does with its default settings (the
-// decoder behind Pillow): the integer "islow" IDCT (jidctint.c), fancy
-// chroma upsampling and fixed-point YCbCr->RGB. ok is false for files it
-// does not handle (progressive, arithmetic-coded, 12-bit, Adobe/CMYK, odd
-// sampling); the caller then uses Go's decoder.
+// decodeJPEGLibjpeg decodes an 8-bit Huffman-coded JPEG (baseline,
+// extended sequential or progressive) as libjpeg-turbo does with its
+// default settings (the decoder behind Pillow): the integer "islow" IDCT
+// (jidctint.c), fancy chroma upsampling and fixed-point YCbCr->RGB. ok is
+// false for files it does not handle (arithmetic-coded, 12-bit, lossless,
+// Adobe/CMYK, odd sampling); the caller then uses Go's decoder.
 func decodeJPEGLibjpeg(b []byte) (img *image.RGBA, ok bool) {
 	defer func() {
 		if recover() != nil { // damaged input: let Go's decoder speak
 			img, ok = nil, false
 		}
 	}()
-	d := &jpegDecoder{data: b}
+	d := &jpegDecoder{data: b, adobe: -1}
 	img, err := d.decode()
 	if err != nil {
 		return nil, false
@@ -34,6 +34,7 @@ type jpegComponent struct {
 	plane        []uint8 // padded to whole MCUs
 	stride       int
 	pred         int32
+	coefs        []int32 // progressive: 64 natural-order coefficients a block
 }
 
 type huffTable struct {
@@ -45,19 +46,23 @@ type huffTable struct {
 }
 
 type jpegDecoder struct {
-	data    []byte
-	pos     int
-	width   int
-	height  int
-	comps   []jpegComponent
-	hmax    int
-	vmax    int
-	mcusx   int
-	mcusy   int
-	quant   [4][64]int32
-	dc, ac  [4]huffTable
-	restart int
-	sawSOF  bool
+	data        []byte
+	pos         int
+	width       int
+	height      int
+	comps       []jpegComponent
+	hmax        int
+	vmax        int
+	mcusx       int
+	mcusy       int
+	quant       [4][64]int32
+	dc, ac      [4]huffTable
+	restart     int
+	sawSOF      bool
+	progressive bool
+	eobrun      int
+	sawJFIF     bool
+	adobe       int // APP14 colour transform, -1 without the marker
 	// bit reader
 	bits      uint32
 	nbits     int
@@ -107,7 +112,8 @@ func (d *jpegDecoder) decode() (*image.RGBA, error) {
 		d.pos += n
 		var err error
 		switch {
-		case m == 0xC0 || m == 0xC1:
+		case m == 0xC0 || m == 0xC1 || m == 0xC2:
+			d.progressive = m == 0xC2
 			err = d.readSOF(seg)
 		case m == 0xC4:
 			err = d.readDHT(seg)
@@ -118,8 +124,12 @@ func (d *jpegDecoder) decode() (*image.RGBA, error) {
 				return nil, errJPEGUnsupported
 			}
 			d.restart = int(binary.BigEndian.Uint16(seg))
-		case m == 0xEE: // Adobe: colour transforms Go handles
-			return nil, errJPEGUnsupported
+		case m == 0xE0:
+			d.sawJFIF = d.sawJFIF || (len(seg) >= 5 && string(seg[:5]) == "JFIF\x00")
+		case m == 0xEE:
+			if len(seg) >= 12 && string(seg[:5]) == "Adobe" {
+				d.adobe = int(seg[11])
+			}
 		case m == 0xDA:
 			err = d.readScan(seg)
 		case m >= 0xC2 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC:
@@ -158,9 +168,6 @@ func (d *jpegDecoder) readSOF(seg []byte) error {
 		}
 		d.hmax, d.vmax = max(d.hmax, c.h), max(d.vmax, c.v)
 	}
-	if nc == 3 && d.comps[0].id == 'R' && d.comps[1].id == 'G' && d.comps[2].id == 'B' {
-		return errJPEGUnsupported // RGB JPEG: libjpeg skips the colour conversion
-	}
 	if nc == 1 {
 		// A single component is never subsampled: libjpeg treats it as 1x1.
 		d.comps[0].h, d.comps[0].v, d.hmax, d.vmax = 1, 1, 1, 1
@@ -171,6 +178,9 @@ func (d *jpegDecoder) readSOF(seg []byte) error {
 		c := &d.comps[i]
 		c.stride = d.mcusx * c.h * 8
 		c.plane = make([]uint8, c.stride*d.mcusy*c.v*8)
+		if d.progressive {
+			c.coefs = make([]int32, len(c.plane))
+		}
 	}
 	d.sawSOF = true
 	return nil
@@ -263,23 +273,19 @@ func (d *jpegDecoder) readScan(seg []byte) error {
 			return errJPEGUnsupported
 		}
 		c.td, c.ta = int(seg[2+2*i]>>4), int(seg[2+2*i]&15)
-		if c.td > 3 || c.ta > 3 || !d.dc[c.td].ok || !d.ac[c.ta].ok {
+		if c.td > 3 || c.ta > 3 {
 			return errJPEGUnsupported
 		}
 		c.pred = 0
 		scan[i] = c
 	}
-	ss, se := seg[1+2*ns], seg[2+2*ns]
-	if ss != 0 || se != 63 {
-		return errJPEGUnsupported
+	ss, se := int(seg[1+2*ns]), int(seg[2+2*ns])
+	ah, al := int(seg[3+2*ns]>>4), int(seg[3+2*ns]&15)
+	block, err := d.blockDecoder(scan, ss, se, ah, al)
+	if err != nil {
+		return err
 	}
-	d.bits, d.nbits, d.hitMarker = 0, 0, false
-
-	var coef [64]int32
-	block := func(c *jpegComponent, bx, by int) {
-		d.decodeBlock(c, &coef)
-		idctIslow(&coef, &d.quant[c.tq], c.plane[by*8*c.stride+bx*8:], c.stride)
-	}
+	d.bits, d.nbits, d.hitMarker, d.eobrun = 0, 0, false, 0
 	var mcusx, mcusy int
 	if ns == 1 {
 		c := scan[0]
@@ -295,6 +301,7 @@ func (d *jpegDecoder) readScan(seg []byte) error {
 		for mx := range mcusx {
 			if d.restart > 0 && n > 0 && n%d.restart == 0 {
 				d.nextRestart()
+				d.eobrun = 0
 				for _, c := range scan {
 					c.pred = 0
 				}
@@ -323,6 +330,142 @@ func (d *jpegDecoder) readScan(seg []byte) error {
 		d.pos++
 	}
 	return nil
+}
+
+// blockDecoder checks a scan's parameters and returns what decodes one of
+// its blocks: sequential blocks go straight through the IDCT; progressive
+// ones refine stored coefficients (jdphuff.c's four cases).
+func (d *jpegDecoder) blockDecoder(scan []*jpegComponent, ss, se, ah, al int) (func(c *jpegComponent, bx, by int), error) {
+	need := func(dc, ac bool) error {
+		for _, c := range scan {
+			if (dc && !d.dc[c.td].ok) || (ac && !d.ac[c.ta].ok) {
+				return errJPEGUnsupported
+			}
+		}
+		return nil
+	}
+	if !d.progressive {
+		if ss != 0 || se != 63 {
+			return nil, errJPEGUnsupported
+		}
+		var coef [64]int32
+		return func(c *jpegComponent, bx, by int) {
+			d.decodeBlock(c, &coef)
+			idctIslow(&coef, &d.quant[c.tq], c.plane[by*8*c.stride+bx*8:], c.stride)
+		}, need(true, true)
+	}
+	if se > 63 || ss > se || (ss == 0) != (se == 0) || (ss > 0 && len(scan) != 1) || al > 13 {
+		return nil, errJPEGUnsupported
+	}
+	coefs := func(c *jpegComponent, bx, by int) []int32 {
+		k := (by*(c.stride/8) + bx) * 64
+		return c.coefs[k : k+64]
+	}
+	switch {
+	case ss == 0 && ah == 0:
+		return func(c *jpegComponent, bx, by int) {
+			s := d.decodeHuff(&d.dc[c.td])
+			if s > 0 {
+				c.pred += extend(d.getBits(min(s, 16)), min(s, 16))
+			}
+			coefs(c, bx, by)[0] = c.pred << al
+		}, need(true, false)
+	case ss == 0:
+		return func(c *jpegComponent, bx, by int) {
+			if d.getBits(1) != 0 {
+				coefs(c, bx, by)[0] |= 1 << al
+			}
+		}, nil
+	case ah == 0:
+		return func(c *jpegComponent, bx, by int) { d.acFirst(coefs(c, bx, by), &d.ac[c.ta], ss, se, al) }, need(false, true)
+	default:
+		return func(c *jpegComponent, bx, by int) { d.acRefine(coefs(c, bx, by), &d.ac[c.ta], ss, se, al) }, need(false, true)
+	}
+}
+
+// acFirst is jdphuff.c's decode_mcu_AC_first.
+func (d *jpegDecoder) acFirst(coef []int32, t *huffTable, ss, se, al int) {
+	if d.eobrun > 0 {
+		d.eobrun--
+		return
+	}
+	for k := ss; k <= se; k++ {
+		rs := d.decodeHuff(t)
+		r, s := rs>>4, rs&15
+		if s != 0 {
+			k += r
+			if k > 63 {
+				return
+			}
+			coef[zigzag[k]] = extend(d.getBits(s), s) << al
+			continue
+		}
+		if r != 15 {
+			d.eobrun = 1 << r
+			if r > 0 {
+				d.eobrun += int(d.getBits(r))
+			}
+			d.eobrun--
+			return
+		}
+		k += 15
+	}
+}
+
+// acRefine is jdphuff.c's decode_mcu_AC_refine: one more bit for every
+// non-zero coefficient in the band, and new coefficients of magnitude 1<<al.
+func (d *jpegDecoder) acRefine(coef []int32, t *huffTable, ss, se, al int) {
+	p1, m1 := int32(1)<<al, int32(-1)<<al
+	refine := func(k int) {
+		if v := coef[zigzag[k]]; v != 0 && d.getBits(1) != 0 && v&p1 == 0 {
+			if v >= 0 {
+				coef[zigzag[k]] += p1
+			} else {
+				coef[zigzag[k]] += m1
+			}
+		}
+	}
+	k := ss
+	if d.eobrun == 0 {
+		for ; k <= se; k++ {
+			rs := d.decodeHuff(t)
+			r, s := rs>>4, rs&15
+			var val int32
+			if s != 0 {
+				val = m1
+				if d.getBits(1) != 0 {
+					val = p1
+				}
+			} else if r != 15 {
+				d.eobrun = 1 << r
+				if r > 0 {
+					d.eobrun += int(d.getBits(r))
+				}
+				break
+			}
+			// Skip r zero coefficients (refining the non-zero ones met),
+			// stopping on the zero that receives val.
+			for ; k <= se; k++ {
+				if coef[zigzag[k]] != 0 {
+					refine(k)
+				} else {
+					if r == 0 {
+						break
+					}
+					r--
+				}
+			}
+			if val != 0 && k <= se {
+				coef[zigzag[k]] = val
+			}
+		}
+	}
+	if d.eobrun > 0 {
+		for ; k <= se; k++ {
+			refine(k)
+		}
+		d.eobrun--
+	}
 }
 
 // nextRestart discards buffered bits and skips to just past an RSTn marker.
@@ -546,10 +689,20 @@ func clampSample(v int64) uint8 {
 
 // toRGB upsamples and converts the decoded planes.
 func (d *jpegDecoder) toRGB() (*image.RGBA, error) {
+	if d.progressive {
+		for i := range d.comps {
+			c := &d.comps[i]
+			bw := c.stride / 8
+			for k := 0; k < len(c.coefs); k += 64 {
+				bx, by := (k/64)%bw, (k/64)/bw
+				idctIslow((*[64]int32)(c.coefs[k:k+64]), &d.quant[c.tq], c.plane[by*8*c.stride+bx*8:], c.stride)
+			}
+		}
+	}
 	w, h := d.width, d.height
 	out := image.NewRGBA(image.Rect(0, 0, w, h))
-	y := &d.comps[0]
 	if len(d.comps) == 1 {
+		y := &d.comps[0]
 		for r := range h {
 			row := out.Pix[r*out.Stride:]
 			for x := range w {
@@ -559,12 +712,9 @@ func (d *jpegDecoder) toRGB() (*image.RGBA, error) {
 		}
 		return out, nil
 	}
-	if y.h != d.hmax || y.v != d.vmax {
-		return nil, errJPEGUnsupported
-	}
-	var chroma [2][]uint8
-	for k := range 2 {
-		c := &d.comps[1+k]
+	var planes [3][]uint8
+	for k := range 3 {
+		c := &d.comps[k]
 		if d.hmax%c.h != 0 || d.vmax%c.v != 0 {
 			return nil, errJPEGUnsupported
 		}
@@ -578,13 +728,23 @@ func (d *jpegDecoder) toRGB() (*image.RGBA, error) {
 		for r := range ch {
 			copy(p[r*cw:(r+1)*cw], c.plane[r*c.stride:])
 		}
-		chroma[k] = upsampleFancy(p, cw, ch, hs, vs, w, h)
+		planes[k] = upsampleFancy(p, cw, ch, hs, vs, w, h)
 	}
+	// libjpeg's colour space guess (jdapimin.c default_decompress_parms):
+	// JFIF means YCbCr, else an Adobe marker decides, else component ids
+	// 'R','G','B' mean RGB.
+	rgb := !d.sawJFIF && (d.adobe == 0 || (d.adobe < 0 &&
+		d.comps[0].id == 'R' && d.comps[1].id == 'G' && d.comps[2].id == 'B'))
 	for r := range h {
 		row := out.Pix[r*out.Stride:]
 		for x := range w {
-			cr, cg, cb := yccToRGB(int32(y.plane[r*y.stride+x]), int32(chroma[0][r*w+x]), int32(chroma[1][r*w+x]))
-			row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = cr, cg, cb, 255
+			i := r*w + x
+			if rgb {
+				row[4*x], row[4*x+1], row[4*x+2] = planes[0][i], planes[1][i], planes[2][i]
+			} else {
+				row[4*x], row[4*x+1], row[4*x+2] = yccToRGB(int32(planes[0][i]), int32(planes[1][i]), int32(planes[2][i]))
+			}
+			row[4*x+3] = 255
 		}
 	}
 	return out, nil

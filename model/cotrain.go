@@ -27,13 +27,15 @@ type CotrainConfig struct {
 	Weights   string      `json:"weights,omitempty"`
 	Trainable string      `json:"trainable"`
 	Lambda    float64     `json:"lambda"`
+	// CacheDir is the feature cache for the frozen part ("" for the default).
+	CacheDir string `json:"-"`
 }
 
-// DefaultCotrainConfig trains with Adam at a lower rate than from scratch
-// (the stages are pretrained) and weighs both heads the same.
+// DefaultCotrainConfig trains with the study's Adam settings for 10 epochs
+// and weighs both heads the same.
 func DefaultCotrainConfig() CotrainConfig {
 	t := DefaultTrainConfig()
-	t.LR, t.Epochs = 1e-4, 10
+	t.Epochs = 10
 	return CotrainConfig{Train: t, Lambda: 1}
 }
 
@@ -108,7 +110,7 @@ func Cotrain(ctx context.Context, ds *data.Dataset, cfg CotrainConfig, emit func
 		return nil, fmt.Errorf("cotrain: the frozen features at %s take %d MB for the train and val images, over the %d MB bound; make a later stage the first trainable one",
 			frozenTap, need>>20, frozenFeatureBudget>>20)
 	}
-	npy, err := CachedFeatures(ctx, ds, feats, FeatureOptions{Progress: func(done, total int) {
+	npy, err := CachedFeatures(ctx, ds, feats, FeatureOptions{CacheDir: cfg.CacheDir, Progress: func(done, total int) {
 		emit(Event{Kind: EventProgress, Done: done, Total: total, Message: "frozen features"})
 	}})
 	if err != nil {

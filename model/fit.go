@@ -46,8 +46,11 @@ type FitSpec struct {
 	Standardise string `json:"standardise,omitempty"`
 
 	// Not part of the recorded spec:
-	Dataset  *data.Dataset `json:"-"` // already opened; Data is then only recorded
-	CacheDir string        `json:"-"` // the feature cache ("" for the default)
+	Dataset *data.Dataset `json:"-"` // already opened; Data is then only recorded
+	// Extractor, when set, is used instead of parsing Features (which is
+	// then only recorded): features built once and reused across fits.
+	Extractor Features `json:"-"`
+	CacheDir  string   `json:"-"` // the feature cache ("" for the default)
 }
 
 // Check validates the spec without touching data.
@@ -76,7 +79,7 @@ func (s *FitSpec) Check() error {
 	default:
 		return fmt.Errorf("standardise %q: want auto, on or off", s.Standardise)
 	}
-	if s.Features == "" {
+	if s.Features == "" && s.Extractor == nil {
 		return errors.New("no features given (--features)")
 	}
 	return nil
@@ -161,10 +164,24 @@ func Fit(ctx context.Context, spec FitSpec, emit func(Event)) (*Run, error) {
 	lap("load", t0)
 
 	t0 = time.Now()
-	feats, err := ParseFeatures(spec.Features, FeatureOptions{Weights: spec.Weights, Seed: spec.Seed, CacheDir: spec.CacheDir,
-		Progress: func(done, total int) { emit(Event{Kind: EventProgress, Done: done, Total: total, Message: "features"}) }})
-	if err != nil {
-		return nil, err
+	feats := spec.Extractor
+	if feats == nil {
+		feats, err = ParseFeatures(spec.Features, FeatureOptions{Weights: spec.Weights, Seed: spec.Seed, CacheDir: spec.CacheDir,
+			Progress: func(done, total int) { emit(Event{Kind: EventProgress, Done: done, Total: total, Message: "features"}) }})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if spec.PCA > 0 {
+		// Fail before a long extraction rather than after it.
+		dim, err := feats.Dim(ds)
+		if err != nil {
+			return nil, err
+		}
+		if limit := min(len(train.Indices), dim); spec.PCA > limit {
+			return nil, fmt.Errorf("pca: n_components=%d must be at most min(n_train, features) = min(%d, %d) = %d",
+				spec.PCA, len(train.Indices), dim, limit)
+		}
 	}
 	phase("features " + feats.Name())
 	trainX, valX, closeFeatures, err := featureMatrices(ctx, ds, feats, spec.CacheDir, train.Indices, val.Indices, emit)

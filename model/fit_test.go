@@ -18,7 +18,7 @@ import (
 // The scikit-learn fixture of the fit pipeline is made in two steps, because
 // scikit-learn must see exactly the features Go computes:
 //
-//	go test ./model -run TestFitFixtureInputs -update-fit-fixture
+//	go test ./model -run TestFitFixtureInputs -args -update-fit-fixture
 //	/usr/bin/python3 testdata/model/make_fit_fixture.py
 //
 // The first writes the demo's pixel features, responses and CV folds to
@@ -27,10 +27,10 @@ import (
 var updateFitFixture = flag.Bool("update-fit-fixture", false, "rewrite testdata/model/fit_inputs")
 
 const (
-	fixtureDir      = "../testdata/model"
-	fixtureFeatures = "pixels:16:gray"
-	fixtureSeed     = 3
-	fixtureFolds    = 5
+	fixtureDir   = "../testdata/model"
+	fixtureSpec  = "pixels:16:gray"
+	fixtureSeed  = 3
+	fixtureFolds = 5
 )
 
 type fitInputsMeta struct {
@@ -41,7 +41,7 @@ type fitInputsMeta struct {
 	Folds    []int  `json:"folds"` // CV fold of each training row
 	// Image names in train then val order, for the Pillow cross-check.
 	Names []string `json:"names"`
-	Seed     uint64 `json:"seed"`
+	Seed  uint64   `json:"seed"`
 }
 
 var demoDataset *data.Dataset
@@ -75,21 +75,22 @@ func extractAll(t *testing.T, f Features, ds *data.Dataset, images []int) []floa
 	return out
 }
 
-// TestFitFixtureInputs checks that the pixel features are still the ones the
-// scikit-learn fixture was made from (or rewrites them with the flag).
+// TestFitFixtureInputs checks that itscope's pixel features are still the
+// ones the scikit-learn fixture was made from, on every 8th train and val
+// image (all of them with -update-fit-fixture, which rewrites the inputs).
 func TestFitFixtureInputs(t *testing.T) {
 	ds := openDemo(t)
 	train, _ := ds.SplitByName(data.Train)
 	val, _ := ds.SplitByName(data.Val)
-	f, err := ParseFeatures(fixtureFeatures, FeatureOptions{})
+	f, err := ParseFeatures(fixtureSpec, FeatureOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	dim, _ := f.Dim(ds)
-	xTrain := extractAll(t, f, ds, train.Indices)
-	xVal := extractAll(t, f, ds, val.Indices)
 	dir := filepath.Join(fixtureDir, "fit_inputs")
 	if *updateFitFixture {
+		xTrain := extractAll(t, f, ds, train.Indices)
+		xVal := extractAll(t, f, ds, val.Indices)
 		folds, err := compute.KFold(len(train.Indices), fixtureFolds, fixtureSeed)
 		if err != nil {
 			t.Fatal(err)
@@ -114,7 +115,7 @@ func TestFitFixtureInputs(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		meta := fitInputsMeta{Dataset: ds.Name, Features: fixtureFeatures, Train: train.Indices, Val: val.Indices, Folds: folds, Seed: fixtureSeed}
+		meta := fitInputsMeta{Dataset: ds.Name, Features: fixtureSpec, Train: train.Indices, Val: val.Indices, Folds: folds, Seed: fixtureSeed}
 		for _, i := range append(append([]int(nil), train.Indices...), val.Indices...) {
 			meta.Names = append(meta.Names, ds.Images.Name(i))
 		}
@@ -123,20 +124,75 @@ func TestFitFixtureInputs(t *testing.T) {
 		}
 		return
 	}
-	for name, got := range map[string][]float32{"x_train": xTrain, "x_val": xVal} {
+	for name, split := range map[string][]int{"x_train": train.Indices, "x_val": val.Indices} {
 		want, rows, cols, err := ReadNPY(filepath.Join(dir, name+".npy"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cols != dim || rows*cols != len(got) {
-			t.Fatalf("%s: fixture is %d x %d, features are %d values of dim %d", name, rows, cols, len(got), dim)
+		if cols != dim || rows != len(split) {
+			t.Fatalf("%s: fixture is %d x %d, want %d x %d", name, rows, cols, len(split), dim)
 		}
-		for i := range got {
-			if math.Abs(float64(got[i]-want[i])) > 1e-7 {
-				t.Fatalf("%s[%d] = %v, fixture has %v", name, i, got[i], want[i])
+		var pos, images []int
+		for p := 0; p < len(split); p += 8 {
+			pos, images = append(pos, p), append(images, split[p])
+		}
+		got := extractAll(t, f, ds, images)
+		for k, p := range pos {
+			for c := range dim {
+				if g, w := got[k*dim+c], want[p*dim+c]; g != w {
+					t.Fatalf("%s: image %s, feature %d = %v, fixture has %v: the pixel features changed; "+
+						"remake the fixture (see updateFitFixture)", name, ds.Images.Name(split[p]), c, g, w)
+				}
 			}
 		}
 	}
+}
+
+// fixtureFeatures serves the committed fixture features by image index, so
+// that the pipeline sees exactly what scikit-learn saw.
+type fixtureFeatures struct {
+	rows map[int][]float32
+	dim  int
+}
+
+func loadFixtureFeatures(t *testing.T) *fixtureFeatures {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(fixtureDir, "fit_inputs", "meta.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta fitInputsMeta
+	if err := json.Unmarshal(b, &meta); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixtureFeatures{rows: map[int][]float32{}}
+	for name, idx := range map[string][]int{"x_train": meta.Train, "x_val": meta.Val} {
+		x, rows, cols, err := ReadNPY(filepath.Join(fixtureDir, "fit_inputs", name+".npy"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rows != len(idx) {
+			t.Fatalf("%s: %d rows for %d images", name, rows, len(idx))
+		}
+		f.dim = cols
+		for r, img := range idx {
+			f.rows[img] = x[r*cols : (r+1)*cols]
+		}
+	}
+	return f
+}
+
+func (f *fixtureFeatures) Name() string                   { return fixtureSpec }
+func (f *fixtureFeatures) CacheKey() string               { return "" }
+func (f *fixtureFeatures) StandardiseOnTrain() bool       { return true }
+func (f *fixtureFeatures) Dim(*data.Dataset) (int, error) { return f.dim, nil }
+func (f *fixtureFeatures) Extract(_ context.Context, _ *data.Dataset, images []int, emit func(int, []float32) error) error {
+	for k, img := range images {
+		if err := emit(k, f.rows[img]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type sklearnCase struct {
@@ -150,7 +206,9 @@ type sklearnCase struct {
 
 // TestFitMatchesSklearn runs the whole pipeline (pixels -> standardise ->
 // [PCA] -> linear | ridge | ridgecv -> val scores) on the embedded demo and
-// compares every neuron's EV, r, MSE and R2 with scikit-learn's.
+// compares every neuron's EV, r, MSE and R2 with scikit-learn's. The pixels
+// are the committed ones (TestFitFixtureInputs checks they are still what
+// itscope computes), so that a decoder change shows there, not here.
 func TestFitMatchesSklearn(t *testing.T) {
 	if *updateFitFixture {
 		t.Skip("rewriting inputs")
@@ -178,11 +236,12 @@ func TestFitMatchesSklearn(t *testing.T) {
 		t.Fatalf("only %d cases in the fixture", len(cases))
 	}
 	ds := openDemo(t)
+	feats := loadFixtureFeatures(t)
 	const tol = 1e-4
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			spec := c.Spec
-			spec.Dataset = ds
+			spec.Dataset, spec.Extractor = ds, feats
 			run, err := Fit(context.Background(), spec, nil)
 			if err != nil {
 				t.Fatal(err)

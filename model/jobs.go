@@ -16,7 +16,8 @@ type JobID int64
 // JobState is where a job is in its life.
 type JobState string
 
-// Job states. queued -> running -> done | failed | cancelled; a job cancelled
+// Job states. queued -> running -> done | failed | cancelled; queued jobs start
+// in submission order as running ones finish. A job cancelled
 // while queued goes straight to cancelled.
 const (
 	JobQueued    JobState = "queued"
@@ -85,25 +86,33 @@ type jobEntry struct {
 // number of subscribers what they do. One Engine serves the CLI, the TUI and
 // every SSH session. All methods are safe for concurrent use.
 type Engine struct {
-	store *Store // where finished jobs' runs are saved; nil saves nothing
-	slots chan struct{}
+	store      *Store // where finished jobs' runs are saved; nil saves nothing
+	maxRunning int
 
-	mu     sync.Mutex
-	nextID JobID
-	jobs   map[JobID]*jobEntry
-	subs   map[*subscriber]struct{}
-	closed bool
-	wg     sync.WaitGroup
+	mu      sync.Mutex
+	nextID  JobID
+	jobs    map[JobID]*jobEntry
+	queue   []queuedJob // waiting to start, in submission order
+	running int
+	subs    map[*subscriber]struct{}
+	closed  bool
+	wg      sync.WaitGroup
+}
+
+type queuedJob struct {
+	ctx context.Context
+	ent *jobEntry
+	job Job
 }
 
 // NewEngine returns an engine that saves runs to store (nil: do not save) and
 // runs at most maxRunning jobs at once (at least 1).
 func NewEngine(store *Store, maxRunning int) *Engine {
 	return &Engine{
-		store: store,
-		slots: make(chan struct{}, max(1, maxRunning)),
-		jobs:  map[JobID]*jobEntry{},
-		subs:  map[*subscriber]struct{}{},
+		store:      store,
+		maxRunning: max(1, maxRunning),
+		jobs:       map[JobID]*jobEntry{},
+		subs:       map[*subscriber]struct{}{},
 	}
 }
 
@@ -132,28 +141,52 @@ func (e *Engine) Submit(job Job) (JobID, error) {
 	e.jobs[id] = ent
 	e.publishLocked(Event{Job: id, Kind: EventQueued, Time: ent.status.Submitted, Message: job.Name})
 	e.wg.Add(1)
-	go e.run(ctx, ent, job)
+	e.queue = append(e.queue, queuedJob{ctx, ent, job})
+	e.dispatchLocked()
 	return id, nil
+}
+
+// dispatchLocked starts queued jobs, oldest first, while there is room.
+func (e *Engine) dispatchLocked() {
+	for e.running < e.maxRunning && len(e.queue) > 0 {
+		q := e.queue[0]
+		e.queue = e.queue[1:]
+		e.running++
+		go e.run(q.ctx, q.ent, q.job)
+	}
+}
+
+// unqueueLocked removes job id from the queue, if it is there.
+func (e *Engine) unqueueLocked(id JobID) (queuedJob, bool) {
+	for i, q := range e.queue {
+		if q.ent.status.ID == id {
+			e.queue = append(e.queue[:i:i], e.queue[i+1:]...)
+			return q, true
+		}
+	}
+	return queuedJob{}, false
+}
+
+// cancelQueued ends a job that never started.
+func (e *Engine) cancelQueued(q queuedJob) {
+	defer e.wg.Done()
+	defer close(q.ent.done)
+	q.ent.cancel()
+	e.finish(q.ent, q.job, nil, context.Canceled)
 }
 
 func (e *Engine) run(ctx context.Context, ent *jobEntry, job Job) {
 	defer e.wg.Done()
 	defer close(ent.done)
+	defer func() {
+		e.mu.Lock()
+		e.running--
+		e.dispatchLocked()
+		e.mu.Unlock()
+	}()
 	defer ent.cancel()
 	id := ent.status.ID
 
-	select {
-	case e.slots <- struct{}{}:
-		defer func() { <-e.slots }()
-	case <-ctx.Done():
-		e.finish(ent, job, nil, ctx.Err())
-		return
-	}
-	// A cancel that raced with getting the slot still wins.
-	if ctx.Err() != nil {
-		e.finish(ent, job, nil, ctx.Err())
-		return
-	}
 	e.mu.Lock()
 	ent.status.State = JobRunning
 	ent.status.Started = time.Now()
@@ -306,8 +339,11 @@ func (e *Engine) finish(ent *jobEntry, job Job, run *Run, err error) {
 func (e *Engine) Cancel(id JobID) bool {
 	e.mu.Lock()
 	ent, ok := e.jobs[id]
+	q, queued := e.unqueueLocked(id)
 	e.mu.Unlock()
-	if ok {
+	if queued {
+		e.cancelQueued(q)
+	} else if ok {
 		ent.cancel()
 	}
 	return ok
@@ -373,10 +409,15 @@ func (e *Engine) Snapshot() []JobStatus {
 func (e *Engine) Shutdown(ctx context.Context) error {
 	e.mu.Lock()
 	e.closed = true
+	queued := e.queue
+	e.queue = nil
 	for _, ent := range e.jobs {
 		ent.cancel()
 	}
 	e.mu.Unlock()
+	for _, q := range queued {
+		e.cancelQueued(q)
+	}
 	done := make(chan struct{})
 	go func() { e.wg.Wait(); close(done) }()
 	select {

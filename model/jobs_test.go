@@ -211,3 +211,25 @@ func TestEngineShutdownCancelsEverything(t *testing.T) {
 		t.Errorf("snapshot = %+v", snap)
 	}
 }
+
+func TestEngineStartsJobsInSubmissionOrder(t *testing.T) {
+	e := NewEngine(nil, 1)
+	var mu sync.Mutex
+	var order []int
+	var ids []JobID
+	for i := range 8 {
+		id, _ := e.Submit(Job{Name: "ordered", Run: func(ctx context.Context, emit func(Event)) (*Run, error) {
+			mu.Lock()
+			order = append(order, i)
+			mu.Unlock()
+			return &Run{}, nil
+		}})
+		ids = append(ids, id)
+	}
+	waitAll(t, e, ids...)
+	for i, got := range order {
+		if got != i {
+			t.Fatalf("start order %v, want submission order", order)
+		}
+	}
+}

@@ -129,7 +129,7 @@ func (f *NetFeatures) CacheKey() string {
 }
 
 func netCacheKey(net Network, layer string) string {
-	return fmt.Sprintf("net=%s|weights=%s|layer=%s|pre=%s", net.Name(), net.Identity(), layer, NetPreprocessing)
+	return fmt.Sprintf("net=%s|layer=%s|weights=%s|pre=%s", net.Name(), layer, net.Identity(), NetPreprocessing)
 }
 
 // Dim is the tap's size per image.

@@ -83,6 +83,8 @@ func openMobileNetV2() (Network, error) {
 //     Add of that projection and the block's input when the block has a
 //     residual connection;
 //   - features.18 is the 1x1 conv after the last block;
+//   - avgpool is the global average pool after it (torchvision pools in
+//     forward(), not in a module, but the 1280 pooled features are useful);
 //   - classifier is the graph output (the logits).
 //
 // In the embedded int8 file (QLinearConv, QLinearAdd) this gives
@@ -152,6 +154,12 @@ func mobileNetV2Taps(m *onnx.Model) (taps, tensors []string, err error) {
 	for i, b := range blocks {
 		taps = append(taps, fmt.Sprintf("features.%d", i))
 		tensors = append(tensors, b)
+	}
+	// torchvision pools functionally; the pooled 1280 features are a tap too.
+	for _, c := range consumers[last] {
+		if strings.HasSuffix(c.OpType, "GlobalAveragePool") {
+			taps, tensors = append(taps, "avgpool"), append(tensors, c.Outputs[0])
+		}
 	}
 	return append(taps, "classifier"), append(tensors, outs[0].Name), nil
 }

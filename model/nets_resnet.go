@@ -213,7 +213,8 @@ func reluStage(x *tensor.Dense) (*tensor.Dense, error) {
 func identityStage(x *tensor.Dense) (*tensor.Dense, error) { return x, nil }
 
 // newMobileNetV2Float builds torchvision's mobilenet_v2 in float32 (for
-// mobilenetv2-random and float exports): taps features.0..18 and classifier.
+// mobilenetv2-random and float exports): taps features.0..18, avgpool
+// (the pooling torchvision does in forward) and classifier.
 func newMobileNetV2Float(classes int) (*archNet, error) {
 	n := &archNet{name: "mobilenetv2", input: [3]int{3, 224, 224}, init: initNormal}
 	first, err := newConvUnit("features.0.0", "features.0.1", nn.ConvSpec{InC: 3, OutC: 32, Kernel: [2]int{3, 3},
@@ -275,7 +276,8 @@ func newMobileNetV2Float(classes int) (*archNet, error) {
 	n.linears = append(n.linears, namedLinear{"classifier.1", fc})
 	n.stages = append(n.stages,
 		stage{name: "features.18", run: last.forward},
-		stage{name: "classifier", run: chain(eval(&nn.GlobalAvgPool{}), eval(fc))})
+		stage{name: "avgpool", run: eval(&nn.GlobalAvgPool{})},
+		stage{name: "classifier", run: eval(fc)})
 	return n, nil
 }
 

@@ -17,6 +17,8 @@ type SweepSpec struct {
 	Net       string
 	Layers    []string
 	BatchSize int
+	// ExtractOnly fills the feature cache and fits nothing.
+	ExtractOnly bool
 }
 
 // maxSweepBatchFloats bounds one batch's outputs over all taps being cached
@@ -126,8 +128,8 @@ func Sweep(ctx context.Context, spec SweepSpec, emit func(Event), done func(laye
 		emit = func(Event) {}
 	}
 	fit := spec.Fit
-	fit.Features = spec.Net + ":x" // checked per layer below
-	if err := fit.Check(); err != nil {
+	fit.Features = spec.Net // each layer's spec is made below
+	if err := fit.Check(); err != nil && !spec.ExtractOnly {
 		return err
 	}
 	ds := fit.Dataset
@@ -156,7 +158,7 @@ func Sweep(ctx context.Context, spec SweepSpec, emit func(Event), done func(laye
 	_, err = FillTapCache(ctx, cache, ds, net, layers, spec.BatchSize, func(d, t int) {
 		emit(Event{Kind: EventProgress, Done: d, Total: t, Message: "features"})
 	})
-	if err != nil {
+	if err != nil || spec.ExtractOnly {
 		return err
 	}
 	for _, l := range layers {

@@ -211,9 +211,11 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		a.ctx.Runs = msg.runs
 	case jobMsg:
-		a.ctx.setJob(msg.status)
+		for _, st := range msg.statuses {
+			a.ctx.setJob(st)
+		}
 		cmds = append(cmds, waitEvent(a.ctx.Engine, msg.ch))
-		if msg.ev.Kind.Terminal() && a.ctx.Store != nil {
+		if msg.has(model.EventKind.Terminal) && a.ctx.Store != nil {
 			cmds = append(cmds, loadRuns(a.ctx.Store))
 		}
 	case tickMsg:

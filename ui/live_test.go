@@ -92,7 +92,7 @@ func TestLiveLossAndQuitMidJob(t *testing.T) {
 	// Let an epoch finish so the job has a best model to save when cancelled.
 	pr.waitMsg(t, 120*time.Second, "an epoch", func(m tea.Msg) bool {
 		jm, ok := m.(jobMsg)
-		return ok && jm.ev.Kind == model.EventEpoch
+		return ok && jm.has(func(k model.EventKind) bool { return k == model.EventEpoch })
 	})
 	waitFor(t, tm, 10*time.Second, "val EV", "state    running")
 	jobs := eng.Snapshot()

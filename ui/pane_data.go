@@ -65,6 +65,8 @@ type dataPane struct {
 	path     lineInput
 	stats    *datasetStats
 	info     *model.DataInfo
+	pic      string
+	picKey   [3]int
 }
 
 func newDataPane(ctx *Context, specs []string) *dataPane {
@@ -109,14 +111,14 @@ func (p *dataPane) Update(msg tea.Msg) tea.Cmd {
 		}
 		p.ctx.Dataset, p.ctx.DatasetSpec = msg.ds, msg.spec
 		p.addSpec(msg.spec)
-		p.image, p.neuron, p.img, p.imgIndex = 0, 0, nil, -1
+		p.image, p.neuron, p.img, p.imgIndex, p.pic = 0, 0, nil, -1, ""
 		p.stats = computeStats(msg.ds)
 		p.info = msg.info
 		return tea.Batch(decodeImage(msg.ds, 0),
 			setStatus("opened %s: %d images, %d neurons", msg.spec, msg.ds.Images.Len(), msg.ds.NumNeurons))
 	case imageMsg:
 		if msg.ds == p.ctx.Dataset && msg.index == p.image {
-			p.img, p.imgIndex, p.imgErr = msg.img, msg.index, msg.err
+			p.img, p.imgIndex, p.imgErr, p.pic = msg.img, msg.index, msg.err, ""
 		}
 		return nil
 	case tea.KeyMsg:
@@ -245,7 +247,13 @@ func (p *dataPane) View() string {
 	case p.imgErr != nil:
 		pic = st.Bad.Render(p.imgErr.Error())
 	case p.img != nil && p.imgIndex == p.image:
-		pic = drawImage(p.img, imgCols, imgRows, p.ctx.Profile)
+		// Drawing converts every cell's colours: keep the result until the
+		// image or the size changes, as most redraws are for other reasons.
+		key := [3]int{p.imgIndex, imgCols, imgRows}
+		if p.picKey != key || p.pic == "" {
+			p.pic, p.picKey = drawImage(p.img, imgCols, imgRows, p.ctx.Profile), key
+		}
+		pic = p.pic
 	default:
 		pic = st.Dim.Render("decoding…")
 	}

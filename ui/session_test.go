@@ -25,9 +25,19 @@ func newEngine(t *testing.T, maxRunning int) (*model.Engine, *model.Store) {
 	return model.NewEngine(store, maxRunning), store
 }
 
-func isJobEnd(m tea.Msg) bool {
+// jobEnds counts the jobs that a message reports ended.
+func jobEnds(m tea.Msg) int {
 	jm, ok := m.(jobMsg)
-	return ok && jm.ev.Kind.Terminal()
+	if !ok {
+		return 0
+	}
+	n := 0
+	for _, ev := range jm.events {
+		if ev.Kind.Terminal() {
+			n++
+		}
+	}
+	return n
 }
 
 // TestSession drives a whole session with keys through the real engine and
@@ -58,8 +68,8 @@ func TestSession(t *testing.T) {
 	keys(tm, "s")
 	waitFor(t, tm, 5*time.Second, "started 2 job(s)", "ridge α=1 on pixels:16 + PCA 20", "ridge α=100 on pixels:16")
 
-	pr.waitMsg(t, 120*time.Second, "first job to end", isJobEnd)
-	pr.waitMsg(t, 120*time.Second, "second job to end", isJobEnd)
+	ended := 0
+	pr.waitMsg(t, 240*time.Second, "both jobs to end", func(m tea.Msg) bool { ended += jobEnds(m); return ended == 2 })
 	waitFor(t, tm, 10*time.Second, "0 running, 0 queued, 2 done")
 	pr.waitMsg(t, 10*time.Second, "run list with both runs", func(m tea.Msg) bool { r, ok := m.(runsMsg); return ok && len(r.runs) == 2 })
 

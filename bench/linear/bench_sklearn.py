@@ -33,6 +33,8 @@ rcv = RidgeCV(alphas=np.logspace(-2, 6, 17), cv=PredefinedSplit(folds)).fit(ztr,
 pred = rcv.predict(zva)
 t3 = time.perf_counter()
 ev = explained_variance_score(yva, pred, multioutput="raw_values")
+np.save(d + "/sk_%s_explained_variance.npy" % solver, pca.explained_variance_)
+np.save(d + "/sk_%s_ev.npy" % solver, ev)
 r = [np.corrcoef(yva[:, j], pred[:, j])[0, 1] for j in range(yva.shape[1])]
 print(json.dumps({
     "side": "scikit-learn " + sklearn.__version__, "solver": solver,

@@ -22,10 +22,32 @@ echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_
 /usr/bin/time -v /usr/bin/python3 bench/linear/bench_sklearn.py "$dir" "$solver" >"$dir/sk.json" 2>"$dir/sk.time"
 cat "$dir/go.json" "$dir/sk.json"
 
+compare() { # how far itscope's PCA variances and per-neuron EVs are from scikit-learn's
+	/usr/bin/python3 -c "
+import numpy as np, sys
+d, s = sys.argv[1], sys.argv[2]
+a, b = np.load(d + '/go_explained_variance.npy'), np.load(d + '/sk_%s_explained_variance.npy' % s)
+e, f = np.load(d + '/go_ev.npy'), np.load(d + '/sk_%s_ev.npy' % s)
+print('vs %s PCA: max relative difference of explained_variance_ %.2e (first 100: %.2e); max |EV difference| %.2e' % (s, np.max(abs(a - b) / b), np.max(abs(a - b)[:100] / b[:100]), np.max(abs(e - f))))
+" "$dir" "$1"
+}
 secs() { # wall-clock seconds from time -v
 	awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$1"
 }
+cpu() { awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.1f", s }' "$1"; }
 mib() { awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$1"; }
+compare "$solver"
 gt=$(secs "$dir/go.time"); st=$(secs "$dir/sk.time")
 gm=$(mib "$dir/go.time"); sm=$(mib "$dir/sk.time")
-echo "| $which | itscope ${gt} s, ${gm} MiB | scikit-learn ${st} s, ${sm} MiB | time ratio $(awk "BEGIN{printf \"%.2f\", $gt/$st}") | memory ratio $(awk "BEGIN{printf \"%.2f\", $gm/$sm}") |"
+gc=$(cpu "$dir/go.time"); sc=$(cpu "$dir/sk.time")
+echo "| $which | itscope ${gt} s (cpu ${gc} s), ${gm} MiB | scikit-learn ($solver PCA) ${st} s (cpu ${sc} s), ${sm} MiB | time ratio $(awk "BEGIN{printf \"%.2f\", $gt/$st}") | memory ratio $(awk "BEGIN{printf \"%.2f\", $gm/$sm}") |"
+
+# itscope's PCA is exact; the randomized solver is not. At the small size an
+# exact scikit-learn PCA is affordable too, for reference.
+if [ "$which" = small ]; then
+	/usr/bin/time -v /usr/bin/python3 bench/linear/bench_sklearn.py "$dir" full >"$dir/skfull.json" 2>"$dir/skfull.time"
+	cat "$dir/skfull.json"
+	compare full
+	ft=$(secs "$dir/skfull.time"); fm=$(mib "$dir/skfull.time"); fc=$(cpu "$dir/skfull.time")
+	echo "| $which | itscope ${gt} s (cpu ${gc} s), ${gm} MiB | scikit-learn (full PCA) ${ft} s (cpu ${fc} s), ${fm} MiB | time ratio $(awk "BEGIN{printf \"%.2f\", $gt/$ft}") | memory ratio $(awk "BEGIN{printf \"%.2f\", $gm/$fm}") |"
+fi

@@ -21,10 +21,12 @@ func (*ReLU) Params() []*Param { return nil }
 // Forward returns max(x, 0).
 func (r *ReLU) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
 	y := New(x.Shape()...)
-	ys := Float32s(y)
-	for i, v := range Float32s(x) {
-		ys[i] = max(v, 0)
-	}
+	ys, xs := Float32s(y), Float32s(x)
+	parallelRange(len(xs), func(lo, hi int) {
+		for i, v := range xs[lo:hi] {
+			ys[lo+i] = max(v, 0)
+		}
+	})
 	if train || r.y != nil {
 		r.y = trainOnly(train, y)
 	}
@@ -40,12 +42,14 @@ func (r *ReLU) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 		return nil, fmt.Errorf("relu: gradient shape %v does not match output shape %v", []int(dy.Shape()), []int(r.y.Shape()))
 	}
 	dx := New(dy.Shape()...)
-	dxs, ys := Float32s(dx), Float32s(r.y)
-	for i, d := range Float32s(dy) {
-		if ys[i] > 0 {
-			dxs[i] = d
+	dxs, ys, dys := Float32s(dx), Float32s(r.y), Float32s(dy)
+	parallelRange(len(dys), func(lo, hi int) {
+		for i, d := range dys[lo:hi] {
+			if ys[lo+i] > 0 {
+				dxs[lo+i] = d
+			}
 		}
-	}
+	})
 	return dx, nil
 }
 
@@ -67,10 +71,12 @@ func (*Clip) Params() []*Param { return nil }
 // Forward returns x clipped to [Min, Max].
 func (c *Clip) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
 	y := New(x.Shape()...)
-	ys := Float32s(y)
-	for i, v := range Float32s(x) {
-		ys[i] = min(max(v, c.Min), c.Max)
-	}
+	ys, xs := Float32s(y), Float32s(x)
+	parallelRange(len(xs), func(lo, hi int) {
+		for i, v := range xs[lo:hi] {
+			ys[lo+i] = min(max(v, c.Min), c.Max)
+		}
+	})
 	if train || c.x != nil {
 		c.x = trainOnly(train, x)
 	}

@@ -44,34 +44,9 @@ func (c *Conv2D) depthwiseForward(g *convGeom, xs, ws, ys []float32) {
 func (c *Conv2D) depthwiseBackward(g *convGeom, xs, ws, dys, dxs, dws []float32) {
 	s := &c.Spec
 	kh, kw := s.Kernel[0], s.Kernel[1]
-	// dx: each (image, input channel) gathers from its own output channels.
-	parallelFor(g.n*g.c, func(t int) {
-		n, ch := t/g.c, t%g.c
-		plane := dxs[t*g.h*g.w:][:g.h*g.w]
-		for o := ch * g.ocg; o < (ch+1)*g.ocg; o++ {
-			dout := dys[(n*s.OutC+o)*g.p:][:g.p]
-			w := ws[o*g.kk:][:g.kk]
-			for oy := range g.oh {
-				drow := dout[oy*g.ow:][:g.ow]
-				for ki := range kh {
-					iy := oy*s.Stride[0] - s.Pad[0] + ki*s.Dilation[0]
-					if iy < 0 || iy >= g.h {
-						continue
-					}
-					dst := plane[iy*g.w:][:g.w]
-					for kj := range kw {
-						wv := w[ki*kw+kj]
-						lo, hi := validRange(g.ow, g.w, s.Stride[1], s.Pad[1], kj*s.Dilation[1])
-						ix := lo*s.Stride[1] - s.Pad[1] + kj*s.Dilation[1]
-						for ox := lo; ox < hi; ox++ {
-							dst[ix] += wv * drow[ox]
-							ix += s.Stride[1]
-						}
-					}
-				}
-			}
-		}
-	})
+	if dxs != nil {
+		c.depthwiseInputGrad(g, ws, dys, dxs)
+	}
 	// dW: each output channel sums over the batch.
 	parallelFor(s.OutC, func(o int) {
 		ch := o / g.ocg
@@ -97,6 +72,40 @@ func (c *Conv2D) depthwiseBackward(g *convGeom, xs, ws, dys, dxs, dws []float32)
 						}
 					}
 					dw[ki*kw+kj] += sum
+				}
+			}
+		}
+	})
+}
+
+// depthwiseInputGrad: each (image, input channel) gathers from its own
+// output channels, so no two goroutines write the same plane.
+func (c *Conv2D) depthwiseInputGrad(g *convGeom, ws, dys, dxs []float32) {
+	s := &c.Spec
+	kh, kw := s.Kernel[0], s.Kernel[1]
+	parallelFor(g.n*g.c, func(t int) {
+		n, ch := t/g.c, t%g.c
+		plane := dxs[t*g.h*g.w:][:g.h*g.w]
+		for o := ch * g.ocg; o < (ch+1)*g.ocg; o++ {
+			dout := dys[(n*s.OutC+o)*g.p:][:g.p]
+			w := ws[o*g.kk:][:g.kk]
+			for oy := range g.oh {
+				drow := dout[oy*g.ow:][:g.ow]
+				for ki := range kh {
+					iy := oy*s.Stride[0] - s.Pad[0] + ki*s.Dilation[0]
+					if iy < 0 || iy >= g.h {
+						continue
+					}
+					dst := plane[iy*g.w:][:g.w]
+					for kj := range kw {
+						wv := w[ki*kw+kj]
+						lo, hi := validRange(g.ow, g.w, s.Stride[1], s.Pad[1], kj*s.Dilation[1])
+						ix := lo*s.Stride[1] - s.Pad[1] + kj*s.Dilation[1]
+						for ox := lo; ox < hi; ox++ {
+							dst[ix] += wv * drow[ox]
+							ix += s.Stride[1]
+						}
+					}
 				}
 			}
 		}

@@ -23,9 +23,12 @@ func (a *Add) Forward(xs []*tensor.Dense, train bool) (*tensor.Dense, error) {
 		if !sameShape(x.Shape(), xs[0].Shape()) {
 			return nil, fmt.Errorf("add: input %d has shape %v, input 0 has %v", i, []int(x.Shape()), []int(xs[0].Shape()))
 		}
-		for j, v := range Float32s(x) {
-			ys[j] += v
-		}
+		src := Float32s(x)
+		parallelRange(len(ys), func(lo, hi int) {
+			for j, v := range src[lo:hi] {
+				ys[lo+j] += v
+			}
+		})
 	}
 	if train || a.trained {
 		a.n, a.trained = len(xs), train

@@ -252,3 +252,33 @@ func TestConcurrentInference(t *testing.T) {
 		}
 	}
 }
+
+// TestNoInputGrad checks a first-layer conv gives the same weight gradients
+// without computing dL/dx.
+func TestNoInputGrad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, s := range []ConvSpec{
+		{InC: 3, OutC: 4, Kernel: [2]int{3, 3}, Pad: [4]int{1, 1, 1, 1}, Bias: true},
+		{InC: 3, OutC: 6, Kernel: [2]int{3, 3}, Groups: 3},
+		{InC: 3, OutC: 4, Kernel: [2]int{1, 1}},
+	} {
+		x := randTensor(rng, 2, 3, 5, 5)
+		var grads [2][]float32
+		for i, skip := range []bool{false, true} {
+			c := conv(t, s).(*Conv2D)
+			InitDefault(c, NewRand(1))
+			c.NoInputGrad = skip
+			y, err := c.Forward(x, true)
+			check(t, err)
+			dx, err := c.Backward(randTensor(rand.New(rand.NewPCG(1, 1)), y.Shape()...))
+			check(t, err)
+			if (dx == nil) != skip {
+				t.Errorf("%+v NoInputGrad=%v: dx nil is %v", s, skip, dx == nil)
+			}
+			grads[i] = Float32s(c.Weight.Grad)
+		}
+		if !slices.Equal(grads[0], grads[1]) {
+			t.Errorf("%+v: weight gradients differ with NoInputGrad", s)
+		}
+	}
+}

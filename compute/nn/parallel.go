@@ -34,6 +34,21 @@ func parallelFor(n int, fn func(i int)) {
 	wg.Wait()
 }
 
+// parallelRange splits [0,n) into blocks of at least minBlock elements
+// for elementwise loops; small tensors stay on one goroutine.
+func parallelRange(n int, fn func(lo, hi int)) {
+	const minBlock = 1 << 15
+	blocks := min(runtime.GOMAXPROCS(0)*4, (n+minBlock-1)/minBlock)
+	if blocks <= 1 {
+		fn(0, n)
+		return
+	}
+	size := (n + blocks - 1) / blocks
+	parallelFor(blocks, func(b int) {
+		fn(b*size, min(n, (b+1)*size))
+	})
+}
+
 // scratch hands out reusable float32 buffers; it is safe for concurrent use,
 // so inference through one network from several goroutines shares no buffer.
 var scratch sync.Pool

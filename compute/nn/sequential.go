@@ -243,10 +243,12 @@ func (r *Residual) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 		}
 	}
 	dx := New(da.Shape()...)
-	dxs, bs := Float32s(dx), Float32s(db)
-	for i, v := range Float32s(da) {
-		dxs[i] = v + bs[i]
-	}
+	dxs, as, bs := Float32s(dx), Float32s(da), Float32s(db)
+	parallelRange(len(dxs), func(lo, hi int) {
+		for i, v := range as[lo:hi] {
+			dxs[lo+i] = v + bs[lo+i]
+		}
+	})
 	return dx, nil
 }
 

@@ -3,6 +3,7 @@ package onnx
 import (
 	"context"
 	"fmt"
+	"strings"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -41,7 +42,11 @@ func (m *Model) Shapes(ctx context.Context, inputShapes map[string][]int, names 
 				shape[i] = max(d, 1)
 			}
 		}
-		ins[in.Name] = newValue(in.Type, shape).toDense()
+		dt := in.Type
+		if dt == 0 {
+			dt = Float32
+		}
+		ins[in.Name] = newValue(dt, shape).toDense()
 	}
 	if len(names) == 0 {
 		for _, n := range m.nodes {
@@ -214,7 +219,7 @@ func (m *Model) execute(ctx context.Context, inputs map[string]*tensor.Dense, ou
 			}
 			ins = append(ins, v)
 		}
-		outs, err := n.k.run(ins)
+		outs, err := runKernel(n, ins)
 		if err != nil {
 			return nil, fmt.Errorf("onnx: %s: node %d %q (%s): %w", m.name, n.Index, n.Name, n.OpType, err)
 		}
@@ -234,7 +239,11 @@ func (m *Model) execute(ctx context.Context, inputs map[string]*tensor.Dense, ou
 		}
 		for _, in := range n.Inputs {
 			if uses[in]--; uses[in] == 0 {
+				v := env[in]
 				delete(env, in)
+				if _, kept := result[in]; !kept && observe == nil {
+					release(v, env, result)
+				}
 			}
 		}
 	}
@@ -272,4 +281,34 @@ func parallelFor(n, grain int, fn func(lo, hi int)) {
 		}()
 	}
 	wg.Wait()
+}
+
+// runKernel runs one node, turning a panic (a kernel meeting a tensor it
+// did not validate) into an error, so bad input never crashes the caller.
+func runKernel(n *node, ins []*value) (outs []*value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			outs, err = nil, fmt.Errorf("internal error on inputs %s: %v", describe(ins), r)
+		}
+	}()
+	outs, err = n.k.run(ins)
+	if err == nil && len(outs) < len(n.Outputs) {
+		err = fmt.Errorf("produced %d outputs, want %d", len(outs), len(n.Outputs))
+	}
+	return outs, err
+}
+
+func describe(vs []*value) string {
+	var b strings.Builder
+	for i, v := range vs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if v == nil {
+			b.WriteString("(none)")
+			continue
+		}
+		fmt.Fprintf(&b, "%v %v", v.dt, v.shape)
+	}
+	return b.String()
 }

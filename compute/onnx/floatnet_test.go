@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"path/filepath"
 	"testing"
@@ -31,9 +32,7 @@ func TestFloatNetAgainstPyTorch(t *testing.T) {
 			t.Errorf("%s: shape %v, want %v", tap, got.Shape(), wshape)
 			continue
 		}
-		e := relErr(got.Data().([]float32), want)
-		t.Logf("%s: relative error %.2g", tap, e)
-		if e > 1e-4 {
+		if e := relErr(got.Data().([]float32), want); e > 1e-4 {
 			t.Errorf("%s: relative error %.3g, want <= 1e-4", tap, e)
 		}
 	}
@@ -59,4 +58,30 @@ func relErr(got, want []float32) float64 {
 		den = math.Max(den, math.Abs(float64(want[i])))
 	}
 	return num / den
+}
+
+// TestConcurrentRuns: Run is safe for concurrent use (run under -race).
+func TestConcurrentRuns(t *testing.T) {
+	m, err := LoadFile(filepath.Join(refDir, "float_net.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shape, x := readNpy[float32](t, filepath.Join(refDir, "float_net.input.npy"))
+	_, want := readNpy[float32](t, filepath.Join(refDir, "float_net.softmax.npy"))
+	in := map[string]*tensor.Dense{"input": tensor.New(tensor.WithShape(shape...), tensor.WithBacking(x))}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			out, err := m.Run(context.Background(), in, "softmax")
+			if err == nil && relErr(out["softmax"].Data().([]float32), want) > 1e-4 {
+				err = fmt.Errorf("softmax differs from PyTorch")
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
 }

@@ -148,7 +148,7 @@ func TestMobilenetBitExact(t *testing.T) {
 }
 
 // TestMobilenetBatch: one batch of every committed image gives each image's
-// logits bit for bit, and the Go kernels give the same bits as the assembly.
+// logits bit for bit.
 func TestMobilenetBatch(t *testing.T) {
 	m := loadMobilenet(t)
 	names := imagesWithInputs(t)
@@ -170,14 +170,6 @@ func TestMobilenetBatch(t *testing.T) {
 		}
 	}
 	check("batch")
-	if !useAsm || testing.Short() {
-		return
-	}
-	useAsm = false
-	defer func() { useAsm = true }()
-	in = map[string]*tensor.Dense{"input": inputTensor(t, names[:1]...)}
-	names = names[:1]
-	check("Go kernels")
 }
 
 // TestMobilenetTaps: the torchvision module table names real tensors with

@@ -229,7 +229,7 @@ func (k *qconv) run(ins []*value) ([]*value, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := newValue(Uint8, []int{nb, k.m, oh, ow})
+	y := newOutputU8([]int{nb, k.m, oh, ow})
 	lo, hi := float32(0-yz), float32(255-yz)
 	if k.w.packed == nil {
 		k.depthwise(x, y, xz, bias, scales, lo, hi, yz)
@@ -259,9 +259,7 @@ func (k *qconv) depthwise(x, y *value, xz int32, bias []int32, scales []float32,
 	parallelFor(nb*c, 4, func(lo0, hi0 int) {
 		// Borders and slack keep the zero point; only interiors are rewritten.
 		pad := make([]uint8, ph*pw+n+g.kw*g.dw+16)
-		for i := range pad {
-			pad[i] = uint8(xz)
-		}
+		fillU8(pad, uint8(xz))
 		res := make([]uint8, n)
 		offs := make([]int, taps)
 		wt := make([]int32, taps)
@@ -401,30 +399,51 @@ func (k *qconv) im2col(src []uint8, h, w, oh, ow, kpad int, zp uint8) []uint8 {
 	g := k.geom
 	p := oh * ow
 	col := make([]uint8, kpad*p)
-	for i := range col {
-		col[i] = zp
-	}
-	for ci := 0; ci < k.cg; ci++ {
-		plane := src[ci*h*w : (ci+1)*h*w]
-		for ky := 0; ky < g.kh; ky++ {
-			for kx := 0; kx < g.kw; kx++ {
-				dst := col[((ci*g.kh+ky)*g.kw+kx)*p:]
-				for oy := 0; oy < oh; oy++ {
-					iy := oy*g.sh - g.pt + ky*g.dh
-					if iy < 0 || iy >= h {
-						continue
-					}
-					srow := plane[iy*w : (iy+1)*w]
-					drow := dst[oy*ow : (oy+1)*ow]
-					for ox := range drow {
-						ix := ox*g.sw - g.pl + kx*g.dw
-						if ix >= 0 && ix < w {
-							drow[ox] = srow[ix]
-						}
-					}
+	fillU8(col, zp)
+	parallelFor(k.cg*g.kh*g.kw, 4, func(lo, hi int) {
+		for q := lo; q < hi; q++ {
+			ci, ky, kx := q/(g.kh*g.kw), q/g.kw%g.kh, q%g.kw
+			plane := src[ci*h*w : (ci+1)*h*w]
+			dst := col[q*p : (q+1)*p]
+			for oy := 0; oy < oh; oy++ {
+				iy := oy*g.sh - g.pt + ky*g.dh
+				if iy < 0 || iy >= h {
+					continue
+				}
+				srow := plane[iy*w : (iy+1)*w]
+				drow := dst[oy*ow : (oy+1)*ow]
+				// Only the columns whose input is inside the row are copied.
+				last := w - 1 + g.pl - kx*g.dw // ox*sw may not pass it
+				if last < 0 {
+					continue
+				}
+				ox0 := max(0, (g.pl-kx*g.dw+g.sw-1)/g.sw)
+				ox1 := min(ow, last/g.sw+1)
+				if ox1 <= ox0 {
+					continue
+				}
+				ix := ox0*g.sw - g.pl + kx*g.dw
+				if g.sw == 1 {
+					copy(drow[ox0:ox1], srow[ix:])
+					continue
+				}
+				for ox := ox0; ox < ox1; ox++ {
+					drow[ox] = srow[ix]
+					ix += g.sw
 				}
 			}
 		}
-	}
+	})
 	return col
+}
+
+// fillU8 sets every byte of s to v, doubling copies (memmove) as it goes.
+func fillU8(s []uint8, v uint8) {
+	if len(s) == 0 {
+		return
+	}
+	s[0] = v
+	for done := 1; done < len(s); done *= 2 {
+		copy(s[done:], s[:done])
+	}
 }

@@ -58,9 +58,17 @@ func TestQLinearConvShapes(t *testing.T) {
 		{n: 1, c: 5, h: 7, w: 13, m: 5, kh: 3, kw: 3, group: 5, stride: [2]int{2, 2}, dil: [2]int{1, 1}, pads: [4]int{1, 1, 1, 1}, signedW: true, perChannel: true},
 		{n: 3, c: 5, h: 6, w: 5, m: 9, kh: 1, kw: 1, group: 1, stride: [2]int{1, 1}, dil: [2]int{1, 1}, signedW: true, perChannel: true},
 		{n: 1, c: 16, h: 14, w: 14, m: 24, kh: 1, kw: 1, group: 1, stride: [2]int{1, 1}, dil: [2]int{1, 1}, signedW: true},
+		{n: 1, c: 2, h: 3, w: 2, m: 3, kh: 3, kw: 3, group: 1, stride: [2]int{2, 3}, dil: [2]int{2, 2}, pads: [4]int{2, 3, 2, 3}, signedW: true},
 		{n: 2, c: 8, h: 10, w: 10, m: 8, kh: 5, kw: 5, group: 8, stride: [2]int{1, 1}, dil: [2]int{2, 1}, pads: [4]int{4, 2, 4, 2}, signedW: true},
 	} {
 		t.Run(fmt.Sprint(i), func(t *testing.T) { checkQConv(t, c) })
+		if useAsm { // and with the Go kernels
+			t.Run(fmt.Sprint(i, "/go"), func(t *testing.T) {
+				useAsm = false
+				defer func() { useAsm = true }()
+				checkQConv(t, c)
+			})
+		}
 	}
 }
 

@@ -31,8 +31,8 @@ func prepareQuantize(m *Model, n *node) (kernel, error) {
 			}
 			dt = ins[2].dt
 		}
-		y := newValue(dt, x.shape)
 		if dt == Uint8 {
+			y := newOutputU8(x.shape)
 			p := quantParams{scale: s, lo: float32(0 - zp), hi: float32(255 - zp), zp: zp}
 			parallelFor(len(x.f32)/8, 4096, func(lo, hi int) {
 				quantize(x.f32[8*lo:], y.u8[8*lo:8*hi], &p)
@@ -40,6 +40,7 @@ func prepareQuantize(m *Model, n *node) (kernel, error) {
 			quantize(x.f32[len(x.f32)&^7:], y.u8[len(x.f32)&^7:], &p)
 			return []*value{y}, nil
 		}
+		y := newValue(dt, x.shape)
 		lo, hi := float32(-128-zp), float32(127-zp)
 		for i, v := range x.f32 {
 			f := v / s
@@ -228,7 +229,7 @@ func prepareQLinearAdd(m *Model, n *node) (kernel, error) {
 		}
 		rA, rB := sa/sc, sb/sc
 		p := addParams{rA: rA, rB: rB, fixed: addFixed(rA, rB, za, zb, zc)}
-		y := newValue(Uint8, shape)
+		y := newOutputU8(shape)
 		switch {
 		case len(a.u8) == 1 && len(y.u8) > 1:
 			// MLAS folds a scalar operand into the constant term first.

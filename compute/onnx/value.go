@@ -40,6 +40,8 @@ type value struct {
 	i8    []int8
 	i32   []int32
 	i64   []int64
+
+	pooled bool // u8 came from newOutputU8 and may go back when dropped
 }
 
 func numel(shape []int) int {

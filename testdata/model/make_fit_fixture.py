@@ -10,10 +10,8 @@ training image from itscope's KFold with seed 3).
 
 This script first re-derives the pixel features independently with Pillow
 (resize((16, 16), BILINEAR), convert("L"), / 255) from the embedded JPEGs and
-reports how far they are from the Go features: at most 1/255, on about 2% of
-values, all from JPEG decoding (Go's decoder and libjpeg-turbo differ by up to
-3 levels on these files; Pillow's resize and convert("L") applied to the
-Go-decoded pixels give exactly itscope's values). It then runs each pipeline in scikit-learn
+reports how far they are from the Go features (0 when last run: itscope's
+JPEG decoder, resize and gray conversion reproduce Pillow 9.4 exactly). It then runs each pipeline in scikit-learn
 and writes fit_sklearn.json: per-neuron EV (explained_variance_score), Pearson
 r, MSE and R2 on val, and the chosen alpha.
 

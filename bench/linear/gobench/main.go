@@ -13,6 +13,7 @@ import (
 	"os"
 	"time"
 
+	"codeberg.org/sbinet/npyio"
 	"codeberg.org/sbinet/npyio/npy"
 	"gonum.org/v1/gonum/mat"
 
@@ -60,6 +61,18 @@ func readResponses(path string) (*mat.Dense, error) {
 	return compute.DenseFrom32(d.R, d.C, d.Data)
 }
 
+func saveNpy(path string, v []float64) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := npyio.Write(f, v); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return f.Close()
+}
+
 func run(dir string) error {
 	t0 := time.Now()
 	xtr, err := compute.OpenNpy(dir + "/x_train.npy")
@@ -105,6 +118,13 @@ func run(dir string) error {
 	t3 := time.Now()
 	s, err := compute.Score(yva, pred)
 	if err != nil {
+		return err
+	}
+	// Saved for run.sh to compare with scikit-learn's.
+	if err := saveNpy(dir+"/go_explained_variance.npy", pca.ExplainedVariance); err != nil {
+		return err
+	}
+	if err := saveNpy(dir+"/go_ev.npy", s.EV); err != nil {
 		return err
 	}
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{

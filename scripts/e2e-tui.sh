@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# End-to-end check of the terminal explorer, as a person would use it: the
+# real binary runs in tmux (Debian's tmux), keys are typed with send-keys and
+# the screen is read with capture-pane. It opens the small demo session,
+# fits a grid of two ridge alphas on pixel features, opens a run's EV
+# histogram, exports it, compares the two runs, checks the resize message,
+# the help and NO_COLOR, and quits. Exits non-zero with the screen on failure.
+#
+# Usage: scripts/e2e-tui.sh            (builds bin/itscope-e2e from the repo)
+#        ITSCOPE_BIN=path scripts/e2e-tui.sh   (tests a binary already built)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command -v tmux >/dev/null || { echo "e2e-tui: tmux is not installed (apt-get install tmux)" >&2; exit 1; }
+
+work=$(mktemp -d)
+sock="$work/tmux.sock"
+cleanup() {
+	tmux -S "$sock" kill-server 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+bin=${ITSCOPE_BIN:-}
+if [ -z "$bin" ]; then
+	bin="$work/itscope"
+	go build -o "$bin" .
+fi
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+
+# start NAME ENV...: the explorer in a 100x30 tmux window.
+start() {
+	local name=$1
+	shift
+	tmux -S "$sock" new-session -d -s "$name" -x 100 -y 30 \
+		"cd '$work' && env $* '$bin' tui --runs '$work/runs' --export-dir '$work'; echo \"exit \$?\" > '$work/$name.exit'; sleep 600"
+}
+screen() { tmux -S "$sock" capture-pane -p -t "$1"; }
+send() {
+	local name=$1
+	shift
+	tmux -S "$sock" send-keys -t "$name" "$@"
+	sleep 0.2
+}
+fail() {
+	echo "e2e-tui: FAIL: $1; the screen shows:" >&2
+	screen "$2" >&2 || true
+	exit 1
+}
+# wait_for NAME TEXT [SECONDS]: until TEXT is on the screen.
+wait_for() {
+	local name=$1 text=$2 timeout=${3:-30}
+	local end=$((SECONDS + timeout))
+	while [ $SECONDS -lt $end ]; do
+		if screen "$name" | grep -qF -- "$text"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "waited ${timeout}s for \"$text\"" "$name"
+}
+
+s=main
+start $s COLORTERM=truecolor TERM=xterm-256color
+wait_for $s "1 Data"
+wait_for $s "demo:210325"
+
+# Data: open the small demo session and browse to the second image.
+send $s Down Enter
+wait_for $s "opened demo:210325: 640 images, 50 neurons" 60
+wait_for $s "image 1 of 640"
+send $s Right
+wait_for $s "image 2 of 640"
+# The stimulus is drawn in true colour with half blocks.
+tmux -S "$sock" capture-pane -e -p -t $s | grep -q $'38;2;[0-9]*;[0-9]*;[0-9]*' ||
+	fail "no true-colour cells in the image" $s
+
+# Model: pixels at 16x16, then Grid: PCA 20, ridge alphas 1 and 100.
+send $s 2 Left Enter
+wait_for $s "read-out fits on pixels:16"
+send $s Enter C-u 2 0 Enter Down Enter C-u
+send $s "1, 100" Enter
+wait_for $s "2 job(s)"
+send $s s
+wait_for $s "started 2 job(s)"
+wait_for $s "0 running, 0 queued, 2 done" 180
+
+# Results: the newest run's EV histogram, exported as CSV.
+send $s 6 Enter
+wait_for $s "explained variance of 50 neurons" 30
+send $s e
+wait_for $s "wrote "
+csv=$(ls "$work"/*-neurons.csv 2>/dev/null | head -1)
+[ -n "$csv" ] || fail "no neuron table was exported" $s
+[ "$(wc -l < "$csv")" -eq 51 ] || fail "the exported table has $(wc -l < "$csv") lines, want 51" $s
+
+# Compare: mark both runs and put them side by side.
+send $s 7
+wait_for $s "Compare — 2 runs, 0 marked"
+send $s Space Space
+wait_for $s "2 marked"
+send $s Enter
+wait_for $s "2 runs on the same axes"
+
+# Resize below 80x24, then back.
+tmux -S "$sock" resize-window -t $s -x 70 -y 20
+wait_for $s "this one is 70x20"
+tmux -S "$sock" resize-window -t $s -x 100 -y 30
+wait_for $s "2 runs on the same axes"
+
+# Help, then quit.
+send $s Escape
+send $s "?"
+wait_for $s "go to pane"
+send $s q
+for _ in $(seq 100); do [ -f "$work/$s.exit" ] && break; sleep 0.1; done
+[ "$(cat "$work/$s.exit" 2>/dev/null)" = "exit 0" ] || fail "the explorer did not exit cleanly: $(cat "$work/$s.exit" 2>/dev/null)" $s
+runs=$(ls "$work"/runs/*/run.json 2>/dev/null | wc -l)
+[ "$runs" -eq 2 ] || fail "the store holds $runs runs, want 2" $s
+
+# NO_COLOR: the same screens without a single colour escape.
+n=nocolor
+start $n NO_COLOR=1 COLORTERM=truecolor TERM=xterm-256color
+wait_for $n "demo:210325"
+send $n Down Enter
+wait_for $n "image 1 of 640" 60
+if tmux -S "$sock" capture-pane -e -p -t $n | grep -q $'\e\[[0-9;]*3[0-9;]*m'; then
+	fail "colour escapes on screen with NO_COLOR set" $n
+fi
+send $n 7
+wait_for $n "[7 Compare]"
+send $n q
+
+echo "e2e-tui: ok (open, grid of 2 fits, histogram, export, compare, resize, help, NO_COLOR, quit)"

@@ -1,0 +1,305 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/ssh"
+	"github.com/charmbracelet/wish"
+	bm "github.com/charmbracelet/wish/bubbletea"
+	"github.com/muesli/termenv"
+	gossh "golang.org/x/crypto/ssh"
+
+	"itscope/data"
+	"itscope/model"
+	"itscope/ui"
+)
+
+// Config is what `itscope serve` takes from its flags.
+type Config struct {
+	Listen string // host:port
+	// AuthorizedKeys is the authorized_keys file of the users let in.
+	AuthorizedKeys string
+	// AllowAnyKey lets any public key in, on a loopback address only: for
+	// trying the server on one's own machine.
+	AllowAnyKey bool
+	HostKey     string // private host key, generated there on first start
+	DataRoot    string // remote users open datasets only under it
+	MaxSessions int    // sessions at once; more are told so and closed
+	IdleTimeout time.Duration
+	// Datasets are offered in every session's Data pane.
+	Datasets []string
+	// ExportDir is where sessions write the CSV files they export.
+	ExportDir string
+	Log       *log.Logger // nil: discard
+}
+
+// Server is the SSH explorer: one TUI per session over a shared engine.
+type Server struct {
+	cfg    Config
+	engine *model.Engine
+	keys   *authorizedKeys // nil with AllowAnyKey
+	ssh    *ssh.Server
+	log    *log.Logger
+	open   func(string) (*data.Dataset, error)
+
+	mu       sync.Mutex
+	sessions map[*tea.Program]struct{}
+	count    int
+	closing  bool
+
+	unsubscribe func()
+}
+
+// New checks cfg and makes a server over engine, whose store holds the runs
+// every session sees. It refuses to run without authorized keys unless
+// AllowAnyKey is set on a loopback address.
+func New(cfg Config, engine *model.Engine) (*Server, error) {
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:2222"
+	}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = 16
+	}
+	if cfg.Log == nil {
+		cfg.Log = log.New(io.Discard, "", 0)
+	}
+	s := &Server{cfg: cfg, engine: engine, log: cfg.Log, sessions: map[*tea.Program]struct{}{}}
+	switch {
+	case cfg.AllowAnyKey && cfg.AuthorizedKeys != "":
+		return nil, errors.New("serve: give --authorized-keys or --allow-any-key, not both")
+	case cfg.AllowAnyKey:
+		if !isLoopback(cfg.Listen) {
+			return nil, fmt.Errorf("serve: --allow-any-key is allowed on a loopback address only, not %s", cfg.Listen)
+		}
+		s.log.Printf("WARNING: --allow-any-key: any SSH key is let in on %s", cfg.Listen)
+	case cfg.AuthorizedKeys == "":
+		return nil, errors.New("serve: --authorized-keys FILE is required (public-key authentication only)")
+	default:
+		keys, err := loadAuthorizedKeys(cfg.AuthorizedKeys)
+		if err != nil {
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+		s.keys = keys
+	}
+	if cfg.HostKey == "" {
+		return nil, errors.New("serve: a host key path is required")
+	}
+	pem, err := hostKeyPEM(cfg.HostKey)
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	s.open = confinedOpener(cfg.DataRoot, data.Open)
+
+	opts := []ssh.Option{
+		wish.WithAddress(cfg.Listen),
+		wish.WithHostKeyPEM(pem),
+		wish.WithPublicKeyAuth(s.allowKey),
+		wish.WithMiddleware(
+			// Run last to first: log, then limit, then insist on a PTY,
+			// then the TUI.
+			bm.MiddlewareWithProgramHandler(s.program, termenv.Ascii), // never force colours
+			requirePTY,
+			s.limitSessions,
+			s.logSession,
+		),
+	}
+	if cfg.IdleTimeout > 0 {
+		opts = append(opts, wish.WithIdleTimeout(cfg.IdleTimeout))
+	}
+	srv, err := wish.NewServer(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	// Only the public-key handler is set, so the server offers neither
+	// passwords nor keyboard-interactive; say so explicitly all the same.
+	srv.PasswordHandler = nil
+	srv.KeyboardInteractiveHandler = nil
+	s.ssh = srv
+	s.logJobs()
+	return s, nil
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (s *Server) allowKey(ctx ssh.Context, key ssh.PublicKey) bool {
+	if s.keys == nil {
+		return true
+	}
+	ok := s.keys.allowed(key)
+	if !ok {
+		s.log.Printf("refused key %s for user %q from %s", gossh.FingerprintSHA256(key), ctx.User(), ctx.RemoteAddr())
+	}
+	return ok
+}
+
+// requirePTY turns away sessions without a terminal (ssh host some-command,
+// ssh -T) with one line saying why.
+func requirePTY(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		if _, _, ok := sess.Pty(); !ok {
+			fmt.Fprint(sess.Stderr(), "itscope: the explorer needs a terminal; connect with `ssh -t` and no command\r\n")
+			_ = sess.Exit(1)
+			return
+		}
+		next(sess)
+	}
+}
+
+func (s *Server) limitSessions(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		s.mu.Lock()
+		full := s.count >= s.cfg.MaxSessions
+		closing := s.closing
+		if !full && !closing {
+			s.count++
+		}
+		s.mu.Unlock()
+		switch {
+		case closing:
+			fmt.Fprint(sess.Stderr(), "itscope: the server is shutting down\r\n")
+			_ = sess.Exit(1)
+			return
+		case full:
+			fmt.Fprintf(sess.Stderr(), "itscope: the server already has %d sessions, its limit; try again later\r\n", s.cfg.MaxSessions)
+			s.log.Printf("session refused: limit of %d reached (%s)", s.cfg.MaxSessions, sess.RemoteAddr())
+			_ = sess.Exit(1)
+			return
+		}
+		next(sess)
+		s.mu.Lock()
+		s.count--
+		closing = s.closing
+		s.mu.Unlock()
+		if closing {
+			fmt.Fprint(sess.Stderr(), "itscope: the server is shutting down; running jobs were cancelled, finished runs are kept\r\n")
+		}
+	}
+}
+
+func (s *Server) logSession(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		fp := "-"
+		if k := sess.PublicKey(); k != nil {
+			fp = gossh.FingerprintSHA256(k)
+		}
+		start := time.Now()
+		s.log.Printf("session start user=%q key=%s remote=%s", sess.User(), fp, sess.RemoteAddr())
+		next(sess)
+		s.log.Printf("session end user=%q key=%s remote=%s duration=%s", sess.User(), fp, sess.RemoteAddr(), time.Since(start).Round(time.Millisecond))
+	}
+}
+
+// program makes the session's own TUI over the shared engine. Its jobs
+// outlive the session: a lab starts a grid and closes the laptop.
+func (s *Server) program(sess ssh.Session) *tea.Program {
+	pty, _, _ := sess.Pty()
+	app := ui.New(ui.Options{
+		Engine:         s.engine,
+		Renderer:       sessionRenderer(sess),
+		Width:          pty.Window.Width,
+		Height:         pty.Window.Height,
+		Open:           s.open,
+		Datasets:       s.cfg.Datasets,
+		ExportDir:      s.cfg.ExportDir,
+		KeepJobsOnQuit: true,
+	})
+	p := tea.NewProgram(app, append(bm.MakeOptions(sess), tea.WithAltScreen())...)
+	s.mu.Lock()
+	s.sessions[p] = struct{}{}
+	s.mu.Unlock()
+	go func() {
+		<-sess.Context().Done()
+		s.mu.Lock()
+		delete(s.sessions, p)
+		s.mu.Unlock()
+	}()
+	return p
+}
+
+// logJobs writes a line for each job's start and end.
+func (s *Server) logJobs() {
+	ch, cancel := s.engine.Subscribe()
+	s.unsubscribe = cancel
+	go func() {
+		for ev := range ch {
+			switch ev.Kind {
+			case model.EventStarted, model.EventDone, model.EventFailed, model.EventCancelled:
+				line := fmt.Sprintf("job %d %s", ev.Job, ev.Kind)
+				if st, ok := s.engine.Status(ev.Job); ok {
+					line += fmt.Sprintf(" name=%q", st.Name)
+				}
+				if ev.RunID != "" {
+					line += " run=" + ev.RunID
+				}
+				if ev.Message != "" && ev.Kind != model.EventStarted {
+					line += " msg=" + strings.ReplaceAll(ev.Message, "\n", " ")
+				}
+				if ev.Kind.Terminal() {
+					line += " elapsed=" + ev.Elapsed.Round(time.Millisecond).String()
+				}
+				s.log.Print(line)
+			}
+		}
+	}()
+}
+
+// Serve accepts sessions on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	s.log.Printf("serving on %s", ln.Addr())
+	err := s.ssh.Serve(ln)
+	if errors.Is(err, ssh.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// ListenAndServe listens on the configured address and serves.
+func (s *Server) ListenAndServe() error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return s.Serve(ln)
+}
+
+// Shutdown tells every session the server is stopping and closes it,
+// cancels running jobs (the engine records them as cancelled) and waits,
+// until ctx ends, for all of it.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	progs := make([]*tea.Program, 0, len(s.sessions))
+	for p := range s.sessions {
+		progs = append(progs, p)
+	}
+	s.mu.Unlock()
+	s.log.Printf("shutting down: %d sessions, cancelling running jobs", len(progs))
+	jobsErr := s.engine.Shutdown(ctx)
+	for _, p := range progs {
+		p.Quit() // limitSessions then tells the session why
+	}
+	err := s.ssh.Shutdown(ctx)
+	if s.unsubscribe != nil {
+		s.unsubscribe()
+	}
+	return errors.Join(jobsErr, err)
+}

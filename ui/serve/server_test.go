@@ -1,0 +1,429 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gossh "golang.org/x/crypto/ssh"
+
+	"itscope/model"
+)
+
+// testServer is a real server on a loopback port with its own store, host
+// key and authorized_keys, and the client key that is let in.
+type testServer struct {
+	srv     *Server
+	addr    string
+	engine  *model.Engine
+	client  gossh.Signer
+	keyFile string
+	logBuf  *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newSigner(t testing.TB) gossh.Signer {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func startServer(t testing.TB, tweak func(*Config)) *testServer {
+	t.Helper()
+	dir := t.TempDir()
+	client := newSigner(t)
+	keyFile := filepath.Join(dir, "authorized_keys")
+	if err := os.WriteFile(keyFile, gossh.MarshalAuthorizedKey(client.PublicKey()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store, err := model.OpenStore(filepath.Join(dir, "runs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := model.NewEngine(store, 2)
+	logBuf := &syncBuffer{}
+	cfg := Config{
+		Listen:         "127.0.0.1:0",
+		AuthorizedKeys: keyFile,
+		HostKey:        filepath.Join(dir, "host_ed25519"),
+		DataRoot:       filepath.Join(dir, "data"),
+		MaxSessions:    4,
+		Log:            log.New(logBuf, "", 0),
+	}
+	if err := os.Mkdir(cfg.DataRoot, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	srv, err := New(cfg, engine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	})
+	return &testServer{srv: srv, addr: ln.Addr().String(), engine: engine, client: client, keyFile: keyFile, logBuf: logBuf}
+}
+
+func dial(addr string, auth ...gossh.AuthMethod) (*gossh.Client, error) {
+	return gossh.Dial("tcp", addr, &gossh.ClientConfig{
+		User:            "tester",
+		Auth:            auth,
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(),
+		Timeout:         5 * time.Second,
+	})
+}
+
+// terminal is an SSH session with a PTY whose output is collected.
+type terminal struct {
+	sess  *gossh.Session
+	in    io.WriteCloser
+	out   *syncBuffer
+	done  chan struct{}
+	close func()
+}
+
+func openTerminal(t testing.TB, addr string, signer gossh.Signer, w, h int) *terminal {
+	t.Helper()
+	client, err := dial(addr, gossh.PublicKeys(signer))
+	if err != nil {
+		t.Fatalf("dial with an authorized key: %v", err)
+	}
+	sess, err := client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.RequestPty("xterm-256color", h, w, gossh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := sess.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &syncBuffer{}
+	sess.Stdout = out
+	sess.Stderr = out
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	term := &terminal{sess: sess, in: in, out: out, done: make(chan struct{})}
+	go func() { sess.Wait(); close(term.done) }()
+	term.close = func() { sess.Close(); client.Close() }
+	t.Cleanup(term.close)
+	return term
+}
+
+var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[()][0-9A-B]|\x1b[=>]`)
+
+// screen is everything the terminal printed, without escape sequences.
+func (term *terminal) screen() string { return ansi.ReplaceAllString(term.out.String(), "") }
+
+func (term *terminal) waitFor(t testing.TB, what string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if strings.Contains(term.screen(), what) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s := term.screen()
+	if len(s) > 3000 {
+		s = s[len(s)-3000:]
+	}
+	t.Fatalf("screen never showed %q within %s; it shows:\n%s", what, timeout, s)
+}
+
+func (term *terminal) send(t testing.TB, keys string) {
+	t.Helper()
+	if _, err := term.in.Write([]byte(keys)); err != nil {
+		t.Fatalf("sending %q: %v", keys, err)
+	}
+}
+
+func TestAuthorizedKeyGetsTheExplorer(t *testing.T) {
+	ts := startServer(t, nil)
+	term := openTerminal(t, ts.addr, ts.client, 100, 30)
+	term.waitFor(t, "Data", 10*time.Second)
+	term.send(t, "4") // the Jobs pane
+	term.waitFor(t, "No jobs yet.", 5*time.Second)
+	term.send(t, "q")
+	select {
+	case <-term.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("q did not end the session")
+	}
+	if log := ts.logBuf.String(); !strings.Contains(log, "session start user=\"tester\" key=SHA256:") || !strings.Contains(log, "session end") {
+		t.Errorf("log lacks the session's start and end lines:\n%s", log)
+	}
+}
+
+func TestUnknownKeyIsRefused(t *testing.T) {
+	ts := startServer(t, nil)
+	_, err := dial(ts.addr, gossh.PublicKeys(newSigner(t)))
+	if err == nil || !strings.Contains(err.Error(), "unable to authenticate") {
+		t.Fatalf("dial with an unknown key: err = %v, want an authentication failure", err)
+	}
+	if !strings.Contains(ts.logBuf.String(), "refused key SHA256:") {
+		t.Errorf("the refusal is not logged:\n%s", ts.logBuf.String())
+	}
+}
+
+func TestPasswordsAndKeyboardInteractiveAreRefused(t *testing.T) {
+	ts := startServer(t, nil)
+	asked := false
+	_, err := dial(ts.addr,
+		gossh.Password("hunter2"),
+		gossh.KeyboardInteractive(func(string, string, []string, []bool) ([]string, error) {
+			asked = true
+			return nil, nil
+		}))
+	if err == nil {
+		t.Fatal("a password login got in")
+	}
+	if asked {
+		t.Error("the server offered keyboard-interactive authentication")
+	}
+}
+
+func TestSessionWithoutPTYIsTurnedAway(t *testing.T) {
+	ts := startServer(t, nil)
+	client, err := dial(ts.addr, gossh.PublicKeys(ts.client))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	sess, err := client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := sess.CombinedOutput("ls")
+	if err == nil {
+		t.Error("a session without a PTY exited 0")
+	}
+	if got := strings.TrimSpace(string(out)); got != "itscope: the explorer needs a terminal; connect with `ssh -t` and no command" {
+		t.Errorf("no-PTY session got %q", got)
+	}
+}
+
+func TestSessionLimit(t *testing.T) {
+	ts := startServer(t, func(c *Config) { c.MaxSessions = 1 })
+	first := openTerminal(t, ts.addr, ts.client, 100, 30)
+	first.waitFor(t, "Data", 10*time.Second)
+	second := openTerminal(t, ts.addr, ts.client, 100, 30)
+	select {
+	case <-second.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a session over the limit was not closed")
+	}
+	if !strings.Contains(second.screen(), "already has 1 sessions, its limit") {
+		t.Errorf("the extra session was told %q", second.screen())
+	}
+}
+
+// TestTwoClientsSeeTheSameJob starts a job on the shared engine and checks
+// that both sessions show it running, then finished.
+func TestTwoClientsSeeTheSameJob(t *testing.T) {
+	ts := startServer(t, nil)
+	a := openTerminal(t, ts.addr, ts.client, 100, 30)
+	b := openTerminal(t, ts.addr, ts.client, 100, 30)
+	a.waitFor(t, "Data", 10*time.Second)
+	b.waitFor(t, "Data", 10*time.Second)
+	a.send(t, "4")
+	b.send(t, "4")
+	release := make(chan struct{})
+	_, err := ts.engine.Submit(model.Job{
+		Name: "shared-probe",
+		Kind: "fit",
+		Run: func(ctx context.Context, emit func(model.Event)) (*model.Run, error) {
+			emit(model.Event{Kind: model.EventProgress, Done: 3, Total: 7, Message: "halfway-mark"})
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			return &model.Run{Meta: model.RunMeta{Kind: "fit", Name: "shared-probe"}}, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, term := range []*terminal{a, b} {
+		term.waitFor(t, "shared-probe", 5*time.Second)
+		term.waitFor(t, "3/7", 5*time.Second)
+	}
+	close(release)
+	for _, term := range []*terminal{a, b} {
+		term.waitFor(t, "Jobs — 0 running, 0 queued, 1 done", 5*time.Second)
+	}
+}
+
+func TestHostKeyIsMadeOnceWithMode0600(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "keys", "host")
+	first, err := hostKeyPEM(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("host key mode %04o, want 0600", st.Mode().Perm())
+	}
+	again, err := hostKeyPEM(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(first, again) {
+		t.Error("the host key changed between starts")
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hostKeyPEM(path); err == nil || !strings.Contains(err.Error(), "want 0600") {
+		t.Errorf("a world-readable host key: err = %v, want a refusal naming 0600", err)
+	}
+}
+
+func TestAuthorizedKeysAreReloaded(t *testing.T) {
+	ts := startServer(t, nil)
+	newcomer := newSigner(t)
+	if _, err := dial(ts.addr, gossh.PublicKeys(newcomer)); err == nil {
+		t.Fatal("a key not yet listed got in")
+	}
+	// A different size is enough for the reload, whatever the clock's
+	// resolution.
+	content := append(gossh.MarshalAuthorizedKey(ts.client.PublicKey()), gossh.MarshalAuthorizedKey(newcomer.PublicKey())...)
+	if err := os.WriteFile(ts.keyFile, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := dial(ts.addr, gossh.PublicKeys(newcomer))
+	if err != nil {
+		t.Fatalf("a key added to authorized_keys is still refused: %v", err)
+	}
+	c.Close()
+	if err := os.WriteFile(ts.keyFile, []byte("# everybody out\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dial(ts.addr, gossh.PublicKeys(ts.client)); err == nil {
+		t.Error("a key removed from authorized_keys still gets in")
+	}
+}
+
+func TestConfigIsChecked(t *testing.T) {
+	dir := t.TempDir()
+	engine := model.NewEngine(nil, 1)
+	host := filepath.Join(dir, "host")
+	bad := filepath.Join(dir, "bad_keys")
+	os.WriteFile(bad, []byte("ssh-ed25519 not-base64!!\n"), 0o600)
+	tests := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"no keys", Config{Listen: "127.0.0.1:0", HostKey: host}, "--authorized-keys FILE is required"},
+		{"any key on a public address", Config{Listen: "0.0.0.0:2222", AllowAnyKey: true, HostKey: host}, "loopback address only"},
+		{"missing keys file", Config{Listen: "127.0.0.1:0", AuthorizedKeys: filepath.Join(dir, "none"), HostKey: host}, "no such file"},
+		{"bad keys file", Config{Listen: "127.0.0.1:0", AuthorizedKeys: bad, HostKey: host}, "line 1: want a public key"},
+	}
+	for _, tt := range tests {
+		_, err := New(tt.cfg, engine)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want it to say %q", tt.name, err, tt.want)
+		}
+	}
+	if _, err := New(Config{Listen: "127.0.0.1:0", AllowAnyKey: true, HostKey: host}, engine); err != nil {
+		t.Errorf("--allow-any-key on loopback: %v", err)
+	}
+}
+
+func TestPathsAreConfinedToTheDataRoot(t *testing.T) {
+	root := t.TempDir()
+	outside := t.TempDir()
+	os.Mkdir(filepath.Join(root, "mine"), 0o755)
+	os.Mkdir(filepath.Join(outside, "theirs"), 0o755)
+	if err := os.Symlink(filepath.Join(outside, "theirs"), filepath.Join(root, "escape")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		spec, want string // want "" means allowed
+	}{
+		{"demo", ""},
+		{"demo:210325", ""},
+		{"mine", ""},
+		{filepath.Join(root, "mine"), ""},
+		{"../" + filepath.Base(outside), "'..' are not allowed"},
+		{"mine/../../x", "'..' are not allowed"},
+		{filepath.Join(outside, "theirs"), "outside the data root"},
+		{"escape", "outside the data root"},
+		{"/etc", "outside the data root"},
+		{"nope", "not found under the data root"},
+	}
+	for _, tt := range tests {
+		_, err := confine(root, tt.spec)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("confine(%q) = %v, want allowed", tt.spec, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("confine(%q) = %v, want an error saying %q", tt.spec, err, tt.want)
+		}
+	}
+	if _, err := confine("", "/tmp"); err == nil || !strings.Contains(err.Error(), "only the embedded demo") {
+		t.Errorf("without a data root: err = %v", err)
+	}
+}
+
+func TestMain(m *testing.M) {
+	// The explorer reads NO_COLOR and the background; keep the screen plain.
+	os.Setenv("NO_COLOR", "1")
+	code := m.Run()
+	if code != 0 {
+		fmt.Fprintln(os.Stderr, "serve tests failed")
+	}
+	os.Exit(code)
+}
