@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"hash"
 	"math"
+	"runtime"
+	"sync"
 	"unsafe"
 )
 
@@ -51,6 +53,37 @@ func (c *contentHasher) f32s(v []float32) {
 		}
 		c.h.Write(buf[:4*n])
 		v = v[n:]
+	}
+}
+
+// hashBlock is the block size of bigF32s's tree hash.
+const hashBlock = 32 << 20 // floats
+
+// bigF32s hashes a large float32 array as a tree: the sha256 of each block
+// of hashBlock floats, computed on every core, then those digests in order.
+// The result does not depend on the number of cores.
+func (c *contentHasher) bigF32s(v []float32) {
+	c.int(len(v))
+	n := (len(v) + hashBlock - 1) / hashBlock
+	sums := make([][]byte, n)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(n, runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for b := range next {
+				h := &contentHasher{h: sha256.New()}
+				h.f32s(v[b*hashBlock : min(len(v), (b+1)*hashBlock)])
+				sums[b] = h.h.Sum(nil)
+			}
+		})
+	}
+	for b := range n {
+		next <- b
+	}
+	close(next)
+	wg.Wait()
+	for _, s := range sums {
+		c.bytes(s)
 	}
 }
 

@@ -1,15 +1,10 @@
 package data
 
 import (
-	"crypto/sha256"
-	"errors"
 	"fmt"
 	"image"
-	"io"
 	"math"
-	"os"
 	"strconv"
-	"sync/atomic"
 )
 
 // NX-414 IT_data.h5 layout (Majaj & Hong 2015 as distributed by EPFL NX-414):
@@ -43,54 +38,13 @@ func newNX414Dataset(path string, stim []float32, n, c, h, w int, responses []fl
 	if haveObjects {
 		d.Objects = objects
 	}
-	return d
-}
-
-// fileDigest hashes a file's bytes in the background: for NX-414 the file
-// (about 400 MB, compressed) stands for the stimuli, far cheaper than
-// hashing the 2 GB of decoded float32. wait returns the sha256; cancel
-// stops the reading early.
-func fileDigest(path string) (wait func() ([]byte, error), cancel func()) {
-	var stop atomic.Bool
-	done := make(chan struct{})
-	var sum []byte
-	var err error
-	go func() {
-		defer close(done)
-		f, e := os.Open(path)
-		if e != nil {
-			err = e
-			return
-		}
-		defer f.Close()
-		h := sha256.New()
-		buf := make([]byte, 1<<20)
-		for !stop.Load() {
-			n, e := f.Read(buf)
-			h.Write(buf[:n])
-			if e == io.EOF {
-				sum = h.Sum(nil)
-				return
-			}
-			if e != nil {
-				err = e
-				return
-			}
-		}
-		err = errors.New("cancelled")
-	}()
-	wait = func() ([]byte, error) {
-		<-done
-		return sum, err
-	}
-	return wait, func() { stop.Store(true) }
-}
-
-// nx414Hash is Dataset.Hash for an NX-414 file whose bytes hash to fileSum.
-func nx414Hash(d *Dataset, fileSum []byte) string {
 	hs := newContentHasher("nx414")
-	hs.bytes(fileSum)
-	return hs.finish(d)
+	for _, v := range []int{c, h, w} {
+		hs.int(v)
+	}
+	hs.bigF32s(stim)
+	d.Hash = hs.finish(d)
+	return d
 }
 
 func splitCounts(splits []Split) string {

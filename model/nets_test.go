@@ -106,6 +106,15 @@ func TestResNetWeightsMismatch(t *testing.T) {
 	if err := n.setWeights(0, "../testdata/nets/missing.onnx"); err == nil {
 		t.Fatal("missing file: no error")
 	}
+	raw, err := os.ReadFile("../testdata/nets/resnet_basic.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.onnx")
+	os.WriteFile(cut, raw[:len(raw)/2], 0o644)
+	if err := n.setWeights(0, cut); err == nil || !strings.Contains(err.Error(), cut) {
+		t.Fatalf("truncated file: got error %v, want one naming %s", err, cut)
+	}
 }
 
 // TestONNXAllOpsMatchPyTorch runs testdata/nets/allops.onnx (every float

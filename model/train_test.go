@@ -205,8 +205,8 @@ func trainOutcome(m RunMeta) (TrainOutcome, bool) {
 // embedded demo data: the training loss must fall and the validation EV end
 // well above zero.
 func TestTrainLearnsDemo(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains on the demo data")
+	if testing.Short() || raceEnabled {
+		t.Skip("trains on the whole demo data: run without -short and -race")
 	}
 	ds, err := data.Open("demo")
 	if err != nil {

@@ -20,6 +20,9 @@ func (*ReLU) Params() []*Param { return nil }
 
 // Forward returns max(x, 0).
 func (r *ReLU) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
+	if err := checkInput("relu", x); err != nil {
+		return nil, err
+	}
 	y := New(x.Shape()...)
 	ys, xs := Float32s(y), Float32s(x)
 	parallelRange(len(xs), func(lo, hi int) {
@@ -70,6 +73,9 @@ func (*Clip) Params() []*Param { return nil }
 
 // Forward returns x clipped to [Min, Max].
 func (c *Clip) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
+	if err := checkInput("clip", x); err != nil {
+		return nil, err
+	}
 	y := New(x.Shape()...)
 	ys, xs := Float32s(y), Float32s(x)
 	parallelRange(len(xs), func(lo, hi int) {
@@ -123,6 +129,9 @@ func (*Flatten) Params() []*Param { return nil }
 
 // Forward flattens all but the first axis.
 func (f *Flatten) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
+	if err := checkInput("flatten", x); err != nil {
+		return nil, err
+	}
 	s := x.Shape()
 	if len(s) < 1 {
 		return nil, fmt.Errorf("flatten: want at least a 1-d input, found shape %v", []int(s))
@@ -157,6 +166,9 @@ type Softmax struct {
 func (*Softmax) Params() []*Param { return nil }
 
 func softmaxDims(x *tensor.Dense) (n, c, inner int, err error) {
+	if err := checkInput("softmax", x); err != nil {
+		return 0, 0, 0, err
+	}
 	s := x.Shape()
 	if len(s) < 2 {
 		return 0, 0, 0, fmt.Errorf("softmax: want (N, C, ...), found shape %v", []int(s))

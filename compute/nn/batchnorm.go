@@ -74,20 +74,17 @@ func (bn *BatchNorm2D) Forward(x *tensor.Dense, train bool) (*tensor.Dense, erro
 	parallelFor(c, func(ch int) {
 		var mu, v float64
 		if batchStats {
-			var s float64
+			// One pass: float64 sums of float32 data lose nothing that
+			// matters in E[x²] - E[x]².
+			var s, sq float64
 			for i := range n {
 				for _, e := range xs[(i*c+ch)*hw:][:hw] {
 					s += float64(e)
+					sq += float64(e) * float64(e)
 				}
 			}
 			mu = s / float64(m)
-			var ss float64
-			for i := range n {
-				for _, e := range xs[(i*c+ch)*hw:][:hw] {
-					d := float64(e) - mu
-					ss += d * d
-				}
-			}
+			ss := max(0, sq-s*mu)
 			v = ss / float64(m)
 			mom := bn.Momentum
 			rm[ch] = float32((1-mom)*float64(rm[ch]) + mom*mu)

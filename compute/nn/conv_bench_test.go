@@ -44,6 +44,7 @@ func benchConv(b *testing.B, backward bool) {
 			if backward {
 				flops *= 2 // dW and dX
 			}
+			cpu0 := cpuSeconds()
 			b.ResetTimer()
 			for b.Loop() {
 				if backward {
@@ -57,6 +58,7 @@ func benchConv(b *testing.B, backward bool) {
 			}
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/batch")
+			b.ReportMetric((cpuSeconds()-cpu0)*1e3/float64(b.N), "cpu-ms/batch")
 		})
 	}
 }

@@ -162,8 +162,26 @@ func newParam(name string, shape ...int) *Param {
 	return &Param{Name: name, Value: New(shape...), Grad: New(shape...)}
 }
 
-// dims4 checks x is (N,C,H,W) and returns the four sizes.
+// checkInput rejects what the layers cannot read as a flat float32 slice.
+func checkInput(what string, x *tensor.Dense) error {
+	switch {
+	case x == nil:
+		return fmt.Errorf("%s: nil input", what)
+	case x.Dtype() != tensor.Float32:
+		return fmt.Errorf("%s: want a float32 tensor, found %v", what, x.Dtype())
+	case x.IsMaterializable():
+		return fmt.Errorf("%s: input is a view or transposed tensor; Materialize it first", what)
+	case x.DataSize() != x.Shape().TotalSize():
+		return fmt.Errorf("%s: shape %v needs %d values, found %d", what, []int(x.Shape()), x.Shape().TotalSize(), x.DataSize())
+	}
+	return nil
+}
+
+// dims4 checks x is a float32 (N,C,H,W) and returns the four sizes.
 func dims4(what string, x *tensor.Dense) (n, c, h, w int, err error) {
+	if err := checkInput(what, x); err != nil {
+		return 0, 0, 0, 0, err
+	}
 	s := x.Shape()
 	if len(s) != 4 {
 		return 0, 0, 0, 0, fmt.Errorf("%s: want a 4-d (N,C,H,W) input, found shape %v", what, []int(s))

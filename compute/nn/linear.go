@@ -40,6 +40,9 @@ func (l *Linear) Params() []*Param {
 }
 
 func (l *Linear) rows(x *tensor.Dense) (int, error) {
+	if err := checkInput("linear", x); err != nil {
+		return 0, err
+	}
 	s := x.Shape()
 	if len(s) < 1 || s[0] == 0 || s.TotalSize()/s[0] != l.In || s.TotalSize()%s[0] != 0 {
 		return 0, fmt.Errorf("linear: want (N, %d) input, found shape %v", l.In, []int(s))
@@ -124,6 +127,9 @@ func (*Dropout) Params() []*Param { return nil }
 
 // Forward masks x in training and returns it unchanged in eval.
 func (d *Dropout) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
+	if err := checkInput("dropout", x); err != nil {
+		return nil, err
+	}
 	if !train {
 		if d.mask != nil {
 			d.mask = nil

@@ -10,6 +10,12 @@ import (
 // MSELoss returns mean((pred-target)²), as torch.nn.MSELoss(), and its
 // gradient with respect to pred.
 func MSELoss(pred, target *tensor.Dense) (float64, *tensor.Dense, error) {
+	if err := checkInput("mse: prediction", pred); err != nil {
+		return 0, nil, err
+	}
+	if err := checkInput("mse: target", target); err != nil {
+		return 0, nil, err
+	}
 	if !sameShape(pred.Shape(), target.Shape()) {
 		return 0, nil, fmt.Errorf("mse: prediction shape %v does not match target shape %v", []int(pred.Shape()), []int(target.Shape()))
 	}
@@ -35,6 +41,9 @@ func MSELoss(pred, target *tensor.Dense) (float64, *tensor.Dense, error) {
 // of the mean and gets zero gradient (PyTorch's ignore_index). With no
 // labelled sample the loss and gradient are zero.
 func CrossEntropyLoss(logits *tensor.Dense, labels []int) (float64, *tensor.Dense, error) {
+	if err := checkInput("cross-entropy", logits); err != nil {
+		return 0, nil, err
+	}
 	s := logits.Shape()
 	if len(s) != 2 {
 		return 0, nil, fmt.Errorf("cross-entropy: want (N, C) logits, found shape %v", []int(s))

@@ -17,6 +17,11 @@ func (a *Add) Forward(xs []*tensor.Dense, train bool) (*tensor.Dense, error) {
 	if len(xs) == 0 {
 		return nil, fmt.Errorf("add: no inputs")
 	}
+	for i, x := range xs {
+		if err := checkInput(fmt.Sprintf("add: input %d", i), x); err != nil {
+			return nil, err
+		}
+	}
 	y := New(xs[0].Shape()...)
 	ys := Float32s(y)
 	for i, x := range xs {
@@ -59,6 +64,11 @@ type Concat struct {
 func (c *Concat) Forward(xs []*tensor.Dense, train bool) (*tensor.Dense, error) {
 	if len(xs) == 0 {
 		return nil, fmt.Errorf("concat: no inputs")
+	}
+	for i, x := range xs {
+		if err := checkInput(fmt.Sprintf("concat: input %d", i), x); err != nil {
+			return nil, err
+		}
 	}
 	s0 := []int(xs[0].Shape())
 	ax := c.Axis

@@ -206,6 +206,11 @@ func TestBadInputsGiveErrors(t *testing.T) {
 			_, err := (&Concat{Axis: 1}).Forward([]*tensor.Dense{New(2, 3, 4), New(2, 3, 5)}, false)
 			return err
 		}, "only axis 1 may differ"},
+		{"float64 input", func() error {
+			_, err := NewReLU().Forward(tensor.New(tensor.WithShape(2), tensor.WithBacking([]float64{1, 2})), false)
+			return err
+		}, "want a float32 tensor"},
+		{"nil input", func() error { _, err := c.Forward(nil, false); return err }, "nil input"},
 		{"dropout p", func() error { _, err := NewDropout(1, 0); return err }, "probability"},
 		{"sequential names the child", func() error {
 			s := NewSequential().Append("features", NewSequential().Append("3", c))

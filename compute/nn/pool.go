@@ -98,6 +98,11 @@ func (mp *MaxPool2D) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error)
 	if train {
 		arg = make([]int32, len(ys))
 	}
+	if s.Kernel == [2]int{2, 2} && s.Stride == [2]int{2, 2} && s.Pad == [4]int{} && !s.CeilMode {
+		parallelFor(g.n*g.c, func(t int) { maxPool2x2(&g, t, xs, ys, arg) })
+		mp.keep(train, arg, g)
+		return y, nil
+	}
 	parallelFor(g.n*g.c, func(t int) {
 		plane := xs[t*g.h*g.w:][:g.h*g.w]
 		out := ys[t*g.oh*g.ow:][:g.oh*g.ow]
@@ -124,10 +129,44 @@ func (mp *MaxPool2D) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error)
 			}
 		}
 	})
+	mp.keep(train, arg, g)
+	return y, nil
+}
+
+func (mp *MaxPool2D) keep(train bool, arg []int32, g poolGeom) {
 	if train || mp.argmax != nil {
 		mp.argmax, mp.g = arg, g
 	}
-	return y, nil
+}
+
+// maxPool2x2 is the common 2x2, stride 2, unpadded pool of plane t, with no
+// window clipping to handle.
+func maxPool2x2(g *poolGeom, t int, xs, ys []float32, arg []int32) {
+	plane := xs[t*g.h*g.w:][:g.h*g.w]
+	out := ys[t*g.oh*g.ow:][:g.oh*g.ow]
+	for oy := range g.oh {
+		r0 := plane[2*oy*g.w:][:g.w]
+		r1 := plane[(2*oy+1)*g.w:][:g.w]
+		row := out[oy*g.ow:][:g.ow]
+		for ox := range row {
+			i := 2 * ox
+			// the same order and tie rule as the general loop
+			best, bi := r0[i], i
+			if v := r0[i+1]; v > best || v != v {
+				best, bi = v, i+1
+			}
+			if v := r1[i]; v > best || v != v {
+				best, bi = v, g.w+i
+			}
+			if v := r1[i+1]; v > best || v != v {
+				best, bi = v, g.w+i+1
+			}
+			row[ox] = best
+			if arg != nil {
+				arg[t*g.oh*g.ow+oy*g.ow+ox] = int32(2*oy*g.w + bi)
+			}
+		}
+	}
 }
 
 // Backward sends each output's gradient to the input that won its window.

@@ -50,6 +50,13 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// Reset empties the buffer, so that what it holds next is what came after.
+func (s *syncBuffer) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.Reset()
+}
+
 func newSigner(t testing.TB) gossh.Signer {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
