@@ -208,14 +208,16 @@ func printRunJSON(w io.Writer, m model.RunMeta) error {
 // printRunTable prints one row per run.
 func printRunTable(w io.Writer, runs []model.RunMeta) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "model\tstrategy\tstatus\tEV mean\tEV median\tr mean\tr median\tMSE\tstopped\trun")
+	fmt.Fprintln(tw, "model\tstrategy\talpha\tstatus\tEV mean\tEV median\tr mean\tr median\tMSE\tstopped\trun")
 	for _, m := range runs {
 		s := m.Summary
-		stopped := ""
+		stopped, alpha := "", "-"
 		if o, ok := trainOutcome(m); ok {
 			stopped = fmt.Sprintf("%s, best epoch %d/%d", o.Stopped, o.BestEpoch, o.Epochs)
+		} else if !math.IsNaN(s.Alpha) && m.Model != "linear" {
+			alpha = fmt.Sprintf("%g", s.Alpha)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Model, m.Strategy, m.Status,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Model, m.Strategy, alpha, m.Status,
 			f4(s.EVMean), f4(s.EVMedian), f4(s.RMean), f4(s.RMedian), f4(s.MSEMean), stopped, m.ID)
 	}
 	tw.Flush()
@@ -267,9 +269,6 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 	store, err := common.openStore()
 	if err != nil {
 		return fail(stderr, name, err)
-	}
-	if ds.Objects == nil && !common.json {
-		fmt.Fprintf(stdout, "%s has no object labels: training the neural head alone (lambda ignored)\n", ds.Name)
 	}
 	job := model.Job{Name: fmt.Sprintf("cotrain %s from %s", cfg.Net, cfg.Trainable), Kind: "cotrain",
 		Run: func(ctx context.Context, emit func(model.Event)) (*model.Run, error) {

@@ -102,3 +102,19 @@ func TestGridCommand(t *testing.T) {
 		t.Errorf("runs not sorted by val EV: %v then %v", ev0, ev1)
 	}
 }
+
+func TestGridCommandFits(t *testing.T) {
+	dir := t.TempDir()
+	grid := filepath.Join(dir, "grid.json")
+	os.WriteFile(grid, []byte(`{"kind": "fit", "features": ["pixels:8"], "model": ["ridge"], "alphas": [1, 1000000]}`), 0o644)
+	var out, errb bytes.Buffer
+	code := dispatch([]string{"grid", "--data", nx414Fixture, "--grid", grid, "--runs", filepath.Join(dir, "runs")}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	table := out.String()[strings.Index(out.String(), "\nmodel "):]
+	lines := strings.Split(strings.TrimSpace(table), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[1], "ridge  pixels:8  1e+06") || !strings.HasPrefix(lines[2], "ridge  pixels:8  1  ") {
+		t.Errorf("want a table of the 2 ridge runs on pixels:8, best val EV (alpha 1e6 on this noise) first, got:\n%s", out.String())
+	}
+}

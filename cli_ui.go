@@ -73,7 +73,7 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 		Engine: engine, Store: store, Renderer: renderer, Width: w, Height: h,
 		Datasets: datasets, Initial: initial, ExportDir: *exportDir,
 	})
-	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithOutput(out)}
+	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithOutput(out), tea.WithFPS(ui.FPS)}
 	if *mouse {
 		opts = append(opts, tea.WithMouseCellMotion())
 	}

@@ -41,14 +41,43 @@ func DecodeImage(b []byte) (*image.RGBA, error) {
 	return toRGBA(img), nil
 }
 
+// toRGBA copies img to an opaque *image.RGBA at the origin, dropping alpha
+// from non-premultiplied colour as Pillow's convert("RGB") does. The common
+// decoder outputs take direct paths; the rest go through color.NRGBAModel.
 func toRGBA(img image.Image) *image.RGBA {
 	b := img.Bounds()
-	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-	for y := 0; y < b.Dy(); y++ {
-		row := out.Pix[y*out.Stride:]
-		for x := 0; x < b.Dx(); x++ {
+	w, h := b.Dx(), b.Dy()
+	out := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		dst := out.Pix[y*out.Stride : y*out.Stride+4*w]
+		switch m := img.(type) {
+		case *image.NRGBA:
+			copy(dst, m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):])
+			for x := 3; x < len(dst); x += 4 {
+				dst[x] = 255
+			}
+			continue
+		case *image.Gray:
+			src := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+			for x := range w {
+				v := src[x]
+				dst[4*x], dst[4*x+1], dst[4*x+2], dst[4*x+3] = v, v, v, 255
+			}
+			continue
+		case *image.RGBA:
+			src := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+			opaque := true
+			for x := range w {
+				opaque = opaque && src[4*x+3] == 255
+			}
+			if opaque {
+				copy(dst, src)
+				continue
+			}
+		}
+		for x := range w {
 			c := color.NRGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
-			row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = c.R, c.G, c.B, 255
+			dst[4*x], dst[4*x+1], dst[4*x+2], dst[4*x+3] = c.R, c.G, c.B, 255
 		}
 	}
 	return out

@@ -52,11 +52,6 @@ func openFolder(dir string) (*Dataset, error) {
 	}
 	load := func(i int) ([]byte, error) { return os.ReadFile(filepath.Join(imgDir, names[i])) }
 	images := newEncodedImages(imgDir, names, load, false)
-	digests, err := checkImages(images)
-	if err != nil {
-		return nil, err
-	}
-
 	d := &Dataset{Name: dir, Images: images}
 	respFile, resp, neurons, err := readFolderResponses(dir, len(names))
 	if err != nil {
@@ -79,6 +74,11 @@ func openFolder(dir string) (*Dataset, error) {
 		return nil, err
 	}
 	if d.Objects, err = readFolderObjects(dir, names); err != nil {
+		return nil, err
+	}
+	// Decoding every image is the slow check: it comes last.
+	digests, err := checkImages(images)
+	if err != nil {
 		return nil, err
 	}
 	d.Description = fmt.Sprintf("User data from %s: %d neurons x %d images (%s).", dir, neurons, len(names), splitCounts(d.Splits))

@@ -26,6 +26,15 @@ import (
 var h5mu sync.Mutex
 
 func openH5(path string) (*Dataset, error) {
+	d, err := readH5(path)
+	if err != nil {
+		return nil, err
+	}
+	d.Hash = nx414Hash(d) // outside the lock: it reads only Go memory
+	return d, nil
+}
+
+func readH5(path string) (*Dataset, error) {
 	h5mu.Lock()
 	defer h5mu.Unlock()
 	// Errors are reported through return values; without H5Eset_auto2 HDF5
@@ -93,7 +102,7 @@ func (f *h5File) dataset(key string) (C.hid_t, []int, C.H5T_class_t, error) {
 // converting to float32 inside HDF5, so no wider copy is ever made.
 func (f *h5File) floats(key string, ds C.hid_t, class C.H5T_class_t, dst []float32) error {
 	if class != C.H5T_FLOAT && class != C.H5T_INTEGER {
-		return fmt.Errorf("%s: key %q: want numbers, found HDF5 type class %d", f.path, key, int(class))
+		return fmt.Errorf("%s: key %q: want numbers, found HDF5 %s data", f.path, key, h5ClassName(class))
 	}
 	if len(dst) == 0 {
 		return nil
@@ -107,7 +116,7 @@ func (f *h5File) floats(key string, ds C.hid_t, class C.H5T_class_t, dst []float
 // strings reads a 1-D dataset of fixed- or variable-length strings.
 func (f *h5File) strings(key string, ds C.hid_t, class C.H5T_class_t, n int) ([]string, error) {
 	if class != C.H5T_STRING {
-		return nil, fmt.Errorf("%s: key %q: want strings, found HDF5 type class %d", f.path, key, int(class))
+		return nil, fmt.Errorf("%s: key %q: want strings, found HDF5 %s data", f.path, key, h5ClassName(class))
 	}
 	ft := C.H5Dget_type(ds)
 	defer C.H5Tclose(ft)
@@ -170,6 +179,14 @@ func (f *h5File) strings(key string, ds C.hid_t, class C.H5T_class_t, n int) ([]
 }
 
 func (f *h5File) close(ds C.hid_t) { C.H5Dclose(ds) }
+
+func h5ClassName(class C.H5T_class_t) string {
+	names := []string{"integer", "float", "time", "string", "bitfield", "opaque", "compound", "reference", "enum", "variable-length", "array"}
+	if int(class) >= 0 && int(class) < len(names) {
+		return names[class]
+	}
+	return fmt.Sprintf("type class %d", int(class))
+}
 
 // readNX414 reads the NX-414 layout (see nx414Layout) from an open file.
 func readNX414(f *h5File) (*Dataset, error) {

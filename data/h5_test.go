@@ -104,7 +104,7 @@ func TestOpenNX414Errors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	truncated := filepath.Join(dir, "truncated.h5")
+	truncated := filepath.Join(dir, "cut.h5")
 	if err := os.WriteFile(truncated, fixed[:len(fixed)/2], 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,8 @@ func TestOpenNX414Errors(t *testing.T) {
 	}{
 		{"../testdata/data/nx414_missing_key.h5", []string{"nx414_missing_key.h5", `missing key "spikes_val"`}},
 		{"../testdata/data/nx414_bad_shape.h5", []string{"nx414_bad_shape.h5", `key "spikes_val"`, "want shape (2,168)", "found [2 100]"}},
-		{truncated, []string{"truncated.h5", "truncated"}},
+		{"../testdata/data/nx414_bad_type.h5", []string{"nx414_bad_type.h5", `key "object_train": want strings, found HDF5 integer data`}},
+		{truncated, []string{"cut.h5", "damaged or truncated file"}},
 		{notH5, []string{"IT_data.h5", "not an HDF5 file"}},
 	} {
 		_, err := Open(tc.path)

@@ -38,13 +38,18 @@ func newNX414Dataset(path string, stim []float32, n, c, h, w int, responses []fl
 	if haveObjects {
 		d.Objects = objects
 	}
+	return d
+}
+
+// nx414Hash is Dataset.Hash for a dataset from newNX414Dataset.
+func nx414Hash(d *Dataset) string {
+	t := d.Images.(*tensorImages)
 	hs := newContentHasher("nx414")
-	for _, v := range []int{c, h, w} {
+	for _, v := range []int{t.c, t.h, t.w} {
 		hs.int(v)
 	}
-	hs.bigF32s(stim)
-	d.Hash = hs.finish(d)
-	return d
+	hs.bigF32s(t.data)
+	return hs.finish(d)
 }
 
 func splitCounts(splits []Split) string {

@@ -204,3 +204,22 @@ func TestNetworkInputImages(t *testing.T) {
 		t.Error("size 0: no error")
 	}
 }
+
+// Peer: bench/data/pillow_preprocess.py (Pillow + NumPy on the same files).
+func BenchmarkDecodeClassifyPreprocess(b *testing.B) {
+	for _, name := range []string{"face.jpg", "cat.bmp"} {
+		raw, err := os.ReadFile(filepath.Join("../testdata/data/coral", name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				img, err := DecodeImage(raw)
+				if err != nil {
+					b.Fatal(err)
+				}
+				ClassifyPreprocess(img)
+			}
+		})
+	}
+}

@@ -38,7 +38,7 @@ func readONNXWeights(path string) (*onnxWeights, error) {
 	}
 	var m onnxpb.ModelProto
 	if err := proto.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("%s: not an ONNX model: %v", path, err)
+		return nil, fmt.Errorf("%s: not an ONNX model (truncated or corrupt file?): %v", path, err)
 	}
 	raw = nil
 	g := m.GetGraph()

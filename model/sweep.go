@@ -140,6 +140,9 @@ func Sweep(ctx context.Context, spec SweepSpec, emit func(Event), done func(laye
 		}
 		fit.Dataset = ds
 	}
+	if strings.HasPrefix(spec.Net, "onnx:") && !strings.HasSuffix(spec.Net, ".onnx") {
+		return fmt.Errorf("sweep: network %q: an onnx: path must end in .onnx so that NET:LAYER can name its layers", spec.Net)
+	}
 	net, err := OpenNetworkShared(spec.Net, NetOptions{Weights: fit.Weights, Seed: fit.Seed})
 	if err != nil {
 		return err
@@ -167,9 +170,6 @@ func Sweep(ctx context.Context, spec SweepSpec, emit func(Event), done func(laye
 		}
 		fs := fit
 		fs.Features = spec.Net + ":" + l
-		if strings.HasPrefix(spec.Net, "onnx:") && !strings.HasSuffix(spec.Net, ".onnx") {
-			return fmt.Errorf("sweep: network %q: an onnx: path must end in .onnx to name layers", spec.Net)
-		}
 		run, err := Fit(ctx, fs, emit)
 		if err != nil {
 			return fmt.Errorf("layer %s: %w", l, err)

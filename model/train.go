@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -138,6 +139,10 @@ type loopResult struct {
 	bestR   float64
 }
 
+// gcEveryStepFloats is the batch input size (in floats) from which the loop
+// collects garbage after every step: batch 32 at 112x112 and above.
+const gcEveryStepFloats = 1 << 20
+
 // runLoop trains p with minibatches in a seeded order and keeps the weights
 // of the epoch with the best validation EV. On cancellation it stops at the
 // next batch and returns the best so far with ctx's error; when no epoch
@@ -159,7 +164,7 @@ func runLoop(ctx context.Context, p *trainProblem, cfg TrainConfig, opt nn.Optim
 	res.outcome.Stopped = StopEpochs
 
 	evaluate := func() (valLoss, ev, r float64, out []float32, cols int, err error) {
-		const evalBatch = 64
+		evalBatch := cfg.Batch
 		var sum float64
 		for b := 0; b < p.nVal; b += evalBatch {
 			pos := make([]int, 0, evalBatch)
@@ -181,6 +186,10 @@ func runLoop(ctx context.Context, p *trainProblem, cfg TrainConfig, opt nn.Optim
 			sum += l * float64(len(pos))
 			cols = y.Shape()[1]
 			out = append(out, nn.Float32s(y)...)
+			if x.Shape().TotalSize() >= gcEveryStepFloats {
+				x, y = nil, nil
+				runtime.GC()
+			}
 		}
 		ev, r = p.score(out, cols)
 		return sum / float64(p.nVal), ev, r, out, cols, nil
@@ -228,13 +237,20 @@ func runLoop(ctx context.Context, p *trainProblem, cfg TrainConfig, opt nn.Optim
 				return nil, err
 			}
 			opt.Step()
+			if x.Shape().TotalSize() >= gcEveryStepFloats {
+				// Large inputs make each step's activations hundreds of MB of
+				// garbage; collecting it now lets the next step reuse the
+				// memory rather than grow the heap to twice the live size.
+				x, y, dy = nil, nil, nil
+				runtime.GC()
+			}
 			step++
 			epochLoss += l * float64(len(pos))
 			epochN += len(pos)
 			lp := LossPoint{Step: step, Epoch: epoch, TrainLoss: l, ValLoss: math.NaN(), ValEV: math.NaN()}
 			res.loss = append(res.loss, lp)
 			ev := Event{Kind: EventStep, Step: step, Epoch: epoch, TrainLoss: l, Done: step, Total: totalSteps,
-				ETA: eta(start, step, totalSteps)}
+				Elapsed: time.Since(start), ETA: eta(start, step, totalSteps)}
 			if !math.IsNaN(parts[1]) {
 				ev.Message = fmt.Sprintf("mse %.4g ce %.4g", parts[0], parts[1])
 			}
@@ -248,7 +264,7 @@ func runLoop(ctx context.Context, p *trainProblem, cfg TrainConfig, opt nn.Optim
 		res.outcome.Epochs, res.outcome.Steps, res.outcome.TrainLoss = epoch, step, trainLoss
 		res.loss = append(res.loss, LossPoint{Step: step, Epoch: epoch, TrainLoss: trainLoss, ValLoss: valLoss, ValEV: ev})
 		emit(Event{Kind: EventEpoch, Step: step, Epoch: epoch, TrainLoss: trainLoss, ValLoss: valLoss, ValEV: ev, ValR: r,
-			Done: step, Total: totalSteps, ETA: eta(start, step, totalSteps)})
+			Done: step, Total: totalSteps, Elapsed: time.Since(start), ETA: eta(start, step, totalSteps)})
 		if ev > res.bestEV || res.best == nil {
 			keep(out, cols, ev, r, epoch)
 			sinceBest = 0

@@ -2,7 +2,7 @@
 # End-to-end check of the terminal explorer, as a person would use it: the
 # real binary runs in tmux (Debian's tmux), keys are typed with send-keys and
 # the screen is read with capture-pane. It opens the small demo session,
-# fits a grid of two ridge alphas on pixel features, opens a run's EV
+# picks a MobileNetV2 layer, fits a grid of two ridge alphas on it, opens a run's EV
 # histogram, exports it, compares the two runs, checks the resize message,
 # the help and NO_COLOR, and quits. Exits non-zero with the screen on failure.
 #
@@ -33,7 +33,7 @@ start() {
 	local name=$1
 	shift
 	tmux -S "$sock" new-session -d -s "$name" -x 100 -y 30 \
-		"cd '$work' && env $* '$bin' tui --runs '$work/runs' --export-dir '$work'; echo \"exit \$?\" > '$work/$name.exit'; sleep 600"
+		"cd '$work' && env ITSCOPE_CACHE='$work/cache' $* '$bin' tui --runs '$work/runs' --export-dir '$work'; echo \"exit \$?\" > '$work/$name.exit'; sleep 600"
 }
 screen() { tmux -S "$sock" capture-pane -p -t "$1"; }
 send() {
@@ -75,15 +75,20 @@ wait_for $s "image 2 of 640"
 tmux -S "$sock" capture-pane -e -p -t $s | grep -q $'38;2;[0-9]*;[0-9]*;[0-9]*' ||
 	fail "no true-colour cells in the image" $s
 
-# Model: pixels at 16x16, then Grid: PCA 20, ridge alphas 1 and 100.
-send $s 2 Left Enter
-wait_for $s "read-out fits on pixels:16"
+# Model: a layer of the pretrained MobileNetV2 from its own tap list, then
+# Grid: PCA 20, ridge alphas 1 and 100.
+send $s 2 Down Enter Enter
+wait_for $s "(24×56×56)" 60
+send $s Down Down
+wait_for $s "mobilenetv2:features.2"
+send $s Enter
+wait_for $s "read-out fits on mobilenetv2:features.2"
 send $s Enter C-u 2 0 Enter Down Enter C-u
 send $s "1, 100" Enter
 wait_for $s "2 job(s)"
 send $s s
 wait_for $s "started 2 job(s)"
-wait_for $s "0 running, 0 queued, 2 done" 180
+wait_for $s "0 running, 0 queued, 2 done" 300
 
 # Results: the newest run's EV histogram, exported as CSV.
 send $s 6 Enter

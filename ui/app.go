@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -21,6 +22,10 @@ const (
 	MinWidth  = 80
 	MinHeight = 24
 )
+
+// FPS is the frame rate to run the program at (tea.WithFPS): at bubbletea's
+// default of 60 a key waits up to 17 ms for the next frame, at 120 up to 8.
+const FPS = 120
 
 // pane is one screen of the explorer. Panes size themselves, draw
 // themselves and list their own keys; the app routes keys to the active pane
@@ -57,6 +62,8 @@ type Options struct {
 	Datasets []string
 	// Initial, when set, is opened at start.
 	Initial string
+	// CacheDir is the feature cache ("" for model.DefaultCacheDir()).
+	CacheDir string
 	// ExportDir is where Results writes CSV files; "" is the working folder.
 	ExportDir string
 	// KeepJobsOnQuit leaves this session's jobs running when it quits (a
@@ -76,8 +83,10 @@ type App struct {
 	status string
 	isErr  bool
 	opts   Options
-	unsub  func()
 	quit   bool
+
+	unsubMu sync.Mutex
+	unsub   func()
 }
 
 // Pane indices, in tab order.
@@ -111,6 +120,7 @@ func New(opts Options) *App {
 		Keys:     DefaultKeyMap(),
 		Engine:   opts.Engine,
 		Store:    opts.Store,
+		CacheDir: opts.CacheDir,
 		Open:     open,
 		Choice:   ModelChoice{Source: srcPixels, Pixels: 32},
 		Jobs:     map[model.JobID]model.JobStatus{},
@@ -169,7 +179,9 @@ func (a *App) Init() tea.Cmd {
 	var cmds []tea.Cmd
 	if eng := a.ctx.Engine; eng != nil {
 		ch, cancel := eng.Subscribe()
+		a.unsubMu.Lock()
 		a.unsub = cancel
+		a.unsubMu.Unlock()
 		// The snapshot shows jobs that were running before this session
 		// opened (another SSH session's).
 		cmds = append(cmds, waitEvent(eng, ch), snapshot(eng))
@@ -271,11 +283,21 @@ func (a *App) Quit() tea.Cmd {
 			a.ctx.Engine.Cancel(id)
 		}
 	}
+	a.Close()
+	return tea.Quit
+}
+
+// Close ends the app's subscription to the engine. Quitting does it; a
+// server whose session ends without quitting (a dropped connection) calls
+// it so that no goroutine keeps waiting for events. It is safe to call from
+// any goroutine, more than once.
+func (a *App) Close() {
+	a.unsubMu.Lock()
+	defer a.unsubMu.Unlock()
 	if a.unsub != nil {
 		a.unsub()
 		a.unsub = nil
 	}
-	return tea.Quit
 }
 
 // helpHeight is the rows the help takes at the bottom.

@@ -22,8 +22,9 @@ type Context struct {
 	Styles   Styles
 	Keys     KeyMap
 
-	Engine *model.Engine
-	Store  *model.Store
+	Engine   *model.Engine
+	Store    *model.Store
+	CacheDir string
 	// Open loads a dataset spec; the SSH server passes one that refuses paths
 	// outside its data root.
 	Open func(spec string) (*data.Dataset, error)

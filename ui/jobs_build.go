@@ -31,7 +31,7 @@ func buildJobs(ctx *Context, pl plan) ([]model.Job, error) {
 			}
 			for _, feat := range features {
 				fs := model.FitSpec{Data: spec, Dataset: ds, Features: feat, PCA: f.PCA, Model: f.Model,
-					Alpha: f.Alpha, Alphas: f.Alphas, Folds: f.Folds, Seed: f.Seed}
+					Alpha: f.Alpha, Alphas: f.Alphas, Folds: f.Folds, Seed: f.Seed, CacheDir: ctx.CacheDir}
 				if err := fs.Check(); err != nil {
 					return nil, err
 				}

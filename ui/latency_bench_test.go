@@ -96,7 +96,7 @@ func benchKeys(b *testing.B, ds *data.Dataset, trainings int) {
 	app := New(Options{Engine: eng, Store: store, Renderer: r, Width: testW, Height: testH,
 		Open: func(string) (*data.Dataset, error) { return ds, nil }, Initial: "demo:210325"})
 	out := &frameWriter{}
-	p := tea.NewProgram(app, tea.WithInput(nil), tea.WithOutput(out), tea.WithoutSignals())
+	p := tea.NewProgram(app, tea.WithInput(nil), tea.WithOutput(out), tea.WithoutSignals(), tea.WithFPS(FPS))
 	done := make(chan struct{})
 	go func() { p.Run(); close(done) }()
 	defer func() { p.Quit(); <-done }()

@@ -3,6 +3,9 @@ package ui
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"image"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +17,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
 
+	"itscope/data"
 	"itscope/model"
 )
 
@@ -58,9 +62,11 @@ func TestLiveLossAndQuitMidJob(t *testing.T) {
 	}
 	beforeFiles := snapshotDir(t, store.Path(beforeID))
 
-	tm, pr := startApp(t, Options{Engine: eng, Store: store, Datasets: []string{"demo:210325"}})
+	ds := syntheticDataset(640, 16, 4)
+	tm, pr := startApp(t, Options{Engine: eng, Store: store, Datasets: []string{"synthetic"},
+		Open: func(string) (*data.Dataset, error) { return ds, nil }})
 	keys(tm, "enter")
-	pr.waitMsg(t, 30*time.Second, "the demo", func(m tea.Msg) bool { d, ok := m.(datasetMsg); return ok && d.ds != nil })
+	pr.waitMsg(t, 30*time.Second, "the dataset", func(m tea.Msg) bool { d, ok := m.(datasetMsg); return ok && d.ds != nil })
 
 	setCNNGrid(tm, "200")
 	waitFor(t, tm, 5*time.Second, "1 job(s)", "epochs=200")
@@ -143,6 +149,47 @@ func TestLiveLossAndQuitMidJob(t *testing.T) {
 		}
 	}
 }
+
+// syntheticDataset is n small random images whose neurons respond to
+// their mean colour, split 90/10: quick to train on, also under the race
+// detector.
+func syntheticDataset(n, size, neurons int) *data.Dataset {
+	rng := rand.New(rand.NewPCG(1, 1))
+	imgs := make(memImages, n)
+	ds := &data.Dataset{Name: "synthetic", Hash: "synthetic", Images: imgs, NumNeurons: neurons,
+		Responses: make([]float32, n*neurons)}
+	var train, val []int
+	for i := range n {
+		img := image.NewRGBA(image.Rect(0, 0, size, size))
+		var sum [3]float64
+		for p := 0; p < len(img.Pix); p += 4 {
+			for c := range 3 {
+				v := rng.IntN(256)
+				img.Pix[p+c] = uint8(v)
+				sum[c] += float64(v)
+			}
+			img.Pix[p+3] = 255
+		}
+		imgs[i] = img
+		for j := range neurons {
+			ds.Responses[i*neurons+j] = float32(sum[j%3]/float64(size*size)/64 + rng.NormFloat64()*0.1)
+		}
+		if i%10 == 9 {
+			val = append(val, i)
+		} else {
+			train = append(train, i)
+		}
+	}
+	ds.Splits = []data.Split{{Name: data.Train, Indices: train, HasResponses: true}, {Name: data.Val, Indices: val, HasResponses: true}}
+	return ds
+}
+
+type memImages []*image.RGBA
+
+func (m memImages) Len() int                                        { return len(m) }
+func (m memImages) Name(i int) string                               { return fmt.Sprintf("img%03d", i) }
+func (m memImages) RGB(i int) (image.Image, error)                  { return m[i], nil }
+func (m memImages) Normalized(int) ([]float32, int, int, int, bool) { return nil, 0, 0, 0, false }
 
 func snapshotDir(t *testing.T, dir string) map[string]string {
 	t.Helper()

@@ -107,8 +107,12 @@ func (p *jobsPane) View() string {
 			doneStr = fmt.Sprintf("%d/%d", j.Done, j.Total)
 		}
 		rate := "—"
-		if j.Rate > 0 {
+		switch {
+		case j.Rate > 0:
 			rate = fmtRate(j.Rate)
+		case j.Done > 0 && j.Elapsed > 0:
+			// Training reports steps, not progress events: derive the rate.
+			rate = fmtRate(float64(j.Done) / j.Elapsed.Seconds())
 		}
 		eta := "—"
 		switch {

@@ -257,7 +257,7 @@ func (p *modelPane) View() string {
 		}
 		s.WriteString(kv(st, "sweep", sweep))
 	}
-	s.WriteString("\n\n" + st.Label.Render("choice ") + st.Value.Render(p.describe()))
+	s.WriteString("\n\n" + st.Label.Render("choice") + "\n" + st.Value.Render(lipgloss.NewStyle().Width(srcW-2).Render(p.describe())))
 	srcBox := box(st, "Source", s.String(), srcW, p.h, p.col == 0)
 	if !p.needsNetwork() {
 		return srcBox

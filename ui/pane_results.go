@@ -288,9 +288,10 @@ func (p *resultsPane) View() string {
 	}
 	m := p.run.Meta
 	s := m.Summary
+	stat := func(k, v string) string { return st.Label.Render(k) + " " + st.Value.Render(v) + "  " }
 	head := st.Heading.Render(runLabel(m)) + "\n" +
-		kv(st, "EV", fmtFloat(s.EVMean)) + " " + kv(st, "median", fmtFloat(s.EVMedian)) + " " +
-		kv(st, "r", fmtFloat(s.RMean)) + " " + kv(st, "MSE", fmtFloat(s.MSEMean)) + "\n"
+		stat("EV", fmtFloat(s.EVMean)) + stat("median", fmtFloat(s.EVMedian)) + stat("r", fmtFloat(s.RMean)) +
+		stat("MSE", fmtFloat(s.MSEMean)) + stat("ceiling EV", fmtFloat(s.CeilingEVMean)) + "\n"
 	tabs := make([]string, numViews)
 	for i, n := range viewNames {
 		if i == p.view {

@@ -47,16 +47,28 @@ func jobEnds(m tea.Msg) int {
 func TestSession(t *testing.T) {
 	eng, store := newEngine(t, 2)
 	exportDir := t.TempDir()
-	tm, pr := startApp(t, Options{Engine: eng, Store: store, ExportDir: exportDir, Datasets: []string{"demo", "demo:210325"}})
+	tm, pr := startApp(t, Options{Engine: eng, Store: store, ExportDir: exportDir, CacheDir: t.TempDir(),
+		Datasets: []string{"demo", "demo:210325"}})
 
 	// Data: the smaller demo session, second in the list.
 	keys(tm, "down", "enter")
 	pr.waitMsg(t, 30*time.Second, "the demo", func(m tea.Msg) bool { d, ok := m.(datasetMsg); return ok && d.ds != nil })
 	waitFor(t, tm, 10*time.Second, "opened demo:210325: 640 images, 50 neurons")
 
-	// Model: pixels at 16x16 (the cheapest features), then on to Grid.
-	keys(tm, "2", "left", "enter")
-	waitFor(t, tm, 5*time.Second, "read-out fits on pixels:16")
+	// Model: a pretrained network's layer from its own tap list. Under the
+	// race detector, whose slowdown would make the network take minutes,
+	// the layer is picked and then pixels at 16x16 are fitted instead.
+	keys(tm, "2", "down", "enter", "enter")
+	pr.waitMsg(t, 60*time.Second, "the taps of mobilenetv2", func(m tea.Msg) bool { tp, ok := m.(tapsMsg); return ok && len(tp.taps) > 0 })
+	keys(tm, "down", "down")
+	waitFor(t, tm, 5*time.Second, "features.2", "(24×56×56)", "mobilenetv2:features.2")
+	features := "mobilenetv2:features.2"
+	if raceDetector {
+		keys(tm, "left", "left", "up", "enter", "left")
+		features = "pixels:16"
+	}
+	keys(tm, "enter")
+	waitFor(t, tm, 5*time.Second, "read-out fits on "+features)
 
 	// Grid: PCA 20, alphas 1 and 100, ridge; two jobs.
 	keys(tm, "enter", "ctrl+u")
@@ -66,7 +78,7 @@ func TestSession(t *testing.T) {
 	keys(tm, "enter")
 	waitFor(t, tm, 5*time.Second, "2 job(s)")
 	keys(tm, "s")
-	waitFor(t, tm, 5*time.Second, "started 2 job(s)", "ridge α=1 on pixels:16 + PCA 20", "ridge α=100 on pixels:16")
+	waitFor(t, tm, 5*time.Second, "started 2 job(s)", "ridge α=1 on "+features[:9])
 
 	ended := 0
 	pr.waitMsg(t, 240*time.Second, "both jobs to end", func(m tea.Msg) bool { ended += jobEnds(m); return ended == 2 })
@@ -109,7 +121,7 @@ func TestSession(t *testing.T) {
 	pr.waitMsg(t, 20*time.Second, "both runs loaded", func(m tea.Msg) bool { c, ok := m.(compareLoadedMsg); return ok && len(c.runs) == 2 })
 	waitFor(t, tm, 5*time.Second, "2 runs on the same axes")
 	frame := finalFrame(t, tm)
-	for _, want := range []string{"ridge pixels:16 + PCA 20 α=1 ", "ridge pixels:16 + PCA 20 α=100",
+	for _, want := range []string{"ridge " + features + " + PCA 20 α=1 ", "ridge " + features + " + PCA 20 α=100",
 		"EV " + fmtFloat(runs[0].Summary.EVMean), "EV " + fmtFloat(runs[1].Summary.EVMean)} {
 		if !strings.Contains(frame, want) {
 			t.Errorf("the side-by-side view lacks %q:\n%s", want, frame)

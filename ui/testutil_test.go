@@ -147,3 +147,5 @@ func typeText(tm *teatest.TestModel, s string) {
 }
 
 func lines(s string) []string { return strings.Split(s, "\n") }
+
+func windowSize(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }

@@ -7,9 +7,12 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// ReLU is max(x, 0).
+// ReLU is max(x, 0). For Backward it keeps one byte per value (whether the
+// output was positive) rather than the output itself: a quarter of the
+// memory while training.
 type ReLU struct {
-	y *tensor.Dense
+	positive []bool
+	shape    []int
 }
 
 // NewReLU returns a ReLU.
@@ -25,30 +28,42 @@ func (r *ReLU) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
 	}
 	y := New(x.Shape()...)
 	ys, xs := Float32s(y), Float32s(x)
+	var pos []bool
+	if train {
+		pos = make([]bool, len(xs))
+	}
 	parallelRange(len(xs), func(lo, hi int) {
 		for i, v := range xs[lo:hi] {
 			ys[lo+i] = max(v, 0)
 		}
+		if pos != nil {
+			for i, v := range xs[lo:hi] {
+				pos[lo+i] = v > 0
+			}
+		}
 	})
-	if train || r.y != nil {
-		r.y = trainOnly(train, y)
+	if train || r.positive != nil {
+		r.positive, r.shape = pos, nil
+		if train {
+			r.shape = append([]int(nil), x.Shape()...)
+		}
 	}
 	return y, nil
 }
 
 // Backward passes dy where the output was positive.
 func (r *ReLU) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
-	if r.y == nil {
+	if r.positive == nil {
 		return nil, noForward("relu")
 	}
-	if !sameShape(dy.Shape(), r.y.Shape()) {
-		return nil, fmt.Errorf("relu: gradient shape %v does not match output shape %v", []int(dy.Shape()), []int(r.y.Shape()))
+	if !sameShape(dy.Shape(), r.shape) {
+		return nil, fmt.Errorf("relu: gradient shape %v does not match output shape %v", []int(dy.Shape()), r.shape)
 	}
 	dx := New(dy.Shape()...)
-	dxs, ys, dys := Float32s(dx), Float32s(r.y), Float32s(dy)
+	dxs, dys, pos := Float32s(dx), Float32s(dy), r.positive
 	parallelRange(len(dys), func(lo, hi int) {
 		for i, d := range dys[lo:hi] {
-			if ys[lo+i] > 0 {
+			if pos[lo+i] {
 				dxs[lo+i] = d
 			}
 		}

@@ -132,21 +132,14 @@ func (c *Conv2D) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
 	}
 	y := New(g.n, c.Spec.OutC, g.oh, g.ow)
 	xs, ys, ws := Float32s(x), Float32s(y), Float32s(c.Weight.Value)
-	if g.depthwise {
-		c.depthwiseForward(&g, xs, ws, ys)
-	} else {
-		c.gemmForward(&g, xs, ws, ys)
-	}
+	var bias []float32
 	if c.Bias != nil {
-		b := Float32s(c.Bias.Value)
-		parallelFor(g.n, func(n int) {
-			for o, bo := range b {
-				row := ys[(n*len(b)+o)*g.p:][:g.p]
-				for i := range row {
-					row[i] += bo
-				}
-			}
-		})
+		bias = Float32s(c.Bias.Value)
+	}
+	if g.depthwise {
+		c.depthwiseForward(&g, xs, ws, bias, ys)
+	} else {
+		c.gemmForward(&g, xs, ws, bias, ys)
 	}
 	if train || c.x != nil {
 		c.x = trainOnly(train, x)
@@ -154,7 +147,10 @@ func (c *Conv2D) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
 	return y, nil
 }
 
-func (c *Conv2D) gemmForward(g *convGeom, xs, ws, ys []float32) {
+// gemmForward writes the convolution plus bias (nil for none) into ys. The
+// bias rides along a pass the data makes anyway: it seeds the GEMM's output
+// (beta 1) or is added while scattering a batched result into images.
+func (c *Conv2D) gemmForward(g *convGeom, xs, ws, bias, ys []float32) {
 	s := &c.Spec
 	nb := g.chunk()
 	rows := g.c * g.kk
@@ -178,8 +174,15 @@ func (c *Conv2D) gemmForward(g *convGeom, xs, ws, ys []float32) {
 			c.im2col(g, xs, n0, m, col)
 		}
 		var out []float32
+		var beta float32
 		if m == 1 {
 			out = ys[n0*s.OutC*g.p:][:s.OutC*g.p]
+			if bias != nil {
+				for o, b := range bias {
+					fill(out[o*g.p:][:g.p], b)
+				}
+				beta = 1
+			}
 		} else {
 			out = (*outBuf)[:s.OutC*cols]
 		}
@@ -187,7 +190,7 @@ func (c *Conv2D) gemmForward(g *convGeom, xs, ws, ys []float32) {
 			blas32.Gemm(blas.NoTrans, blas.NoTrans, 1,
 				blas32.General{Rows: g.ocg, Cols: g.kg, Stride: g.kg, Data: ws[gr*g.ocg*g.kg:]},
 				blas32.General{Rows: g.kg, Cols: cols, Stride: cols, Data: col[gr*g.kg*cols:]},
-				0,
+				beta,
 				blas32.General{Rows: g.ocg, Cols: cols, Stride: cols, Data: out[gr*g.ocg*cols:]})
 		}
 		if m > 1 {
@@ -195,7 +198,15 @@ func (c *Conv2D) gemmForward(g *convGeom, xs, ws, ys []float32) {
 			parallelFor(m, func(i int) {
 				dst := ys[(n0+i)*s.OutC*g.p:]
 				for o := range s.OutC {
-					copy(dst[o*g.p:(o+1)*g.p], out[o*cols+i*g.p:])
+					d, src := dst[o*g.p:][:g.p], out[o*cols+i*g.p:][:g.p]
+					if bias == nil {
+						copy(d, src)
+						continue
+					}
+					b := bias[o]
+					for j, v := range src {
+						d[j] = v + b
+					}
 				}
 			})
 		}

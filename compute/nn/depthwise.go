@@ -3,7 +3,7 @@ package nn
 // Depthwise convolutions (one input channel per group) are direct loops: as
 // GEMMs they would be one-row products, far slower than this.
 
-func (c *Conv2D) depthwiseForward(g *convGeom, xs, ws, ys []float32) {
+func (c *Conv2D) depthwiseForward(g *convGeom, xs, ws, bias, ys []float32) {
 	s := &c.Spec
 	kh, kw := s.Kernel[0], s.Kernel[1]
 	parallelFor(g.n*s.OutC, func(t int) {
@@ -11,6 +11,9 @@ func (c *Conv2D) depthwiseForward(g *convGeom, xs, ws, ys []float32) {
 		ch := o / g.ocg
 		plane := xs[(n*g.c+ch)*g.h*g.w:][:g.h*g.w]
 		out := ys[t*g.p:][:g.p]
+		if bias != nil {
+			fill(out, bias[o])
+		}
 		w := ws[o*g.kk:][:g.kk]
 		for oy := range g.oh {
 			row := out[oy*g.ow:][:g.ow]

@@ -2,53 +2,79 @@
 // (the pretrained networks, the ONNX float operators) and training (CNNs from
 // scratch, co-training), so every layer has a forward and a backward pass.
 //
-// Tensors are *tensor.Dense (gorgonia.org/tensor), float32, contiguous, NCHW.
-// The heavy work is OpenBLAS sgemm through gonum's blas32 on the backing
-// slice (importing itscope/compute configures OpenBLAS); gorgonia's own
-// arithmetic is not used in hot paths.
+// Tensors are *tensor.Dense (gorgonia.org/tensor), float32, contiguous, NCHW;
+// New, FromSlice and Float32s make and read them. The heavy work is OpenBLAS
+// sgemm through gonum's blas32 on the backing slices (importing
+// itscope/compute configures OpenBLAS); gorgonia's own arithmetic is not used.
+// Loops over images, channels and elements run on GOMAXPROCS goroutines, each
+// writing its own memory.
 //
 // # Layers
 //
 // A Layer has Forward(x, train) and Backward(dy). Backward uses what the most
-// recent Forward(x, true) cached and is only valid after one: an inference
-// Forward(x, false) caches nothing, so inference holds no activations. Backward
-// returns dL/dx and ADDS the parameter gradients into each Param.Grad (as
-// PyTorch accumulates .grad); call the optimiser's ZeroGrad between steps.
-// Inference passes write nothing into a layer (once any training caches have
-// been dropped by a first inference pass), so after one Forward(x, false) a
-// network may serve concurrent inference; training is one goroutine per
-// network.
+// recent Forward(x, true) cached and is only valid after one (it returns an
+// error otherwise): an inference Forward(x, false) caches nothing, so
+// inference holds no activations. Backward returns dL/dx and ADDS the
+// parameter gradients into each Param.Grad (as PyTorch accumulates .grad);
+// call the optimiser's ZeroGrad between steps. Outputs and gradients may
+// share storage with inputs (Flatten, Identity, Add): treat them as read-only.
+// Inference passes write nothing into a layer (once a first inference pass
+// has dropped any training caches), so after one Forward(x, false) a network
+// may serve concurrent inference; training is one goroutine per network.
 //
-// Single-input layers: Conv2D (NewConv2D(ConvSpec)), BatchNorm2D
-// (NewBatchNorm2D(c)), ReLU, Clip (ReLU6 is NewReLU6()), MaxPool2D and
-// AvgPool2D (PoolSpec), GlobalAvgPool, Linear (NewLinear(in, out, bias)),
-// Dropout (NewDropout(p, seed)), Flatten, Softmax, Identity.
+// Single-input layers:
+//   - Conv2D: NewConv2D(ConvSpec{InC, OutC, Kernel, Stride, Pad (top, left,
+//     bottom, right), Dilation, Groups, Bias}); im2col + sgemm, batched over
+//     images; depthwise (one input channel per group) by direct loops.
+//     Weight (OutC, InC/Groups, KH, KW). NoInputGrad skips dL/dx for a first
+//     layer.
+//   - BatchNorm2D: NewBatchNorm2D(c), torch.nn.BatchNorm2d's train and eval
+//     behaviour; UseRunningStats for a frozen BatchNorm that passes gradients;
+//     FoldInto(conv) for inference.
+//   - ReLU (NewReLU), Clip (NewClip(lo, hi); NewReLU6), Identity.
+//   - MaxPool2D, AvgPool2D: NewMaxPool2D(PoolSpec), NewAvgPool2D(PoolSpec,
+//     countIncludePad) with 4-sided pads and CeilMode as PyTorch.
+//   - GlobalAvgPool (N,C,H,W) to (N,C,1,1); Flatten to (N, rest);
+//     Softmax over axis 1.
+//   - Linear: NewLinear(in, out, bias), y = x Wᵀ + b with W (out, in).
+//   - Dropout: NewDropout(p, seed), seeded mask scaled by 1/(1-p) in training.
 //
-// Multi-input layers (the MultiInput interface): Add and Concat{Axis}; their
-// Backward returns one gradient per input.
+// Multi-input layers (MultiInput): Add and Concat{Axis}; Backward returns one
+// gradient per input.
 //
-// Composites (the Container interface): Sequential, whose children have
-// names (so a ResNet is built as torchvision names it: "layer3.0.conv1"), and
-// Residual, y = act(body(x) + shortcut(x)), with the shortcut's children named
-// "downsample.N" as in torchvision. Params and Buffers of a composite carry
-// dotted names ("layer3.0.bn1.running_mean"); the Value tensors are shared with
-// the layers, so load weights by copying into Value's data (LoadParam does it
-// with shape checks), never by replacing the pointer.
-// Sequential.ForwardTaps reports each named child's output, at any depth.
-// FoldBatchNorm folds each eval-mode BatchNorm2D into the Conv2D before it.
+// Composites (Container): Sequential (NewSequential, Append, Replace), whose
+// children have names, so a ResNet is built as torchvision names it
+// ("layer3.0.conv1"); Residual (NewResidual(body, shortcut, act)),
+// y = act(body(x) + shortcut(x)), with the body's children at the block's
+// level and the shortcut named "downsample" as in torchvision. Params,
+// Buffers and State return dotted names ("layer3.0.bn1.running_mean", as a
+// PyTorch state_dict) whose Value tensors are the layers' own: load weights
+// by copying into them (LoadParam checks the shape), never by replacing the
+// pointer. Get finds a descendant by dotted name; Walk visits all.
+// Sequential.ForwardTaps reports each named layer's output, at any depth,
+// and can stop early. FoldBatchNorm folds each BatchNorm2D that follows a
+// Conv2D into it (load weights first; inference only).
 //
 // # Losses and optimisers
 //
 // MSELoss and CrossEntropyLoss return the mean loss and dLoss/dOutput, like
 // torch.nn.MSELoss and torch.nn.CrossEntropyLoss (labels < 0 are ignored, as
-// PyTorch's ignore_index). SGD (momentum, weight decay), Adam (weight decay
-// added to the gradient, as torch.optim.Adam) and AdamW (decoupled decay) step
-// over []*Param with PyTorch's update formulas, bias corrections included.
+// PyTorch's ignore_index). NewSGD (momentum, weight decay), NewAdam (weight
+// decay added to the gradient, as torch.optim.Adam) and NewAdamW (decoupled
+// decay) step over []*Param with PyTorch's formulas, bias corrections
+// included; they skip buffers, so State(net) may be passed.
 //
 // # Initialisation
 //
 // InitDefault (PyTorch's Conv2d/Linear reset_parameters), InitResNet and
-// InitVGG (torchvision's schemes; MobileNetV2's is InitVGG's) draw from a
-// math/rand/v2 PCG seeded generator: the same seed gives the same weights,
-// with the same distributions as PyTorch though not its random stream.
+// InitVGG (torchvision's schemes; MobileNetV2's is InitVGG's) draw from
+// NewRand(seed), a math/rand/v2 PCG: the same seed gives the same weights,
+// with PyTorch's distributions though not its random stream.
+//
+// # Correctness
+//
+// testdata/nn/make_torch_fixtures.py records PyTorch's forward outputs and
+// autograd gradients for every layer type and a one-epoch training run with
+// each optimiser; the tests compare against them and against finite
+// differences.
 package nn

@@ -79,9 +79,6 @@ func Float32s(t *tensor.Dense) []float32 {
 	return t.Data().([]float32)
 }
 
-// Params returns the trainable parameters of l with dotted names.
-func Params(l Layer) []*Param { return l.Params() }
-
 // Buffers returns the untrained saved state (running statistics) of l and
 // its descendants, with dotted names.
 func Buffers(l Layer) []*Param {

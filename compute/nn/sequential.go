@@ -91,6 +91,9 @@ func (s *Sequential) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 		if dy, err = s.children[i].Layer.Backward(dy); err != nil {
 			return nil, fmt.Errorf("%s: %w", s.children[i].Name, err)
 		}
+		if dy == nil && i > 0 {
+			return nil, fmt.Errorf("%s: no input gradient (NoInputGrad) but layers before it need one", s.children[i].Name)
+		}
 	}
 	return dy, nil
 }

@@ -9,7 +9,7 @@
 //
 // Load checks the whole graph: a truncated or corrupt file, an unsupported
 // operator, a missing initializer or input, or a bad attribute is an error
-// naming the file, the node (index in execution order and name) and its
+// naming the file, the node (its index in the graph, and its name) and its
 // operator, e.g.
 //
 //	onnx: net.onnx: node 3 "conv_7" (Conv): input "w7" is neither a graph input, an initializer nor any node's output (missing initializer?)
@@ -18,8 +18,11 @@
 // row-major: float32 NCHW images, uint8 for quantized taps, int64 for shape
 // tensors. The batch dimension is free. Run computes only the nodes the
 // requested tensors need and drops each intermediate after its last
-// consumer. Run is safe for concurrent use; it uses GOMAXPROCS goroutines
-// inside the heavy operators (over pixels and channels).
+// consumer. Run is safe for concurrent use. It keeps GOMAXPROCS cores busy:
+// a batch is split into one sub-batch per core, each run through the whole
+// graph (so each core's activations stay in its caches), and inside the heavy
+// operators work is split over pixels and channels (which is what a batch of
+// one uses).
 //
 // Nodes lists the operators in execution order (name, op type, input and
 // output tensor names); Shapes gives each tensor's shape for an input shape
@@ -38,6 +41,14 @@
 // channels_last), QLinearMatMul (per-column scales). Shape handling: Shape,
 // Gather, Unsqueeze, Squeeze, Concat, Reshape, Flatten, Constant, Identity,
 // Dropout (identity). Float: see Operators() for the full list.
+//
+// ONNX Runtime's own int8 results depend on the CPU: on x86-64 without VNNI its
+// uint8 x int8 kernels (vpmaddubsw) saturate each pair of products to int16,
+// while with VNNI (and in its portable code) the int32 accumulation is exact.
+// This package accumulates exactly, so it matches ONNX Runtime on VNNI
+// machines, where the MobileNetV2 references in testdata/onnx were made; on an
+// AVX2-only machine ONNX Runtime 1.20.1 itself gives other logits (same top-1
+// on the references). See testdata/onnx/README.md.
 //
 // The int8 kernels are AVX2 assembly (kernels_amd64.s: a uint8 x int8 -> int32
 // GEMM micro-kernel on 8 channels x 8 pixels with the requantization fused,

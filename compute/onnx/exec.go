@@ -3,8 +3,8 @@ package onnx
 import (
 	"context"
 	"fmt"
-	"strings"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -76,6 +76,8 @@ func (m *Model) Shapes(ctx context.Context, inputShapes map[string][]int, names 
 		if _, ok := shapes[n]; !ok {
 			if v, ok := m.consts[n]; ok {
 				shapes[n] = append([]int(nil), v.shape...)
+			} else if t, ok := ins[n]; ok {
+				shapes[n] = append([]int(nil), t.Shape()...)
 			} else {
 				return nil, fmt.Errorf("onnx: %s: no tensor %q in the graph", m.name, n)
 			}
@@ -120,7 +122,104 @@ func (m *Model) run(ctx context.Context, inputs map[string]*tensor.Dense, output
 			outputs = append(outputs, o.Name)
 		}
 	}
+	if out, ok := m.runSplit(ctx, inputs, outputs); ok {
+		return out, nil
+	}
 	return m.execute(ctx, inputs, outputs, nil)
+}
+
+// runSplit runs a batch as one sub-batch per core, each through the whole
+// graph, so every core keeps its own images' activations in its caches
+// instead of all cores sharing each layer of a large batch. It declines
+// (ok false) for batches of one, inputs without a common batch dimension,
+// or outputs that do not keep the batch as their first dimension (shape
+// tensors); the caller then runs the batch whole. Errors are left to that
+// run too, so they are reported once.
+func (m *Model) runSplit(ctx context.Context, inputs map[string]*tensor.Dense, outputs []string) (map[string]*value, bool) {
+	parts := runtime.GOMAXPROCS(0)
+	batch := -1
+	vals := map[string]*value{}
+	for name, t := range inputs {
+		v, err := fromDense(t)
+		if err != nil || len(v.shape) == 0 || (batch >= 0 && v.shape[0] != batch) {
+			return nil, false
+		}
+		batch, vals[name] = v.shape[0], v
+	}
+	parts = min(parts, batch)
+	if parts < 2 {
+		return nil, false
+	}
+	results := make([]map[string]*value, parts)
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := p*batch/parts, (p+1)*batch/parts
+		sub := map[string]*tensor.Dense{}
+		for name, v := range vals {
+			sub[name] = v.rows(lo, hi).toDense()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[p], errs[p] = m.execute(ctx, sub, outputs, nil)
+		}()
+	}
+	wg.Wait()
+	out := map[string]*value{}
+	for _, o := range outputs {
+		var pieces []*value
+		for p := range parts {
+			if errs[p] != nil {
+				return nil, false
+			}
+			v := results[p][o]
+			if v == nil || len(v.shape) == 0 || v.shape[0] != (p+1)*batch/parts-p*batch/parts {
+				return nil, false
+			}
+			pieces = append(pieces, v)
+		}
+		out[o] = concatRows(pieces)
+	}
+	return out, true
+}
+
+// rows views rows [lo,hi) of the first dimension.
+func (v *value) rows(lo, hi int) *value {
+	inner := numel(v.shape[1:])
+	w := *v
+	w.shape = append([]int{hi - lo}, v.shape[1:]...)
+	a, b := lo*inner, hi*inner
+	switch v.dt {
+	case Float32:
+		w.f32 = v.f32[a:b]
+	case Uint8:
+		w.u8 = v.u8[a:b]
+	case Int8:
+		w.i8 = v.i8[a:b]
+	case Int32:
+		w.i32 = v.i32[a:b]
+	case Int64:
+		w.i64 = v.i64[a:b]
+	}
+	w.pooled = false
+	return &w
+}
+
+// concatRows joins values along their first dimension.
+func concatRows(vs []*value) *value {
+	shape := append([]int(nil), vs[0].shape...)
+	shape[0] = 0
+	for _, v := range vs {
+		shape[0] += v.shape[0]
+	}
+	out := newValue(vs[0].dt, shape)
+	off := 0
+	for _, v := range vs {
+		copyRange(out, off, v, 0, v.len())
+		off += v.len()
+	}
+	return out
 }
 
 // execute runs the nodes needed for outputs (all nodes if observe is set),
@@ -161,15 +260,17 @@ func (m *Model) execute(ctx context.Context, inputs map[string]*tensor.Dense, ou
 	var stack []int
 	for _, o := range outputs {
 		wanted[o] = true
-		if i, ok := m.produce[o]; ok {
+		if i, ok := m.produce[o]; ok && !m.nodes[i].folded {
 			stack = append(stack, i)
 		} else if m.consts[o] == nil && env[o] == nil {
 			return nil, fmt.Errorf("onnx: %s: no tensor %q in the graph (see Nodes for the taps)", m.name, o)
 		}
 	}
 	if observe != nil {
-		for i := range m.nodes {
-			stack = append(stack, i)
+		for i, n := range m.nodes {
+			if !n.folded {
+				stack = append(stack, i)
+			}
 		}
 	}
 	for len(stack) > 0 {
@@ -180,7 +281,7 @@ func (m *Model) execute(ctx context.Context, inputs map[string]*tensor.Dense, ou
 		}
 		need[i] = true
 		for _, in := range m.nodes[i].Inputs {
-			if p, ok := m.produce[in]; ok && !need[p] {
+			if p, ok := m.produce[in]; ok && !need[p] && !m.nodes[p].folded {
 				stack = append(stack, p)
 			}
 		}
@@ -235,6 +336,9 @@ func (m *Model) execute(ctx context.Context, inputs map[string]*tensor.Dense, ou
 			}
 			if uses[o] > 0 {
 				env[o] = outs[j]
+				if liveHook != nil {
+					liveHook(len(env))
+				}
 			}
 		}
 		for _, in := range n.Inputs {
@@ -249,6 +353,10 @@ func (m *Model) execute(ctx context.Context, inputs map[string]*tensor.Dense, ou
 	}
 	return result, nil
 }
+
+// liveHook, when set (by tests), sees the number of live tensors after
+// each addition.
+var liveHook func(live int)
 
 // parallelFor runs fn over [0,n) split into contiguous chunks on up to
 // GOMAXPROCS goroutines; grain is the smallest chunk worth a goroutine.

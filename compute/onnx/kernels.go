@@ -1,11 +1,9 @@
 package onnx
 
-import (
-	"math"
-	"unsafe"
-)
+import "math"
 
-// Parameter blocks shared with the assembly kernels (field offsets matter).
+// Parameter blocks shared with the assembly kernels: kernels_amd64.s reads
+// their fields at fixed offsets (TestKernelParamOffsets pins them).
 
 // requant8 requantizes 8 output channels: q = sat(round(float(acc+bias)*scale) + zp)
 // with the float clamped to [lo, hi] = [0-zp, 255-zp] first, as MLAS does.
@@ -192,5 +190,3 @@ func quantize(in []float32, out []uint8, p *quantParams) {
 	}
 	quantize8Go(in[n8:len(out)], out[n8:], p)
 }
-
-var _ = unsafe.Sizeof(requant8{}) // offsets documented in kernels_amd64.s

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 )
 
 // TestKernelsAsmMatchGo: on random data, including saturating values, the
@@ -54,6 +55,11 @@ func TestKernelsAsmMatchGo(t *testing.T) {
 	if !slices.Equal(g1, w1) {
 		t.Errorf("dwconv8 differs from the Go version")
 	}
+	clear(g1)
+	dwconv(g1, base, offs, wt, 64, &p1) // the paired 3x3 kernel
+	if !slices.Equal(g1, w1) {
+		t.Errorf("dwconv3x3 differs from the Go version")
+	}
 	// qadd and quantize, with values that land on .5 and out of range.
 	a, b := u8(1024), u8(1024)
 	pa := addParams{rA: 0.75, rB: 1.3, fixed: -60.5}
@@ -89,6 +95,30 @@ func TestFma32(t *testing.T) {
 		want := float32(new(bigFloat).fma(c.a, c.b, c.c))
 		if got := fma32(c.a, c.b, c.c); got != want {
 			t.Errorf("fma32(%g, %g, %g) = %g, want %g", c.a, c.b, c.c, got, want)
+		}
+	}
+}
+
+// TestKernelParamOffsets pins the field offsets kernels_amd64.s reads.
+func TestKernelParamOffsets(t *testing.T) {
+	var r8 requant8
+	var r1 requant1
+	var a addParams
+	var q quantParams
+	for _, c := range []struct {
+		what      string
+		got, want uintptr
+	}{
+		{"requant8.scale", unsafe.Offsetof(r8.scale), 32}, {"requant8.lo", unsafe.Offsetof(r8.lo), 64},
+		{"requant8.hi", unsafe.Offsetof(r8.hi), 68}, {"requant8.zp", unsafe.Offsetof(r8.zp), 72},
+		{"requant1.scale", unsafe.Offsetof(r1.scale), 4}, {"requant1.lo", unsafe.Offsetof(r1.lo), 8},
+		{"requant1.hi", unsafe.Offsetof(r1.hi), 12}, {"requant1.zp", unsafe.Offsetof(r1.zp), 16},
+		{"addParams.rB", unsafe.Offsetof(a.rB), 4}, {"addParams.fixed", unsafe.Offsetof(a.fixed), 8},
+		{"quantParams.lo", unsafe.Offsetof(q.lo), 4}, {"quantParams.hi", unsafe.Offsetof(q.hi), 8},
+		{"quantParams.zp", unsafe.Offsetof(q.zp), 12},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s at offset %d, the assembly reads %d", c.what, c.got, c.want)
 		}
 	}
 }

@@ -133,3 +133,47 @@ func TestRunTinyAndErrors(t *testing.T) {
 		t.Error("a cancelled context ran to the end")
 	}
 }
+
+// TestFoldedWeights: weights reached through Identity nodes (as
+// torch.onnx.export shares equal initializers) count as constants.
+func TestFoldedWeights(t *testing.T) {
+	shape := &onnxpb.NodeProto{Name: proto.String("shape"), OpType: proto.String("Constant"), Output: []string{"shape4"},
+		Attribute: []*onnxpb.AttributeProto{{Name: proto.String("value"), Type: onnxpb.AttributeProto_TENSOR.Enum(),
+			T: &onnxpb.TensorProto{DataType: proto.Int32(int32(onnxpb.TensorProto_INT64)), Dims: []int64{4}, Int64Data: []int64{-1, 2, 1, 1}}}}}
+	b := tinyModel(t, []*onnxpb.NodeProto{
+		shape,
+		protoNode("to4d", "Reshape", []string{"x", "shape4"}, []string{"x4"}),
+		protoNode("w_shared", "Identity", []string{"w"}, []string{"w2"}),
+		protoNode("b_shared", "Identity", []string{"b"}, []string{"b2"}),
+		protoNode("conv", "Conv", []string{"x4", "w2", "b2"}, []string{"c"}),
+		protoNode("flat", "Flatten", []string{"c"}, []string{"y"}),
+	}, map[string][]float32{"w": {1, 2, -1, 0.5, 0, 3}, "b": {0.5, -1, 2}})
+	// Reshape the flat weight initializer's proto to (3,2,1,1).
+	var mp onnxpb.ModelProto
+	if err := proto.Unmarshal(b, &mp); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range mp.Graph.Initializer {
+		if in.GetName() == "w" {
+			in.Dims = []int64{3, 2, 1, 1}
+		}
+	}
+	b, _ = proto.Marshal(&mp)
+	m, err := LoadBytes(b, "folded.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float32{1, 2, -1, 4}))
+	out, err := m.Run(context.Background(), map[string]*tensor.Dense{"x": x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// y[n][o] = w[o][0]*x[n][0] + w[o][1]*x[n][1] + b[o]
+	want := []float32{1 + 4 + 0.5, -1 + 1 - 1, 0 + 6 + 2, -1 + 8 + 0.5, 1 + 2 - 1, 0 + 12 + 2}
+	got := out["y"].Data().([]float32)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("y = %v, want %v", got, want)
+		}
+	}
+}

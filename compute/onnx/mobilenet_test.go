@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"bytes"
+	"strings"
 	"context"
 	"encoding/json"
 	"os"
@@ -92,6 +93,44 @@ func imagesWithInputs(t testing.TB) []string {
 	return names
 }
 
+// readNpyDense reads a uint8, int8 or float32 .npy as a tensor.
+func readNpyDense(t testing.TB, path string) *tensor.Dense {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := npyio.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	shape := r.Header.Descr.Shape
+	var back any
+	switch strings.TrimLeft(strings.Trim(r.Header.Descr.Type, "'\""), "<|=") {
+	case "u1":
+		var d []uint8
+		err = r.Read(&d)
+		back = d
+	case "i1":
+		var d []int8
+		err = r.Read(&d)
+		back = d
+	case "f4":
+		var d []float32
+		err = r.Read(&d)
+		back = d
+	default:
+		t.Fatalf("%s: element type %s, want uint8, int8 or float32", path, r.Header.Descr.Type)
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if len(shape) == 0 {
+		shape = []int{1}
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(back))
+}
+
 func inputTensor(t testing.TB, names ...string) *tensor.Dense {
 	t.Helper()
 	var all []float32
@@ -176,13 +215,16 @@ func TestMobilenetBatch(t *testing.T) {
 // the documented shapes, and Dequantize gives their real values.
 func TestMobilenetTaps(t *testing.T) {
 	m := loadMobilenet(t)
-	var names []string
+	names := []string{"input"}
 	for _, tap := range MobileNetV2Taps {
 		names = append(names, tap.Tensor)
 	}
 	shapes, err := m.Shapes(context.Background(), map[string][]int{"input": {2, 3, 224, 224}}, names...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !slices.Equal(shapes["input"], []int{2, 3, 224, 224}) {
+		t.Errorf("input: shape %v", shapes["input"])
 	}
 	want := map[string][]int{
 		"features.0": {2, 32, 112, 112}, "features.1": {2, 16, 112, 112}, "features.3": {2, 24, 56, 56},
@@ -213,5 +255,20 @@ func TestMobilenetTaps(t *testing.T) {
 	q, _ := m.Quantization("output_quantized")
 	if q.Scale != float32(0.16014458239078522) || q.ZeroPoint != 75 {
 		t.Errorf("output_quantized: quantization %+v, want scale 0.16014458 zero point 75", q)
+	}
+}
+
+// TestMobilenetReleases: intermediates are dropped after their last consumer,
+// so at most a handful (a residual branch and its input) are alive at once.
+func TestMobilenetReleases(t *testing.T) {
+	m := loadMobilenet(t)
+	peak := 0
+	liveHook = func(n int) { peak = max(peak, n) }
+	defer func() { liveHook = nil }()
+	if _, err := m.Run(context.Background(), map[string]*tensor.Dense{"input": inputTensor(t, "cat")}); err != nil {
+		t.Fatal(err)
+	}
+	if peak == 0 || peak > 4 {
+		t.Errorf("peak of %d live tensors (graph input included), want 1 to 4 of the %d node outputs", peak, len(m.Nodes()))
 	}
 }

@@ -54,8 +54,9 @@ type Quant struct {
 
 type node struct {
 	Node
-	attrs map[string]*onnxpb.AttributeProto
-	k     kernel
+	attrs  map[string]*onnxpb.AttributeProto
+	k      kernel
+	folded bool // computed at load; its outputs are constants
 }
 
 // kernel runs one node: inputs in the node's order (nil for an omitted
@@ -251,6 +252,37 @@ func (m *Model) prepare(n *node) error {
 		return err
 	}
 	n.k = k
+	return m.fold(n)
+}
+
+// fold runs a node whose inputs are all constants once, at load, and keeps
+// its outputs as constants: exporters route weights through Identity, Cast
+// or Reshape nodes (torch.onnx.export shares equal initializers through
+// Identity), and the operators that pack weights need them constant.
+func (m *Model) fold(n *node) error {
+	if len(n.Inputs) == 0 { // Constant registers its value when prepared
+		n.folded = len(n.Outputs) > 0 && m.consts[n.Outputs[0]] != nil
+		return nil
+	}
+	ins := make([]*value, len(n.Inputs))
+	for i, in := range n.Inputs {
+		if in == "" {
+			continue
+		}
+		if ins[i] = m.consts[in]; ins[i] == nil {
+			return nil
+		}
+	}
+	outs, err := runKernel(n, ins)
+	if err != nil {
+		return err
+	}
+	for j, o := range n.Outputs {
+		if o != "" {
+			m.consts[o] = outs[j]
+		}
+	}
+	n.folded = true
 	return nil
 }
 

@@ -237,11 +237,11 @@ func tensorFromProto(t *onnxpb.TensorProto) (*value, error) {
 	var got int
 	switch dt {
 	case Float32:
-		got = copy(v.f32, t.GetFloatData())
-		got = max(got, len(t.GetFloatData()))
+		got = len(t.GetFloatData())
+		copy(v.f32, t.GetFloatData())
 	case Int64:
-		got = copy(v.i64, t.GetInt64Data())
-		got = max(got, len(t.GetInt64Data()))
+		got = len(t.GetInt64Data())
+		copy(v.i64, t.GetInt64Data())
 	default: // uint8, int8 and int32 are all stored in int32_data
 		d := t.GetInt32Data()
 		got = len(d)

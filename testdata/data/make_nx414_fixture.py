@@ -10,6 +10,7 @@ Run from the repository root: /usr/bin/python3 testdata/data/make_nx414_fixture.
                     stimuli gzip without shuffle in chunks of (2,3,112,112)
   nx414_missing_key.h5   like nx414_vlen.h5 but without spikes_val
   nx414_bad_shape.h5     spikes_val has 100 neurons where spikes_train has 168
+  nx414_bad_type.h5      object_* hold integers instead of strings
   nx414_expected.json    shapes, all object labels, and spot values of every array
 
 Stimuli are (N,3,224,224) float32 ImageNet-normalised: uint8 RGB images made of random
@@ -40,7 +41,7 @@ def spots(n):
     return [(0, 0, 0, 0), (min(1, n - 1), 2, 223, 223), (n - 1, 1, 100, 57)]
 
 
-def make(path, counts, seed, vlen, spikes_dtype, compress=True, drop=(), override=None):
+def make(path, counts, seed, vlen, spikes_dtype, compress=True, drop=(), override=None, int_objects=False):
     rng = np.random.default_rng(seed)
     exp = {'file': os.path.basename(path), 'neurons': NEURONS, 'splits': {}}
     with h5py.File(path, 'w') as f:
@@ -53,7 +54,9 @@ def make(path, counts, seed, vlen, spikes_dtype, compress=True, drop=(), overrid
             f.create_dataset('stimulus_' + split, data=x, **kw)
             labels = [OBJECTS[i] for i in rng.integers(0, len(OBJECTS), size=n)]
             labels[0] = 'animals'  # the widest label: fills a fixed-length string exactly
-            if vlen:
+            if int_objects:
+                f.create_dataset('object_' + split, data=np.arange(n))
+            elif vlen:
                 f.create_dataset('object_' + split, data=labels, dtype=h5py.string_dtype('utf-8'))
             else:
                 f.create_dataset('object_' + split, data=np.array([s.encode() for s in labels]))
@@ -81,9 +84,11 @@ def main():
          drop=('spikes_val',))
     make(os.path.join(HERE, 'nx414_bad_shape.h5'), (2, 2, 1), 4, vlen=True, spikes_dtype=np.float32, compress=True,
          override={'spikes_val': lambda sp: sp[:, :100]})
+    make(os.path.join(HERE, 'nx414_bad_type.h5'), (2, 2, 1), 5, vlen=True, spikes_dtype=np.float32, compress=True,
+         int_objects=True)
     with open(os.path.join(HERE, 'nx414_expected.json'), 'w') as f:
         json.dump(out, f, indent=1)
-    for name in ['nx414_fixed.h5', 'nx414_vlen.h5', 'nx414_missing_key.h5', 'nx414_bad_shape.h5']:
+    for name in ['nx414_fixed.h5', 'nx414_vlen.h5', 'nx414_missing_key.h5', 'nx414_bad_shape.h5', 'nx414_bad_type.h5']:
         print(name, os.path.getsize(os.path.join(HERE, name)))
 
 

@@ -55,6 +55,7 @@ type Server struct {
 	sessions map[*tea.Program]struct{}
 	count    int
 	closing  bool
+	handlers sync.WaitGroup // sessions inside limitSessions
 
 	unsubscribe func()
 }
@@ -171,6 +172,7 @@ func (s *Server) limitSessions(next ssh.Handler) ssh.Handler {
 		closing := s.closing
 		if !full && !closing {
 			s.count++
+			s.handlers.Add(1)
 		}
 		s.mu.Unlock()
 		switch {
@@ -191,7 +193,9 @@ func (s *Server) limitSessions(next ssh.Handler) ssh.Handler {
 		s.mu.Unlock()
 		if closing {
 			fmt.Fprint(sess.Stderr(), "itscope: the server is shutting down; running jobs were cancelled, finished runs are kept\r\n")
+			_ = sess.Exit(0)
 		}
+		s.handlers.Done()
 	}
 }
 
@@ -297,9 +301,19 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, p := range progs {
 		p.Quit() // limitSessions then tells the session why
 	}
-	err := s.ssh.Shutdown(ctx)
+	ended := make(chan struct{})
+	go func() { s.handlers.Wait(); close(ended) }()
+	var waitErr error
+	select {
+	case <-ended:
+	case <-ctx.Done():
+		waitErr = fmt.Errorf("sessions still open: %w", ctx.Err())
+	}
+	// Clients may keep their connections open after their session ends;
+	// Close drops them, where Shutdown would wait for them.
+	err := s.ssh.Close()
 	if s.unsubscribe != nil {
 		s.unsubscribe()
 	}
-	return errors.Join(jobsErr, err)
+	return errors.Join(jobsErr, waitErr, err)
 }

@@ -108,7 +108,8 @@ func startServer(t testing.TB, tweak func(*Config)) *testServer {
 	}
 	go srv.Serve(ln)
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		// Long enough for a cancelled training to save its run.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		srv.Shutdown(ctx)
 	})
@@ -433,4 +434,53 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "serve tests failed")
 	}
 	os.Exit(code)
+}
+
+// TestShutdownTellsSessionsAndCancelsJobs is what SIGINT or SIGTERM does to
+// `itscope serve`: sessions are told, the running job is cancelled and its
+// run recorded as cancelled, and the store keeps it.
+func TestShutdownTellsSessionsAndCancelsJobs(t *testing.T) {
+	ts := startServer(t, nil)
+	term := openTerminal(t, ts.addr, ts.client, 100, 30)
+	term.waitFor(t, "─ Datasets", 10*time.Second)
+	started := make(chan struct{})
+	id, err := ts.engine.Submit(model.Job{
+		Name: "long-fit", Kind: "fit",
+		Run: func(ctx context.Context, emit func(model.Event)) (*model.Run, error) {
+			close(started)
+			<-ctx.Done()
+			return &model.Run{Meta: model.RunMeta{Kind: "fit", Name: "long-fit"}}, ctx.Err()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := ts.srv.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	select {
+	case <-term.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the session stayed open after shutdown")
+	}
+	if !strings.Contains(term.screen(), "the server is shutting down") {
+		t.Error("the session was not told why it closed")
+	}
+	st, _ := ts.engine.Status(id)
+	if st.State != model.JobCancelled || st.RunID == "" {
+		t.Fatalf("job after shutdown: state %s run %q, want cancelled with its run saved", st.State, st.RunID)
+	}
+	run, err := ts.engine.Store().Load(st.RunID)
+	if err != nil {
+		t.Fatalf("the cancelled job's run is not readable: %v", err)
+	}
+	if run.Meta.Status != model.StatusCancelled {
+		t.Errorf("saved run status %q, want %q", run.Meta.Status, model.StatusCancelled)
+	}
+	if _, err := dial(ts.addr, gossh.PublicKeys(ts.client)); err == nil {
+		t.Error("the server still accepts connections after shutdown")
+	}
 }
