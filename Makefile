@@ -1,4 +1,5 @@
-# itscope: `make run` fits the embedded demo data; `make test` runs every check.
+# itscope: `make run` opens the explorer on the embedded demo data (or, with no
+# terminal, fits it headless and prints the table); `make test` runs every check.
 # Both install the Debian packages they need when they are missing (run as root).
 
 export PATH := $(PATH):/usr/local/go/bin
@@ -19,7 +20,8 @@ build: deps
 	$(GO) build -o $(BIN) .
 
 run: build
-	./$(BIN) fit --data demo --features pixels:32 --model ridgecv --seed 0
+	@if [ -t 0 ] && [ -t 1 ]; then ./$(BIN) tui --data demo; \
+	else ./$(BIN) fit --data demo --features pixels:32 --model ridgecv --seed 0; fi
 
 vet: deps
 	$(GO) vet ./...
@@ -27,6 +29,7 @@ vet: deps
 
 test: vet build
 	$(GO) test -race -count=1 ./...
+	ITSCOPE_BIN=$(BIN) scripts/e2e-tui.sh
 
 clean:
 	rm -rf bin

@@ -214,10 +214,10 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	start := time.Now()
 	progress := newProgressPrinter(stderr, c.json)
 	out := []json.RawMessage{}
-	var tw *tabwriter.Writer
-	if !c.json {
-		tw = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintf(tw, "LAYER\tEV\tr\tALPHA\tPCA\tRUN\n")
+	// Rows are printed as each layer finishes, so the columns are fixed.
+	const row = "%-14s %7s %7s %9s %5s  %s\n"
+	if !c.json && !*extractOnly {
+		fmt.Fprintf(stdout, row, "LAYER", "EV", "r", "ALPHA", "PCA", "RUN")
 	}
 	err = model.Sweep(ctx, spec, progress.emit, func(layer string, run *model.Run) error {
 		progress.finish()
@@ -231,8 +231,9 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 			out = append(out, b)
 			return err
 		}
-		fmt.Fprintf(tw, "%s\t%.4f\t%.4f\t%.3g\t%d\t%s\n", layer, s.EVMean, s.RMean, s.Alpha, s.PCA, id)
-		return tw.Flush()
+		_, err = fmt.Fprintf(stdout, row, layer, fmt.Sprintf("%.4f", s.EVMean), fmt.Sprintf("%.4f", s.RMean),
+			fmt.Sprintf("%.3g", s.Alpha), fmt.Sprint(s.PCA), id)
+		return err
 	})
 	progress.finish()
 	if err != nil {

@@ -2,7 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +14,7 @@ import (
 )
 
 func TestLayersCommand(t *testing.T) {
-	code, out, errOut := run(t, "layers", "--net", "resnet18-random", "--json")
+	code, out, errOut := run(t, "layers", "--net", "mobilenetv2", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -21,10 +25,10 @@ func TestLayersCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &taps); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string][]int{"conv1": {64, 112, 112}, "layer1": {64, 56, 56}, "layer3": {256, 14, 14},
-		"layer4": {512, 7, 7}, "avgpool": {512, 1, 1}, "fc": {1000}}
-	if len(taps) != 7 {
-		t.Fatalf("%d taps, want 7: %v", len(taps), taps)
+	want := map[string][]int{"features.0": {32, 112, 112}, "features.3": {24, 56, 56}, "features.14": {160, 7, 7},
+		"features.18": {1280, 7, 7}, "avgpool": {1280, 1, 1}, "classifier": {1000}}
+	if len(taps) != 21 {
+		t.Fatalf("%d taps, want 21: %v", len(taps), taps)
 	}
 	for _, tap := range taps {
 		if w, ok := want[tap.Name]; ok && !equalInts(tap.Shape, w) {
@@ -100,16 +104,44 @@ func TestClassifyJSON(t *testing.T) {
 	}
 }
 
-// TestSweepCommand sweeps two taps of a small ONNX network over the demo
-// data: one run saved per layer, each the same as `fit` on that layer.
-func TestSweepCommand(t *testing.T) {
-	if testing.Short() {
-		t.Skip("decodes the 1200 demo images")
+// tinyFolder writes a folder dataset of 40 random 32x32 PNGs and 3 neurons
+// whose responses depend on the images' colours.
+func tinyFolder(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "images"), 0o755)
+	rng := rand.New(rand.NewPCG(5, 5))
+	var csv strings.Builder
+	for i := range 40 {
+		img := image.NewRGBA(image.Rect(0, 0, 32, 32))
+		var sum [3]float64
+		for p := range 32 * 32 {
+			for c := range 3 {
+				v := uint8(rng.IntN(256))
+				img.Pix[4*p+c] = v
+				sum[c] += float64(v)
+			}
+			img.Pix[4*p+3] = 255
+		}
+		f, err := os.Create(filepath.Join(dir, "images", fmt.Sprintf("%02d.png", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		png.Encode(f, img)
+		f.Close()
+		fmt.Fprintf(&csv, "%g,%g,%g\n", sum[0]/1e4+rng.NormFloat64(), sum[1]/1e4, sum[2]/1e4-sum[0]/1e4)
 	}
+	os.WriteFile(filepath.Join(dir, "responses.csv"), []byte(csv.String()), 0o644)
+	return dir
+}
+
+// TestSweepCommand sweeps two taps of a small ONNX network: one run saved
+// per layer, each the same as `fit` on that layer.
+func TestSweepCommand(t *testing.T) {
 	dir := t.TempDir()
 	runs, cache := filepath.Join(dir, "runs"), filepath.Join(dir, "cache")
 	net := "onnx:testdata/nets/allops.onnx"
-	common := []string{"--data", "demo", "--model", "ridge", "--alpha", "10", "--runs", runs, "--cache", cache}
+	common := []string{"--data", tinyFolder(t), "--model", "ridge", "--alpha", "10", "--runs", runs, "--cache", cache}
 	code, out, errOut := run(t, append([]string{"sweep", "--net", net, "--layers", "gap,gemm", "--pca", "0", "--json"}, common...)...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -144,7 +176,7 @@ func TestSweepCommand(t *testing.T) {
 	if fit["ev_mean"] != layers[0]["ev_mean"] {
 		t.Errorf("fit on gap: EV %v, sweep %v", fit["ev_mean"], layers[0]["ev_mean"])
 	}
-	code, _, errOut = run(t, "sweep", "--net", net, "--layers", "nosuch", "--data", "demo", "--runs", runs)
+	code, _, errOut = run(t, "sweep", "--net", net, "--layers", "nosuch", "--runs", runs)
 	if code != 2 || !strings.Contains(errOut, `no tap "nosuch"`) {
 		t.Errorf("unknown layer: exit %d, %q", code, errOut)
 	}

@@ -185,18 +185,10 @@ func trainOutcome(m model.RunMeta) (model.TrainOutcome, bool) {
 	return *v.Outcome, true
 }
 
-// printRunJSON prints the run's summary keys (those of `itscope fit
-// --json`) plus the run id, status and, for trainings, how they stopped.
+// printRunJSON prints the run's summary keys, run_id and status (as `itscope
+// fit --json`) and, for trainings, how they stopped.
 func printRunJSON(w io.Writer, m model.RunMeta) error {
-	b, err := json.Marshal(m.Summary)
-	if err != nil {
-		return err
-	}
-	var obj map[string]any
-	if err := json.Unmarshal(b, &obj); err != nil {
-		return err
-	}
-	obj["run"], obj["status"] = m.ID, m.Status
+	obj := summaryWithID(m)
 	if o, ok := trainOutcome(m); ok {
 		obj["stopped"], obj["best_epoch"], obj["epochs_run"], obj["steps"] = o.Stopped, o.BestEpoch, o.Epochs, o.Steps
 	}
@@ -232,7 +224,7 @@ func f4(x float64) string {
 
 func runCotrain(args []string, stdout, stderr io.Writer) int {
 	const name = "cotrain"
-	fs := newFlags(name, "--data SPEC --net NET [--weights F] --trainable TAP --lambda L [--epochs N] [--json] [--runs DIR]", stderr)
+	fs := newFlags(name, "--data SPEC --net NET [--weights F] --trainable TAP --lambda L [--epochs N] [--cache DIR] [--json] [--runs DIR]", stderr)
 	var common commonFlags
 	addCommon(fs, &common)
 	var tf trainFlags
@@ -243,6 +235,7 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 	weights := fs.String("weights", "", "ONNX export of the torchvision network (resnet18, resnet50)")
 	trainable := fs.String("trainable", "", "the first trainable stage, by tap (layer4, features.17); it and every later stage train, the rest is frozen")
 	lambda := fs.Float64("lambda", def.Lambda, "weight of the object-classification cross-entropy in the loss (MSE + lambda * CE)")
+	cacheDir := fs.String("cache", "", "feature cache `DIR` for the frozen part (default: the user cache folder)")
 	pos, status, ok := parseFlags(fs, args)
 	if !ok {
 		return status
@@ -258,7 +251,7 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := def
 	tf.apply(&cfg.Train, common.seed)
-	cfg.Net, cfg.Weights, cfg.Trainable, cfg.Lambda = *net, *weights, *trainable, *lambda
+	cfg.Net, cfg.Weights, cfg.Trainable, cfg.Lambda, cfg.CacheDir = *net, *weights, *trainable, *lambda, *cacheDir
 	if err := cfg.Validate(); err != nil {
 		return usageError(stderr, name, "%v", err)
 	}

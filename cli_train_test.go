@@ -25,7 +25,7 @@ func TestTrainCommandJSONAndPredict(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
 		t.Fatalf("%v: %s", err, out.String())
 	}
-	for _, k := range []string{"ev_mean", "ev_median", "r_mean", "r_median", "mse_mean", "n_train", "n_val", "n_neurons", "alpha", "run", "stopped"} {
+	for _, k := range []string{"ev_mean", "ev_median", "r_mean", "r_median", "mse_mean", "n_train", "n_val", "n_neurons", "alpha", "run_id", "status", "stopped", "best_epoch"} {
 		if _, ok := sum[k]; !ok {
 			t.Errorf("--json lacks key %q: %s", k, out.String())
 		}
@@ -33,7 +33,7 @@ func TestTrainCommandJSONAndPredict(t *testing.T) {
 	if sum["n_neurons"] != 168.0 || sum["alpha"] != 0.0 || sum["status"] != "done" || sum["seed"] != 3.0 || sum["stopped"] != "epochs" {
 		t.Errorf("summary %v", sum)
 	}
-	id := sum["run"].(string)
+	id := sum["run_id"].(string)
 	for _, f := range []string{"run.json", "loss.csv", "neurons.csv", "predictions.npy", model.WeightsFile} {
 		if _, err := os.Stat(filepath.Join(runs, id, f)); err != nil {
 			t.Errorf("run lacks %s: %v", f, err)

@@ -60,7 +60,11 @@ func NetworkNames() []string {
 		"resnet50", "resnet50-random", "vgg19", "vgg19-random"}
 }
 
-// OpenNetwork builds the network a user named.
+// OpenNetwork builds the network a user named: "mobilenetv2" (the embedded
+// int8 model), "resnet18", "resnet50", "vgg19" or "mobilenetv2" with
+// opt.Weights (a torchvision ONNX export, loaded into the float
+// architecture), any of those with "-random" (torchvision's initialisation
+// drawn from opt.Seed), or "onnx:PATH".
 func OpenNetwork(spec string, opt NetOptions) (Network, error) {
 	if path, ok := strings.CutPrefix(spec, "onnx:"); ok {
 		if opt.Weights != "" {
@@ -69,7 +73,7 @@ func OpenNetwork(spec string, opt NetOptions) (Network, error) {
 		return openONNXNetwork(path)
 	}
 	base, random := strings.CutSuffix(spec, "-random")
-	if !slices.Contains(NetworkNames(), base) {
+	if !slices.Contains(NetworkNames(), base) || strings.HasSuffix(base, "-random") {
 		return nil, fmt.Errorf("unknown network %q: want one of %s or onnx:PATH", spec, strings.Join(NetworkNames(), ", "))
 	}
 	if random && opt.Weights != "" {

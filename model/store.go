@@ -206,17 +206,21 @@ func (s *Store) Save(run *Run) (string, error) {
 	if err := run.writeFiles(tmp); err != nil {
 		return "", err
 	}
-	if err := syncDir(tmp); err != nil {
-		return "", err
-	}
 	// The id goes into run.json, which is written last under the temp
 	// name; a rename collision (same millisecond and suffix) retries.
 	for attempt := 0; ; attempt++ {
 		run.Meta.ID = NewRunID(run.Meta.Kind)
-		if err := writeJSONFile(filepath.Join(tmp, RunJSON), run.Meta); err != nil {
+		os.Remove(filepath.Join(tmp, RunJSON))
+		err := writeFileSynced(filepath.Join(tmp, RunJSON), func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(run.Meta)
+		})
+		if err != nil {
 			return "", err
 		}
-		err := os.Rename(tmp, s.Path(run.Meta.ID))
+		syncDir(tmp)
+		err = os.Rename(tmp, s.Path(run.Meta.ID))
 		if err == nil {
 			renamed = true
 			break
@@ -230,8 +234,10 @@ func (s *Store) Save(run *Run) (string, error) {
 
 func (run *Run) writeFiles(dir string) error {
 	run.Meta.Files = run.Meta.Files[:0]
+	// The folder is invisible until Save renames it, so its files need no
+	// temp-and-rename of their own; syncing each makes them durable.
 	write := func(name string, fn func(io.Writer) error) error {
-		if err := WriteFileAtomic(filepath.Join(dir, name), fn); err != nil {
+		if err := writeFileSynced(filepath.Join(dir, name), fn); err != nil {
 			return err
 		}
 		run.Meta.Files = append(run.Meta.Files, name)
@@ -265,6 +271,29 @@ func (run *Run) writeFiles(dir string) error {
 		if err := write(f.Name, f.Write); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// writeFileSynced writes a new file and syncs it to disk.
+func writeFileSynced(path string, write func(w io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<16)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
 }
@@ -312,7 +341,7 @@ func fmtFloat(x float64) string {
 	if math.IsNaN(x) {
 		return "NaN"
 	}
-	return strconv.FormatFloat(x, 'g', 8, 64)
+	return strconv.FormatFloat(x, 'g', -1, 64) // shortest form that reads back exactly
 }
 
 func parseFloat(s string) (float64, error) {

@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strconv"
 	"time"
 
@@ -350,11 +351,11 @@ func TrainCNN(ctx context.Context, ds *data.Dataset, cfg TrainConfig, emit func(
 	tVal := standardisedTargets(ds, valSplit.Indices, mean, std)
 
 	size := cfg.CNN.Size
-	trainIn, err := newImageInputs(ds, trainSplit.Indices, size)
+	trainIn, err := newImageInputs(ctx, ds, trainSplit.Indices, size)
 	if err != nil {
 		return nil, err
 	}
-	valIn, err := newImageInputs(ds, valSplit.Indices, size)
+	valIn, err := newImageInputs(ctx, ds, valSplit.Indices, size)
 	if err != nil {
 		return nil, err
 	}
@@ -365,7 +366,7 @@ func TrainCNN(ctx context.Context, ds *data.Dataset, cfg TrainConfig, emit func(
 	opt := newOptimizer(cfg, net.Params())
 	per := 3 * size * size
 	p := &trainProblem{
-		net: net, nTrain: len(trainSplit.Indices), nVal: len(valSplit.Indices), skipLonely: true,
+		net: net, nTrain: len(trainSplit.Indices), nVal: len(valSplit.Indices), skipLonely: slices.Contains(cfg.CNN.BN, true),
 		input: func(val bool, pos []int) (*tensor.Dense, error) {
 			in := trainIn
 			if val {

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"runtime"
 	"sync"
 
@@ -23,7 +24,7 @@ type imageInputs struct {
 
 // newImageInputs prepares the inputs of images at size, all at once when
 // they fit inputBudget.
-func newImageInputs(ds *data.Dataset, images []int, size int) (*imageInputs, error) {
+func newImageInputs(ctx context.Context, ds *data.Dataset, images []int, size int) (*imageInputs, error) {
 	in := &imageInputs{ds: ds, images: images, size: size}
 	per := 3 * size * size
 	if int64(len(images))*int64(per)*4 <= inputBudget && !in.direct() {
@@ -32,7 +33,7 @@ func newImageInputs(ds *data.Dataset, images []int, size int) (*imageInputs, err
 		for i := range all {
 			all[i] = i
 		}
-		if err := in.prepare(all, in.cached); err != nil {
+		if err := in.prepare(ctx, all, in.cached); err != nil {
 			return nil, err
 		}
 	}
@@ -58,11 +59,11 @@ func (in *imageInputs) fill(positions []int, dst []float32) error {
 		}
 		return nil
 	}
-	return in.prepare(positions, dst)
+	return in.prepare(context.Background(), positions, dst)
 }
 
 // prepare computes the inputs at positions into dst, decoding in parallel.
-func (in *imageInputs) prepare(positions []int, dst []float32) error {
+func (in *imageInputs) prepare(ctx context.Context, positions []int, dst []float32) error {
 	per := 3 * in.size * in.size
 	workers := min(runtime.GOMAXPROCS(0), len(positions))
 	var wg sync.WaitGroup
@@ -72,6 +73,10 @@ func (in *imageInputs) prepare(positions []int, dst []float32) error {
 		go func(w int) {
 			defer wg.Done()
 			for k := w; k < len(positions); k += workers {
+				if err := ctx.Err(); err != nil {
+					errs[w] = err
+					return
+				}
 				img := in.images[positions[k]]
 				if err := networkInput(in.ds, img, in.size, dst[k*per:(k+1)*per]); err != nil {
 					errs[w] = err

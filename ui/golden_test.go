@@ -154,7 +154,16 @@ func fixedRuns() []*model.Run {
 		fixedRun("run-c", "ridgecv", "mobilenetv2:features.4", 10, 0.2, 89),
 		fixedRun("run-d", "ridgecv", "mobilenetv2:features.7", 10, 0.3, 89),
 		fixedRun("run-e", "ridgecv", "mobilenetv2:features.14", 100, 0.35, 89),
+		cancelledTraining(),
 	}
+}
+
+// cancelledTraining is a training run stopped by its user after saving its
+// best epoch: it is listed, marked as cancelled.
+func cancelledTraining() *model.Run {
+	r := fixedRun("run-f", "cnn", "layers=3,channels=32-64-128,size=64", 0, 0.1, 89)
+	r.Meta.Kind, r.Meta.Status = "train", model.StatusCancelled
+	return r
 }
 
 func runsMessage(runs []*model.Run) runsMsg {

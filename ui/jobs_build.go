@@ -44,10 +44,18 @@ func buildJobs(ctx *Context, pl plan) ([]model.Job, error) {
 			}
 		case "train":
 			cfg := *pt.Train
-			if ctx.Choice.Source == srcCotrain {
-				return nil, fmt.Errorf("co-training is not offered by the explorer yet; use itscope cotrain")
+			if ctx.Choice.Source != srcCotrain {
+				jobs = append(jobs, trainJob(ds, cfg, pt.Label))
+				continue
 			}
-			jobs = append(jobs, trainJob(ds, cfg, pt.Label))
+			for _, l := range pl.lambdas {
+				cc := model.CotrainConfig{Train: cfg, Net: ctx.Choice.Network, Trainable: ctx.Choice.Tap,
+					Lambda: l, CacheDir: ctx.CacheDir}
+				if err := cc.Validate(); err != nil {
+					return nil, err
+				}
+				jobs = append(jobs, cotrainJob(ds, cc, fmt.Sprintf("%s λ=%g", pt.Label, l)))
+			}
 		}
 	}
 	return jobs, nil
@@ -75,4 +83,14 @@ func fitJobName(fs model.FitSpec) string {
 		name += fmt.Sprintf(" + PCA %d", fs.PCA)
 	}
 	return name
+}
+
+func cotrainJob(ds *data.Dataset, cfg model.CotrainConfig, label string) model.Job {
+	return model.Job{
+		Name: fmt.Sprintf("cotrain %s from %s %s", cfg.Net, cfg.Trainable, label),
+		Kind: "cotrain",
+		Run: func(ctx context.Context, emit func(model.Event)) (*model.Run, error) {
+			return model.Cotrain(ctx, ds, cfg, emit)
+		},
+	}
 }

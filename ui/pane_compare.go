@@ -66,7 +66,7 @@ func (p *comparePane) rows() []model.RunMeta {
 	f := strings.ToLower(strings.TrimSpace(p.filter.value))
 	var out []model.RunMeta
 	for _, r := range p.ctx.Runs {
-		if r.Status != model.StatusDone {
+		if !scored(r) {
 			continue
 		}
 		if f != "" && !strings.Contains(strings.ToLower(r.Model+" "+r.Strategy+" "+r.Dataset.Name+" "+r.Kind), f) {
@@ -251,6 +251,9 @@ func strategyLabel(r model.RunMeta) string {
 	}
 	if r.Model == "ridge" || r.Model == "ridgecv" {
 		s += fmt.Sprintf(" α=%g", r.Summary.Alpha)
+	}
+	if r.Status == model.StatusCancelled {
+		s += " (cancelled)"
 	}
 	return s
 }

@@ -119,9 +119,13 @@ func (p *gridPane) Update(msg tea.Msg) tea.Cmd {
 // plan is what the grid expands to: grid points plus, for a sweep, the
 // network whose layers each point runs over.
 type plan struct {
-	points []model.GridPoint
-	sweep  string
+	points  []model.GridPoint
+	sweep   string
+	lambdas []float64 // co-training: each point runs once per weight
 }
+
+// jobs is how many jobs the plan makes.
+func (pl plan) jobs() int { return len(pl.points) * max(1, len(pl.lambdas)) }
 
 // expand turns the fields and the Model choice into grid points.
 func (p *gridPane) expand() (plan, error) {
@@ -149,7 +153,16 @@ func (p *gridPane) expand() (plan, error) {
 			return plan{}, fmt.Errorf("epochs: %w", err)
 		}
 		pts, err := g.Expand()
-		return plan{points: pts}, err
+		pl := plan{points: pts}
+		if c.Source == srcCotrain {
+			if c.Network == "" || c.Tap == "" {
+				return plan{}, fmt.Errorf("pick a network and the tap to train from in the Model pane first")
+			}
+			if pl.lambdas, err = parseFloats(p.field("lambda")); err != nil || len(pl.lambdas) == 0 {
+				return plan{}, fmt.Errorf("object loss weight: want numbers separated by commas, found %q", p.field("lambda"))
+			}
+		}
+		return pl, err
 	}
 	g := model.GridSpec{Kind: "fit", Model: []string{readouts[p.readout]}, Seeds: seeds}
 	if g.PCA, err = parseInts(p.field("pca")); err != nil {
@@ -254,7 +267,7 @@ func (p *gridPane) View() string {
 	if err != nil {
 		b.WriteString(st.Bad.Render(err.Error()))
 	} else {
-		n := len(pl.points)
+		n := pl.jobs()
 		b.WriteString(st.Heading.Render(fmt.Sprintf("%d job(s)", n)))
 		if pl.sweep != "" {
 			b.WriteString(st.Dim.Render(" (each over every layer)"))
@@ -265,7 +278,11 @@ func (p *gridPane) View() string {
 				b.WriteString(st.Dim.Render(fmt.Sprintf("… and %d more", n-i)))
 				break
 			}
-			b.WriteString(st.Dim.Render("  "+pt.Label) + "\n")
+			label := pt.Label
+			if len(pl.lambdas) > 0 {
+				label += fmt.Sprintf(" × λ in %v", pl.lambdas)
+			}
+			b.WriteString(st.Dim.Render("  "+label) + "\n")
 		}
 	}
 	return box(st, "Grid", b.String(), p.w, p.h, true)

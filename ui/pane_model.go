@@ -22,7 +22,7 @@ type tapsMsg struct {
 
 func listTaps(net string) tea.Cmd {
 	return func() tea.Msg {
-		n, err := model.OpenNetwork(net, model.NetOptions{})
+		n, err := model.OpenNetworkShared(net, model.NetOptions{})
 		if err != nil {
 			return tapsMsg{net: net, err: err}
 		}

@@ -131,7 +131,7 @@ func (p *resultsPane) FullHelp() [][]key.Binding {
 func (p *resultsPane) runs() []model.RunMeta {
 	var out []model.RunMeta
 	for i := len(p.ctx.Runs) - 1; i >= 0; i-- {
-		if p.ctx.Runs[i].Status == model.StatusDone {
+		if scored(p.ctx.Runs[i]) {
 			out = append(out, p.ctx.Runs[i])
 		}
 	}
@@ -291,7 +291,7 @@ func (p *resultsPane) View() string {
 	stat := func(k, v string) string { return st.Label.Render(k) + " " + st.Value.Render(v) + "  " }
 	head := st.Heading.Render(runLabel(m)) + "\n" +
 		stat("EV", fmtFloat(s.EVMean)) + stat("median", fmtFloat(s.EVMedian)) + stat("r", fmtFloat(s.RMean)) +
-		stat("MSE", fmtFloat(s.MSEMean)) + stat("ceiling EV", fmtFloat(s.CeilingEVMean)) + "\n"
+		stat("MSE", fmtFloat(s.MSEMean)) + stat("ceil EV", fmtFloat(s.CeilingEVMean)) + "\n"
 	tabs := make([]string, numViews)
 	for i, n := range viewNames {
 		if i == p.view {
@@ -326,6 +326,12 @@ func (p *resultsPane) View() string {
 	return lipgloss.JoinHorizontal(lipgloss.Top, left, right)
 }
 
+// scored is true for runs with scores to show: finished ones, and
+// cancelled trainings that saved their best epoch.
+func scored(m model.RunMeta) bool {
+	return m.Status == model.StatusDone || (m.Status == model.StatusCancelled && !math.IsNaN(m.Summary.EVMean))
+}
+
 func runLabel(m model.RunMeta) string {
 	label := m.Model + " " + m.Strategy
 	if m.Summary.PCA > 0 && !strings.Contains(m.Strategy, "PCA") {
@@ -333,6 +339,9 @@ func runLabel(m model.RunMeta) string {
 	}
 	if m.Model == "ridge" {
 		label += fmt.Sprintf(" α=%g", m.Summary.Alpha)
+	}
+	if m.Status == model.StatusCancelled {
+		label += " (cancelled)"
 	}
 	return label
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
+
+	"itscope/model"
 )
 
 // twoTone is 4x4 pixels: the top half red, the bottom half blue.
@@ -145,4 +147,103 @@ func TestCloseEndsSubscription(t *testing.T) {
 	pr.waitMsg(t, 5*time.Second, "the run list", func(m tea.Msg) bool { _, ok := m.(runsMsg); return ok })
 	pr.App.Close()
 	pr.waitMsg(t, 5*time.Second, "the end of the subscription", func(m tea.Msg) bool { _, ok := m.(jobsClosedMsg); return ok })
+}
+
+// TestCompareSortFilter checks the Table 1 rows: filtering by text and
+// sorting by each numeric column either way, NaN last.
+func TestCompareSortFilter(t *testing.T) {
+	app := New(Options{Renderer: plainRenderer(), Width: testW, Height: testH})
+	app.Update(runsMessage(fixedRuns()))
+	p := app.panes[paneCompare].(*comparePane)
+	ids := func() []string {
+		var out []string
+		for _, r := range p.rows() {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	if got := strings.Join(ids(), " "); got != "run-e run-d run-c run-b run-f run-a" {
+		t.Errorf("by EV descending: %s", got)
+	}
+	p.desc = false
+	p.sortCol = 4 // MSE ascending
+	if got := strings.Join(ids(), " "); got != "run-e run-d run-c run-b run-f run-a" {
+		t.Errorf("by MSE ascending: %s", got)
+	}
+	p.filter.value = "PIXELS"
+	if got := strings.Join(ids(), " "); got != "run-b run-a" {
+		t.Errorf("filtered on pixels: %s", got)
+	}
+	p.filter.value = "cnn"
+	if got := strings.Join(ids(), " "); got != "run-f" {
+		t.Errorf("filtered on cnn: %s", got)
+	}
+}
+
+// TestGridPlans checks the job counts the Grid pane shows and the jobs it
+// builds for each kind of model.
+func TestGridPlans(t *testing.T) {
+	app := New(Options{Renderer: plainRenderer(), Width: testW, Height: testH})
+	app.ctx.Dataset, app.ctx.DatasetSpec = syntheticDataset(20, 8, 2), "synthetic"
+	g := app.panes[paneGrid].(*gridPane)
+	set := func(fields []gridField, name, value string) {
+		for i := range fields {
+			if fields[i].key == name {
+				fields[i].value = value
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		choice  ModelChoice
+		readout int
+		edit    map[string]string
+		taps    []model.Tap
+		kinds   []string
+		names   []string
+	}{
+		{"ridge", ModelChoice{Source: srcPixels, Pixels: 16}, 0, map[string]string{"alphas": "1, 100", "pca": "0, 20"}, nil,
+			[]string{"fit", "fit", "fit", "fit"}, []string{"ridge α=1 on pixels:16", "ridge α=100 on pixels:16", "ridge α=1 on pixels:16 + PCA 20", "ridge α=100 on pixels:16 + PCA 20"}},
+		{"ridgecv", ModelChoice{Source: srcPixels, Pixels: 16}, 1, map[string]string{"alphas": "1, 100", "pca": "20"}, nil,
+			[]string{"fit"}, []string{"ridgecv on pixels:16 + PCA 20"}},
+		{"sweep", ModelChoice{Source: srcRandom, Network: "mobilenetv2", Tap: "a", Sweep: true}, 0, map[string]string{"alphas": "10", "pca": "20"},
+			[]model.Tap{{Name: "a"}, {Name: "b"}, {Name: "c"}}, []string{"sweep", "sweep", "sweep"},
+			[]string{"ridge α=10 on mobilenetv2-random:a + PCA 20", "ridge α=10 on mobilenetv2-random:b + PCA 20", "ridge α=10 on mobilenetv2-random:c + PCA 20"}},
+		{"cnn", ModelChoice{Source: srcCNN}, 0, map[string]string{"lr": "0.001, 0.01", "seeds": "0, 1"}, nil,
+			[]string{"train", "train", "train", "train"}, nil},
+		{"cotrain", ModelChoice{Source: srcCotrain, Network: "mobilenetv2", Tap: "features.14"}, 0, map[string]string{"lr": "0.001", "seeds": "0", "lambda": "0, 1"}, nil,
+			[]string{"cotrain", "cotrain"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app.ctx.Choice = tc.choice
+			app.ctx.Taps["mobilenetv2-random"] = tc.taps
+			g.readout = tc.readout
+			for k, v := range tc.edit {
+				set(g.fit, k, v)
+				set(g.train, k, v)
+			}
+			pl, err := g.expand()
+			if err != nil {
+				t.Fatal(err)
+			}
+			jobs, err := buildJobs(app.ctx, pl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(jobs) != len(tc.kinds) {
+				t.Fatalf("%d jobs, want %d", len(jobs), len(tc.kinds))
+			}
+			if pl.sweep == "" && pl.jobs() != len(jobs) {
+				t.Errorf("the pane says %d jobs, builds %d", pl.jobs(), len(jobs))
+			}
+			for i, j := range jobs {
+				if j.Kind != tc.kinds[i] {
+					t.Errorf("job %d is a %s job, want %s", i, j.Kind, tc.kinds[i])
+				}
+				if tc.names != nil && j.Name != tc.names[i] {
+					t.Errorf("job %d is named %q, want %q", i, j.Name, tc.names[i])
+				}
+			}
+		})
+	}
 }

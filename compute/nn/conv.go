@@ -37,7 +37,12 @@ type Conv2D struct {
 
 // maxColFloats bounds the im2col buffer: images are batched into one GEMM
 // until their columns reach it (small feature maps gain most from batching).
-var maxColFloats = 4 << 20
+// An image whose columns exceed bandColFloats is cut into bands of output
+// rows instead, so that its column matrix stays in cache for the GEMM.
+var (
+	maxColFloats  = 4 << 20
+	bandColFloats = 1 << 20
+)
 
 // pointwiseMinP: a 1x1 convolution over at least this many pixels is one
 // GEMM per image straight on the input; below it, images are gathered into
@@ -116,12 +121,47 @@ func (c *Conv2D) geom(x *tensor.Dense) (convGeom, error) {
 	return g, nil
 }
 
-// chunk returns how many images share one im2col buffer and GEMM.
-func (g *convGeom) chunk() int {
-	if g.pointwise {
-		return 1 // the input is its own im2col matrix
+// span is one im2col matrix's worth of work: images n0..n0+m-1, output
+// rows oy0..oy1-1 (all rows when m > 1).
+type span struct{ n0, m, oy0, oy1 int }
+
+func (sp span) cols(g *convGeom) int { return sp.m * (sp.oy1 - sp.oy0) * g.ow }
+
+// spans cuts the batch so each im2col matrix stays under maxColFloats:
+// several small images share one wider GEMM; a large image is cut into
+// bands of output rows.
+func (g *convGeom) spans() []span {
+	var out []span
+	if g.pointwise { // the input is its own im2col matrix
+		for n := range g.n {
+			out = append(out, span{n, 1, 0, g.oh})
+		}
+		return out
 	}
-	return max(1, min(g.n, maxColFloats/max(1, g.c*g.kk*g.p)))
+	perImage := g.c * g.kk * g.p
+	if perImage <= bandColFloats {
+		nb := max(1, maxColFloats/max(1, perImage))
+		for n0 := 0; n0 < g.n; n0 += nb {
+			out = append(out, span{n0, min(nb, g.n-n0), 0, g.oh})
+		}
+		return out
+	}
+	band := max(1, bandColFloats/max(1, g.c*g.kk*g.ow))
+	for n := range g.n {
+		for oy := 0; oy < g.oh; oy += band {
+			out = append(out, span{n, 1, oy, min(g.oh, oy+band)})
+		}
+	}
+	return out
+}
+
+// maxCols is the widest span's column count.
+func maxCols(g *convGeom, spans []span) int {
+	w := 0
+	for _, sp := range spans {
+		w = max(w, sp.cols(g))
+	}
+	return w
 }
 
 // Forward computes the convolution; with train it keeps x for Backward.
@@ -152,51 +192,49 @@ func (c *Conv2D) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
 // (beta 1) or is added while scattering a batched result into images.
 func (c *Conv2D) gemmForward(g *convGeom, xs, ws, bias, ys []float32) {
 	s := &c.Spec
-	nb := g.chunk()
+	spans := g.spans()
 	rows := g.c * g.kk
+	width := maxCols(g, spans)
 	var colBuf, outBuf *[]float32
 	if !g.pointwise {
-		colBuf = getScratch(rows * nb * g.p)
+		colBuf = getScratch(rows * width)
 		defer putScratch(colBuf)
 	}
-	if nb > 1 {
-		outBuf = getScratch(s.OutC * nb * g.p)
+	if spans[0].m > 1 {
+		outBuf = getScratch(s.OutC * width)
 		defer putScratch(outBuf)
 	}
-	for n0 := 0; n0 < g.n; n0 += nb {
-		m := min(nb, g.n-n0)
-		cols := m * g.p
+	for _, sp := range spans {
+		cols := sp.cols(g)
 		var col []float32
 		if g.pointwise {
-			col = xs[n0*g.c*g.p:][:g.c*g.p]
+			col = xs[sp.n0*g.c*g.p:][:g.c*g.p]
 		} else {
 			col = (*colBuf)[:rows*cols]
-			c.im2col(g, xs, n0, m, col)
+			c.im2col(g, xs, sp, col)
 		}
-		var out []float32
-		var beta float32
-		if m == 1 {
-			out = ys[n0*s.OutC*g.p:][:s.OutC*g.p]
-			if bias != nil {
-				for o, b := range bias {
-					fill(out[o*g.p:][:g.p], b)
-				}
-				beta = 1
+		// The GEMM writes straight into the output image (ldc = P) unless
+		// several images share it.
+		out, ldc, beta := ys[sp.n0*s.OutC*g.p+sp.oy0*g.ow:], g.p, float32(0)
+		if sp.m > 1 {
+			out, ldc = (*outBuf)[:s.OutC*cols], cols
+		} else if bias != nil {
+			for o, b := range bias {
+				fill(out[o*g.p:][:cols], b)
 			}
-		} else {
-			out = (*outBuf)[:s.OutC*cols]
+			beta = 1
 		}
 		for gr := range s.Groups {
 			blas32.Gemm(blas.NoTrans, blas.NoTrans, 1,
 				blas32.General{Rows: g.ocg, Cols: g.kg, Stride: g.kg, Data: ws[gr*g.ocg*g.kg:]},
 				blas32.General{Rows: g.kg, Cols: cols, Stride: cols, Data: col[gr*g.kg*cols:]},
 				beta,
-				blas32.General{Rows: g.ocg, Cols: cols, Stride: cols, Data: out[gr*g.ocg*cols:]})
+				blas32.General{Rows: g.ocg, Cols: cols, Stride: ldc, Data: out[gr*g.ocg*ldc:]})
 		}
-		if m > 1 {
+		if sp.m > 1 {
 			// (OutC, m*P) -> m images of (OutC, P)
-			parallelFor(m, func(i int) {
-				dst := ys[(n0+i)*s.OutC*g.p:]
+			parallelFor(sp.m, func(i int) {
+				dst := ys[(sp.n0+i)*s.OutC*g.p:]
 				for o := range s.OutC {
 					d, src := dst[o*g.p:][:g.p], out[o*cols+i*g.p:][:g.p]
 					if bias == nil {
@@ -213,23 +251,23 @@ func (c *Conv2D) gemmForward(g *convGeom, xs, ws, bias, ys []float32) {
 	}
 }
 
-// im2col fills col (rows = C*KH*KW in (c,kh,kw) order, cols = m*P) from
-// images n0..n0+m-1. Each (image, channel) writes its own block, so the
-// work is spread over the cores without sharing.
-func (c *Conv2D) im2col(g *convGeom, xs []float32, n0, m int, col []float32) {
+// im2col fills col (rows = C*KH*KW in (c,kh,kw) order, one column per
+// output pixel of the span). Each (image, channel) writes its own block, so
+// the work is spread over the cores without sharing.
+func (c *Conv2D) im2col(g *convGeom, xs []float32, sp span, col []float32) {
 	s := &c.Spec
 	kh, kw := s.Kernel[0], s.Kernel[1]
-	cols := m * g.p
-	parallelFor(m*g.c, func(t int) {
+	cols, per := sp.cols(g), (sp.oy1-sp.oy0)*g.ow
+	parallelFor(sp.m*g.c, func(t int) {
 		i, ch := t/g.c, t%g.c
-		plane := xs[((n0+i)*g.c+ch)*g.h*g.w:][:g.h*g.w]
+		plane := xs[((sp.n0+i)*g.c+ch)*g.h*g.w:][:g.h*g.w]
 		for ki := range kh {
 			for kj := range kw {
 				r := (ch*kh+ki)*kw + kj
-				dst := col[r*cols+i*g.p:][:g.p]
+				dst := col[r*cols+i*per:][:per]
 				lo, hi := validRange(g.ow, g.w, s.Stride[1], s.Pad[1], kj*s.Dilation[1])
-				for oy := range g.oh {
-					row := dst[oy*g.ow:][:g.ow]
+				for oy := sp.oy0; oy < sp.oy1; oy++ {
+					row := dst[(oy-sp.oy0)*g.ow:][:g.ow]
 					iy := oy*s.Stride[0] - s.Pad[0] + ki*s.Dilation[0]
 					if iy < 0 || iy >= g.h || lo >= hi {
 						clear(row)
@@ -254,27 +292,28 @@ func (c *Conv2D) im2col(g *convGeom, xs []float32, n0, m int, col []float32) {
 }
 
 // col2im adds the column gradients back into dx (the reverse of im2col).
-func (c *Conv2D) col2im(g *convGeom, col []float32, n0, m int, dxs []float32) {
+// Spans run one after another, so overlapping bands never race.
+func (c *Conv2D) col2im(g *convGeom, col []float32, sp span, dxs []float32) {
 	s := &c.Spec
 	kh, kw := s.Kernel[0], s.Kernel[1]
-	cols := m * g.p
-	parallelFor(m*g.c, func(t int) {
+	cols, per := sp.cols(g), (sp.oy1-sp.oy0)*g.ow
+	parallelFor(sp.m*g.c, func(t int) {
 		i, ch := t/g.c, t%g.c
-		plane := dxs[((n0+i)*g.c+ch)*g.h*g.w:][:g.h*g.w]
+		plane := dxs[((sp.n0+i)*g.c+ch)*g.h*g.w:][:g.h*g.w]
 		for ki := range kh {
 			for kj := range kw {
 				r := (ch*kh+ki)*kw + kj
-				src := col[r*cols+i*g.p:][:g.p]
+				src := col[r*cols+i*per:][:per]
 				lo, hi := validRange(g.ow, g.w, s.Stride[1], s.Pad[1], kj*s.Dilation[1])
 				if lo >= hi {
 					continue
 				}
-				for oy := range g.oh {
+				for oy := sp.oy0; oy < sp.oy1; oy++ {
 					iy := oy*s.Stride[0] - s.Pad[0] + ki*s.Dilation[0]
 					if iy < 0 || iy >= g.h {
 						continue
 					}
-					row := src[oy*g.ow:][:g.ow]
+					row := src[(oy-sp.oy0)*g.ow:][:g.ow]
 					dst := plane[iy*g.w:][:g.w]
 					ix := lo*s.Stride[1] - s.Pad[1] + kj*s.Dilation[1]
 					for ox := lo; ox < hi; ox++ {
@@ -344,50 +383,50 @@ func (c *Conv2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 		c.depthwiseBackward(&g, xs, ws, dys, dxs, dws)
 		return dx, nil
 	}
-	nb := g.chunk()
+	spans := g.spans()
 	rows := g.c * g.kk
+	width := maxCols(&g, spans)
 	var colBuf, dcolBuf, dyBuf *[]float32
 	if !g.pointwise {
-		colBuf = getScratch(rows * nb * g.p)
+		colBuf = getScratch(rows * width)
 		defer putScratch(colBuf)
 		if dx != nil {
-			dcolBuf = getScratch(rows * nb * g.p)
+			dcolBuf = getScratch(rows * width)
 			defer putScratch(dcolBuf)
 		}
 	}
-	if nb > 1 {
-		dyBuf = getScratch(s.OutC * nb * g.p)
+	if spans[0].m > 1 {
+		dyBuf = getScratch(s.OutC * width)
 		defer putScratch(dyBuf)
 	}
-	for n0 := 0; n0 < g.n; n0 += nb {
-		m := min(nb, g.n-n0)
-		cols := m * g.p
-		var col, dcol, dyc []float32
+	for _, sp := range spans {
+		cols := sp.cols(&g)
+		var col, dcol []float32
 		if g.pointwise {
-			col = xs[n0*g.c*g.p:][:g.c*g.p]
+			col = xs[sp.n0*g.c*g.p:][:g.c*g.p]
 			if dx != nil {
-				dcol = dxs[n0*g.c*g.p:][:g.c*g.p]
+				dcol = dxs[sp.n0*g.c*g.p:][:g.c*g.p]
 			}
 		} else {
 			col = (*colBuf)[:rows*cols]
 			if dx != nil {
 				dcol = (*dcolBuf)[:rows*cols]
 			}
-			c.im2col(&g, xs, n0, m, col)
+			c.im2col(&g, xs, sp, col)
 		}
-		if m == 1 {
-			dyc = dys[n0*s.OutC*g.p:][:s.OutC*g.p]
-		} else {
-			dyc = (*dyBuf)[:s.OutC*cols]
-			parallelFor(m, func(i int) {
-				src := dys[(n0+i)*s.OutC*g.p:]
+		// dY for the span, read in place (ld = P) unless several images share it.
+		dyc, ld := dys[sp.n0*s.OutC*g.p+sp.oy0*g.ow:], g.p
+		if sp.m > 1 {
+			dyc, ld = (*dyBuf)[:s.OutC*cols], cols
+			parallelFor(sp.m, func(i int) {
+				src := dys[(sp.n0+i)*s.OutC*g.p:]
 				for o := range s.OutC {
 					copy(dyc[o*cols+i*g.p:][:g.p], src[o*g.p:])
 				}
 			})
 		}
 		for gr := range s.Groups {
-			dyg := blas32.General{Rows: g.ocg, Cols: cols, Stride: cols, Data: dyc[gr*g.ocg*cols:]}
+			dyg := blas32.General{Rows: g.ocg, Cols: cols, Stride: ld, Data: dyc[gr*g.ocg*ld:]}
 			colg := blas32.General{Rows: g.kg, Cols: cols, Stride: cols, Data: col[gr*g.kg*cols:]}
 			// dW_g += dY_g col_gᵀ
 			blas32.Gemm(blas.NoTrans, blas.Trans, 1, dyg, colg, 1,
@@ -401,7 +440,7 @@ func (c *Conv2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 				blas32.General{Rows: g.kg, Cols: cols, Stride: cols, Data: dcol[gr*g.kg*cols:]})
 		}
 		if !g.pointwise && dx != nil {
-			c.col2im(&g, dcol, n0, m, dxs)
+			c.col2im(&g, dcol, sp, dxs)
 		}
 	}
 	return dx, nil

@@ -182,9 +182,9 @@ func isConvCase(name string) bool {
 // setMaxColFloats shrinks the im2col buffer so that images are split over
 // several GEMM batches; it returns the restore function.
 func setMaxColFloats(n int) func() {
-	old := maxColFloats
-	maxColFloats = n
-	return func() { maxColFloats = old }
+	old, oldBand := maxColFloats, bandColFloats
+	maxColFloats, bandColFloats = n, n/2
+	return func() { maxColFloats, bandColFloats = old, oldBand }
 }
 
 func TestLossesMatchPyTorch(t *testing.T) {

@@ -226,12 +226,13 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		ExportDir:      s.cfg.ExportDir,
 		KeepJobsOnQuit: true,
 	})
-	p := tea.NewProgram(app, append(bm.MakeOptions(sess), tea.WithAltScreen())...)
+	p := tea.NewProgram(app, append(bm.MakeOptions(sess), tea.WithAltScreen(), tea.WithFPS(ui.FPS))...)
 	s.mu.Lock()
 	s.sessions[p] = struct{}{}
 	s.mu.Unlock()
 	go func() {
 		<-sess.Context().Done()
+		app.Close() // a dropped connection must not leave its event subscription behind
 		s.mu.Lock()
 		delete(s.sessions, p)
 		s.mu.Unlock()
