@@ -12,6 +12,10 @@ import (
 	_ "golang.org/x/image/bmp" // registers BMP with image.Decode
 )
 
+// maxImagePixels bounds the images DecodeImage accepts (8192 x 8192): far
+// above any stimulus set, and a decoded image of that size already takes 256 MB.
+const maxImagePixels = 1 << 26
+
 // DecodeImage decodes a JPEG, PNG, BMP or GIF into opaque 8-bit RGB (an
 // *image.RGBA whose alpha is 255), as Pillow's Image.open(f).convert("RGB")
 // does: alpha is dropped, not composited.
@@ -23,6 +27,15 @@ import (
 // decoding, with libjpeg's chroma upsampling and colour conversion where
 // the planes are YCbCr.
 func DecodeImage(b []byte) (*image.RGBA, error) {
+	// The decoders allocate what the header claims: a few forged bytes
+	// could ask for gigabytes, so the size is checked first.
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxImagePixels/cfg.Height {
+		return nil, fmt.Errorf("want an image of 1 to %d pixels, found %d x %d", maxImagePixels, cfg.Width, cfg.Height)
+	}
 	img, format, err := image.Decode(bytes.NewReader(b))
 	if err != nil {
 		return nil, err

@@ -1,19 +1,22 @@
 package data
 
 import (
+	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/color"
-	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
 // Damaged images must give an error or an image, never a panic.
 func FuzzDecodeImage(f *testing.F) {
-	for _, name := range []string{"jpeg_420.jpg", "jpeg_422.jpg", "jpeg_gray.jpg", "jpeg_progressive.jpg", "src_noise.png"} {
-		b, err := os.ReadFile("../testdata/data/images/" + name)
-		if err != nil {
-			f.Fatal(err)
-		}
+	paths := []string{"../testdata/data/images/src_noise.png"}
+	for _, name := range fuzzJPEGSeeds {
+		paths = append(paths, filepath.Join("../testdata/data/fuzz_jpeg", name))
+	}
+	for _, b := range readSeeds(f, paths...) {
 		f.Add(b)
 		f.Add(b[:len(b)/2])
 	}
@@ -23,6 +26,42 @@ func FuzzDecodeImage(f *testing.F) {
 			t.Fatal("nil image without error")
 		}
 	})
+}
+
+// forgedPNG is a valid 66-byte PNG whose header claims w x h RGBA pixels:
+// image.Decode alone dies allocating them (fatal "out of memory" for
+// 100000 x 100000, which no recover catches).
+func forgedPNG(w, h uint32) []byte {
+	chunk := func(typ string, data []byte) []byte {
+		b := binary.BigEndian.AppendUint32(nil, uint32(len(data)))
+		b = append(append(b, typ...), data...)
+		return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b[4:]))
+	}
+	ihdr := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, w), h)
+	ihdr = append(ihdr, 8, 6, 0, 0, 0) // 8-bit RGBA
+	b := append([]byte("\x89PNG\r\n\x1a\n"), chunk("IHDR", ihdr)...)
+	b = append(b, chunk("IDAT", []byte{0x78, 0x9c, 0x63, 0, 0, 0, 1, 0, 1})...)
+	return append(b, chunk("IEND", nil)...)
+}
+
+func TestDecodeImageRejectsForgedSize(t *testing.T) {
+	for _, tc := range []struct {
+		w, h uint32
+		want string
+	}{
+		{100000, 100000, "want an image of 1 to 67108864 pixels, found 100000 x 100000"},
+		{8193, 8192, "found 8193 x 8192"},
+	} {
+		_, err := DecodeImage(forgedPNG(tc.w, tc.h))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%dx%d: error %v, want it to contain %q", tc.w, tc.h, err, tc.want)
+		}
+	}
+	// Within the limit the forged file decodes as far as its data goes and
+	// then fails on the missing rows, not on the size.
+	if _, err := DecodeImage(forgedPNG(64, 64)); err == nil || strings.Contains(err.Error(), "pixels") {
+		t.Errorf("64x64: error %v, want a data error", err)
+	}
 }
 
 // Pillow's convert("RGB") keeps the colour of translucent pixels and drops

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/csv"
 	"errors"
@@ -160,38 +161,50 @@ func readResponsesCSV(path string, nImages int) ([]float32, int, error) {
 		return nil, 0, err
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
-	r.FieldsPerRecord = -1
-	r.TrimLeadingSpace = true
-	r.ReuseRecord = true
+	return parseResponsesCSV(path, f, nImages)
+}
+
+// parseResponsesCSV reads responses.csv from r; path names it in errors.
+// Line numbers in errors are the file's own, blank lines included.
+func parseResponsesCSV(path string, r io.Reader, nImages int) ([]float32, int, error) {
+	cr := csv.NewReader(skipBOM(r))
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	cr.ReuseRecord = true
 	var out []float32
-	neurons, rows, line := 0, 0, 0
-	for {
-		rec, err := r.Read()
+	neurons, rows := 0, 0
+	for first := true; ; first = false {
+		rec, err := cr.Read()
 		if err == io.EOF {
 			break
 		}
-		line++
 		if err != nil {
 			return nil, 0, fmt.Errorf("%s: %v", path, err)
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}
 		vals := make([]float32, len(rec))
-		bad := -1
+		bad, overflow := -1, false
 		for k, s := range rec {
 			v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 			if err != nil {
 				bad = k
 				break
 			}
+			if math.Abs(v) > math.MaxFloat32 && !math.IsInf(v, 0) {
+				bad, overflow = k, true
+				break
+			}
 			vals[k] = float32(v)
 		}
-		if bad >= 0 {
-			if line == 1 {
-				continue // header
-			}
+		switch {
+		case bad >= 0 && first && !overflow:
+			continue // header
+		case overflow:
+			return nil, 0, fmt.Errorf("%s: line %d, column %d: want a number within float32 range (±3.4e38), found %q", path, line, bad+1, rec[bad])
+		case bad >= 0:
 			return nil, 0, fmt.Errorf("%s: line %d, column %d: want a number, found %q", path, line, bad+1, rec[bad])
 		}
 		if neurons == 0 {
@@ -208,41 +221,68 @@ func readResponsesCSV(path string, nImages int) ([]float32, int, error) {
 	return out, neurons, nil
 }
 
+// skipBOM drops a leading UTF-8 byte-order mark, which Excel writes at the
+// start of every CSV it saves; left in, it would become part of the first field.
+func skipBOM(r io.Reader) io.Reader {
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(3); err == nil && string(b) == "\ufeff" {
+		br.Discard(3)
+	}
+	return br
+}
+
 // readLabelCSV reads a two-column CSV with the given header; every image in
 // names must appear exactly once. It returns the second column per image.
 func readLabelCSV(path, column string, names []string) ([]string, error) {
-	index := make(map[string]int, len(names))
-	for i, n := range names {
-		index[n] = i
-	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
-	r.TrimLeadingSpace = true
-	recs, err := r.ReadAll()
-	if err != nil {
+	return parseLabelCSV(path, f, column, names)
+}
+
+// parseLabelCSV is readLabelCSV on r; path names it in errors.
+func parseLabelCSV(path string, r io.Reader, column string, names []string) ([]string, error) {
+	index := make(map[string]int, len(names))
+	for i, n := range names {
+		index[n] = i
+	}
+	cr := csv.NewReader(skipBOM(r))
+	cr.TrimLeadingSpace = true
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil && err != io.EOF {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
-	if len(recs) == 0 || len(recs[0]) != 2 || strings.TrimSpace(recs[0][0]) != "image" || strings.TrimSpace(recs[0][1]) != column {
+	if len(header) != 2 || strings.TrimSpace(header[0]) != "image" || strings.TrimSpace(header[1]) != column {
 		found := "nothing"
-		if len(recs) > 0 {
-			found = strconv.Quote(strings.Join(recs[0], ","))
+		if header != nil {
+			found = strconv.Quote(strings.Join(header, ","))
 		}
 		return nil, fmt.Errorf("%s: want header \"image,%s\", found %s", path, column, found)
 	}
 	out := make([]string, len(index))
 	seen := make([]bool, len(index))
-	for k, rec := range recs[1:] {
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", path, err)
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rec) != 2 {
+			return nil, fmt.Errorf("%s: line %d: want 2 fields (image,%s), found %d", path, line, column, len(rec))
+		}
 		name := strings.TrimSpace(rec[0])
 		i, ok := index[name]
 		if !ok {
-			return nil, fmt.Errorf("%s: line %d: image %q is not in images/", path, k+2, name)
+			return nil, fmt.Errorf("%s: line %d: image %q is not in images/", path, line, name)
 		}
 		if seen[i] {
-			return nil, fmt.Errorf("%s: line %d: image %q listed twice", path, k+2, name)
+			return nil, fmt.Errorf("%s: line %d: image %q listed twice", path, line, name)
 		}
 		seen[i] = true
 		out[i] = strings.TrimSpace(rec[1])
@@ -257,7 +297,9 @@ func readLabelCSV(path, column string, names []string) ([]string, error) {
 
 func readFolderSplits(dir string, names []string) ([]Split, error) {
 	path := filepath.Join(dir, "split.csv")
-	if _, err := os.Stat(path); err != nil {
+	if absent, err := optionalFile(path); err != nil {
+		return nil, err
+	} else if absent {
 		splits, err := defaultSplits(len(names))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", dir, err)
@@ -291,10 +333,26 @@ func readFolderSplits(dir string, names []string) ([]Split, error) {
 
 func readFolderObjects(dir string, names []string) ([]string, error) {
 	path := filepath.Join(dir, "objects.csv")
-	if _, err := os.Stat(path); err != nil {
-		return nil, nil
+	if absent, err := optionalFile(path); absent || err != nil {
+		return nil, err
 	}
 	return readLabelCSV(path, "object", names)
+}
+
+// optionalFile reports whether an optional file is absent; any other
+// failure to look at it (permissions, a folder by that name) is an error
+// rather than a silent fall-back to the defaults.
+func optionalFile(path string) (absent bool, err error) {
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return true, nil
+	case err != nil:
+		return false, err
+	case st.IsDir():
+		return false, fmt.Errorf("%s: want a CSV file, found a folder", path)
+	}
+	return false, nil
 }
 
 func allNaNRows(v []float32, cols int, rows []int) bool {

@@ -140,6 +140,29 @@ func TestOpenFolderCSVDefaultSplit(t *testing.T) {
 	}
 }
 
+// Excel saves CSV files with a UTF-8 byte-order mark; it must not become
+// part of the first field (a lost first row, or a header that does not match).
+func TestOpenFolderCSVWithBOM(t *testing.T) {
+	dir := userFolder(t, 3, nil, 0, 0, map[string]string{
+		"responses.csv": "\ufeff1.5,2\r\n3,4\r\n5,6\r\n",
+		"split.csv":     "\ufeffimage,split\r\nimg00.png,train\r\nimg01.png,val\r\nimg02.png,train\r\n",
+		"objects.csv":   "\ufeffimage,object\r\nimg00.png,a\r\nimg01.png,b\r\nimg02.png,c\r\n",
+	})
+	d, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(d.ResponseRow(0), []float32{1.5, 2}) {
+		t.Errorf("row 0 = %v, want [1.5 2]", d.ResponseRow(0))
+	}
+	if val, _ := d.SplitByName(Val); !slices.Equal(val.Indices, []int{1}) {
+		t.Errorf("val = %v, want [1]", val.Indices)
+	}
+	if !slices.Equal(d.Objects, []string{"a", "b", "c"}) {
+		t.Errorf("objects %q, want [a b c]", d.Objects)
+	}
+}
+
 func TestOpenFolderTestWithoutResponses(t *testing.T) {
 	resp := seq(4 * 2)
 	resp[6], resp[7] = math.NaN(), math.NaN()
@@ -219,6 +242,30 @@ func TestOpenFolderErrors(t *testing.T) {
 			write(t, filepath.Join(dir, "responses.npy"), goodNPY[:20])
 			return dir
 		}, []string{"responses.npy", "not a NumPy .npy file"}},
+		{"image too large", func() string {
+			dir := userFolder(t, 6, seq(18), 6, 3, nil)
+			write(t, filepath.Join(dir, "images", "img02.png"), forgedPNG(100000, 100000))
+			return dir
+		}, []string{"img02.png", "want an image of 1 to 67108864 pixels, found 100000 x 100000"}},
+		{"csv line numbers count blank lines", func() string {
+			return userFolder(t, 3, nil, 0, 0, map[string]string{"responses.csv": "a,b\n\n1,2\n\n3,x\n5,6\n"})
+		}, []string{"responses.csv: line 5, column 2", `found "x"`}},
+		{"csv beyond float32", func() string {
+			return userFolder(t, 2, nil, 0, 0, map[string]string{"responses.csv": "1,2\n3,1e39\n"})
+		}, []string{"responses.csv: line 2, column 2", "want a number within float32 range", `found "1e39"`}},
+		{"split extra field", func() string {
+			return userFolder(t, 2, seq(6), 2, 3, map[string]string{"split.csv": "image,split\n\nimg00.png,train,x\nimg01.png,val\n"})
+		}, []string{"split.csv: line 3", "want 2 fields (image,split), found 3"}},
+		{"objects duplicate on line 4", func() string {
+			return userFolder(t, 2, seq(6), 2, 3, map[string]string{"objects.csv": "image,object\nimg00.png,a\n\nimg00.png,b\n"})
+		}, []string{"objects.csv: line 4", `image "img00.png" listed twice`}},
+		{"split.csv is a folder", func() string {
+			dir := userFolder(t, 2, seq(6), 2, 3, nil)
+			if err := os.Mkdir(filepath.Join(dir, "split.csv"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			return dir
+		}, []string{"split.csv: want a CSV file, found a folder"}},
 		{"both responses", func() string {
 			return userFolder(t, 6, seq(18), 6, 3, map[string]string{"responses.csv": "1\n"})
 		}, []string{"want one of responses.npy or responses.csv, found both"}},

@@ -16,6 +16,7 @@ import "C"
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -95,7 +96,36 @@ func (f *h5File) dataset(key string) (C.hid_t, []int, C.H5T_class_t, error) {
 	ft := C.H5Dget_type(ds)
 	class := C.H5Tget_class(ft)
 	C.H5Tclose(ft)
+	if err := f.checkStored(key, ds, dims); err != nil {
+		C.H5Dclose(ds)
+		return -1, nil, 0, err
+	}
 	return ds, dims, class, nil
+}
+
+// maxCompression bounds how much smaller than its float32 values a
+// dataset's stored bytes may be: deflate, the strongest filter Debian's
+// libhdf5 has, stops near 1032:1.
+const maxCompression = 1100
+
+// checkStored rejects a dataset whose shape promises far more values than
+// the file holds (a chunked dataset never written, or a forged header): the
+// loader allocates what the shape says, so a 10 kB file declaring
+// (1000000,3,224,224) would otherwise ask for 600 GB and kill the process.
+func (f *h5File) checkStored(key string, ds C.hid_t, dims []int) error {
+	values := 1
+	for _, d := range dims {
+		if d > 0 && values > math.MaxInt/4/d {
+			return fmt.Errorf("%s: key %q: want a shape that fits in memory, found %v", f.path, key, dims)
+		}
+		values *= d
+	}
+	stored := int(C.H5Dget_storage_size(ds))
+	if values > 0 && 4*values/maxCompression > stored {
+		return fmt.Errorf("%s: key %q: shape %v needs %d bytes as float32, but the file stores only %d bytes for it (damaged, truncated or never written?)",
+			f.path, key, dims, 4*values, stored)
+	}
+	return nil
 }
 
 // floats reads a numeric dataset straight into dst (already sized),
@@ -206,6 +236,9 @@ func readNX414(f *h5File) (*Dataset, error) {
 		f.close(ds)
 		if len(dims) != 4 || dims[1] != 3 || dims[2] < 1 || dims[3] < 1 {
 			return nil, fmt.Errorf("%s: key %q: want shape (N,3,224,224), found %v", f.path, stimKey, dims)
+		}
+		if name != Test && dims[0] < 1 {
+			return nil, fmt.Errorf("%s: key %q: want at least one image, found shape %v", f.path, stimKey, dims)
 		}
 		if c == 0 {
 			c, hh, ww = dims[1], dims[2], dims[3]

@@ -154,7 +154,7 @@ func (d *jpegDecoder) readSOF(seg []byte) error {
 	d.height = int(binary.BigEndian.Uint16(seg[1:]))
 	d.width = int(binary.BigEndian.Uint16(seg[3:]))
 	nc := int(seg[5])
-	if d.height == 0 || d.width == 0 || (nc != 1 && nc != 3) || len(seg) < 6+3*nc {
+	if d.height == 0 || d.width == 0 || d.width*d.height > maxImagePixels || (nc != 1 && nc != 3) || len(seg) < 6+3*nc {
 		return errJPEGUnsupported
 	}
 	d.comps = make([]jpegComponent, nc)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"codeberg.org/sbinet/npyio/npy"
@@ -33,7 +34,10 @@ func readNPY(name string, raw []byte) (*npyArray, error) {
 	n := 1
 	for _, d := range hdr.Shape {
 		if d < 0 {
-			return nil, fmt.Errorf("%s: bad shape %v", name, hdr.Shape)
+			return nil, fmt.Errorf("%s: want a shape of non-negative sizes, found %v", name, hdr.Shape)
+		}
+		if d > 0 && n > math.MaxInt/d {
+			return nil, fmt.Errorf("%s: shape %v has more elements than any file can hold", name, hdr.Shape)
 		}
 		n *= d
 	}
@@ -42,14 +46,28 @@ func readNPY(name string, raw []byte) (*npyArray, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: want a float or integer dtype (<f4, <f8, <i4, ...), found %q", name, dtype)
 	}
-	if len(raw)-payload < n*size {
-		return nil, fmt.Errorf("%s: truncated file: shape %v of %s needs %d data bytes, found %d",
-			name, hdr.Shape, dtype, n*size, max(0, len(raw)-payload))
+	// Compare in elements: n*size may overflow for a forged shape.
+	if avail := len(raw) - payload; n > avail/size {
+		need := "more than " + strconv.Itoa(avail)
+		if n <= math.MaxInt/size {
+			need = strconv.Itoa(n * size)
+		}
+		return nil, fmt.Errorf("%s: truncated file: shape %v of %s needs %s data bytes, found %d",
+			name, hdr.Shape, dtype, need, avail)
 	}
 	data := make([]float32, n)
 	body := raw[payload:]
 	for i := range data {
 		data[i] = conv(body[i*size:])
+	}
+	if dtype == "<f8" {
+		// A finite float64 beyond float32's range would become Inf and be
+		// reported later as an Inf the file does not hold.
+		for i, x := range data {
+			if v := math.Float64frombits(binary.LittleEndian.Uint64(body[8*i:])); math.IsInf(float64(x), 0) && !math.IsInf(v, 0) {
+				return nil, fmt.Errorf("%s: element %d: want values within float32 range (±3.4e38), found %g", name, i, v)
+			}
+		}
 	}
 	if hdr.Fortran && len(hdr.Shape) > 1 {
 		data = fortranToC(data, hdr.Shape)

@@ -294,6 +294,29 @@ func (m *Model) execute(ctx context.Context, inputs map[string]*tensor.Dense, ou
 			}
 		}
 	}
+	// Nodes whose output only feeds Shape (DequantizeLinear -> Shape in
+	// quantized exports) need only the shape, which elementwise ops keep.
+	shapeOnly := make([]bool, len(m.nodes))
+	if observe == nil {
+		consumers := map[string][]string{}
+		for i, n := range m.nodes {
+			if need[i] {
+				for _, in := range n.Inputs {
+					consumers[in] = append(consumers[in], n.OpType)
+				}
+			}
+		}
+		for i, n := range m.nodes {
+			if !need[i] || !elementwise[n.OpType] || len(n.Outputs) != 1 || wanted[n.Outputs[0]] {
+				continue
+			}
+			cs := consumers[n.Outputs[0]]
+			shapeOnly[i] = len(cs) > 0
+			for _, op := range cs {
+				shapeOnly[i] = shapeOnly[i] && op == "Shape"
+			}
+		}
+	}
 	result := map[string]*value{}
 	for _, o := range outputs {
 		if v := env[o]; v != nil {
@@ -320,7 +343,14 @@ func (m *Model) execute(ctx context.Context, inputs map[string]*tensor.Dense, ou
 			}
 			ins = append(ins, v)
 		}
-		outs, err := runKernel(n, ins)
+		var outs []*value
+		var err error
+		if shapeOnly[i] {
+			// Only Shape reads this elementwise node's output: skip the work.
+			outs = []*value{{dt: ins[0].dt, shape: ins[0].shape}}
+		} else {
+			outs, err = runKernel(n, ins)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("onnx: %s: node %d %q (%s): %w", m.name, n.Index, n.Name, n.OpType, err)
 		}
@@ -353,6 +383,9 @@ func (m *Model) execute(ctx context.Context, inputs map[string]*tensor.Dense, ou
 	}
 	return result, nil
 }
+
+// elementwise lists operators whose output has their first input's shape.
+var elementwise = map[string]bool{"DequantizeLinear": true, "QuantizeLinear": true, "Relu": true, "Clip": true, "Identity": true}
 
 // liveHook, when set (by tests), sees the number of live tensors after
 // each addition.

@@ -2,12 +2,12 @@ package onnx
 
 import (
 	"bytes"
-	"strings"
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
