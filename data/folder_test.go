@@ -270,16 +270,7 @@ func TestOpenFolderErrors(t *testing.T) {
 			return userFolder(t, 6, seq(18), 6, 3, map[string]string{"responses.csv": "1\n"})
 		}, []string{"want one of responses.npy or responses.csv, found both"}},
 	} {
-		_, err := Open(tc.dir())
-		if err == nil {
-			t.Errorf("%s: no error", tc.name)
-			continue
-		}
-		for _, w := range tc.wants {
-			if !strings.Contains(err.Error(), w) {
-				t.Errorf("%s: error %q does not contain %q", tc.name, err, w)
-			}
-		}
+		checkOpenError(t, tc.name, tc.dir(), tc.wants)
 	}
 }
 
@@ -294,15 +285,22 @@ func TestOpenSpecErrors(t *testing.T) {
 		{filepath.Join(t.TempDir(), "missing.h5"), []string{"missing.h5", "not demo, demo:SESSION, an .h5 file or a folder"}},
 		{notH5, []string{"IT_data.h5", "not an HDF5 file"}},
 	} {
-		_, err := Open(tc.spec)
-		if err == nil {
-			t.Errorf("%s: no error", tc.spec)
-			continue
-		}
-		for _, w := range tc.wants {
-			if !strings.Contains(err.Error(), w) {
-				t.Errorf("%s: error %q does not contain %q", tc.spec, err, w)
-			}
+		checkOpenError(t, tc.spec, tc.spec, tc.wants)
+	}
+}
+
+// checkOpenError opens spec and checks that it fails with an error holding
+// every one of wants; name labels the case.
+func checkOpenError(t *testing.T, name, spec string, wants []string) {
+	t.Helper()
+	_, err := Open(spec)
+	if err == nil {
+		t.Errorf("%s: no error", name)
+		return
+	}
+	for _, w := range wants {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("%s: error %q does not contain %q", name, err, w)
 		}
 	}
 }

@@ -71,6 +71,21 @@ func clipFixed(ss int32) uint8 {
 	return uint8(v)
 }
 
+// resamplePixel writes one opaque RGBA pixel to dst: the fixed-point sum of
+// the taps over src's pixels step bytes apart (4 along a row, the stride
+// down a column), rounded as Pillow rounds.
+func resamplePixel(dst []uint8, taps []int32, src []uint8, step int) {
+	const round = 1 << (resamplePrecision - 1)
+	r, g, b := int32(round), int32(round), int32(round)
+	for j, c := range taps {
+		p := src[j*step:]
+		r += int32(p[0]) * c
+		g += int32(p[1]) * c
+		b += int32(p[2]) * c
+	}
+	dst[0], dst[1], dst[2], dst[3] = clipFixed(r), clipFixed(g), clipFixed(b), 255
+}
+
 // ResizeBilinearAntialias resizes img to w x h as Pillow 9.4's
 // img.resize((w, h), Image.BILINEAR) does on an RGB image, with the same
 // fixed-point arithmetic: a horizontal pass to 8 bits, then a vertical one
@@ -87,14 +102,7 @@ func ResizeBilinearAntialias(img image.Image, w, h int) *image.RGBA {
 			in := cur.Pix[y*cur.Stride:]
 			o := out.Pix[y*out.Stride:]
 			for x := range w {
-				var r, g, b int32 = 1 << (resamplePrecision - 1), 1 << (resamplePrecision - 1), 1 << (resamplePrecision - 1)
-				for j, c := range kk[x] {
-					p := in[4*(start[x]+j):]
-					r += int32(p[0]) * c
-					g += int32(p[1]) * c
-					b += int32(p[2]) * c
-				}
-				o[4*x], o[4*x+1], o[4*x+2], o[4*x+3] = clipFixed(r), clipFixed(g), clipFixed(b), 255
+				resamplePixel(o[4*x:], kk[x], in[4*start[x]:], 4)
 			}
 		}
 		cur = out
@@ -106,14 +114,7 @@ func ResizeBilinearAntialias(img image.Image, w, h int) *image.RGBA {
 		for y := range h {
 			o := out.Pix[y*out.Stride:]
 			for x := range w {
-				var r, g, b int32 = 1 << (resamplePrecision - 1), 1 << (resamplePrecision - 1), 1 << (resamplePrecision - 1)
-				for j, c := range kk[y] {
-					p := cur.Pix[(start[y]+j)*cur.Stride+4*x:]
-					r += int32(p[0]) * c
-					g += int32(p[1]) * c
-					b += int32(p[2]) * c
-				}
-				o[4*x], o[4*x+1], o[4*x+2], o[4*x+3] = clipFixed(r), clipFixed(g), clipFixed(b), 255
+				resamplePixel(o[4*x:], kk[y], cur.Pix[start[y]*cur.Stride+4*x:], cur.Stride)
 			}
 		}
 		cur = out

@@ -288,6 +288,8 @@ func (p *gridPane) View() string {
 	return box(st, "Grid", b.String(), p.w, p.h, true)
 }
 
+// splitList splits on commas and spaces; an empty list is nil (FieldsFunc
+// would give an empty slice).
 func splitList(s string) []string {
 	var out []string
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
@@ -296,38 +298,26 @@ func splitList(s string) []string {
 	return out
 }
 
-func parseFloats(s string) ([]float64, error) {
-	var out []float64
+// parseList reads a list separated by commas or spaces; want names the
+// element kind in the error.
+func parseList[T any](s, want string, parse func(string) (T, error)) ([]T, error) {
+	var out []T
 	for _, f := range splitList(s) {
-		v, err := strconv.ParseFloat(f, 64)
+		v, err := parse(f)
 		if err != nil {
-			return nil, fmt.Errorf("want numbers separated by commas, found %q", f)
+			return nil, fmt.Errorf("want %s separated by commas, found %q", want, f)
 		}
 		out = append(out, v)
 	}
 	return out, nil
 }
 
-func parseInts(s string) ([]int, error) {
-	var out []int
-	for _, f := range splitList(s) {
-		v, err := strconv.Atoi(f)
-		if err != nil {
-			return nil, fmt.Errorf("want whole numbers separated by commas, found %q", f)
-		}
-		out = append(out, v)
-	}
-	return out, nil
+func parseFloats(s string) ([]float64, error) {
+	return parseList(s, "numbers", func(f string) (float64, error) { return strconv.ParseFloat(f, 64) })
 }
+
+func parseInts(s string) ([]int, error) { return parseList(s, "whole numbers", strconv.Atoi) }
 
 func parseUints(s string) ([]uint64, error) {
-	var out []uint64
-	for _, f := range splitList(s) {
-		v, err := strconv.ParseUint(f, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("want whole numbers separated by commas, found %q", f)
-		}
-		out = append(out, v)
-	}
-	return out, nil
+	return parseList(s, "whole numbers", func(f string) (uint64, error) { return strconv.ParseUint(f, 10, 64) })
 }
