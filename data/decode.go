@@ -16,9 +16,9 @@ import (
 // above any stimulus set, and a decoded image of that size already takes 256 MB.
 const maxImagePixels = 1 << 26
 
-// DecodeImage decodes a JPEG, PNG, BMP or GIF into opaque 8-bit RGB (an
-// *image.RGBA whose alpha is 255), as Pillow's Image.open(f).convert("RGB")
-// does: alpha is dropped, not composited.
+// DecodeImage decodes a JPEG, PNG, BMP or GIF of at most maxImagePixels
+// into opaque 8-bit RGB (an *image.RGBA whose alpha is 255), as Pillow's
+// Image.open(f).convert("RGB") does: alpha is dropped, not composited.
 //
 // JPEGs decode bit-exactly as libjpeg-turbo does (the decoder behind Pillow,
 // and so behind every Python reference; see jpeg.go): Go's own decoder uses

@@ -14,7 +14,14 @@
 //   - a folder: images/ (JPEG/PNG/BMP/GIF, file-name order), responses.npy
 //     (images x neurons) or responses.csv (a row per image; a first row with
 //     any non-numeric field is a header), optional split.csv (header
-//     image,split) and objects.csv (header image,object).
+//     image,split) and objects.csv (header image,object). CSV files may start
+//     with the UTF-8 byte-order mark Excel writes.
+//
+// Every loader reports bad input as an error naming the file, the key or
+// line, what was expected and what was found; none panics (fuzz_test.go
+// holds the fuzz targets). Shapes are checked against the bytes a file holds
+// before anything is allocated, and images are limited to 64 megapixels
+// (8192 x 8192), so a few forged bytes cannot ask for gigabytes.
 //
 // The demo, and folders without split.csv, use DefaultSplit (90/10 train/val,
 // seed 0x17). Images decode as Pillow decodes them (libjpeg-turbo for JPEG),

@@ -130,12 +130,18 @@ func checkImages(images *encodedImages) ([][32]byte, error) {
 func readFolderResponses(dir string, nImages int) (string, []float32, int, error) {
 	npyPath := filepath.Join(dir, "responses.npy")
 	csvPath := filepath.Join(dir, "responses.csv")
-	_, npyErr := os.Stat(npyPath)
-	_, csvErr := os.Stat(csvPath)
+	noNPY, err := optionalFile(npyPath)
+	if err != nil {
+		return "", nil, 0, err
+	}
+	noCSV, err := optionalFile(csvPath)
+	if err != nil {
+		return "", nil, 0, err
+	}
 	switch {
-	case npyErr == nil && csvErr == nil:
+	case !noNPY && !noCSV:
 		return "", nil, 0, fmt.Errorf("%s: want one of responses.npy or responses.csv, found both", dir)
-	case npyErr == nil:
+	case !noNPY:
 		raw, err := os.ReadFile(npyPath)
 		if err != nil {
 			return "", nil, 0, err
@@ -148,7 +154,7 @@ func readFolderResponses(dir string, nImages int) (string, []float32, int, error
 			return "", nil, 0, fmt.Errorf("%s: want shape (%d images, neurons) to match images/, found %v", npyPath, nImages, a.Shape)
 		}
 		return npyPath, a.Data, a.Shape[1], nil
-	case csvErr == nil:
+	case !noCSV:
 		resp, neurons, err := readResponsesCSV(csvPath, nImages)
 		return csvPath, resp, neurons, err
 	}
@@ -339,7 +345,7 @@ func readFolderObjects(dir string, names []string) ([]string, error) {
 	return readLabelCSV(path, "object", names)
 }
 
-// optionalFile reports whether an optional file is absent; any other
+// optionalFile reports whether a file the folder may leave out is absent; any other
 // failure to look at it (permissions, a folder by that name) is an error
 // rather than a silent fall-back to the defaults.
 func optionalFile(path string) (absent bool, err error) {
@@ -350,7 +356,7 @@ func optionalFile(path string) (absent bool, err error) {
 	case err != nil:
 		return false, err
 	case st.IsDir():
-		return false, fmt.Errorf("%s: want a CSV file, found a folder", path)
+		return false, fmt.Errorf("%s: want a file, found a folder", path)
 	}
 	return false, nil
 }

@@ -265,7 +265,14 @@ func TestOpenFolderErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			return dir
-		}, []string{"split.csv: want a CSV file, found a folder"}},
+		}, []string{"split.csv: want a file, found a folder"}},
+		{"responses.npy is a folder", func() string {
+			dir := userFolder(t, 2, nil, 0, 0, nil)
+			if err := os.Mkdir(filepath.Join(dir, "responses.npy"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			return dir
+		}, []string{"responses.npy: want a file, found a folder"}},
 		{"both responses", func() string {
 			return userFolder(t, 6, seq(18), 6, 3, map[string]string{"responses.csv": "1\n"})
 		}, []string{"want one of responses.npy or responses.csv, found both"}},

@@ -3,7 +3,6 @@ package ui
 import (
 	"bytes"
 	"io"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -132,7 +131,5 @@ func typeText(tm *teatest.TestModel, s string) {
 		tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
 	}
 }
-
-func lines(s string) []string { return strings.Split(s, "\n") }
 
 func windowSize(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }

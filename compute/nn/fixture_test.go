@@ -3,7 +3,6 @@ package nn
 import (
 	"math"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -61,18 +60,6 @@ func (f *fixtures) get(key string) *tensor.Dense {
 		f.t.Fatalf("fixture %q: %v", key, err)
 	}
 	return x
-}
-
-// keys returns the fixture names starting with prefix, without ".npy".
-func (f *fixtures) keys(prefix string) []string {
-	var out []string
-	for _, k := range f.r.Keys() {
-		k = strings.TrimSuffix(k, ".npy")
-		if strings.HasPrefix(k, prefix) {
-			out = append(out, k)
-		}
-	}
-	return out
 }
 
 // relErr is max|got-want| / max|want|: the error relative to the tensor's

@@ -186,13 +186,6 @@ func dims4(what string, x *tensor.Dense) (n, c, h, w int, err error) {
 	return s[0], s[1], s[2], s[3], nil
 }
 
-func checkSameShape(what string, want, got *tensor.Dense) error {
-	if !sameShape(want.Shape(), got.Shape()) {
-		return fmt.Errorf("%s: gradient shape %v does not match output shape %v", what, []int(got.Shape()), []int(want.Shape()))
-	}
-	return nil
-}
-
 // trainOnly is what a layer caches for Backward: v after a training
 // Forward, nothing after an inference one. Layers assign it only when the
 // cache changes, so eval passes write nothing and one network can serve
