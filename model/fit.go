@@ -251,9 +251,13 @@ func Fit(ctx context.Context, spec FitSpec, emit func(Event)) (*Run, error) {
 	yVal := responses(ds, val.Indices)
 	t0 = time.Now()
 	phase("fitting " + spec.Model)
-	lm, err := fitReadout(spec, ds, train.Indices, xTrain, yTrain)
+	lm, warning, err := fitReadout(spec, ds, train.Indices, xTrain, yTrain)
 	if err != nil {
 		return nil, fmt.Errorf("%s on %s: %w", spec.Model, feats.Name(), err)
+	}
+	if warning != "" {
+		warnings = append(warnings, warning)
+		phase(warning)
 	}
 	pred, err := lm.Predict(xVal)
 	if err != nil {
@@ -370,13 +374,17 @@ func FitJob(spec FitSpec) Job {
 
 const defaultFolds = 5
 
-// fitReadout fits the spec's linear model to the training rows.
-func fitReadout(spec FitSpec, ds *data.Dataset, trainIdx []int, x, y *mat.Dense) (*compute.LinearModel, error) {
+// fitReadout fits the spec's linear model to the training rows. With ridge
+// CV it warns when the chosen alpha is an end of the grid: the best one may
+// lie beyond it (PCA scores of wide network layers often want more than 1e6).
+func fitReadout(spec FitSpec, ds *data.Dataset, trainIdx []int, x, y *mat.Dense) (lm *compute.LinearModel, warning string, err error) {
 	switch spec.Model {
 	case ModelLinear:
-		return compute.LeastSquares(x, y)
+		lm, err = compute.LeastSquares(x, y)
+		return lm, "", err
 	case ModelRidge:
-		return compute.Ridge(x, y, spec.Alpha)
+		lm, err = compute.Ridge(x, y, spec.Alpha)
+		return lm, "", err
 	}
 	opt := compute.RidgeCVOptions{Alphas: spec.Alphas, Folds: spec.Folds, Seed: spec.Seed, PerNeuron: spec.PerNeuronAlpha}
 	if opt.Folds == 0 {
@@ -390,9 +398,15 @@ func fitReadout(spec FitSpec, ds *data.Dataset, trainIdx []int, x, y *mat.Dense)
 	}
 	res, err := compute.RidgeCV(x, y, opt)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return res.Model, nil
+	if grid := res.Grid; len(grid) > 1 && !spec.PerNeuronAlpha {
+		lo, hi := slices.Min(grid), slices.Max(grid)
+		if res.Alpha == lo || res.Alpha == hi {
+			warning = fmt.Sprintf("ridge CV chose alpha %g, an end of the grid [%g, %g]: widen it with --alphas START:STOP:COUNT", res.Alpha, lo, hi)
+		}
+	}
+	return res.Model, warning, nil
 }
 
 func splitWithResponses(ds *data.Dataset, name string) (data.Split, error) {
