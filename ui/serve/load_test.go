@@ -179,8 +179,11 @@ func TestLoadTwentySessions(t *testing.T) {
 		sessions, seconds, len(latencies), q(0.5), q(0.9), q(0.99), latencies[len(latencies)-1],
 		float64(baseline.HeapAlloc)/(1<<20), float64(live.HeapAlloc)/(1<<20), float64(peakHeap)/(1<<20), peakRSS())
 	// Each session holds a screen, its panes and a copy of the run list: a
-	// few MiB, not growing with the keys pressed.
-	if limit := int64(sessions) * 8 << 20; grown > limit {
+	// few MiB, not growing with the keys pressed. The two trainings' batch in
+	// flight moves the live heap by tens of MiB between any two GCs, hence
+	// the allowance; under the race detector its shadow memory swamps both.
+	const trainingNoise = 64 << 20
+	if limit := int64(sessions)*8<<20 + trainingNoise; grown > limit && !raceEnabled {
 		t.Errorf("live heap grew by %.0f MiB with %d sessions, want under %d MiB", float64(grown)/(1<<20), sessions, limit>>20)
 	}
 	for _, id := range jobs {
