@@ -16,6 +16,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -44,7 +45,20 @@ func main() {
 	sizes := flag.String("sizes", "64,224", "input sizes")
 	images := flag.Int("images", 2592, "training images")
 	val := flag.Int("val", 32, "validation images (scored once at the end of the epoch)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for _, s := range strings.Split(*sizes, ",") {
 		size, err := strconv.Atoi(s)
 		if err != nil {
@@ -53,6 +67,7 @@ func main() {
 		}
 		if err := bench(size, *images, *val); err != nil {
 			fmt.Fprintln(os.Stderr, err)
+			pprof.StopCPUProfile()
 			os.Exit(1)
 		}
 	}
