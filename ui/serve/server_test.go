@@ -484,3 +484,20 @@ func TestShutdownTellsSessionsAndCancelsJobs(t *testing.T) {
 		t.Error("the server still accepts connections after shutdown")
 	}
 }
+
+// TestTypedPathOutsideDataRootIsRefused opens a path from the Data pane over
+// SSH, as a remote user would type it, and checks the server refuses it.
+func TestTypedPathOutsideDataRootIsRefused(t *testing.T) {
+	ts := startServer(t, nil)
+	term := openTerminal(t, ts.addr, ts.client, 100, 30)
+	term.waitFor(t, "─ Datasets", 10*time.Second)
+	term.send(t, "o")
+	time.Sleep(200 * time.Millisecond)
+	term.send(t, "/etc\r")
+	term.waitFor(t, "outside the data root", 10*time.Second)
+	term.out.Reset()
+	term.send(t, "o")
+	time.Sleep(200 * time.Millisecond)
+	term.send(t, "../secrets\r")
+	term.waitFor(t, "paths with '..' are not allowed", 10*time.Second)
+}
