@@ -40,12 +40,8 @@ func runData(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("data", "--data SPEC [--json]", stderr)
 	spec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
-	pos, status, ok := parseFlags(fs, args)
-	if !ok {
+	if status, ok := parseFlagsOnly(fs, args, "data", stderr); !ok {
 		return status
-	}
-	if len(pos) > 0 {
-		return usageError(stderr, "data", "unexpected argument %q", pos[0])
 	}
 	ds, err := data.Open(*spec)
 	if err != nil {
@@ -117,12 +113,8 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&spec.PerNeuronAlpha, "per-neuron-alpha", false, "let ridge CV choose an alpha per neuron")
 	fs.StringVar(&spec.Standardise, "standardise", "auto", "standardise features on train: auto (pixels only), on, off")
 	noSave := fs.Bool("no-save", false, "do not save the run")
-	pos, status, ok := parseFlags(fs, args)
-	if !ok {
+	if status, ok := parseFlagsOnly(fs, args, "fit", stderr); !ok {
 		return status
-	}
-	if len(pos) > 0 {
-		return usageError(stderr, "fit", "unexpected argument %q", pos[0])
 	}
 	spec.Seed = c.seed
 	set := map[string]bool{}
@@ -286,12 +278,8 @@ func runRuns(args []string, stdout, stderr io.Writer) int {
 	var c commonFlags
 	fs.StringVar(&c.runs, "runs", "", "run store `DIR` (default $ITSCOPE_RUNS, else $XDG_DATA_HOME/itscope/runs)")
 	fs.BoolVar(&c.json, "json", false, "print the runs (run.json contents) as a JSON list")
-	pos, status, ok := parseFlags(fs, args)
-	if !ok {
+	if status, ok := parseFlagsOnly(fs, args, "runs", stderr); !ok {
 		return status
-	}
-	if len(pos) > 0 {
-		return usageError(stderr, "runs", "unexpected argument %q", pos[0])
 	}
 	store, err := c.openStore()
 	if err != nil {
@@ -323,12 +311,8 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	var c commonFlags
 	fs.StringVar(&c.runs, "runs", "", "run store `DIR` (default $ITSCOPE_RUNS, else $XDG_DATA_HOME/itscope/runs)")
 	out := fs.String("o", "", "output CSV `FILE` (- for standard output)")
-	pos, status, ok := parseFlags(fs, args)
-	if !ok {
+	if status, ok := parseFlagsOnly(fs, args, "export", stderr); !ok {
 		return status
-	}
-	if len(pos) > 0 {
-		return usageError(stderr, "export", "unexpected argument %q", pos[0])
 	}
 	if *out == "" {
 		return usageError(stderr, "export", "-o FILE is required")

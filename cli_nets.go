@@ -56,12 +56,8 @@ func runLayers(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print a JSON list of {\"name\", \"shape\"}")
 	input := fs.String("input", "", "with --dump: a float32 .npy batch (N, 3, H, W) to run")
 	dump := fs.String("dump", "", "with --input: folder to write each tap's output to, as TAP.npy")
-	pos, status, ok := parseFlags(fs, args)
-	if !ok {
+	if status, ok := parseFlagsOnly(fs, args, "layers", stderr); !ok {
 		return status
-	}
-	if len(pos) > 0 {
-		return usageError(stderr, "layers", "unexpected argument %q", pos[0])
 	}
 	if (*input == "") != (*dump == "") {
 		return usageError(stderr, "layers", "--input and --dump go together")
@@ -181,12 +177,8 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	cacheDir := fs.String("cache", "", "feature cache `DIR` (default $ITSCOPE_CACHE, else $XDG_CACHE_HOME/itscope)")
 	batch := fs.Int("batch", model.DefaultNetBatch, "images per forward pass")
 	extractOnly := fs.Bool("extract-only", false, "fill the feature cache for the layers (one forward pass per batch) and fit nothing")
-	pos, status, ok := parseFlags(fs, args)
-	if !ok {
+	if status, ok := parseFlagsOnly(fs, args, "sweep", stderr); !ok {
 		return status
-	}
-	if len(pos) > 0 {
-		return usageError(stderr, "sweep", "unexpected argument %q", pos[0])
 	}
 	if nf.net == "" {
 		return usageError(stderr, "sweep", "no network given (--net NAME)")

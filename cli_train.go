@@ -56,12 +56,8 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	addTrainFlags(fs, &tf, def)
 	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
 	cnnSpec := fs.String("cnn", "", "CNN spec, e.g. layers=3,channels=32-64-128,kernel=3,stride=1,pool=2,bn=on,dropout=0,size=64,readout=flatten (every key has a default)")
-	pos, status, ok := parseFlags(fs, args)
-	if !ok {
+	if status, ok := parseFlagsOnly(fs, args, name, stderr); !ok {
 		return status
-	}
-	if len(pos) > 0 {
-		return usageError(stderr, name, "unexpected argument %q", pos[0])
 	}
 	spec, err := model.ParseCNNSpec(*cnnSpec)
 	if err != nil {
@@ -236,12 +232,8 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 	trainable := fs.String("trainable", "", "the first trainable stage, by tap (layer4, features.17); it and every later stage train, the rest is frozen")
 	lambda := fs.Float64("lambda", def.Lambda, "weight of the object-classification cross-entropy in the loss (MSE + lambda * CE)")
 	cacheDir := fs.String("cache", "", "feature cache `DIR` for the frozen part (default: the user cache folder)")
-	pos, status, ok := parseFlags(fs, args)
-	if !ok {
+	if status, ok := parseFlagsOnly(fs, args, name, stderr); !ok {
 		return status
-	}
-	if len(pos) > 0 {
-		return usageError(stderr, name, "unexpected argument %q", pos[0])
 	}
 	if *net == "" {
 		return usageError(stderr, name, "--net is required (mobilenetv2, resnet18, resnet50, NAME-random)")
@@ -278,12 +270,8 @@ func runGrid(args []string, stdout, stderr io.Writer) int {
 	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
 	gridFile := fs.String("grid", "", "JSON grid spec (see README: lists of lr, wd, batch, layers, channels, epochs, seeds; or kind fit with features, pca, model, alphas)")
 	jobs := fs.Int("jobs", 1, "how many grid points run at once")
-	pos, status, ok := parseFlags(fs, args)
-	if !ok {
+	if status, ok := parseFlagsOnly(fs, args, name, stderr); !ok {
 		return status
-	}
-	if len(pos) > 0 {
-		return usageError(stderr, name, "unexpected argument %q", pos[0])
 	}
 	if *gridFile == "" {
 		return usageError(stderr, name, "--grid FILE.json is required")
@@ -412,12 +400,8 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
 	split := fs.String("split", data.Test, "split to predict: train, val or test (test may have no responses)")
 	out := fs.String("o", "predictions.npy", "output .npy file: images x neurons, float32, in the split's image order")
-	pos, status, ok := parseFlags(fs, args)
-	if !ok {
+	if status, ok := parseFlagsOnly(fs, args, name, stderr); !ok {
 		return status
-	}
-	if len(pos) > 0 {
-		return usageError(stderr, name, "unexpected argument %q", pos[0])
 	}
 	if *runRef == "" {
 		return usageError(stderr, name, "--run is required: a run folder or id")

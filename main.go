@@ -104,6 +104,19 @@ func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// parseFlagsOnly parses the flags of a command that takes no positional
+// arguments, refusing any with a usage error.
+func parseFlagsOnly(fs *flag.FlagSet, args []string, name string, stderr io.Writer) (status int, ok bool) {
+	pos, status, ok := parseFlags(fs, args)
+	if !ok {
+		return status, false
+	}
+	if len(pos) > 0 {
+		return usageError(stderr, name, "unexpected argument %q", pos[0]), false
+	}
+	return 0, true
+}
+
 // parseFlags parses args with fs, allowing flags after positional arguments
 // (`itscope classify a.jpg --json`). It returns the positional arguments and
 // the exit status to use when parsing fails (2 for bad usage, 0 for -h), with

@@ -152,6 +152,9 @@ func runLoop(ctx context.Context, p *trainProblem, cfg TrainConfig, opt nn.Optim
 	if emit == nil {
 		emit = func(Event) {}
 	}
+	// The layers spread their products over goroutines; OpenBLAS's own
+	// threads would only spin between calls and steal those cores.
+	defer compute.SingleThreadBLAS()()
 	rng := rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))
 	res := &loopResult{bestEV: math.Inf(-1), bestR: math.NaN()}
 	state := nn.State(p.net)

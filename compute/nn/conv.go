@@ -225,7 +225,7 @@ func (c *Conv2D) gemmForward(g *convGeom, xs, ws, bias, ys []float32) {
 			beta = 1
 		}
 		for gr := range s.Groups {
-			blas32.Gemm(blas.NoTrans, blas.NoTrans, 1,
+			gemm(blas.NoTrans, blas.NoTrans, 1,
 				blas32.General{Rows: g.ocg, Cols: g.kg, Stride: g.kg, Data: ws[gr*g.ocg*g.kg:]},
 				blas32.General{Rows: g.kg, Cols: cols, Stride: cols, Data: col[gr*g.kg*cols:]},
 				beta,
@@ -429,13 +429,13 @@ func (c *Conv2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 			dyg := blas32.General{Rows: g.ocg, Cols: cols, Stride: ld, Data: dyc[gr*g.ocg*ld:]}
 			colg := blas32.General{Rows: g.kg, Cols: cols, Stride: cols, Data: col[gr*g.kg*cols:]}
 			// dW_g += dY_g col_gᵀ
-			blas32.Gemm(blas.NoTrans, blas.Trans, 1, dyg, colg, 1,
+			gemm(blas.NoTrans, blas.Trans, 1, dyg, colg, 1,
 				blas32.General{Rows: g.ocg, Cols: g.kg, Stride: g.kg, Data: dws[gr*g.ocg*g.kg:]})
 			if dx == nil {
 				continue
 			}
 			// dcol_g = W_gᵀ dY_g
-			blas32.Gemm(blas.Trans, blas.NoTrans, 1,
+			gemm(blas.Trans, blas.NoTrans, 1,
 				blas32.General{Rows: g.ocg, Cols: g.kg, Stride: g.kg, Data: ws[gr*g.ocg*g.kg:]}, dyg, 0,
 				blas32.General{Rows: g.kg, Cols: cols, Stride: cols, Data: dcol[gr*g.kg*cols:]})
 		}

@@ -64,7 +64,7 @@ func (l *Linear) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
 			copy(ys[i*l.Out:], b)
 		}
 	}
-	blas32.Gemm(blas.NoTrans, blas.Trans, 1,
+	gemm(blas.NoTrans, blas.Trans, 1,
 		blas32.General{Rows: n, Cols: l.In, Stride: l.In, Data: Float32s(x)},
 		blas32.General{Rows: l.Out, Cols: l.In, Stride: l.In, Data: Float32s(l.Weight.Value)},
 		1, blas32.General{Rows: n, Cols: l.Out, Stride: l.Out, Data: ys})
@@ -85,7 +85,7 @@ func (l *Linear) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 	}
 	dys := Float32s(dy)
 	g := blas32.General{Rows: n, Cols: l.Out, Stride: l.Out, Data: dys}
-	blas32.Gemm(blas.Trans, blas.NoTrans, 1, g,
+	gemm(blas.Trans, blas.NoTrans, 1, g,
 		blas32.General{Rows: n, Cols: l.In, Stride: l.In, Data: Float32s(l.x)},
 		1, blas32.General{Rows: l.Out, Cols: l.In, Stride: l.In, Data: Float32s(l.Weight.Grad)})
 	if l.Bias != nil {
@@ -97,7 +97,7 @@ func (l *Linear) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 		}
 	}
 	dx := New(l.x.Shape()...)
-	blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, g,
+	gemm(blas.NoTrans, blas.NoTrans, 1, g,
 		blas32.General{Rows: l.Out, Cols: l.In, Stride: l.In, Data: Float32s(l.Weight.Value)},
 		0, blas32.General{Rows: n, Cols: l.In, Stride: l.In, Data: Float32s(dx)})
 	return dx, nil
