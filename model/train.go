@@ -366,6 +366,11 @@ func TrainCNN(ctx context.Context, ds *data.Dataset, cfg TrainConfig, emit func(
 	if err != nil {
 		return nil, err
 	}
+	// Nothing needs the gradient of the images: skipping it saves the first
+	// convolution a GEMM and a col2im over the largest feature map.
+	if first, ok := net.Children()[0].Layer.(*nn.Conv2D); ok {
+		first.NoInputGrad = true
+	}
 	opt := newOptimizer(cfg, net.Params())
 	per := 3 * size * size
 	p := &trainProblem{

@@ -33,12 +33,24 @@ func (r *ReLU) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
 		pos = make([]bool, len(xs))
 	}
 	parallelRange(len(xs), func(lo, hi int) {
-		for i, v := range xs[lo:hi] {
-			ys[lo+i] = max(v, 0)
-		}
-		if pos != nil {
+		if pos == nil {
 			for i, v := range xs[lo:hi] {
-				pos[lo+i] = v > 0
+				ys[lo+i] = max(v, 0)
+			}
+			return
+		}
+		dst, p := ys[lo:hi], pos[lo:hi]
+		for i, v := range xs[lo:hi] {
+			// masked rather than branched, as in Backward; NaN passes
+			// through as max(v, 0) would pass it
+			m := uint32(0)
+			if v > 0 {
+				m = ^uint32(0)
+			}
+			p[i] = v > 0
+			dst[i] = math.Float32frombits(math.Float32bits(v) & m)
+			if v != v {
+				dst[i] = v
 			}
 		}
 	})
@@ -62,10 +74,15 @@ func (r *ReLU) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 	dx := New(dy.Shape()...)
 	dxs, dys, pos := Float32s(dx), Float32s(dy), r.positive
 	parallelRange(len(dys), func(lo, hi int) {
+		// A mask rather than a branch: the signs of a layer's outputs are
+		// as unpredictable as coin tosses.
+		dst, p := dxs[lo:hi], pos[lo:hi]
 		for i, d := range dys[lo:hi] {
-			if pos[lo+i] {
-				dxs[lo+i] = d
+			m := uint32(0)
+			if p[i] {
+				m = ^uint32(0)
 			}
+			dst[i] = math.Float32frombits(math.Float32bits(d) & m)
 		}
 	})
 	return dx, nil

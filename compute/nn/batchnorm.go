@@ -130,15 +130,17 @@ func (bn *BatchNorm2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 	dgamma, dbeta := Float32s(bn.Weight.Grad), Float32s(bn.Bias.Grad)
 	parallelFor(c, func(ch int) {
 		mu, is := bn.mean[ch], bn.invstd[ch]
-		var sumDy, sumDyXhat float64
+		// Σdy·xhat = (Σdy·x - mu·Σdy)·is, with float64 sums.
+		var sumDy, sumDyX float64
 		for i := range n {
 			off := (i*c + ch) * hw
 			xr := xs[off:][:hw]
 			for j, d := range dys[off:][:hw] {
 				sumDy += float64(d)
-				sumDyXhat += float64(d) * (float64(xr[j]) - mu) * is
+				sumDyX += float64(d) * float64(xr[j])
 			}
 		}
+		sumDyXhat := (sumDyX - mu*sumDy) * is
 		dgamma[ch] += float32(sumDyXhat)
 		dbeta[ch] += float32(sumDy)
 		g := float64(gamma[ch]) * is
@@ -154,13 +156,16 @@ func (bn *BatchNorm2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 			return
 		}
 		// dx = g/m * (m*dy - Σdy - xhat*Σ(dy*xhat))
+		// which is a·dy + b·x + k per element.
 		meanDy, meanDyXhat := sumDy/m, sumDyXhat/m
+		a := float32(g)
+		b := float32(-g * is * meanDyXhat)
+		k := float32(g * (mu*is*meanDyXhat - meanDy))
 		for i := range n {
 			off := (i*c + ch) * hw
 			xr, dst := xs[off:][:hw], dxs[off:][:hw]
 			for j, d := range dys[off:][:hw] {
-				xhat := (float64(xr[j]) - mu) * is
-				dst[j] = float32(g * (float64(d) - meanDy - xhat*meanDyXhat))
+				dst[j] = a*d + b*xr[j] + k
 			}
 		}
 	})

@@ -316,6 +316,13 @@ func (c *Conv2D) col2im(g *convGeom, col []float32, sp span, dxs []float32) {
 					row := src[(oy-sp.oy0)*g.ow:][:g.ow]
 					dst := plane[iy*g.w:][:g.w]
 					ix := lo*s.Stride[1] - s.Pad[1] + kj*s.Dilation[1]
+					if s.Stride[1] == 1 {
+						d := dst[ix:][:hi-lo]
+						for j, v := range row[lo:hi] {
+							d[j] += v
+						}
+						continue
+					}
 					for ox := lo; ox < hi; ox++ {
 						dst[ix] += row[ox]
 						ix += s.Stride[1]
@@ -369,7 +376,7 @@ func (c *Conv2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 	ws, dws := Float32s(c.Weight.Value), Float32s(c.Weight.Grad)
 	if c.Bias != nil {
 		db := Float32s(c.Bias.Grad)
-		for o := range s.OutC {
+		parallelFor(s.OutC, func(o int) {
 			var sum float32
 			for n := range g.n {
 				for _, v := range dys[(n*s.OutC+o)*g.p:][:g.p] {
@@ -377,7 +384,7 @@ func (c *Conv2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 				}
 			}
 			db[o] += sum
-		}
+		})
 	}
 	if g.depthwise {
 		c.depthwiseBackward(&g, xs, ws, dys, dxs, dws)

@@ -126,17 +126,19 @@ func (o *Adam) Step() {
 			o.m[i], o.v[i] = make([]float32, len(w)), make([]float32, len(w))
 		}
 		m, v := o.m[i], o.v[i]
-		for j := range w {
-			gj := g[j]
-			if o.Decoupled {
-				w[j] *= decay
-			} else {
-				gj += wd * w[j]
+		parallelRange(len(w), func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				gj := g[j]
+				if o.Decoupled {
+					w[j] *= decay
+				} else {
+					gj += wd * w[j]
+				}
+				m[j] = m[j]*b1 + (1-b1)*gj
+				v[j] = v[j]*b2 + (1-b2)*gj*gj
+				denom := float32(math.Sqrt(float64(v[j])))/bc2Sqrt + eps
+				w[j] -= stepSize * m[j] / denom
 			}
-			m[j] = m[j]*b1 + (1-b1)*gj
-			v[j] = v[j]*b2 + (1-b2)*gj*gj
-			denom := float32(math.Sqrt(float64(v[j])))/bc2Sqrt + eps
-			w[j] -= stepSize * m[j] / denom
-		}
+		})
 	}
 }

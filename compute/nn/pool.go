@@ -150,17 +150,12 @@ func maxPool2x2(g *poolGeom, t int, xs, ys []float32, arg []int32) {
 		row := out[oy*g.ow:][:g.ow]
 		for ox := range row {
 			i := 2 * ox
-			// the same order and tie rule as the general loop
+			// the same order and tie rule as the general loop, as selects
+			// rather than branches (which the data make unpredictable)
 			best, bi := r0[i], i
-			if v := r0[i+1]; v > best || v != v {
-				best, bi = v, i+1
-			}
-			if v := r1[i]; v > best || v != v {
-				best, bi = v, g.w+i
-			}
-			if v := r1[i+1]; v > best || v != v {
-				best, bi = v, g.w+i+1
-			}
+			best, bi = maxSelect(best, bi, r0[i+1], i+1)
+			best, bi = maxSelect(best, bi, r1[i], g.w+i)
+			best, bi = maxSelect(best, bi, r1[i+1], g.w+i+1)
 			row[ox] = best
 			if arg != nil {
 				arg[t*g.oh*g.ow+oy*g.ow+ox] = int32(2*oy*g.w + bi)
@@ -340,4 +335,18 @@ func (gp *GlobalAvgPool) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 		fill(dxs[t*hw:][:hw], d/float32(hw))
 	}
 	return dx, nil
+}
+
+// maxSelect returns (v, vi) if v > best or v is NaN, else (best, bi).
+// The two conditions exclude each other, so != is their or, and the
+// compiler turns the ifs into conditional moves.
+func maxSelect(best float32, bi int, v float32, vi int) (float32, int) {
+	take := (v > best) != (v != v)
+	var t uint32
+	if take {
+		t = 1
+		bi = vi
+	}
+	mask := -t
+	return math.Float32frombits(math.Float32bits(best)&^mask | math.Float32bits(v)&mask), bi
 }
