@@ -28,12 +28,13 @@ if [ -z "$bin" ]; then
 fi
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 
-# start NAME ENV...: the explorer in a 100x30 tmux window.
+# start NAME ENV...: the explorer in a 100x30 tmux window. CI is unset for it:
+# termenv takes a set CI to mean "no terminal" and would draw without colour.
 start() {
 	local name=$1
 	shift
 	tmux -S "$sock" new-session -d -s "$name" -x 100 -y 30 \
-		"cd '$work' && env ITSCOPE_CACHE='$work/cache' $* '$bin' tui --runs '$work/runs' --export-dir '$work'; echo \"exit \$?\" > '$work/$name.exit'; sleep 600"
+		"cd '$work' && env -u CI ITSCOPE_CACHE='$work/cache' $* '$bin' tui --runs '$work/runs' --export-dir '$work'; echo \"exit \$?\" > '$work/$name.exit'; sleep 600"
 }
 screen() { tmux -S "$sock" capture-pane -p -t "$1"; }
 send() {
