@@ -13,6 +13,8 @@ import (
 type ReLU struct {
 	positive []bool
 	shape    []int
+	posBuf   []bool // positive's storage, kept when reusing buffers
+	stepBuffers
 }
 
 // NewReLU returns a ReLU.
@@ -26,11 +28,17 @@ func (r *ReLU) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
 	if err := checkInput("relu", x); err != nil {
 		return nil, err
 	}
-	y := New(x.Shape()...)
+	y := r.output(train, false, x.Shape()...)
 	ys, xs := Float32s(y), Float32s(x)
 	var pos []bool
-	if train {
+	switch {
+	case train && r.reuse && cap(r.posBuf) >= len(xs):
+		pos = r.posBuf[:len(xs)]
+	case train:
 		pos = make([]bool, len(xs))
+		if r.reuse {
+			r.posBuf = pos
+		}
 	}
 	parallelRange(len(xs), func(lo, hi int) {
 		if pos == nil {
@@ -71,7 +79,7 @@ func (r *ReLU) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 	if !sameShape(dy.Shape(), r.shape) {
 		return nil, fmt.Errorf("relu: gradient shape %v does not match output shape %v", []int(dy.Shape()), r.shape)
 	}
-	dx := New(dy.Shape()...)
+	dx := r.gradient(false, dy.Shape()...)
 	dxs, dys, pos := Float32s(dx), Float32s(dy), r.positive
 	parallelRange(len(dys), func(lo, hi int) {
 		// A mask rather than a branch: the signs of a layer's outputs are

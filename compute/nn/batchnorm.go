@@ -24,6 +24,7 @@ type BatchNorm2D struct {
 	x      *tensor.Dense // cached by Forward(x, true)
 	mean   []float64
 	invstd []float64
+	stepBuffers
 }
 
 // NewBatchNorm2D returns PyTorch's defaults: weight 1, bias 0, running mean
@@ -66,7 +67,7 @@ func (bn *BatchNorm2D) Forward(x *tensor.Dense, train bool) (*tensor.Dense, erro
 		return nil, fmt.Errorf("batchnorm: training needs more than one value per channel, found shape %v", []int(x.Shape()))
 	}
 	xs := Float32s(x)
-	y := New(n, c, h, w)
+	y := bn.output(train, false, n, c, h, w)
 	ys := Float32s(y)
 	gamma, beta := Float32s(bn.Weight.Value), Float32s(bn.Bias.Value)
 	rm, rv := Float32s(bn.RunningMean.Value), Float32s(bn.RunningVar.Value)
@@ -124,7 +125,7 @@ func (bn *BatchNorm2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 	n, c, hw := s[0], s[1], s[2]*s[3]
 	m := float64(n * hw)
 	xs, dys := Float32s(bn.x), Float32s(dy)
-	dx := New(s...)
+	dx := bn.gradient(false, s...)
 	dxs := Float32s(dx)
 	gamma := Float32s(bn.Weight.Value)
 	dgamma, dbeta := Float32s(bn.Weight.Grad), Float32s(bn.Bias.Grad)

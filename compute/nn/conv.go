@@ -33,6 +33,7 @@ type Conv2D struct {
 	NoInputGrad bool
 
 	x *tensor.Dense // input cached by Forward(x, true)
+	stepBuffers
 }
 
 // maxColFloats bounds the im2col buffer: images are batched into one GEMM
@@ -170,7 +171,7 @@ func (c *Conv2D) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := New(g.n, c.Spec.OutC, g.oh, g.ow)
+	y := c.output(train, g.depthwise, g.n, c.Spec.OutC, g.oh, g.ow)
 	xs, ys, ws := Float32s(x), Float32s(y), Float32s(c.Weight.Value)
 	var bias []float32
 	if c.Bias != nil {
@@ -369,7 +370,7 @@ func (c *Conv2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 	var dx *tensor.Dense
 	var dxs []float32
 	if !c.NoInputGrad {
-		dx = New(g.n, g.c, g.h, g.w)
+		dx = c.gradient(true, g.n, g.c, g.h, g.w)
 		dxs = Float32s(dx)
 	}
 	xs, dys := Float32s(c.x), Float32s(dy)

@@ -56,7 +56,7 @@ func (l *Linear) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := New(n, l.Out)
+	y := l.output(train, l.Bias == nil, n, l.Out)
 	ys := Float32s(y)
 	if l.Bias != nil {
 		b := Float32s(l.Bias.Value)
@@ -96,7 +96,7 @@ func (l *Linear) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 			}
 		}
 	}
-	dx := New(l.x.Shape()...)
+	dx := l.gradient(false, l.x.Shape()...)
 	gemm(blas.NoTrans, blas.NoTrans, 1, g,
 		blas32.General{Rows: l.Out, Cols: l.In, Stride: l.In, Data: Float32s(l.Weight.Value)},
 		0, blas32.General{Rows: n, Cols: l.In, Stride: l.In, Data: Float32s(dx)})

@@ -72,6 +72,8 @@ type MaxPool2D struct {
 	Spec   PoolSpec
 	argmax []int32 // per output, the input index within its plane
 	g      poolGeom
+	argBuf []int32 // argmax's storage, kept when reusing buffers
+	stepBuffers
 }
 
 // NewMaxPool2D checks s and returns the pool.
@@ -92,11 +94,17 @@ func (mp *MaxPool2D) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error)
 		return nil, err
 	}
 	s := &mp.Spec
-	y := New(g.n, g.c, g.oh, g.ow)
+	y := mp.output(train, false, g.n, g.c, g.oh, g.ow)
 	xs, ys := Float32s(x), Float32s(y)
 	var arg []int32
-	if train {
+	switch {
+	case train && mp.reuse && cap(mp.argBuf) >= len(ys):
+		arg = mp.argBuf[:len(ys)]
+	case train:
 		arg = make([]int32, len(ys))
+		if mp.reuse {
+			mp.argBuf = arg
+		}
 	}
 	if s.Kernel == [2]int{2, 2} && s.Stride == [2]int{2, 2} && s.Pad == [4]int{} && !s.CeilMode {
 		parallelFor(g.n*g.c, func(t int) { maxPool2x2(&g, t, xs, ys, arg) })
@@ -173,7 +181,7 @@ func (mp *MaxPool2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 	if want := []int{g.n, g.c, g.oh, g.ow}; !sameShape(dy.Shape(), want) {
 		return nil, fmt.Errorf("maxpool: gradient shape %v does not match output shape %v", []int(dy.Shape()), want)
 	}
-	dx := New(g.n, g.c, g.h, g.w)
+	dx := mp.gradient(true, g.n, g.c, g.h, g.w)
 	dxs, dys := Float32s(dx), Float32s(dy)
 	parallelFor(g.n*g.c, func(t int) {
 		plane := dxs[t*g.h*g.w:][:g.h*g.w]
