@@ -209,6 +209,10 @@ func runLoop(ctx context.Context, p *trainProblem, cfg TrainConfig, opt nn.Optim
 		res.outcome.BestEpoch = epoch
 	}
 
+	// A step keeps no training output or gradient past the next step, so
+	// the layers may write each step's into the last one's storage.
+	nn.ReuseBuffers(p.net, true)
+	defer nn.ReuseBuffers(p.net, false)
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
 		perm := rng.Perm(p.nTrain)
 		var epochLoss float64

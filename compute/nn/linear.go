@@ -17,6 +17,7 @@ type Linear struct {
 	Bias    *Param // (Out) or nil
 
 	x *tensor.Dense
+	stepBuffers
 }
 
 // NewLinear returns a Linear with zero weights (see InitDefault).
