@@ -68,7 +68,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		DataRoot:       *dataRoot,
 		MaxSessions:    *maxSessions,
 		IdleTimeout:    *idle,
-		Datasets:       append([]string{"demo", "demo:" + data.DemoSessions[1]}, recentDatasets(store, 5)...),
+		Datasets:       dedupe(append([]string{"demo", "demo:" + data.DemoSessions[1]}, recentDatasets(store, 5)...)),
 		ExportDir:      filepath.Join(dir, "exports"), // not a run: the store skips it
 		Log:            logger,
 	}, engine)

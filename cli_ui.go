@@ -107,9 +107,14 @@ func recentDatasets(store *model.Store, n int) []string {
 	return out
 }
 
+// dedupe drops repeated specs, counting the default demo session's full
+// name (what runs record) as "demo".
 func dedupe(xs []string) []string {
 	var out []string
 	for _, x := range xs {
+		if x == "demo:"+data.DemoSessions[0] {
+			x = "demo"
+		}
 		if !slices.Contains(out, x) {
 			out = append(out, x)
 		}
