@@ -69,11 +69,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	if err := cfg.Validate(); err != nil {
 		return usageError(stderr, name, "%v", err)
 	}
-	ds, err := data.Open(*dataSpec)
-	if err != nil {
-		return fail(stderr, name, err)
-	}
-	store, err := common.openStore()
+	ds, store, err := common.openDataAndStore(*dataSpec)
 	if err != nil {
 		return fail(stderr, name, err)
 	}
@@ -247,11 +243,7 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 	if err := cfg.Validate(); err != nil {
 		return usageError(stderr, name, "%v", err)
 	}
-	ds, err := data.Open(*dataSpec)
-	if err != nil {
-		return fail(stderr, name, err)
-	}
-	store, err := common.openStore()
+	ds, store, err := common.openDataAndStore(*dataSpec)
 	if err != nil {
 		return fail(stderr, name, err)
 	}
@@ -287,11 +279,7 @@ func runGrid(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, name, fmt.Errorf("%s: %w", *gridFile, err))
 	}
-	ds, err := data.Open(*dataSpec)
-	if err != nil {
-		return fail(stderr, name, err)
-	}
-	store, err := common.openStore()
+	ds, store, err := common.openDataAndStore(*dataSpec)
 	if err != nil {
 		return fail(stderr, name, err)
 	}

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"itscope/data"
 	"itscope/model"
 )
 
@@ -164,6 +165,17 @@ func (c *commonFlags) openStore() (*model.Store, error) {
 		dir = model.DefaultRunsDir()
 	}
 	return model.OpenStore(dir)
+}
+
+// openDataAndStore opens the dataset a command works on and the run store it
+// saves into.
+func (c *commonFlags) openDataAndStore(spec string) (*data.Dataset, *model.Store, error) {
+	ds, err := data.Open(spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := c.openStore()
+	return ds, store, err
 }
 
 // fail prints an error for command name to stderr and returns exit status 1.
