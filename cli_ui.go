@@ -107,15 +107,14 @@ func recentDatasets(store *model.Store, n int) []string {
 	return out
 }
 
-// dedupe drops repeated specs, counting the default demo session's full
-// name (what runs record) as "demo".
+// dedupe drops specs that name a dataset already listed (runs record
+// "demo" as "demo:201025"), keeping the first spelling.
 func dedupe(xs []string) []string {
 	var out []string
+	seen := map[string]bool{}
 	for _, x := range xs {
-		if x == "demo:"+data.DemoSessions[0] {
-			x = "demo"
-		}
-		if !slices.Contains(out, x) {
+		if canon := data.CanonicalSpec(x); !seen[canon] {
+			seen[canon] = true
 			out = append(out, x)
 		}
 	}

@@ -8,6 +8,16 @@ import (
 	"strings"
 )
 
+// CanonicalSpec is the name a dataset spec opens under (Dataset.Name for the
+// demo): "demo" is the default session, "demo:201025". Lists of specs compare
+// canonical names so that one dataset is not offered twice.
+func CanonicalSpec(spec string) string {
+	if spec == "demo" {
+		return "demo:" + DemoSessions[0]
+	}
+	return spec
+}
+
 // Open loads a dataset. spec is one of:
 //
 //   - "demo": the embedded macaque V4 session 201025 (89 neurons x 1200 images);
@@ -16,10 +26,7 @@ import (
 //   - a path to a folder: images/ plus responses.npy or responses.csv, and
 //     optionally split.csv and objects.csv (see openFolder).
 func Open(spec string) (*Dataset, error) {
-	if spec == "demo" {
-		return openDemo(DemoSessions[0])
-	}
-	if s, ok := strings.CutPrefix(spec, "demo:"); ok {
+	if s, ok := strings.CutPrefix(CanonicalSpec(spec), "demo:"); ok {
 		return openDemo(s)
 	}
 	st, err := os.Stat(spec)
