@@ -2,14 +2,44 @@
 
 package compute
 
-// #cgo LDFLAGS: -lopenblas
-// void openblas_set_num_threads(int);
-// int openblas_get_num_threads(void);
+/*
+#cgo LDFLAGS: -lopenblas -ldl
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+
+void openblas_set_num_threads(int);
+int openblas_get_num_threads(void);
+
+// restartIdleThreads makes OpenBLAS's idle worker threads go to sleep soon
+// after a call instead of spinning on sched_yield for about 2^28 cycles. The
+// timeout is read once, when the library loads, so the threads are restarted
+// under the new value. The entry points are looked up rather than linked:
+// an OpenMP build of OpenBLAS has none of them, and then nothing changes.
+static int restartIdleThreads(const char *log2Cycles) {
+	void (*readEnv)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "openblas_read_env");
+	int (*shutdown)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "blas_thread_shutdown_");
+	int (*start)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "blas_thread_init");
+	if (!readEnv || !shutdown || !start) return 0;
+	setenv("OPENBLAS_THREAD_TIMEOUT", log2Cycles, 0); // a user's own setting wins
+	readEnv();
+	shutdown();
+	start();
+	return 1;
+}
+
+// idleThreadTimeout is OpenBLAS's idle timeout as log2 cycles, or -1.
+static int idleThreadTimeout(void) {
+	int (*timeout)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "openblas_thread_timeout");
+	return timeout ? timeout() : -1;
+}
+*/
 import "C"
 
 import (
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -21,8 +51,20 @@ import (
 func init() {
 	blas32.Use(netlib.Implementation{})
 	blas64.Use(netlib.Implementation{})
+	// Between two products the Go code (im2col, activations, pooling) needs
+	// both cores; a spinning OpenBLAS thread took a quarter of the CPU of a
+	// ResNet50 forward pass in sched_yield (BENCHMARKS.md). 2^6 cycles is
+	// OpenBLAS's floor of 2^4 with a little slack; waking a sleeping thread
+	// costs microseconds against the milliseconds of a layer's product.
+	timeout := C.CString("6")
+	C.restartIdleThreads(timeout)
+	C.free(unsafe.Pointer(timeout))
 	blasThreads.Store(int32(C.openblas_get_num_threads()))
 }
+
+// idleThreadTimeout reports OpenBLAS's idle-thread timeout (log2 cycles),
+// or -1 when the library does not say.
+func idleThreadTimeout() int { return int(C.idleThreadTimeout()) }
 
 // BLASName says which BLAS serves gonum, for benchmarks and `itscope version`.
 const BLASName = "OpenBLAS"

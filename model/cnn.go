@@ -66,5 +66,6 @@ func NewCNN(spec CNNSpec, outputs int, seed uint64) (*nn.Sequential, error) {
 	}
 	add(lin)
 	nn.InitDefault(net, nn.NewRand(seed))
+	nn.FuseReLUMaxPool(net)
 	return net, nil
 }

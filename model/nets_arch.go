@@ -41,12 +41,12 @@ type stage struct {
 }
 
 // activation after a conv unit.
-type activation int
+type activation = nn.Activation
 
 const (
-	actNone activation = iota
-	actReLU
-	actReLU6
+	actNone  = nn.ActNone
+	actReLU  = nn.ActReLU
+	actReLU6 = nn.ActReLU6
 )
 
 // convUnit is a conv, the BatchNorm after it (or none) and an activation.
@@ -87,16 +87,21 @@ func newConvUnit(name, bnName string, spec nn.ConvSpec, act activation) (*convUn
 }
 
 func (u *convUnit) forward(x *tensor.Dense) (*tensor.Dense, error) {
-	y, err := u.conv.Forward(x, false)
+	bnAfter := u.bn != nil && !u.folded && !u.keepBN
+	act := u.act
+	if bnAfter {
+		act = actNone
+	}
+	y, err := u.conv.Infer(x, act)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", u.name, err)
 	}
-	if u.bn != nil && !u.folded && !u.keepBN {
+	if bnAfter {
 		if y, err = u.bn.Forward(y, false); err != nil {
 			return nil, fmt.Errorf("%s: %w", u.bnName, err)
 		}
+		applyActivation(nn.Float32s(y), u.act)
 	}
-	applyActivation(nn.Float32s(y), u.act)
 	return y, nil
 }
 

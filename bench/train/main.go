@@ -98,6 +98,7 @@ func bench(size, nTrain, nVal int) error {
 	cfg.CNN, _ = model.ParseCNNSpec(fmt.Sprintf("layers=3,channels=32-64-128,kernel=3,pool=2,bn=on,size=%d", size))
 	cfg.Epochs = 1
 	var last float64
+	cpu0 := cpuSeconds()
 	start := time.Now()
 	_, err := model.TrainCNN(context.Background(), ds, cfg, func(e model.Event) {
 		if e.Kind == model.EventStep {
@@ -108,13 +109,22 @@ func bench(size, nTrain, nVal int) error {
 		return err
 	}
 	secs := time.Since(start).Seconds()
+	cpu := cpuSeconds() - cpu0
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	b, _ := json.Marshal(map[string]any{"impl": "itscope", "gomaxprocs": runtime.GOMAXPROCS(0), "size": size,
-		"images": nTrain, "val_images": nVal, "batch": cfg.Batch, "epoch_s": round3(secs), "last_loss": round3(last),
+		"images": nTrain, "val_images": nVal, "batch": cfg.Batch, "epoch_s": round3(secs), "cpu_s": round3(cpu), "last_loss": round3(last),
 		"peak_rss_mb": ru.Maxrss / 1024})
 	fmt.Println(string(b))
 	return nil
+}
+
+// cpuSeconds is the process's CPU time on all threads: steadier than wall
+// time on a shared machine, for comparing two builds.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
 func round3(x float64) float64 { return float64(int64(x*1000+0.5)) / 1000 }

@@ -274,3 +274,28 @@ func (sm *Softmax) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 	}
 	return dx, nil
 }
+
+// FuseReLUMaxPool hands every ReLU that a MaxPool2D directly follows in s
+// (or in a Sequential inside it) to that pool, which takes max(x, 0) of its
+// windows' maxima (the same values and gradients, since max commutes with
+// max(x, 0)): one pass over the activations fewer each way, and the clamp on
+// a quarter of them for a 2x2 pool. The ReLU becomes an Identity, so a tap
+// on it would see its input; it returns how many pairs it fused.
+func FuseReLUMaxPool(s *Sequential) int {
+	fused := 0
+	for i, c := range s.children {
+		if inner, ok := c.Layer.(*Sequential); ok {
+			fused += FuseReLUMaxPool(inner)
+			continue
+		}
+		if _, ok := c.Layer.(*ReLU); !ok || i+1 == len(s.children) {
+			continue
+		}
+		if pool, ok := s.children[i+1].Layer.(*MaxPool2D); ok && !pool.ReLU {
+			pool.ReLU = true
+			s.children[i].Layer = Identity{}
+			fused++
+		}
+	}
+	return fused
+}

@@ -41,7 +41,7 @@ type Conv2D struct {
 // An image whose columns exceed bandColFloats is cut into bands of output
 // rows instead, so that its column matrix stays in cache for the GEMM.
 var (
-	maxColFloats  = 4 << 20
+	maxColFloats  = 1 << 20
 	bandColFloats = 1 << 20
 )
 
@@ -167,6 +167,17 @@ func maxCols(g *convGeom, spans []span) int {
 
 // Forward computes the convolution; with train it keeps x for Backward.
 func (c *Conv2D) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
+	return c.forward(x, train, ActNone)
+}
+
+// Infer is an inference Forward followed by act, which rides along the pass
+// that adds the bias (or scatters a batched product) instead of making one
+// of its own over the output.
+func (c *Conv2D) Infer(x *tensor.Dense, act Activation) (*tensor.Dense, error) {
+	return c.forward(x, false, act)
+}
+
+func (c *Conv2D) forward(x *tensor.Dense, train bool, act Activation) (*tensor.Dense, error) {
 	g, err := c.geom(x)
 	if err != nil {
 		return nil, err
@@ -179,8 +190,9 @@ func (c *Conv2D) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
 	}
 	if g.depthwise {
 		c.depthwiseForward(&g, xs, ws, bias, ys)
+		act.applyTo(ys)
 	} else {
-		c.gemmForward(&g, xs, ws, bias, ys)
+		c.gemmForward(&g, xs, ws, bias, ys, act)
 	}
 	if train || c.x != nil {
 		c.x = trainOnly(train, x)
@@ -188,10 +200,11 @@ func (c *Conv2D) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
 	return y, nil
 }
 
-// gemmForward writes the convolution plus bias (nil for none) into ys. The
-// bias rides along a pass the data makes anyway: it seeds the GEMM's output
-// (beta 1) or is added while scattering a batched result into images.
-func (c *Conv2D) gemmForward(g *convGeom, xs, ws, bias, ys []float32) {
+// gemmForward writes act(convolution + bias) (bias nil for none) into ys.
+// Bias and act ride along a pass the data makes anyway: the bias seeds the
+// GEMM's output (beta 1) when there is no act, else both are applied in one
+// pass after it, or while a batched result is scattered into images.
+func (c *Conv2D) gemmForward(g *convGeom, xs, ws, bias, ys []float32, act Activation) {
 	s := &c.Spec
 	spans := g.spans()
 	rows := g.c * g.kk
@@ -219,10 +232,8 @@ func (c *Conv2D) gemmForward(g *convGeom, xs, ws, bias, ys []float32) {
 		out, ldc, beta := ys[sp.n0*s.OutC*g.p+sp.oy0*g.ow:], g.p, float32(0)
 		if sp.m > 1 {
 			out, ldc = (*outBuf)[:s.OutC*cols], cols
-		} else if bias != nil {
-			for o, b := range bias {
-				fill(out[o*g.p:][:cols], b)
-			}
+		} else if bias != nil && act == ActNone {
+			parallelFor(s.OutC, func(o int) { fill(out[o*g.p:][:cols], bias[o]) })
 			beta = 1
 		}
 		for gr := range s.Groups {
@@ -238,15 +249,24 @@ func (c *Conv2D) gemmForward(g *convGeom, xs, ws, bias, ys []float32) {
 				dst := ys[(sp.n0+i)*s.OutC*g.p:]
 				for o := range s.OutC {
 					d, src := dst[o*g.p:][:g.p], out[o*cols+i*g.p:][:g.p]
-					if bias == nil {
+					switch {
+					case bias == nil && act == ActNone:
 						copy(d, src)
-						continue
-					}
-					b := bias[o]
-					for j, v := range src {
-						d[j] = v + b
+					case bias == nil:
+						act.apply(d, src, 0)
+					default:
+						act.apply(d, src, bias[o])
 					}
 				}
+			})
+		} else if act != ActNone {
+			parallelFor(s.OutC, func(o int) {
+				d := out[o*ldc:][:cols]
+				var b float32
+				if bias != nil {
+					b = bias[o]
+				}
+				act.apply(d, d, b)
 			})
 		}
 	}
@@ -259,6 +279,10 @@ func (c *Conv2D) im2col(g *convGeom, xs []float32, sp span, col []float32) {
 	s := &c.Spec
 	kh, kw := s.Kernel[0], s.Kernel[1]
 	cols, per := sp.cols(g), (sp.oy1-sp.oy0)*g.ow
+	// With stride 1 and as many output as input columns, the rows a kernel
+	// tap reads are consecutive in the input: one block copy, then the
+	// padded columns zeroed.
+	blockRows := s.Stride == [2]int{1, 1} && g.ow == g.w
 	parallelFor(sp.m*g.c, func(t int) {
 		i, ch := t/g.c, t%g.c
 		plane := xs[((sp.n0+i)*g.c+ch)*g.h*g.w:][:g.h*g.w]
@@ -267,6 +291,10 @@ func (c *Conv2D) im2col(g *convGeom, xs []float32, sp span, col []float32) {
 				r := (ch*kh+ki)*kw + kj
 				dst := col[r*cols+i*per:][:per]
 				lo, hi := validRange(g.ow, g.w, s.Stride[1], s.Pad[1], kj*s.Dilation[1])
+				if blockRows {
+					im2colBlock(g, plane, dst, sp.oy0, sp.oy1, ki*s.Dilation[0]-s.Pad[0], kj*s.Dilation[1]-s.Pad[1], lo, hi)
+					continue
+				}
 				for oy := sp.oy0; oy < sp.oy1; oy++ {
 					row := dst[(oy-sp.oy0)*g.ow:][:g.ow]
 					iy := oy*s.Stride[0] - s.Pad[0] + ki*s.Dilation[0]
@@ -292,12 +320,46 @@ func (c *Conv2D) im2col(g *convGeom, xs []float32, sp span, col []float32) {
 	})
 }
 
+// im2colBlock fills dst, one kernel tap's row of im2col for output rows
+// oy0..oy1-1, when output row oy, column ox reads input (oy+dy, ox+dx) and
+// rows are as wide as the input's: output columns [lo, hi) are in range.
+func im2colBlock(g *convGeom, plane, dst []float32, oy0, oy1, dy, dx, lo, hi int) {
+	w := g.w
+	// output rows whose input row exists
+	a, b := max(oy0, -dy), min(oy1, g.h-dy)
+	if a >= b || lo >= hi {
+		clear(dst)
+		return
+	}
+	clear(dst[:(a-oy0)*w])
+	clear(dst[(b-oy0)*w:])
+	block := dst[(a-oy0)*w : (b-oy0)*w]
+	// block[k] = plane[start+k]; indices off the plane land in padded
+	// columns, which are zeroed below.
+	start := (a+dy)*w + dx
+	from, to := max(0, -start), min(len(block), len(plane)-start)
+	copy(block[from:to], plane[start+from:])
+	if lo == 0 && hi == w {
+		return
+	}
+	for r := 0; r < len(block); r += w {
+		row := block[r : r+w]
+		for j := 0; j < lo; j++ {
+			row[j] = 0
+		}
+		for j := hi; j < w; j++ {
+			row[j] = 0
+		}
+	}
+}
+
 // col2im adds the column gradients back into dx (the reverse of im2col).
 // Spans run one after another, so overlapping bands never race.
 func (c *Conv2D) col2im(g *convGeom, col []float32, sp span, dxs []float32) {
 	s := &c.Spec
 	kh, kw := s.Kernel[0], s.Kernel[1]
 	cols, per := sp.cols(g), (sp.oy1-sp.oy0)*g.ow
+	blockRows := s.Stride == [2]int{1, 1} && g.ow == g.w
 	parallelFor(sp.m*g.c, func(t int) {
 		i, ch := t/g.c, t%g.c
 		plane := dxs[((sp.n0+i)*g.c+ch)*g.h*g.w:][:g.h*g.w]
@@ -307,6 +369,10 @@ func (c *Conv2D) col2im(g *convGeom, col []float32, sp span, dxs []float32) {
 				src := col[r*cols+i*per:][:per]
 				lo, hi := validRange(g.ow, g.w, s.Stride[1], s.Pad[1], kj*s.Dilation[1])
 				if lo >= hi {
+					continue
+				}
+				if blockRows {
+					col2imBlock(g, plane, src, sp.oy0, sp.oy1, ki*s.Dilation[0]-s.Pad[0], kj*s.Dilation[1]-s.Pad[1], lo, hi)
 					continue
 				}
 				for oy := sp.oy0; oy < sp.oy1; oy++ {
@@ -332,6 +398,36 @@ func (c *Conv2D) col2im(g *convGeom, col []float32, sp span, dxs []float32) {
 			}
 		}
 	})
+}
+
+// col2imBlock is im2colBlock's reverse: it adds src, one kernel tap's row of
+// column gradients, into plane. It zeroes src's padded columns (src is
+// scratch) so that the rows add as one block: those zeros land on other
+// rows' pixels and change nothing.
+func col2imBlock(g *convGeom, plane, src []float32, oy0, oy1, dy, dx, lo, hi int) {
+	w := g.w
+	a, b := max(oy0, -dy), min(oy1, g.h-dy)
+	if a >= b {
+		return
+	}
+	block := src[(a-oy0)*w : (b-oy0)*w]
+	if lo != 0 || hi != w {
+		for r := 0; r < len(block); r += w {
+			row := block[r : r+w]
+			for j := 0; j < lo; j++ {
+				row[j] = 0
+			}
+			for j := hi; j < w; j++ {
+				row[j] = 0
+			}
+		}
+	}
+	start := (a+dy)*w + dx
+	from, to := max(0, -start), min(len(block), len(plane)-start)
+	d := plane[start+from : start+to]
+	for j, v := range block[from:to] {
+		d[j] += v
+	}
 }
 
 // validRange returns the output columns [lo,hi) whose input column
@@ -380,9 +476,7 @@ func (c *Conv2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 		parallelFor(s.OutC, func(o int) {
 			var sum float32
 			for n := range g.n {
-				for _, v := range dys[(n*s.OutC+o)*g.p:][:g.p] {
-					sum += v
-				}
+				sum += sum4(dys[(n*s.OutC+o)*g.p:][:g.p])
 			}
 			db[o] += sum
 		})

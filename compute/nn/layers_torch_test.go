@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"testing"
+
+	"gorgonia.org/tensor"
 )
 
 // torchCase builds the Go layer for a fixture case of layers.npz.
@@ -164,6 +166,8 @@ func TestLayersMatchPyTorch(t *testing.T) {
 				for _, p := range l.Params() {
 					worst = max(worst, assertClose(t, "d"+p.Name, p.Grad, f.get(tc.name+".d"+p.Name), 1e-5))
 				}
+				// after Backward: an inference pass drops what training kept
+				worst = max(worst, checkInference(t, l, f.get(tc.name+".x"), f.get(tc.name+".y")))
 				if tc.name == "bn_train" {
 					for _, p := range Buffers(l) {
 						worst = max(worst, assertClose(t, p.Name, p.Value, f.get(tc.name+"."+p.Name), 1e-6))
@@ -173,6 +177,42 @@ func TestLayersMatchPyTorch(t *testing.T) {
 			})
 		}
 	}
+}
+
+// checkInference runs the inference paths of the layers that have their own
+// (max pooling without argmax, convolution with a fused activation) against
+// the same PyTorch output; it returns the worst relative error.
+func checkInference(t *testing.T, l Layer, x, want *tensor.Dense) float64 {
+	t.Helper()
+	switch l := l.(type) {
+	case *MaxPool2D:
+		y, err := l.Forward(x, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return assertClose(t, "y (inference)", y, want, 1e-5)
+	case *Conv2D:
+		worst := 0.0
+		for _, act := range []Activation{ActNone, ActReLU, ActReLU6} {
+			y, err := l.Infer(x, act)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := New(want.Shape()...)
+			for i, v := range Float32s(want) {
+				switch act {
+				case ActReLU:
+					v = max(v, 0)
+				case ActReLU6:
+					v = min(max(v, 0), 6)
+				}
+				Float32s(w)[i] = v
+			}
+			worst = max(worst, assertClose(t, fmt.Sprintf("y (inference, act %d)", act), y, w, 1e-5))
+		}
+		return worst
+	}
+	return 0
 }
 
 func isConvCase(name string) bool {

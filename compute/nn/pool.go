@@ -67,9 +67,11 @@ func (p *PoolSpec) geom(what string, x *tensor.Dense) (poolGeom, error) {
 	return poolGeom{n, c, h, w, oh, ow}, nil
 }
 
-// MaxPool2D takes the maximum over each window; padding never wins.
+// MaxPool2D takes the maximum over each window; padding never wins. With
+// ReLU it pools max(x, 0) instead (see FuseReLUMaxPool).
 type MaxPool2D struct {
 	Spec   PoolSpec
+	ReLU   bool
 	argmax []int32 // per output, the input index within its plane
 	g      poolGeom
 	argBuf []int32 // argmax's storage, kept when reusing buffers
@@ -107,7 +109,20 @@ func (mp *MaxPool2D) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error)
 		}
 	}
 	if s.Kernel == [2]int{2, 2} && s.Stride == [2]int{2, 2} && s.Pad == [4]int{} && !s.CeilMode {
-		parallelFor(g.n*g.c, func(t int) { maxPool2x2(&g, t, xs, ys, arg) })
+		parallelFor(g.n*g.c, func(t int) { maxPool2x2(&g, t, xs, ys, arg, mp.ReLU) })
+		mp.keep(train, arg, g)
+		return y, nil
+	}
+	if arg == nil {
+		parallelFor(g.n*g.c, func(t int) {
+			rowMax := getScratch(g.h * g.ow)
+			out := ys[t*g.oh*g.ow:][:g.oh*g.ow]
+			maxPoolSeparable(s, &g, xs[t*g.h*g.w:][:g.h*g.w], out, *rowMax)
+			putScratch(rowMax)
+			if mp.ReLU {
+				ActReLU.apply(out, out, 0)
+			}
+		})
 		mp.keep(train, arg, g)
 		return y, nil
 	}
@@ -130,9 +145,13 @@ func (mp *MaxPool2D) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error)
 						}
 					}
 				}
+				a := int32(bi)
+				if mp.ReLU {
+					best, a = reluPooled(best, a)
+				}
 				out[oy*g.ow+ox] = best
 				if arg != nil {
-					arg[t*g.oh*g.ow+oy*g.ow+ox] = int32(bi)
+					arg[t*g.oh*g.ow+oy*g.ow+ox] = a
 				}
 			}
 		}
@@ -141,33 +160,109 @@ func (mp *MaxPool2D) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error)
 	return y, nil
 }
 
+// maxPoolSeparable pools one plane as a maximum over each window's rows of
+// the maximum along each row (rowMax holds those, h x ow): the max of a
+// rectangle is separable, and this does kh+kw rather than kh*kw compares per
+// output. It keeps no argmax, so it serves inference only; Go's max is
+// branch-free (the data make branches unpredictable) and differs from the
+// training rule only in the sign of a zero maximum.
+func maxPoolSeparable(s *PoolSpec, g *poolGeom, plane, out, rowMax []float32) {
+	for iy := range g.h {
+		row, hr := plane[iy*g.w:][:g.w], rowMax[iy*g.ow:][:g.ow]
+		for ox := range hr {
+			x0 := ox*s.Stride[1] - s.Pad[1]
+			x1 := min(x0+s.Kernel[1], g.w)
+			x0 = max(x0, 0)
+			m := float32(math.Inf(-1))
+			for _, v := range row[x0:x1] {
+				m = max(m, v)
+			}
+			hr[ox] = m
+		}
+	}
+	for oy := range g.oh {
+		y0 := oy*s.Stride[0] - s.Pad[0]
+		y1 := min(y0+s.Kernel[0], g.h)
+		y0 = max(y0, 0)
+		o := out[oy*g.ow:][:g.ow]
+		if y0 >= y1 {
+			fill(o, float32(math.Inf(-1)))
+			continue
+		}
+		copy(o, rowMax[y0*g.ow:][:g.ow])
+		for iy := y0 + 1; iy < y1; iy++ {
+			for ox, v := range rowMax[iy*g.ow:][:g.ow] {
+				o[ox] = max(o[ox], v)
+			}
+		}
+	}
+}
+
 func (mp *MaxPool2D) keep(train bool, arg []int32, g poolGeom) {
 	if train || mp.argmax != nil {
 		mp.argmax, mp.g = arg, g
 	}
 }
 
+// noGrad marks an argmax whose window the fused ReLU zeroed: Backward sends
+// it nothing. The index stays in the low bits so the scatter needs no branch.
+const noGrad = -1 << 31
+
+// reluPooled applies a fused ReLU to a window's maximum best won by input a.
+// Only a positive maximum passes gradient, as the ReLU before the pool
+// would have let through; NaN stays NaN.
+func reluPooled(best float32, a int32) (float32, int32) {
+	// masks rather than branches: half the windows of a layer pass
+	var pass, nan uint32
+	if best > 0 {
+		pass = ^uint32(0)
+	}
+	if best != best {
+		nan = ^uint32(0)
+	}
+	keep := pass | nan
+	return math.Float32frombits(math.Float32bits(best) & keep), a | noGrad&^int32(pass)
+}
+
 // maxPool2x2 is the common 2x2, stride 2, unpadded pool of plane t, with no
 // window clipping to handle.
-func maxPool2x2(g *poolGeom, t int, xs, ys []float32, arg []int32) {
-	plane := xs[t*g.h*g.w:][:g.h*g.w]
-	out := ys[t*g.oh*g.ow:][:g.oh*g.ow]
+func maxPool2x2(g *poolGeom, t int, xs, ys []float32, arg []int32, relu bool) {
+	w, ow := g.w, g.ow
+	plane := xs[t*g.h*w:][:g.h*w]
+	out := ys[t*g.oh*ow:][:g.oh*ow]
+	var args []int32
+	if arg != nil {
+		args = arg[t*g.oh*ow:][:g.oh*ow]
+	}
 	for oy := range g.oh {
-		r0 := plane[2*oy*g.w:][:g.w]
-		r1 := plane[(2*oy+1)*g.w:][:g.w]
-		row := out[oy*g.ow:][:g.ow]
-		for ox := range row {
-			i := 2 * ox
-			// the same order and tie rule as the general loop, as selects
-			// rather than branches (which the data make unpredictable)
-			best, bi := r0[i], i
-			best, bi = maxSelect(best, bi, r0[i+1], i+1)
-			best, bi = maxSelect(best, bi, r1[i], g.w+i)
-			best, bi = maxSelect(best, bi, r1[i+1], g.w+i+1)
-			row[ox] = best
-			if arg != nil {
-				arg[t*g.oh*g.ow+oy*g.ow+ox] = int32(2*oy*g.w + bi)
-			}
+		var rowArgs []int32
+		if args != nil {
+			rowArgs = args[oy*ow:][:ow]
+		}
+		maxPool2x2Row(plane[2*oy*w:][:2*ow], plane[(2*oy+1)*w:][:2*ow], out[oy*ow:][:ow], rowArgs, int32(2*oy*w), int32(w), relu)
+	}
+}
+
+// maxPool2x2Row pools input rows r0 and r1 into row and, unless nil,
+// rowArgs (plane indices, counted from base). It is its own function so
+// that its loop keeps everything in registers.
+func maxPool2x2Row(r0, r1, row []float32, rowArgs []int32, base, w int32, relu bool) {
+	r0, r1 = r0[:2*len(row)], r1[:2*len(row)]
+	for ox := range row {
+		i := 2 * ox
+		// the same order and tie rule as the general loop, as selects
+		// rather than branches (which the data make unpredictable)
+		best, bi := r0[i], int32(i)
+		best, bi = maxSelect(best, bi, r0[i+1], int32(i+1))
+		best, bi = maxSelect(best, bi, r1[i], w+int32(i))
+		best, bi = maxSelect(best, bi, r1[i+1], w+int32(i+1))
+		a := base + bi
+		if relu {
+			best, a = reluPooled(best, a)
+		}
+		row[ox] = best
+		if rowArgs != nil {
+			rowArgs[ox] = a
 		}
 	}
 }
@@ -187,7 +282,9 @@ func (mp *MaxPool2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 		plane := dxs[t*g.h*g.w:][:g.h*g.w]
 		base := t * g.oh * g.ow
 		for i, d := range dys[base:][:g.oh*g.ow] {
-			plane[mp.argmax[base+i]] += d
+			a := mp.argmax[base+i]
+			keep := ^uint32(a >> 31) // all ones unless a carries noGrad
+			plane[a&^noGrad] += math.Float32frombits(math.Float32bits(d) & keep)
 		}
 	})
 	return dx, nil
@@ -348,7 +445,7 @@ func (gp *GlobalAvgPool) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 // maxSelect returns (v, vi) if v > best or v is NaN, else (best, bi).
 // The two conditions exclude each other, so != is their or, and the
 // compiler turns the ifs into conditional moves.
-func maxSelect(best float32, bi int, v float32, vi int) (float32, int) {
+func maxSelect(best float32, bi int32, v float32, vi int32) (float32, int32) {
 	take := (v > best) != (v != v)
 	var t uint32
 	if take {

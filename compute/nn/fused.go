@@ -1,0 +1,53 @@
+package nn
+
+// Activation is an elementwise function a layer applies in its own output
+// pass at inference (Conv2D.Infer), saving a pass over the activations.
+type Activation uint8
+
+const (
+	ActNone  Activation = iota
+	ActReLU             // max(x, 0)
+	ActReLU6            // min(max(x, 0), 6)
+)
+
+// apply sets dst[i] = act(src[i] + b); dst may be src. NaN passes through,
+// as the ReLU layer passes it.
+func (a Activation) apply(dst, src []float32, b float32) {
+	dst = dst[:len(src)]
+	switch a {
+	case ActReLU:
+		for i, v := range src {
+			dst[i] = max(v+b, 0) // branch-free, unlike an if on random signs
+		}
+	case ActReLU6:
+		for i, v := range src {
+			dst[i] = min(max(v+b, 0), 6)
+		}
+	default:
+		for i, v := range src {
+			dst[i] = v + b
+		}
+	}
+}
+
+// applyTo applies a in place, spread over the cores.
+func (a Activation) applyTo(v []float32) {
+	if a == ActNone {
+		return
+	}
+	parallelRange(len(v), func(lo, hi int) { a.apply(v[lo:hi], v[lo:hi], 0) })
+}
+
+// sum4 is Σv over four running sums, which unlike one sum do not wait on
+// each other's additions.
+func sum4(v []float32) float32 {
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		s0, s1, s2, s3 = s0+v[i], s1+v[i+1], s2+v[i+2], s3+v[i+3]
+	}
+	for ; i < len(v); i++ {
+		s0 += v[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
