@@ -9,6 +9,7 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"itscope/compute"
 	"itscope/compute/nn"
 )
 
@@ -335,6 +336,7 @@ func (n *archNet) run(x []float32, count int, want map[string]bool, visit func(s
 	if err != nil {
 		return err
 	}
+	defer forwardBLAS()()
 	left := len(want)
 	for _, s := range n.stages {
 		if y, err = s.run(y); err != nil {
@@ -352,6 +354,13 @@ func (n *archNet) run(x []float32, count int, want map[string]bool, visit func(s
 	}
 	return nil
 }
+
+// forwardBLAS runs OpenBLAS single-threaded for a forward pass, whose
+// layers split their products over the cores themselves: a pass makes
+// hundreds of products with Go work between them, and OpenBLAS's own worker
+// either spins through that work or, asleep, is slow to wake for the next
+// product (BENCHMARKS.md). It returns the restore function.
+func forwardBLAS() (restore func()) { return compute.SingleThreadBLAS() }
 
 // chain runs layers one after the other.
 func chain(fns ...func(*tensor.Dense) (*tensor.Dense, error)) func(*tensor.Dense) (*tensor.Dense, error) {

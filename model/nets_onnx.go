@@ -120,7 +120,9 @@ func (n *onnxNet) Forward(x []float32, count int, taps []string) (map[string][]f
 	for i, t := range taps {
 		names[i] = n.tensorOf[t]
 	}
+	restore := forwardBLAS()
 	outs, err := n.m.Run(context.Background(), map[string]*tensor.Dense{n.input: in}, slices.Compact(slices.Clone(names))...)
+	restore()
 	if err != nil {
 		return nil, err
 	}

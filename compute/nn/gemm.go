@@ -29,12 +29,12 @@ func gemm(tA, tB blas.Transpose, alpha float32, a, b blas32.General, beta float3
 		return
 	}
 	if n >= m {
-		// Column blocks, a multiple of 16 wide for the kernels.
-		size := (n + workers - 1) / workers
-		size = (size + 15) &^ 15
-		parallelFor((n+size-1)/size, func(i int) {
+		// Column blocks, a multiple of 8 wide for the kernels, as even as
+		// that allows (rounding up made 112/84 of 196 columns).
+		size, blocks := blockSize(n, workers)
+		parallelFor(blocks, func(i int) {
 			j0 := i * size
-			w := min(size, n-j0)
+			w := blockLen(i, blocks, size, n)
 			bb := b
 			if tB == blas.NoTrans {
 				bb.Cols, bb.Data = w, b.Data[j0:]
@@ -47,11 +47,10 @@ func gemm(tA, tB blas.Transpose, alpha float32, a, b blas32.General, beta float3
 		})
 		return
 	}
-	size := (m + workers - 1) / workers
-	size = (size + 7) &^ 7
-	parallelFor((m+size-1)/size, func(i int) {
+	size, blocks := blockSize(m, workers)
+	parallelFor(blocks, func(i int) {
 		i0 := i * size
-		h := min(size, m-i0)
+		h := blockLen(i, blocks, size, m)
 		aa := a
 		if tA == blas.NoTrans {
 			aa.Rows, aa.Data = h, a.Data[i0*a.Stride:]
@@ -62,4 +61,20 @@ func gemm(tA, tB blas.Transpose, alpha float32, a, b blas32.General, beta float3
 		cc.Rows, cc.Data = h, c.Data[i0*c.Stride:]
 		blas32.Gemm(tA, tB, alpha, aa, b, beta, cc)
 	})
+}
+
+// blockSize cuts n into at most workers blocks a multiple of 8 long, the
+// last taking the rest, with the size rounded to the nearest multiple so the
+// blocks come out even.
+func blockSize(n, workers int) (size, blocks int) {
+	size = max(8, (n/workers+4)&^7)
+	return size, min(workers, (n+size-1)/size)
+}
+
+// blockLen is the length of block i of blockSize's cut.
+func blockLen(i, blocks, size, n int) int {
+	if i == blocks-1 {
+		return n - i*size
+	}
+	return size
 }

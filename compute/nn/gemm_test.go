@@ -22,7 +22,7 @@ func TestGemmSplit(t *testing.T) {
 		}
 		return s
 	}
-	for _, tc := range []struct{ m, n, k int }{{32, 4099, 27}, {577, 64, 300}, {64, 576, 4096}} {
+	for _, tc := range []struct{ m, n, k int }{{32, 4099, 27}, {577, 64, 300}, {64, 576, 4096}, {64, 196, 300}, {300, 196, 64}} {
 		for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
 			for _, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {
 				a := blas32.General{Rows: tc.m, Cols: tc.k, Stride: tc.k, Data: rnd(tc.m * tc.k)}
