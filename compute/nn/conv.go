@@ -188,10 +188,13 @@ func (c *Conv2D) forward(x *tensor.Dense, train bool, act Activation) (*tensor.D
 	if c.Bias != nil {
 		bias = Float32s(c.Bias.Value)
 	}
-	if g.depthwise {
+	switch {
+	case g.depthwise:
 		c.depthwiseForward(&g, xs, ws, bias, ys)
 		act.applyTo(ys)
-	} else {
+	case !train && c.useWinograd(&g):
+		c.winogradForward(&g, xs, ws, bias, ys, act)
+	default:
 		c.gemmForward(&g, xs, ws, bias, ys, act)
 	}
 	if train || c.x != nil {

@@ -1,0 +1,199 @@
+package nn
+
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+
+	"itscope/compute"
+)
+
+// Winograd's F(2x2, 3x3) computes a 3x3, stride-1 convolution over 4x4 input
+// tiles, each giving 2x2 outputs, with 16 multiplies per tile and channel
+// pair where im2col's GEMM makes 36: the input and weights are transformed
+// (Lavin & Gray 2016), multiplied as 16 GEMMs of (out x in) by (in x tiles),
+// and the products transformed back. The transforms are additions and
+// halvings; in float32 they move results by about 1e-6 relative.
+
+// winogradMinC: below this many input channels the transforms cost more than
+// the multiplies they save.
+var winogradMinC = 16
+
+// winogradMinP: on smaller output planes the tiles' padding and per-tile
+// work outweigh the multiplies saved (ResNet50's 7x7 layer4 runs faster by
+// im2col).
+var winogradMinP = 100
+
+// winogradMaxFloats bounds the transformed input of one batch of images.
+var winogradMaxFloats = 2 << 20
+
+func (c *Conv2D) useWinograd(g *convGeom) bool {
+	s := &c.Spec
+	return s.Kernel == [2]int{3, 3} && s.Stride == [2]int{1, 1} && s.Dilation == [2]int{1, 1} &&
+		s.Groups == 1 && g.c >= winogradMinC && g.oh >= 2 && g.ow >= 2 && g.p >= winogradMinP
+}
+
+// winogradForward writes act(conv(x) + bias) into ys.
+func (c *Conv2D) winogradForward(g *convGeom, xs, ws, bias, ys []float32, act Activation) {
+	s := &c.Spec
+	in, out := g.c, s.OutC
+	th, tw := (g.oh+1)/2, (g.ow+1)/2
+	perImage := th * tw
+	batch := max(1, min(g.n, winogradMaxFloats/(16*in*perImage)))
+
+	u := getScratch(16 * out * in)
+	defer putScratch(u)
+	winogradWeights(ws, *u, out, in)
+
+	v := getScratch(16 * in * batch * perImage)
+	defer putScratch(v)
+	m := getScratch(16 * out * batch * perImage)
+	defer putScratch(m)
+
+	for n0 := 0; n0 < g.n; n0 += batch {
+		nb := min(batch, g.n-n0)
+		tiles := nb * perImage
+		vs, ms := (*v)[:16*in*tiles], (*m)[:16*out*tiles]
+		parallelFor(nb*in, func(t int) {
+			i, ch := t/in, t%in
+			winogradInput(g, s, xs[((n0+i)*in+ch)*g.h*g.w:][:g.h*g.w], vs, ch*tiles+i*perImage, in*tiles, tw, th)
+		})
+		product := func(xi int) {
+			blas32.Gemm(blas.NoTrans, blas.NoTrans, 1,
+				blas32.General{Rows: out, Cols: in, Stride: in, Data: (*u)[xi*out*in:]},
+				blas32.General{Rows: in, Cols: tiles, Stride: tiles, Data: vs[xi*in*tiles:]},
+				0, blas32.General{Rows: out, Cols: tiles, Stride: tiles, Data: ms[xi*out*tiles:]})
+		}
+		if compute.BLASThreads() == 1 {
+			parallelFor(16, product) // whole products side by side
+		} else {
+			for xi := range 16 {
+				product(xi)
+			}
+		}
+		parallelFor(nb*out, func(t int) {
+			i, o := t/out, t%out
+			var b float32
+			if bias != nil {
+				b = bias[o]
+			}
+			winogradOutput(g, ms, o*tiles+i*perImage, out*tiles, tw, th, b, act,
+				ys[((n0+i)*out+o)*g.p:][:g.p])
+		})
+	}
+}
+
+// winogradWeights sets u[xi][o][c] = (G w[o][c] Gᵀ)[xi] for the 3x3 kernels
+// w, G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1].
+func winogradWeights(w, u []float32, out, in int) {
+	stride := out * in
+	parallelFor(out, func(o int) {
+		for ch := range in {
+			k := w[(o*in+ch)*9:][:9]
+			var gg [4][3]float32 // G k
+			for j := range 3 {
+				a, b, c := k[j], k[3+j], k[6+j]
+				gg[0][j] = a
+				gg[1][j] = (a + b + c) / 2
+				gg[2][j] = (a - b + c) / 2
+				gg[3][j] = c
+			}
+			for r := range 4 {
+				a, b, c := gg[r][0], gg[r][1], gg[r][2]
+				base := r*4*stride + o*in + ch
+				u[base] = a
+				u[base+stride] = (a + b + c) / 2
+				u[base+2*stride] = (a - b + c) / 2
+				u[base+3*stride] = c
+			}
+		}
+	})
+}
+
+// winogradInput transforms one channel plane's tiles, Bᵀ d B with
+// Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], into v at column offset
+// col of each of the 16 matrices (xiStride apart; row stride = tiles). Each
+// band of four input rows is first padded into rows, combined down the
+// columns (Bᵀ d for every column at once), then across each tile.
+func winogradInput(g *convGeom, s *ConvSpec, plane, v []float32, col, xiStride, tw, th int) {
+	padT, padL := s.Pad[0], s.Pad[1]
+	wp := 2*tw + 2
+	buf := getScratch(8 * wp)
+	defer putScratch(buf)
+	rows, comb := (*buf)[:4*wp], (*buf)[4*wp:]
+	x0 := -padL // plane column of padded column 0
+	lo, hi := max(0, -x0), min(wp, g.w-x0)
+	var out [16][]float32
+	for ty := range th {
+		y0 := 2*ty - padT
+		for r := range 4 {
+			row := rows[r*wp:][:wp]
+			y := y0 + r
+			if y < 0 || y >= g.h || lo >= hi {
+				clear(row)
+				continue
+			}
+			clear(row[:lo])
+			clear(row[hi:])
+			copy(row[lo:hi], plane[y*g.w+x0+lo:])
+		}
+		r0, r1, r2, r3 := rows[:wp], rows[wp:2*wp], rows[2*wp:3*wp], rows[3*wp:]
+		c0, c1, c2, c3 := comb[:wp], comb[wp:2*wp], comb[2*wp:3*wp], comb[3*wp:]
+		for x := range wp {
+			a, b, c, d := r0[x], r1[x], r2[x], r3[x]
+			c0[x], c1[x], c2[x], c3[x] = a-c, b+c, c-b, b-d
+		}
+		at := col + ty*tw
+		for xi := range out {
+			out[xi] = v[xi*xiStride+at:][:tw]
+		}
+		for r, cr := range [4][]float32{c0, c1, c2, c3} {
+			o0, o1, o2, o3 := out[4*r], out[4*r+1], out[4*r+2], out[4*r+3]
+			cr = cr[:2*tw+2]
+			for tx := range o0 {
+				a, b, c, d := cr[2*tx], cr[2*tx+1], cr[2*tx+2], cr[2*tx+3]
+				o0[tx], o1[tx], o2[tx], o3[tx] = a-c, b+c, c-b, b-d
+			}
+		}
+	}
+}
+
+// winogradOutput transforms one output channel's products back, Aᵀ m A with
+// Aᵀ = [1 1 1 0; 0 1 -1 -1], adds b, applies act and writes the plane.
+func winogradOutput(g *convGeom, m []float32, col, xiStride, tw, th int, b float32, act Activation, plane []float32) {
+	buf := getScratch(8 * tw)
+	defer putScratch(buf)
+	t0, t1 := (*buf)[:4*tw], (*buf)[4*tw:]
+	var in [16][]float32
+	for ty := range th {
+		at := col + ty*tw
+		for xi := range in {
+			in[xi] = m[xi*xiStride+at:][:tw]
+		}
+		// Aᵀ m down each tile's columns: t0 and t1 hold, per tile, four
+		// values each (rows 0 and 1 of Aᵀ m).
+		for q := range 4 {
+			m0, m1, m2, m3 := in[q], in[4+q], in[8+q], in[12+q]
+			for tx := range m0 {
+				a, bb, c, d := m0[tx], m1[tx], m2[tx], m3[tx]
+				t0[4*tx+q] = a + bb + c
+				t1[4*tx+q] = bb - c - d
+			}
+		}
+		for r, t := range [2][]float32{t0, t1} {
+			y := 2*ty + r
+			if y >= g.oh {
+				break
+			}
+			row := plane[y*g.ow:][:g.ow]
+			for tx := range tw {
+				q := t[4*tx:][:4]
+				x := 2 * tx
+				row[x] = q[0] + q[1] + q[2] + b
+				if x+1 < g.ow {
+					row[x+1] = q[1] - q[2] - q[3] + b
+				}
+			}
+			act.apply(row, row, 0)
+		}
+	}
+}
