@@ -244,54 +244,25 @@ func maxPool2x2(g *poolGeom, t int, xs, ys []float32, arg []int32, relu bool) {
 }
 
 // maxPool2x2Row pools input rows r0 and r1 into row and, unless nil,
-// rowArgs (plane indices, counted from base). Go's max gives each window's
-// maximum without branches (the data make branches unpredictable) or a
-// chain of selects; the first input equal to it is the argmax and supplies
-// the bits (so -0 before +0 wins, as in the general loop). A window with a
-// NaN, rare enough for its branch to cost nothing, takes the general rule.
+// rowArgs (plane indices, counted from base). It is its own function so
+// that its loop keeps everything in registers.
 func maxPool2x2Row(r0, r1, row []float32, rowArgs []int32, base, w int32, relu bool) {
 	r0, r1 = r0[:2*len(row)], r1[:2*len(row)]
-	if rowArgs != nil {
-		rowArgs = rowArgs[:len(row)]
-	}
 	for ox := range row {
 		i := 2 * ox
-		a, b, c, d := r0[i], r0[i+1], r1[i], r1[i+1]
-		m := max(max(a, b), max(c, d))
-		var best float32
-		var at int32
-		switch {
-		case m != m:
-			best, at = a, int32(i)
-			best, at = maxSelect(best, at, b, int32(i+1))
-			best, at = maxSelect(best, at, c, w+int32(i))
-			best, at = maxSelect(best, at, d, w+int32(i+1))
-		default:
-			at = w + int32(i+1)
-			if c == m {
-				at = w + int32(i)
-			}
-			if b == m {
-				at = int32(i + 1)
-			}
-			if a == m {
-				at = int32(i)
-			}
-			best = m
-			if m == 0 { // which zero: the first one's sign
-				best = r0[at%w]
-				if at >= w {
-					best = r1[at-w]
-				}
-			}
-		}
-		at += base
+		// the same order and tie rule as the general loop, as selects
+		// rather than branches (which the data make unpredictable)
+		best, bi := r0[i], int32(i)
+		best, bi = maxSelect(best, bi, r0[i+1], int32(i+1))
+		best, bi = maxSelect(best, bi, r1[i], w+int32(i))
+		best, bi = maxSelect(best, bi, r1[i+1], w+int32(i+1))
+		a := base + bi
 		if relu {
-			best, at = reluPooled(best, at)
+			best, a = reluPooled(best, a)
 		}
 		row[ox] = best
 		if rowArgs != nil {
-			rowArgs[ox] = at
+			rowArgs[ox] = a
 		}
 	}
 }
