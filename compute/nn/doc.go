@@ -7,7 +7,9 @@
 // sgemm through gonum's blas32 on the backing slices (importing
 // itscope/compute configures OpenBLAS); gorgonia's own arithmetic is not used.
 // Loops over images, channels and elements run on GOMAXPROCS goroutines, each
-// writing its own memory.
+// writing its own memory; the helpers are kept warm between such regions.
+// With OpenBLAS single-threaded (compute.SingleThreadBLAS, as training and the
+// networks' forward passes set it) large products are split the same way.
 //
 // # Layers
 //
@@ -25,13 +27,15 @@
 // Single-input layers:
 //   - Conv2D: NewConv2D(ConvSpec{InC, OutC, Kernel, Stride, Pad (top, left,
 //     bottom, right), Dilation, Groups, Bias}); im2col + sgemm, batched over
-//     images; depthwise (one input channel per group) by direct loops.
-//     Weight (OutC, InC/Groups, KH, KW). NoInputGrad skips dL/dx for a first
-//     layer.
+//     images; at inference 3x3 stride-1 kernels use Winograd's F(2x2, 3x3);
+//     depthwise (one input channel per group) by direct loops. Infer(x, act)
+//     applies a ReLU/ReLU6 in the bias pass. Weight (OutC, InC/Groups, KH,
+//     KW). NoInputGrad skips dL/dx for a first layer.
 //   - BatchNorm2D: NewBatchNorm2D(c), torch.nn.BatchNorm2d's train and eval
 //     behaviour; UseRunningStats for a frozen BatchNorm that passes gradients;
 //     FoldInto(conv) for inference.
 //   - ReLU (NewReLU), Clip (NewClip(lo, hi); NewReLU6), Identity.
+//     FuseReLUMaxPool hands a ReLU that a MaxPool2D follows to the pool.
 //   - MaxPool2D, AvgPool2D: NewMaxPool2D(PoolSpec), NewAvgPool2D(PoolSpec,
 //     countIncludePad) with 4-sided pads and CeilMode as PyTorch.
 //   - GlobalAvgPool (N,C,H,W) to (N,C,1,1); Flatten to (N, rest);
