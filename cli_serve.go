@@ -21,7 +21,7 @@ func init() {
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("serve", "--authorized-keys FILE [--listen 127.0.0.1:2222] [--host-key PATH] [--runs DIR] [--data-root DIR] [--max-sessions N] [--max-jobs N] [--idle-timeout D]", stderr)
+	fs := newFlags("serve", "--authorized-keys FILE [--listen 127.0.0.1:2222] [--host-key PATH] [--runs DIR] [--data-root DIR] [--max-sessions N] [--max-jobs N] [--idle-timeout D] [--weights NAME=FILE]...", stderr)
 	listen := fs.String("listen", "127.0.0.1:2222", "`ADDRESS` to listen on")
 	keys := fs.String("authorized-keys", "", "authorized_keys `FILE` of the public keys let in (re-read when it changes)")
 	anyKey := fs.Bool("allow-any-key", false, "let any public key in (loopback addresses only, for trying it out)")
@@ -31,6 +31,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	maxSessions := fs.Int("max-sessions", 16, "sessions at once (`N`); more are told so and closed")
 	maxJobs := fs.Int("max-jobs", 2, "jobs running at once (`N`); the rest queue")
 	idle := fs.Duration("idle-timeout", 30*time.Minute, "close a session after this long without input or output (`D`, 0 for never)")
+	weights := networkWeights{}
+	fs.Var(weights, "weights", "`NAME=FILE`: a torchvision ONNX export for network NAME (resnet18, resnet50, vgg19, mobilenetv2), offered to every session; repeatable")
 	rest, status, ok := parseFlags(fs, args)
 	if !ok {
 		return status
@@ -70,6 +72,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		IdleTimeout:    *idle,
 		Datasets:       dedupe(append([]string{"demo", "demo:" + data.DemoSessions[1]}, recentDatasets(store, 5)...)),
 		ExportDir:      filepath.Join(dir, "exports"), // not a run: the store skips it
+		Weights:        weights,
 		Log:            logger,
 	}, engine)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -24,12 +25,14 @@ func init() {
 }
 
 func runTUI(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("tui", "[--data SPEC] [--runs DIR] [--jobs N] [FILE...]", stderr)
+	fs := newFlags("tui", "[--data SPEC] [--runs DIR] [--jobs N] [--weights NAME=FILE]... [FILE...]", stderr)
 	spec := fs.String("data", "", "dataset `SPEC` to open at start: demo, demo:SESSION, an .h5 file or a folder")
 	runsDir := fs.String("runs", "", "run store `DIR` (default $ITSCOPE_RUNS, else $XDG_DATA_HOME/itscope/runs)")
 	jobs := fs.Int("jobs", max(1, runtime.NumCPU()/2), "jobs running at once (`N`); the rest queue")
 	exportDir := fs.String("export-dir", ".", "`DIR` where Results and Compare write CSV files")
 	mouse := fs.Bool("mouse", false, "enable mouse reporting")
+	weights := networkWeights{}
+	fs.Var(weights, "weights", "`NAME=FILE`: a torchvision ONNX export for network NAME (resnet18, resnet50, vgg19, mobilenetv2); repeatable")
 	files, status, ok := parseFlags(fs, args)
 	if !ok {
 		return status
@@ -71,7 +74,7 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 	w, h, _ := term.GetSize(out.Fd())
 	app := ui.New(ui.Options{
 		Engine: engine, Store: store, Renderer: renderer, Width: w, Height: h,
-		Datasets: datasets, Initial: initial, ExportDir: *exportDir,
+		Datasets: datasets, Initial: initial, ExportDir: *exportDir, Weights: weights,
 	})
 	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithOutput(out), tea.WithFPS(ui.FPS)}
 	if *mouse {
@@ -119,4 +122,32 @@ func dedupe(xs []string) []string {
 		}
 	}
 	return out
+}
+
+// networkWeights is --weights NAME=FILE, repeatable: the ONNX export the
+// explorer loads for a pretrained network that ships without weights.
+type networkWeights map[string]string
+
+func (w networkWeights) String() string {
+	var parts []string
+	for name, file := range w {
+		parts = append(parts, name+"="+file)
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ",")
+}
+
+func (w networkWeights) Set(v string) error {
+	name, file, ok := strings.Cut(v, "=")
+	if !ok || file == "" {
+		return fmt.Errorf("want NAME=FILE (for example resnet50=r50.onnx), found %q", v)
+	}
+	if !slices.Contains(model.NetworkNames(), name) || strings.HasSuffix(name, "-random") {
+		return fmt.Errorf("%q: want one of mobilenetv2, resnet18, resnet50, vgg19", name)
+	}
+	if st, err := os.Stat(file); err != nil || st.IsDir() {
+		return fmt.Errorf("%s: want an ONNX file exported from torchvision (scripts/export_torchvision.py)", file)
+	}
+	w[name] = file
+	return nil
 }

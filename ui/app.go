@@ -69,6 +69,9 @@ type Options struct {
 	// KeepJobsOnQuit leaves this session's jobs running when it quits (a
 	// server whose jobs outlive a session); by default they are cancelled.
 	KeepJobsOnQuit bool
+	// Weights are torchvision ONNX exports by network name ("resnet50": a
+	// file), for the pretrained networks that ship without weights.
+	Weights map[string]string
 }
 
 // App is the explorer's root model.
@@ -121,6 +124,7 @@ func New(opts Options) *App {
 		Engine:   opts.Engine,
 		Store:    opts.Store,
 		CacheDir: opts.CacheDir,
+		Weights:  opts.Weights,
 		Open:     open,
 		Choice:   ModelChoice{Source: srcPixels, Pixels: 32},
 		Jobs:     map[model.JobID]model.JobStatus{},

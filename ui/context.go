@@ -25,6 +25,8 @@ type Context struct {
 	Engine   *model.Engine
 	Store    *model.Store
 	CacheDir string
+	// Weights maps a network name to its ONNX export (Options.Weights).
+	Weights map[string]string
 	// Open loads a dataset spec; the SSH server passes one that refuses paths
 	// outside its data root.
 	Open func(spec string) (*data.Dataset, error)

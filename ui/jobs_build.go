@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"itscope/data"
 	"itscope/model"
@@ -30,8 +31,10 @@ func buildJobs(ctx *Context, pl plan) ([]model.Job, error) {
 				}
 			}
 			for _, feat := range features {
+				net, _, _ := strings.Cut(feat, ":")
 				fs := model.FitSpec{Data: spec, Dataset: ds, Features: feat, PCA: f.PCA, Model: f.Model,
-					Alpha: f.Alpha, Alphas: f.Alphas, Folds: f.Folds, Seed: f.Seed, CacheDir: ctx.CacheDir}
+					Alpha: f.Alpha, Alphas: f.Alphas, Folds: f.Folds, Seed: f.Seed, CacheDir: ctx.CacheDir,
+					Weights: ctx.Weights[net]}
 				if err := fs.Check(); err != nil {
 					return nil, err
 				}
@@ -49,8 +52,8 @@ func buildJobs(ctx *Context, pl plan) ([]model.Job, error) {
 				continue
 			}
 			for _, l := range pl.lambdas {
-				cc := model.CotrainConfig{Train: cfg, Net: ctx.Choice.Network, Trainable: ctx.Choice.Tap,
-					Lambda: l, CacheDir: ctx.CacheDir}
+				cc := model.CotrainConfig{Train: cfg, Net: ctx.Choice.Network, Weights: ctx.Weights[ctx.Choice.Network],
+					Trainable: ctx.Choice.Tap, Lambda: l, CacheDir: ctx.CacheDir}
 				if err := cc.Validate(); err != nil {
 					return nil, err
 				}

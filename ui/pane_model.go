@@ -20,9 +20,9 @@ type tapsMsg struct {
 	err  error
 }
 
-func listTaps(net string) tea.Cmd {
+func listTaps(net, weights string) tea.Cmd {
 	return func() tea.Msg {
-		n, err := model.OpenNetworkShared(net, model.NetOptions{})
+		n, err := model.OpenNetworkShared(net, model.NetOptions{Weights: weights})
 		if err != nil {
 			return tapsMsg{net: net, err: err}
 		}
@@ -191,7 +191,7 @@ func (p *modelPane) ensureTaps() tea.Cmd {
 	}
 	delete(p.errs, net) // asking again retries
 	p.asking = net
-	return tea.Batch(listTaps(net), setStatus("reading the taps of %s…", net))
+	return tea.Batch(listTaps(net, p.ctx.Weights[net]), setStatus("reading the taps of %s…", net))
 }
 
 // commit writes the selection into the shared context for the Grid pane.

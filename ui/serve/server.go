@@ -39,7 +39,9 @@ type Config struct {
 	Datasets []string
 	// ExportDir is where sessions write the CSV files they export.
 	ExportDir string
-	Log       *log.Logger // nil: discard
+	// Weights are the operator's ONNX exports by network name (ui.Options).
+	Weights map[string]string
+	Log     *log.Logger // nil: discard
 }
 
 // Server is the SSH explorer: one TUI per session over a shared engine.
@@ -224,6 +226,7 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		Open:           s.open,
 		Datasets:       s.cfg.Datasets,
 		ExportDir:      s.cfg.ExportDir,
+		Weights:        s.cfg.Weights,
 		KeepJobsOnQuit: true,
 	})
 	p := tea.NewProgram(app, append(bm.MakeOptions(sess), tea.WithAltScreen(), tea.WithFPS(ui.FPS))...)
