@@ -36,6 +36,9 @@ func (s JobState) Finished() bool {
 type Job struct {
 	Name string // a human label for lists: "ridgecv on pixels:32"
 	Kind string // fit, train, cotrain, sweep; becomes RunMeta.Kind by default
+	// Owner says who submitted the job: the SSH user of a server session,
+	// empty on one's own machine.
+	Owner string
 	// Run does the work. It reports progress through emit (which never
 	// blocks for long) and returns soon after ctx is cancelled, with
 	// ctx.Err() (or an error wrapping it) and, if it has one, the best run so
@@ -48,6 +51,7 @@ type JobStatus struct {
 	ID    JobID
 	Name  string
 	Kind  string
+	Owner string
 	State JobState
 
 	Submitted, Started, Finished time.Time
@@ -134,7 +138,7 @@ func (e *Engine) Submit(job Job) (JobID, error) {
 	id := e.nextID
 	ctx, cancel := context.WithCancel(context.Background())
 	ent := &jobEntry{
-		status: JobStatus{ID: id, Name: job.Name, Kind: job.Kind, State: JobQueued, Submitted: time.Now()},
+		status: JobStatus{ID: id, Name: job.Name, Kind: job.Kind, Owner: job.Owner, State: JobQueued, Submitted: time.Now()},
 		cancel: cancel,
 		done:   make(chan struct{}),
 	}

@@ -72,6 +72,9 @@ type Options struct {
 	// Weights are torchvision ONNX exports by network name ("resnet50": a
 	// file), for the pretrained networks that ship without weights.
 	Weights map[string]string
+	// User owns the jobs this session starts (the SSH user of a server
+	// session; empty locally).
+	User string
 }
 
 // App is the explorer's root model.
@@ -125,6 +128,7 @@ func New(opts Options) *App {
 		Store:    opts.Store,
 		CacheDir: opts.CacheDir,
 		Weights:  opts.Weights,
+		User:     opts.User,
 		Open:     open,
 		Choice:   ModelChoice{Source: srcPixels, Pixels: 32},
 		Jobs:     map[model.JobID]model.JobStatus{},

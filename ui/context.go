@@ -27,6 +27,8 @@ type Context struct {
 	CacheDir string
 	// Weights maps a network name to its ONNX export (Options.Weights).
 	Weights map[string]string
+	// User owns the jobs this session submits (Options.User).
+	User string
 	// Open loads a dataset spec; the SSH server passes one that refuses paths
 	// outside its data root.
 	Open func(spec string) (*data.Dataset, error)

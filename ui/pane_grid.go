@@ -213,6 +213,7 @@ func (p *gridPane) start() tea.Cmd {
 		return setError(err)
 	}
 	for _, j := range jobs {
+		j.Owner = p.ctx.User
 		id, err := p.ctx.Engine.Submit(j)
 		if err != nil {
 			return setError(err)

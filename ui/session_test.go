@@ -48,7 +48,7 @@ func TestSession(t *testing.T) {
 	eng, store := newEngine(t, 2)
 	exportDir := t.TempDir()
 	tm, pr := startApp(t, Options{Engine: eng, Store: store, ExportDir: exportDir, CacheDir: t.TempDir(),
-		Datasets: []string{"demo", "demo:210325"}})
+		Datasets: []string{"demo", "demo:210325"}, User: "alice"})
 
 	// Data: the smaller demo session, second in the list.
 	keys(tm, "down", "enter")
@@ -87,6 +87,11 @@ func TestSession(t *testing.T) {
 	ended := 0
 	pr.waitMsg(t, 240*time.Second, "both jobs to end", func(m tea.Msg) bool { ended += jobEnds(m); return ended == 2 })
 	waitFor(t, tm, 10*time.Second, "0 running, 0 queued, 2 done")
+	for _, st := range eng.Snapshot() {
+		if st.Owner != "alice" {
+			t.Errorf("job %d %q: owner %q, want the session's user alice", st.ID, st.Name, st.Owner)
+		}
+	}
 	pr.waitMsg(t, 10*time.Second, "run list with both runs", func(m tea.Msg) bool { r, ok := m.(runsMsg); return ok && len(r.runs) == 2 })
 
 	runs, err := store.List()

@@ -227,6 +227,7 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		Datasets:       s.cfg.Datasets,
 		ExportDir:      s.cfg.ExportDir,
 		Weights:        s.cfg.Weights,
+		User:           sess.User(),
 		KeepJobsOnQuit: true,
 	})
 	p := tea.NewProgram(app, append(bm.MakeOptions(sess), tea.WithAltScreen(), tea.WithFPS(ui.FPS))...)
@@ -254,6 +255,9 @@ func (s *Server) logJobs() {
 				line := fmt.Sprintf("job %d %s", ev.Job, ev.Kind)
 				if st, ok := s.engine.Status(ev.Job); ok {
 					line += fmt.Sprintf(" name=%q", st.Name)
+					if st.Owner != "" {
+						line += fmt.Sprintf(" user=%q", st.Owner)
+					}
 				}
 				if ev.RunID != "" {
 					line += " run=" + ev.RunID

@@ -284,8 +284,9 @@ func TestTwoClientsSeeTheSameJob(t *testing.T) {
 	b.send(t, "4")
 	release := make(chan struct{})
 	_, err := ts.engine.Submit(model.Job{
-		Name: "shared-probe",
-		Kind: "fit",
+		Name:  "shared-probe",
+		Kind:  "fit",
+		Owner: "tester",
 		Run: func(ctx context.Context, emit func(model.Event)) (*model.Run, error) {
 			emit(model.Event{Kind: model.EventProgress, Done: 3, Total: 7, Message: "halfway-mark"})
 			select {
@@ -306,6 +307,13 @@ func TestTwoClientsSeeTheSameJob(t *testing.T) {
 	close(release)
 	for _, term := range []*terminal{a, b} {
 		term.waitFor(t, "Jobs — 0 running, 0 queued, 1 done", 5*time.Second)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(ts.logBuf.String(), `job 1 done name="shared-probe" user="tester"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the job's owner is not logged:\n%s", ts.logBuf.String())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
