@@ -142,8 +142,14 @@ func (w networkWeights) Set(v string) error {
 	if !ok || file == "" {
 		return fmt.Errorf("want NAME=FILE (for example resnet50=r50.onnx), found %q", v)
 	}
-	if !slices.Contains(model.NetworkNames(), name) || strings.HasSuffix(name, "-random") {
-		return fmt.Errorf("%q: want one of mobilenetv2, resnet18, resnet50, vgg19", name)
+	var pretrained []string
+	for _, n := range model.NetworkNames() {
+		if !strings.HasSuffix(n, "-random") {
+			pretrained = append(pretrained, n)
+		}
+	}
+	if !slices.Contains(pretrained, name) {
+		return fmt.Errorf("%q: want one of %s", name, strings.Join(pretrained, ", "))
 	}
 	if st, err := os.Stat(file); err != nil || st.IsDir() {
 		return fmt.Errorf("%s: want an ONNX file exported from torchvision (scripts/export_torchvision.py)", file)

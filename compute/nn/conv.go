@@ -342,6 +342,12 @@ func im2colBlock(g *convGeom, plane, dst []float32, oy0, oy1, dy, dx, lo, hi int
 	start := (a+dy)*w + dx
 	from, to := max(0, -start), min(len(block), len(plane)-start)
 	copy(block[from:to], plane[start+from:])
+	zeroPaddedColumns(block, w, lo, hi)
+}
+
+// zeroPaddedColumns zeroes columns outside [lo, hi) of each w-wide row of
+// block (loops, not clear: the runs are a column or two).
+func zeroPaddedColumns(block []float32, w, lo, hi int) {
 	if lo == 0 && hi == w {
 		return
 	}
@@ -414,17 +420,7 @@ func col2imBlock(g *convGeom, plane, src []float32, oy0, oy1, dy, dx, lo, hi int
 		return
 	}
 	block := src[(a-oy0)*w : (b-oy0)*w]
-	if lo != 0 || hi != w {
-		for r := 0; r < len(block); r += w {
-			row := block[r : r+w]
-			for j := 0; j < lo; j++ {
-				row[j] = 0
-			}
-			for j := hi; j < w; j++ {
-				row[j] = 0
-			}
-		}
-	}
+	zeroPaddedColumns(block, w, lo, hi)
 	start := (a+dy)*w + dx
 	from, to := max(0, -start), min(len(block), len(plane)-start)
 	d := plane[start+from : start+to]

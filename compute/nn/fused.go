@@ -37,17 +37,3 @@ func (a Activation) applyTo(v []float32) {
 	}
 	parallelRange(len(v), func(lo, hi int) { a.apply(v[lo:hi], v[lo:hi], 0) })
 }
-
-// sum4 is Σv over four running sums, which unlike one sum do not wait on
-// each other's additions.
-func sum4(v []float32) float32 {
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(v); i += 4 {
-		s0, s1, s2, s3 = s0+v[i], s1+v[i+1], s2+v[i+2], s3+v[i+3]
-	}
-	for ; i < len(v); i++ {
-		s0 += v[i]
-	}
-	return (s0 + s1) + (s2 + s3)
-}

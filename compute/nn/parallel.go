@@ -17,22 +17,16 @@ func parallelFor(n int, fn func(i int)) {
 		}
 		return
 	}
-	if crew.run(n, fn) {
+	r := &region{n: int64(n), fn: fn}
+	if crew.run(r) {
 		return
 	}
-	var next atomic.Int64
 	var wg sync.WaitGroup
 	wg.Add(workers)
 	for range workers {
 		go func() {
 			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				fn(i)
-			}
+			r.work()
 		}()
 	}
 	wg.Wait()
@@ -82,8 +76,8 @@ func (r *region) work() {
 	}
 }
 
-// run runs the region on the crew and the caller; false if the crew is busy.
-func (t *team) run(n int, fn func(int)) bool {
+// run runs r on the crew and the caller; false if the crew is busy.
+func (t *team) run(r *region) bool {
 	if !t.busy.TryLock() {
 		return false
 	}
@@ -95,7 +89,6 @@ func (t *team) run(n int, fn func(int)) bool {
 			go t.help()
 		}
 	})
-	r := &region{n: int64(n), fn: fn}
 	t.job.Store(r)
 	for range t.sleepers.Load() {
 		select {
