@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"itscope/data"
-	"itscope/model"
+	"itscope/model/jobs"
+	"itscope/model/readout"
+	"itscope/model/runs"
 )
 
 func init() {
@@ -47,7 +49,7 @@ func runData(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "data", err)
 	}
-	info, err := model.DescribeDataset(ds)
+	info, err := readout.DescribeDataset(ds)
 	if err != nil {
 		return fail(stderr, "data", err)
 	}
@@ -99,14 +101,14 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("fit", "--data SPEC --features pixels[:SIZE] [--pca N] --model linear|ridge|ridgecv [flags]", stderr)
 	var c commonFlags
 	addCommon(fs, &c)
-	var spec model.FitSpec
+	var spec readout.FitSpec
 	var alphas string
 	fs.StringVar(&spec.Data, "data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
 	fs.StringVar(&spec.Features, "features", "pixels", "features: pixels[:SIZE][:gray], or a network NET[:LAYER]")
 	fs.StringVar(&spec.Weights, "weights", "", "ONNX weights `FILE` for a pretrained network")
 	fs.StringVar(&spec.CacheDir, "cache", "", "feature cache `DIR` (default $ITSCOPE_CACHE, else $XDG_CACHE_HOME/itscope)")
 	fs.IntVar(&spec.PCA, "pca", 0, "reduce the features to `N` principal components fitted on train (0: no PCA)")
-	fs.StringVar(&spec.Model, "model", model.ModelRidgeCV, "read-out: linear, ridge or ridgecv")
+	fs.StringVar(&spec.Model, "model", readout.ModelRidgeCV, "read-out: linear, ridge or ridgecv")
 	fs.Float64Var(&spec.Alpha, "alpha", 0, "ridge penalty (--model ridge)")
 	fs.StringVar(&alphas, "alphas", "", "ridge CV grid: a `LIST` 0.1,1,10 or START:STOP:COUNT log-spaced (default 1e-2:1e6:17)")
 	fs.IntVar(&spec.Folds, "folds", 5, "cross-validation folds (--model ridgecv), stratified by object label when there are labels")
@@ -123,25 +125,25 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 		if set["alpha"] {
 			return usageError(stderr, "fit", "give --alpha or --alphas, not both")
 		}
-		a, err := model.ParseAlphas(alphas)
+		a, err := readout.ParseAlphas(alphas)
 		if err != nil {
 			return usageError(stderr, "fit", "--alphas: %v", err)
 		}
 		spec.Alphas = a
-		if spec.Model == model.ModelRidge {
+		if spec.Model == readout.ModelRidge {
 			return usageError(stderr, "fit", "--alphas is for --model ridgecv; --model ridge takes --alpha")
 		}
 	}
-	if spec.Model == model.ModelRidge && !set["alpha"] {
+	if spec.Model == readout.ModelRidge && !set["alpha"] {
 		return usageError(stderr, "fit", "--model ridge needs --alpha (or use --model ridgecv)")
 	}
-	if set["alpha"] && spec.Model != model.ModelRidge {
+	if set["alpha"] && spec.Model != readout.ModelRidge {
 		return usageError(stderr, "fit", "--alpha is for --model ridge")
 	}
 	if err := spec.Check(); err != nil {
 		return usageError(stderr, "fit", "%v", err)
 	}
-	var store *model.Store
+	var store *runs.Store
 	if !*noSave {
 		var err error
 		if store, err = c.openStore(); err != nil {
@@ -152,7 +154,7 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := interruptible()
 	defer stop()
 	progress := newProgressPrinter(stderr, c.json)
-	run, err := model.Fit(ctx, spec, progress.emit)
+	run, err := readout.Fit(ctx, spec, progress.emit)
 	progress.finish()
 	if err != nil {
 		return fail(stderr, "fit", err)
@@ -171,7 +173,7 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	printComparison(stdout, []model.RunMeta{run.Meta}, false)
+	printComparison(stdout, []runs.RunMeta{run.Meta}, false)
 	s := run.Meta.Summary
 	fmt.Fprintf(stdout, "\n%d train and %d val images, %d neurons, dataset %s\n", s.NTrain, s.NVal, s.NNeurons, s.Dataset)
 	if store != nil {
@@ -182,7 +184,7 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 
 // summaryWithID is the --json object of a run: the summary keys plus run_id
 // (empty when not saved) and status.
-func summaryWithID(m model.RunMeta) map[string]any {
+func summaryWithID(m runs.RunMeta) map[string]any {
 	b, _ := json.Marshal(m.Summary)
 	var out map[string]any
 	json.Unmarshal(b, &out)
@@ -193,7 +195,7 @@ func summaryWithID(m model.RunMeta) map[string]any {
 
 // printComparison prints runs as the comparison table: model, strategy, EV,
 // r, MSE, ceiling-corrected EV and alpha. withID adds the run id and status.
-func printComparison(w io.Writer, runs []model.RunMeta, withID bool) {
+func printComparison(w io.Writer, runs []runs.RunMeta, withID bool) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	if withID {
 		fmt.Fprint(tw, "run\tstatus\t")
@@ -235,12 +237,12 @@ func newProgressPrinter(w io.Writer, quiet bool) *progressPrinter {
 	return &progressPrinter{w: w, quiet: quiet, start: time.Now()}
 }
 
-func (p *progressPrinter) emit(ev model.Event) {
+func (p *progressPrinter) emit(ev jobs.Event) {
 	if p.quiet {
 		return
 	}
 	switch ev.Kind {
-	case model.EventProgress:
+	case jobs.EventProgress:
 		now := time.Now()
 		if now.Sub(p.last) < 200*time.Millisecond && ev.Done != ev.Total {
 			return
@@ -255,10 +257,10 @@ func (p *progressPrinter) emit(ev model.Event) {
 		}
 		fmt.Fprint(p.w, line+"   ")
 		p.printed = true
-	case model.EventLog:
+	case jobs.EventLog:
 		p.finish()
 		fmt.Fprintln(p.w, ev.Message)
-	case model.EventEpoch:
+	case jobs.EventEpoch:
 		p.finish()
 		fmt.Fprintf(p.w, "epoch %d: train loss %.4g, val loss %.4g, val EV %.4f, val r %.4f\n",
 			ev.Epoch, ev.TrainLoss, ev.ValLoss, ev.ValEV, ev.ValR)
@@ -285,24 +287,24 @@ func runRuns(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "runs", err)
 	}
-	runs, err := store.List()
+	metas, err := store.List()
 	if err != nil {
 		return fail(stderr, "runs", err)
 	}
 	if c.json {
-		if runs == nil {
-			runs = []model.RunMeta{}
+		if metas == nil {
+			metas = []runs.RunMeta{}
 		}
-		if err := writeJSON(stdout, runs); err != nil {
+		if err := writeJSON(stdout, metas); err != nil {
 			return fail(stderr, "runs", err)
 		}
 		return 0
 	}
-	if len(runs) == 0 {
+	if len(metas) == 0 {
 		fmt.Fprintf(stdout, "no runs in %s\n", store.Dir)
 		return 0
 	}
-	printComparison(stdout, runs, true)
+	printComparison(stdout, metas, true)
 	return 0
 }
 
@@ -322,9 +324,9 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "export", err)
 	}
 	if *out == "-" {
-		runs, err := store.List()
+		metas, err := store.List()
 		if err == nil {
-			err = model.WriteComparisonCSV(stdout, runs)
+			err = runs.WriteComparisonCSV(stdout, metas)
 		}
 		if err != nil {
 			return fail(stderr, "export", err)

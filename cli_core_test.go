@@ -15,7 +15,8 @@ import (
 	"strings"
 	"testing"
 
-	"itscope/model"
+	"itscope/model/readout"
+	"itscope/model/runs"
 )
 
 // run runs the command line in-process and returns the exit status and output.
@@ -80,7 +81,7 @@ func TestDataCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var info model.DataInfo
+	var info readout.DataInfo
 	if err := json.Unmarshal([]byte(out), &info); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
@@ -98,9 +99,9 @@ func TestDataCommand(t *testing.T) {
 // TestFitRunsExport is the headless workflow end to end: fit twice (table and
 // JSON), list the runs, export the comparison table.
 func TestFitRunsExport(t *testing.T) {
-	runs := t.TempDir()
+	runsDir := t.TempDir()
 	code, out, errOut := run(t, "fit", "--data", smallFolder(t, 40, 5), "--features", "pixels:8", "--model", "ridge", "--alpha", "100",
-		"--runs", runs, "--seed", "1")
+		"--runs", runsDir, "--seed", "1")
 	if code != 0 {
 		t.Fatalf("fit: exit %d: %s", code, errOut)
 	}
@@ -111,7 +112,7 @@ func TestFitRunsExport(t *testing.T) {
 	}
 	folder := smallFolder(t, 60, 4)
 	code, out, errOut = run(t, "fit", "--data", folder, "--features", "pixels:8:gray", "--pca", "20", "--model", "ridgecv",
-		"--alphas", "1e-1:1e5:7", "--folds", "3", "--json", "--runs", runs)
+		"--alphas", "1e-1:1e5:7", "--folds", "3", "--json", "--runs", runsDir)
 	if code != 0 {
 		t.Fatalf("fit --json: exit %d: %s", code, errOut)
 	}
@@ -142,8 +143,8 @@ func TestFitRunsExport(t *testing.T) {
 		t.Errorf("alpha %v is not on the grid 1e-1:1e5:7", a)
 	}
 
-	code, out, _ = run(t, "runs", "--runs", runs, "--json")
-	var metas []model.RunMeta
+	code, out, _ = run(t, "runs", "--runs", runsDir, "--json")
+	var metas []runs.RunMeta
 	if err := json.Unmarshal([]byte(out), &metas); code != 0 || err != nil || len(metas) != 2 {
 		t.Fatalf("runs --json: exit %d, %v, %s", code, err, out)
 	}
@@ -151,22 +152,22 @@ func TestFitRunsExport(t *testing.T) {
 		metas[0].Summary.NNeurons != 5 || metas[0].Summary.NVal != 4 {
 		t.Errorf("runs = %+v", metas)
 	}
-	for _, f := range []string{model.RunJSON, model.NeuronsCSV, model.PredictionsNPY} {
-		if _, err := os.Stat(filepath.Join(runs, metas[0].ID, f)); err != nil {
+	for _, f := range []string{runs.RunJSON, runs.NeuronsCSV, runs.PredictionsNPY} {
+		if _, err := os.Stat(filepath.Join(runsDir, metas[0].ID, f)); err != nil {
 			t.Errorf("run lacks %s: %v", f, err)
 		}
 	}
-	preds, rows, cols, err := model.ReadNPY(filepath.Join(runs, metas[0].ID, model.PredictionsNPY))
+	preds, rows, cols, err := runs.ReadNPY(filepath.Join(runsDir, metas[0].ID, runs.PredictionsNPY))
 	if err != nil || rows != 4 || cols != 5 || len(preds) != rows*cols {
 		t.Errorf("predictions.npy: %d x %d, %v", rows, cols, err)
 	}
-	code, out, _ = run(t, "runs", "--runs", runs)
+	code, out, _ = run(t, "runs", "--runs", runsDir)
 	if code != 0 || strings.Count(out, "\n") != 3 || !strings.Contains(out, metas[0].ID) {
 		t.Errorf("runs table:\n%s", out)
 	}
 
 	table := filepath.Join(t.TempDir(), "table.csv")
-	if code, _, errOut := run(t, "export", "--runs", runs, "-o", table); code != 0 {
+	if code, _, errOut := run(t, "export", "--runs", runsDir, "-o", table); code != 0 {
 		t.Fatalf("export: %s", errOut)
 	}
 	f, _ := os.Open(table)

@@ -14,7 +14,10 @@ import (
 
 	"codeberg.org/sbinet/npyio"
 
-	"itscope/model"
+	"itscope/model/features"
+	"itscope/model/nets"
+	"itscope/model/readout"
+	"itscope/model/runs"
 )
 
 func init() {
@@ -35,15 +38,15 @@ func (n *netFlags) add(fs *flag.FlagSet) {
 }
 
 func (n *netFlags) addNet(fs *flag.FlagSet) {
-	fs.StringVar(&n.net, "net", "", "network `NAME`: "+strings.Join(model.NetworkNames(), ", ")+", or onnx:PATH")
+	fs.StringVar(&n.net, "net", "", "network `NAME`: "+strings.Join(nets.NetworkNames(), ", ")+", or onnx:PATH")
 	fs.StringVar(&n.weights, "weights", "", "ONNX export `FILE` of the torchvision network (scripts/export_torchvision.py)")
 }
 
-func (n *netFlags) open() (model.Network, error) {
+func (n *netFlags) open() (nets.Network, error) {
 	if n.net == "" {
 		return nil, errors.New("no network given (--net NAME)")
 	}
-	return model.OpenNetwork(n.net, model.NetOptions{Weights: n.weights, Seed: n.seed})
+	return nets.OpenNetwork(n.net, nets.NetOptions{Weights: n.weights, Seed: n.seed})
 }
 
 // runLayers lists taps; with --input X.npy and --dump DIR it also writes each
@@ -95,7 +98,7 @@ func runLayers(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func dumpTaps(net model.Network, input, dir string) error {
+func dumpTaps(net nets.Network, input, dir string) error {
 	x, shape, err := readFloat32Npy(input)
 	if err != nil {
 		return err
@@ -120,7 +123,7 @@ func dumpTaps(net model.Network, input, dir string) error {
 	for _, name := range names {
 		v := out[name]
 		file := filepath.Join(dir, strings.NewReplacer("/", "_", ":", "_").Replace(name)+".npy")
-		err := model.WriteFileAtomic(file, func(w io.Writer) error { return model.WriteNPY(w, v, n, len(v)/n) })
+		err := runs.WriteFileAtomic(file, func(w io.Writer) error { return runs.WriteNPY(w, v, n, len(v)/n) })
 		if err != nil {
 			return err
 		}
@@ -144,7 +147,7 @@ func runClassify(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "classify", err)
 	}
-	results, err := model.Classify(net, images, 5)
+	results, err := nets.Classify(net, images, 5)
 	if err != nil {
 		return fail(stderr, "classify", err)
 	}
@@ -172,10 +175,10 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
 	layers := fs.String("layers", "all", "taps to fit: all, or a comma-separated `LIST`")
 	pca := fs.Int("pca", 1000, "PCA components fitted on train before the read-out (0: none)")
-	readout := fs.String("model", model.ModelRidgeCV, "read-out: linear, ridge or ridgecv")
+	readoutName := fs.String("model", readout.ModelRidgeCV, "read-out: linear, ridge or ridgecv")
 	alpha := fs.Float64("alpha", 0, "ridge penalty (--model ridge)")
 	cacheDir := fs.String("cache", "", "feature cache `DIR` (default $ITSCOPE_CACHE, else $XDG_CACHE_HOME/itscope)")
-	batch := fs.Int("batch", model.DefaultNetBatch, "images per forward pass")
+	batch := fs.Int("batch", features.DefaultNetBatch, "images per forward pass")
 	extractOnly := fs.Bool("extract-only", false, "fill the feature cache for the layers (one forward pass per batch) and fit nothing")
 	if status, ok := parseFlagsOnly(fs, args, "sweep", stderr); !ok {
 		return status
@@ -184,11 +187,11 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "sweep", "no network given (--net NAME)")
 	}
 	nf.seed = c.seed
-	net, err := model.OpenNetworkShared(nf.net, model.NetOptions{Weights: nf.weights, Seed: nf.seed})
+	net, err := features.OpenNetworkShared(nf.net, nets.NetOptions{Weights: nf.weights, Seed: nf.seed})
 	if err != nil {
 		return fail(stderr, "sweep", err)
 	}
-	list, err := model.SweepLayers(net, *layers)
+	list, err := features.SweepLayers(net, *layers)
 	if err != nil {
 		return usageError(stderr, "sweep", "%v", err)
 	}
@@ -196,8 +199,8 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "sweep", err)
 	}
-	spec := model.SweepSpec{
-		Fit: model.FitSpec{Data: *dataSpec, Weights: nf.weights, PCA: *pca, Model: *readout, Alpha: *alpha,
+	spec := readout.SweepSpec{
+		Fit: readout.FitSpec{Data: *dataSpec, Weights: nf.weights, PCA: *pca, Model: *readoutName, Alpha: *alpha,
 			Seed: c.seed, CacheDir: *cacheDir},
 		Net: nf.net, Layers: list, BatchSize: *batch, ExtractOnly: *extractOnly,
 	}
@@ -211,7 +214,7 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	if !c.json && !*extractOnly {
 		fmt.Fprintf(stdout, row, "LAYER", "EV", "r", "ALPHA", "PCA", "RUN")
 	}
-	err = model.Sweep(ctx, spec, progress.emit, func(layer string, run *model.Run) error {
+	err = readout.Sweep(ctx, spec, progress.emit, func(layer string, run *runs.Run) error {
 		progress.finish()
 		id, err := store.Save(run)
 		if err != nil {
@@ -244,7 +247,7 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 }
 
 // marshalLayer is the summary's JSON with "layer" and "run_id" added.
-func marshalLayer(layer string, s model.Summary, runID string) (json.RawMessage, error) {
+func marshalLayer(layer string, s runs.Summary, runID string) (json.RawMessage, error) {
 	b, err := json.Marshal(s)
 	if err != nil {
 		return nil, err
@@ -283,5 +286,5 @@ func extractDir(flagDir string) string {
 	if flagDir != "" {
 		return flagDir
 	}
-	return model.DefaultCacheDir()
+	return features.DefaultCacheDir()
 }

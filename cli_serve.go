@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"itscope/data"
-	"itscope/model"
+	"itscope/model/jobs"
+	"itscope/model/runs"
 	"itscope/ui/serve"
 )
 
@@ -54,13 +55,13 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	dir := *runsDir
 	if dir == "" {
-		dir = model.DefaultRunsDir()
+		dir = runs.DefaultRunsDir()
 	}
-	store, err := model.OpenStore(dir)
+	store, err := runs.OpenStore(dir)
 	if err != nil {
 		return fail(stderr, "serve", err)
 	}
-	engine := model.NewEngine(store, *maxJobs)
+	engine := jobs.NewEngine(store, *maxJobs)
 	logger := log.New(stderr, "itscope serve: ", log.LstdFlags)
 	srv, err := serve.New(serve.Config{
 		Listen:         *listen,

@@ -15,7 +15,10 @@ import (
 	"text/tabwriter"
 
 	"itscope/data"
-	"itscope/model"
+	"itscope/model/jobs"
+	"itscope/model/readout"
+	"itscope/model/runs"
+	"itscope/model/train"
 )
 
 func init() {
@@ -32,7 +35,7 @@ type trainFlags struct {
 	optimizer               string
 }
 
-func addTrainFlags(fs *flag.FlagSet, t *trainFlags, def model.TrainConfig) {
+func addTrainFlags(fs *flag.FlagSet, t *trainFlags, def train.TrainConfig) {
 	fs.Float64Var(&t.lr, "lr", def.LR, "learning rate")
 	fs.Float64Var(&t.wd, "wd", def.WeightDecay, "weight decay (Adam: added to the gradient, as torch.optim.Adam)")
 	fs.IntVar(&t.batch, "batch", def.Batch, "minibatch size")
@@ -41,7 +44,7 @@ func addTrainFlags(fs *flag.FlagSet, t *trainFlags, def model.TrainConfig) {
 	fs.StringVar(&t.optimizer, "optimizer", def.Optimizer, "adam, adamw or sgd (momentum 0.9)")
 }
 
-func (t trainFlags) apply(cfg *model.TrainConfig, seed uint64) {
+func (t trainFlags) apply(cfg *train.TrainConfig, seed uint64) {
 	cfg.LR, cfg.WeightDecay, cfg.Batch, cfg.Epochs, cfg.Patience = t.lr, t.wd, t.batch, t.epochs, t.patience
 	cfg.Optimizer, cfg.Seed = t.optimizer, seed
 }
@@ -52,14 +55,14 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	var common commonFlags
 	addCommon(fs, &common)
 	var tf trainFlags
-	def := model.DefaultTrainConfig()
+	def := train.DefaultTrainConfig()
 	addTrainFlags(fs, &tf, def)
 	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
 	cnnSpec := fs.String("cnn", "", "CNN spec, e.g. layers=3,channels=32-64-128,kernel=3,stride=1,pool=2,bn=on,dropout=0,size=64,readout=flatten (every key has a default)")
 	if status, ok := parseFlagsOnly(fs, args, name, stderr); !ok {
 		return status
 	}
-	spec, err := model.ParseCNNSpec(*cnnSpec)
+	spec, err := train.ParseCNNSpec(*cnnSpec)
 	if err != nil {
 		return usageError(stderr, name, "--cnn: %v", err)
 	}
@@ -73,9 +76,9 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, name, err)
 	}
-	job := model.Job{Name: "cnn " + spec.String(), Kind: "train",
-		Run: func(ctx context.Context, emit func(model.Event)) (*model.Run, error) {
-			return model.TrainCNN(ctx, ds, cfg, emit)
+	job := jobs.Job{Name: "cnn " + spec.String(), Kind: "train",
+		Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
+			return train.TrainCNN(ctx, ds, cfg, emit)
 		}}
 	if !common.json {
 		fmt.Fprintf(stdout, "training cnn %s on %s: lr %g, wd %g, batch %d, up to %d epochs (patience %d), seed %d\n",
@@ -87,8 +90,8 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 // runOneJob runs job on an engine saving into store, prints its epochs (not
 // with --json), cancels it on Ctrl-C (the best run so far is saved), then
 // prints the saved run's summary as a table or JSON.
-func runOneJob(name string, store *model.Store, job model.Job, asJSON bool, stdout, stderr io.Writer) int {
-	engine := model.NewEngine(store, 1)
+func runOneJob(name string, store *runs.Store, job jobs.Job, asJSON bool, stdout, stderr io.Writer) int {
+	engine := jobs.NewEngine(store, 1)
 	events, unsubscribe := engine.Subscribe()
 	defer unsubscribe()
 	id, err := engine.Submit(job)
@@ -98,7 +101,7 @@ func runOneJob(name string, store *model.Store, job model.Job, asJSON bool, stdo
 	interrupt := make(chan os.Signal, 1)
 	signal.Notify(interrupt, os.Interrupt)
 	defer signal.Stop(interrupt)
-	var last model.Event
+	var last jobs.Event
 	for done := false; !done; {
 		select {
 		case <-interrupt:
@@ -113,11 +116,11 @@ func runOneJob(name string, store *model.Store, job model.Job, asJSON bool, stdo
 				continue
 			}
 			switch ev.Kind {
-			case model.EventEpoch:
+			case jobs.EventEpoch:
 				if !asJSON {
 					fmt.Fprintln(stdout, epochLine(ev))
 				}
-			case model.EventLog:
+			case jobs.EventLog:
 				if !asJSON && ev.Message != "" {
 					fmt.Fprintln(stdout, ev.Message)
 				}
@@ -143,13 +146,13 @@ func runOneJob(name string, store *model.Store, job model.Job, asJSON bool, stdo
 			return fail(stderr, name, err)
 		}
 	} else {
-		printRunTable(stdout, []model.RunMeta{meta})
+		printRunTable(stdout, []runs.RunMeta{meta})
 		fmt.Fprintf(stdout, "saved run %s in %s\n", meta.ID, store.Path(meta.ID))
 	}
 	switch st.State {
-	case model.JobFailed:
+	case jobs.JobFailed:
 		return fail(stderr, name, errors.New(st.Err))
-	case model.JobCancelled:
+	case jobs.JobCancelled:
 		fmt.Fprintln(stderr, "itscope "+name+": cancelled; the best epoch so far is saved")
 		return 1
 	}
@@ -157,7 +160,7 @@ func runOneJob(name string, store *model.Store, job model.Job, asJSON bool, stdo
 }
 
 // epochLine renders an epoch event for the terminal.
-func epochLine(ev model.Event) string {
+func epochLine(ev jobs.Event) string {
 	s := fmt.Sprintf("epoch %3d  step %5d  train loss %.4f  val loss %.4f  val EV %.4f  val r %.4f  %s",
 		ev.Epoch, ev.Step, ev.TrainLoss, ev.ValLoss, ev.ValEV, ev.ValR, ev.Elapsed.Round(1e8))
 	if ev.ETA > 0 {
@@ -167,19 +170,19 @@ func epochLine(ev model.Event) string {
 }
 
 // trainOutcome reads the outcome a training run recorded in its spec.
-func trainOutcome(m model.RunMeta) (model.TrainOutcome, bool) {
+func trainOutcome(m runs.RunMeta) (train.TrainOutcome, bool) {
 	var v struct {
-		Outcome *model.TrainOutcome `json:"outcome"`
+		Outcome *train.TrainOutcome `json:"outcome"`
 	}
 	if json.Unmarshal(m.Spec, &v) != nil || v.Outcome == nil {
-		return model.TrainOutcome{}, false
+		return train.TrainOutcome{}, false
 	}
 	return *v.Outcome, true
 }
 
 // printRunJSON prints the run's summary keys, run_id and status (as `itscope
 // fit --json`) and, for trainings, how they stopped.
-func printRunJSON(w io.Writer, m model.RunMeta) error {
+func printRunJSON(w io.Writer, m runs.RunMeta) error {
 	obj := summaryWithID(m)
 	if o, ok := trainOutcome(m); ok {
 		obj["stopped"], obj["best_epoch"], obj["epochs_run"], obj["steps"] = o.Stopped, o.BestEpoch, o.Epochs, o.Steps
@@ -190,10 +193,10 @@ func printRunJSON(w io.Writer, m model.RunMeta) error {
 }
 
 // printRunTable prints one row per run.
-func printRunTable(w io.Writer, runs []model.RunMeta) {
+func printRunTable(w io.Writer, metas []runs.RunMeta) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "model\tstrategy\talpha\tstatus\tEV mean\tEV median\tr mean\tr median\tMSE\tstopped\trun")
-	for _, m := range runs {
+	for _, m := range metas {
 		s := m.Summary
 		stopped, alpha := "", "-"
 		if o, ok := trainOutcome(m); ok {
@@ -220,7 +223,7 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 	var common commonFlags
 	addCommon(fs, &common)
 	var tf trainFlags
-	def := model.DefaultCotrainConfig()
+	def := train.DefaultCotrainConfig()
 	addTrainFlags(fs, &tf, def.Train)
 	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
 	net := fs.String("net", "", "pretrained trunk: mobilenetv2, resnet18, resnet50 (with --weights) or NAME-random")
@@ -247,9 +250,9 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, name, err)
 	}
-	job := model.Job{Name: fmt.Sprintf("cotrain %s from %s", cfg.Net, cfg.Trainable), Kind: "cotrain",
-		Run: func(ctx context.Context, emit func(model.Event)) (*model.Run, error) {
-			return model.Cotrain(ctx, ds, cfg, emit)
+	job := jobs.Job{Name: fmt.Sprintf("cotrain %s from %s", cfg.Net, cfg.Trainable), Kind: "cotrain",
+		Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
+			return train.Cotrain(ctx, ds, cfg, emit)
 		}}
 	return runOneJob(name, store, job, common.json, stdout, stderr)
 }
@@ -261,17 +264,17 @@ func runGrid(args []string, stdout, stderr io.Writer) int {
 	addCommon(fs, &common)
 	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
 	gridFile := fs.String("grid", "", "JSON grid spec (see README: lists of lr, wd, batch, layers, channels, epochs, seeds; or kind fit with features, pca, model, alphas)")
-	jobs := fs.Int("jobs", 1, "how many grid points run at once")
+	parallel := fs.Int("jobs", 1, "how many grid points run at once")
 	if status, ok := parseFlagsOnly(fs, args, name, stderr); !ok {
 		return status
 	}
 	if *gridFile == "" {
 		return usageError(stderr, name, "--grid FILE.json is required")
 	}
-	if *jobs < 1 {
-		return usageError(stderr, name, "--jobs: want at least 1, found %d", *jobs)
+	if *parallel < 1 {
+		return usageError(stderr, name, "--jobs: want at least 1, found %d", *parallel)
 	}
-	grid, err := model.ReadGridSpec(*gridFile)
+	grid, err := readout.ReadGridSpec(*gridFile)
 	if err != nil {
 		return fail(stderr, name, err)
 	}
@@ -283,19 +286,19 @@ func runGrid(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, name, err)
 	}
-	engine := model.NewEngine(store, *jobs)
+	engine := jobs.NewEngine(store, *parallel)
 	events, unsubscribe := engine.Subscribe()
 	defer unsubscribe()
-	labels := map[model.JobID]string{}
+	labels := map[jobs.JobID]string{}
 	for _, p := range points {
-		id, err := engine.Submit(model.GridJob(ds, p))
+		id, err := engine.Submit(readout.GridJob(ds, p))
 		if err != nil {
 			return fail(stderr, name, err)
 		}
 		labels[id] = p.Label
 	}
 	if !common.json {
-		fmt.Fprintf(stdout, "grid %s: %d points on %s, %d at a time\n", *gridFile, len(points), ds.Name, *jobs)
+		fmt.Fprintf(stdout, "grid %s: %d points on %s, %d at a time\n", *gridFile, len(points), ds.Name, *parallel)
 	}
 	interrupt := make(chan os.Signal, 1)
 	signal.Notify(interrupt, os.Interrupt)
@@ -317,9 +320,9 @@ func runGrid(args []string, stdout, stderr io.Writer) int {
 			}
 			if !common.json {
 				switch {
-				case ev.Kind == model.EventEpoch:
+				case ev.Kind == jobs.EventEpoch:
 					fmt.Fprintf(stdout, "[%s] %s\n", labels[ev.Job], epochLine(ev))
-				case ev.Kind == model.EventStarted || ev.Kind.Terminal():
+				case ev.Kind == jobs.EventStarted || ev.Kind.Terminal():
 					line := fmt.Sprintf("[%s] %s", labels[ev.Job], ev.Kind)
 					if ev.Message != "" {
 						line += ": " + ev.Message
@@ -332,10 +335,10 @@ func runGrid(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	var runs []model.RunMeta
+	var runs []runs.RunMeta
 	failed := 0
 	for _, st := range engine.Snapshot() {
-		if st.State != model.JobDone {
+		if st.State != jobs.JobDone {
 			failed++
 		}
 		if st.RunID == "" {
@@ -372,7 +375,7 @@ func runGrid(args []string, stdout, stderr io.Writer) int {
 }
 
 // evOrder sorts runs by val EV with unknown scores last.
-func evOrder(m model.RunMeta) float64 {
+func evOrder(m runs.RunMeta) float64 {
 	if math.IsNaN(m.Summary.EVMean) {
 		return math.Inf(-1)
 	}
@@ -409,12 +412,12 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, name, err)
 	}
-	p, err := model.PredictRun(context.Background(), dir, ds, *split)
+	p, err := train.PredictRun(context.Background(), dir, ds, *split)
 	if err != nil {
 		return fail(stderr, name, err)
 	}
-	if err := model.WriteFileAtomic(*out, func(w io.Writer) error {
-		return model.WriteNPY(w, p.Predictions, p.Rows, p.Cols)
+	if err := runs.WriteFileAtomic(*out, func(w io.Writer) error {
+		return runs.WriteNPY(w, p.Predictions, p.Rows, p.Cols)
 	}); err != nil {
 		return fail(stderr, name, err)
 	}

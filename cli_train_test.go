@@ -8,16 +8,17 @@ import (
 	"strings"
 	"testing"
 
-	"itscope/model"
+	"itscope/model/runs"
+	"itscope/model/train"
 )
 
 const nx414Fixture = "testdata/data/nx414_fixed.h5"
 
 func TestTrainCommandJSONAndPredict(t *testing.T) {
-	runs := t.TempDir()
+	runsDir := t.TempDir()
 	var out, errb bytes.Buffer
 	code := dispatch([]string{"train", "--data", nx414Fixture, "--cnn", "layers=1,channels=4,pool=4", "--epochs", "2",
-		"--batch", "8", "--seed", "3", "--json", "--runs", runs}, &out, &errb)
+		"--batch", "8", "--seed", "3", "--json", "--runs", runsDir}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
@@ -34,18 +35,18 @@ func TestTrainCommandJSONAndPredict(t *testing.T) {
 		t.Errorf("summary %v", sum)
 	}
 	id := sum["run_id"].(string)
-	for _, f := range []string{"run.json", "loss.csv", "neurons.csv", "predictions.npy", model.WeightsFile} {
-		if _, err := os.Stat(filepath.Join(runs, id, f)); err != nil {
+	for _, f := range []string{"run.json", "loss.csv", "neurons.csv", "predictions.npy", train.WeightsFile} {
+		if _, err := os.Stat(filepath.Join(runsDir, id, f)); err != nil {
 			t.Errorf("run lacks %s: %v", f, err)
 		}
 	}
 
 	npy := filepath.Join(t.TempDir(), "test.npy")
 	out.Reset()
-	if code := dispatch([]string{"predict", "--run", id, "--runs", runs, "--data", nx414Fixture, "--split", "test", "-o", npy}, &out, &errb); code != 0 {
+	if code := dispatch([]string{"predict", "--run", id, "--runs", runsDir, "--data", nx414Fixture, "--split", "test", "-o", npy}, &out, &errb); code != 0 {
 		t.Fatalf("predict exit %d: %s", code, errb.String())
 	}
-	pred, rows, cols, err := model.ReadNPY(npy)
+	pred, rows, cols, err := runs.ReadNPY(npy)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,9 @@ import (
 	"github.com/muesli/termenv"
 
 	"itscope/data"
-	"itscope/model"
+	"itscope/model/jobs"
+	"itscope/model/nets"
+	"itscope/model/runs"
 	"itscope/ui"
 )
 
@@ -28,7 +30,7 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("tui", "[--data SPEC] [--runs DIR] [--jobs N] [--weights NAME=FILE]... [FILE...]", stderr)
 	spec := fs.String("data", "", "dataset `SPEC` to open at start: demo, demo:SESSION, an .h5 file or a folder")
 	runsDir := fs.String("runs", "", "run store `DIR` (default $ITSCOPE_RUNS, else $XDG_DATA_HOME/itscope/runs)")
-	jobs := fs.Int("jobs", max(1, runtime.NumCPU()/2), "jobs running at once (`N`); the rest queue")
+	parallel := fs.Int("jobs", max(1, runtime.NumCPU()/2), "jobs running at once (`N`); the rest queue")
 	exportDir := fs.String("export-dir", ".", "`DIR` where Results and Compare write CSV files")
 	mouse := fs.Bool("mouse", false, "enable mouse reporting")
 	weights := networkWeights{}
@@ -37,8 +39,8 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return status
 	}
-	if *jobs < 1 {
-		return usageError(stderr, "tui", "--jobs: want at least 1, found %d", *jobs)
+	if *parallel < 1 {
+		return usageError(stderr, "tui", "--jobs: want at least 1, found %d", *parallel)
 	}
 	if f, isFile := stdout.(*os.File); !isFile || !term.IsTerminal(f.Fd()) || !term.IsTerminal(os.Stdin.Fd()) {
 		fmt.Fprintln(stderr, "itscope tui: the explorer needs a terminal; for scripts use the headless commands (itscope help)")
@@ -46,13 +48,13 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 	}
 	dir := *runsDir
 	if dir == "" {
-		dir = model.DefaultRunsDir()
+		dir = runs.DefaultRunsDir()
 	}
-	store, err := model.OpenStore(dir)
+	store, err := runs.OpenStore(dir)
 	if err != nil {
 		return fail(stderr, "tui", err)
 	}
-	engine := model.NewEngine(store, *jobs)
+	engine := jobs.NewEngine(store, *parallel)
 
 	datasets := []string{"demo", "demo:" + data.DemoSessions[1]}
 	datasets = append(datasets, files...)
@@ -96,7 +98,7 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 }
 
 // recentDatasets are the datasets of the newest runs, newest first.
-func recentDatasets(store *model.Store, n int) []string {
+func recentDatasets(store *runs.Store, n int) []string {
 	runs, err := store.List()
 	if err != nil {
 		return nil
@@ -143,7 +145,7 @@ func (w networkWeights) Set(v string) error {
 		return fmt.Errorf("want NAME=FILE (for example resnet50=r50.onnx), found %q", v)
 	}
 	var pretrained []string
-	for _, n := range model.NetworkNames() {
+	for _, n := range nets.NetworkNames() {
 		if !strings.HasSuffix(n, "-random") {
 			pretrained = append(pretrained, n)
 		}

@@ -15,7 +15,7 @@ import (
 	"strings"
 
 	"itscope/data"
-	"itscope/model"
+	"itscope/model/runs"
 )
 
 // command is one subcommand: `itscope NAME ARGS...`.
@@ -65,7 +65,7 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		usage(stdout)
 		return 0
 	case "version", "-version", "--version":
-		fmt.Fprintln(stdout, "itscope", model.Version())
+		fmt.Fprintln(stdout, "itscope", runs.Version())
 		return 0
 	}
 	c, ok := commands[name]
@@ -159,17 +159,17 @@ func addCommon(fs *flag.FlagSet, c *commonFlags) {
 }
 
 // openStore opens the run store named by --runs, or the default one.
-func (c *commonFlags) openStore() (*model.Store, error) {
+func (c *commonFlags) openStore() (*runs.Store, error) {
 	dir := c.runs
 	if dir == "" {
-		dir = model.DefaultRunsDir()
+		dir = runs.DefaultRunsDir()
 	}
-	return model.OpenStore(dir)
+	return runs.OpenStore(dir)
 }
 
 // openDataAndStore opens the dataset a command works on and the run store it
 // saves into.
-func (c *commonFlags) openDataAndStore(spec string) (*data.Dataset, *model.Store, error) {
+func (c *commonFlags) openDataAndStore(spec string) (*data.Dataset, *runs.Store, error) {
 	ds, err := data.Open(spec)
 	if err != nil {
 		return nil, nil, err

@@ -6,15 +6,18 @@ import (
 	"strings"
 
 	"itscope/data"
-	"itscope/model"
+	"itscope/model/jobs"
+	"itscope/model/readout"
+	"itscope/model/runs"
+	"itscope/model/train"
 )
 
 // buildJobs turns the grid's plan into engine jobs on the session's dataset.
 // A sweep becomes one read-out job per tap of its network, so that each
 // layer is a run of its own and Results can draw EV across layers.
-func buildJobs(ctx *Context, pl plan) ([]model.Job, error) {
+func buildJobs(ctx *Context, pl plan) ([]jobs.Job, error) {
 	ds, spec := ctx.Dataset, ctx.DatasetSpec
-	var jobs []model.Job
+	var jobs []jobs.Job
 	for _, pt := range pl.points {
 		switch pt.Kind {
 		case "fit":
@@ -32,13 +35,13 @@ func buildJobs(ctx *Context, pl plan) ([]model.Job, error) {
 			}
 			for _, feat := range features {
 				net, _, _ := strings.Cut(feat, ":")
-				fs := model.FitSpec{Data: spec, Dataset: ds, Features: feat, PCA: f.PCA, Model: f.Model,
+				fs := readout.FitSpec{Data: spec, Dataset: ds, Features: feat, PCA: f.PCA, Model: f.Model,
 					Alpha: f.Alpha, Alphas: f.Alphas, Folds: f.Folds, Seed: f.Seed, CacheDir: ctx.CacheDir,
 					Weights: ctx.Weights[net]}
 				if err := fs.Check(); err != nil {
 					return nil, err
 				}
-				job := model.FitJob(fs)
+				job := readout.FitJob(fs)
 				job.Name = fitJobName(fs)
 				if pl.sweep != "" {
 					job.Kind = "sweep"
@@ -52,7 +55,7 @@ func buildJobs(ctx *Context, pl plan) ([]model.Job, error) {
 				continue
 			}
 			for _, l := range pl.lambdas {
-				cc := model.CotrainConfig{Train: cfg, Net: ctx.Choice.Network, Weights: ctx.Weights[ctx.Choice.Network],
+				cc := train.CotrainConfig{Train: cfg, Net: ctx.Choice.Network, Weights: ctx.Weights[ctx.Choice.Network],
 					Trainable: ctx.Choice.Tap, Lambda: l, CacheDir: ctx.CacheDir}
 				if err := cc.Validate(); err != nil {
 					return nil, err
@@ -64,21 +67,21 @@ func buildJobs(ctx *Context, pl plan) ([]model.Job, error) {
 	return jobs, nil
 }
 
-func trainJob(ds *data.Dataset, cfg model.TrainConfig, label string) model.Job {
-	return model.Job{
+func trainJob(ds *data.Dataset, cfg train.TrainConfig, label string) jobs.Job {
+	return jobs.Job{
 		Name: "cnn " + label,
 		Kind: "train",
-		Run: func(ctx context.Context, emit func(model.Event)) (*model.Run, error) {
-			return model.TrainCNN(ctx, ds, cfg, emit)
+		Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
+			return train.TrainCNN(ctx, ds, cfg, emit)
 		},
 	}
 }
 
 // fitJobName says what varies in a grid: the read-out, its penalty, the
 // features and PCA.
-func fitJobName(fs model.FitSpec) string {
+func fitJobName(fs readout.FitSpec) string {
 	name := fs.Model
-	if fs.Model == model.ModelRidge {
+	if fs.Model == readout.ModelRidge {
 		name += fmt.Sprintf(" α=%g", fs.Alpha)
 	}
 	name += " on " + fs.Features
@@ -88,12 +91,12 @@ func fitJobName(fs model.FitSpec) string {
 	return name
 }
 
-func cotrainJob(ds *data.Dataset, cfg model.CotrainConfig, label string) model.Job {
-	return model.Job{
+func cotrainJob(ds *data.Dataset, cfg train.CotrainConfig, label string) jobs.Job {
+	return jobs.Job{
 		Name: fmt.Sprintf("cotrain %s from %s %s", cfg.Net, cfg.Trainable, label),
 		Kind: "cotrain",
-		Run: func(ctx context.Context, emit func(model.Event)) (*model.Run, error) {
-			return model.Cotrain(ctx, ds, cfg, emit)
+		Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
+			return train.Cotrain(ctx, ds, cfg, emit)
 		},
 	}
 }

@@ -55,7 +55,7 @@
 // a depthwise kernel, QLinearAdd and QuantizeLinear); other machines, or
 // the purego build tag, use Go versions with the same arithmetic.
 //
-// # The embedded MobileNetV2 (model/weights/mobilenetv2-12-int8.onnx)
+// # The embedded MobileNetV2 (model/nets/weights/mobilenetv2-12-int8.onnx)
 //
 // Input "input" float32 (N,3,224,224), ImageNet-normalised; output "output"
 // float32 (N,1000) logits, which are dequantized uint8: 0.16014458*(q-75).
