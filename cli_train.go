@@ -76,7 +76,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, name, err)
 	}
-	job := jobs.Job{Name: "cnn " + spec.String(), Kind: "train",
+	job := jobs.Job{Name: "cnn " + spec.String(), Kind: runs.KindTrain,
 		Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
 			return train.TrainCNN(ctx, ds, cfg, emit)
 		}}
@@ -150,9 +150,9 @@ func runOneJob(name string, store *runs.Store, job jobs.Job, asJSON bool, stdout
 		fmt.Fprintf(stdout, "saved run %s in %s\n", meta.ID, store.Path(meta.ID))
 	}
 	switch st.State {
-	case jobs.JobFailed:
+	case runs.Failed:
 		return fail(stderr, name, errors.New(st.Err))
-	case jobs.JobCancelled:
+	case runs.Cancelled:
 		fmt.Fprintln(stderr, "itscope "+name+": cancelled; the best epoch so far is saved")
 		return 1
 	}
@@ -250,7 +250,7 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, name, err)
 	}
-	job := jobs.Job{Name: fmt.Sprintf("cotrain %s from %s", cfg.Net, cfg.Trainable), Kind: "cotrain",
+	job := jobs.Job{Name: fmt.Sprintf("cotrain %s from %s", cfg.Net, cfg.Trainable), Kind: runs.KindCotrain,
 		Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
 			return train.Cotrain(ctx, ds, cfg, emit)
 		}}
@@ -335,23 +335,23 @@ func runGrid(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	var runs []runs.RunMeta
+	var finished []runs.RunMeta
 	failed := 0
 	for _, st := range engine.Snapshot() {
-		if st.State != jobs.JobDone {
+		if st.State != runs.Done {
 			failed++
 		}
 		if st.RunID == "" {
 			continue
 		}
 		if m, err := store.LoadMeta(st.RunID); err == nil {
-			runs = append(runs, m)
+			finished = append(finished, m)
 		}
 	}
-	sort.SliceStable(runs, func(i, j int) bool { return evOrder(runs[i]) > evOrder(runs[j]) })
+	sort.SliceStable(finished, func(i, j int) bool { return evOrder(finished[i]) > evOrder(finished[j]) })
 	if common.json {
-		out := make([]json.RawMessage, 0, len(runs))
-		for _, m := range runs {
+		out := make([]json.RawMessage, 0, len(finished))
+		for _, m := range finished {
 			var buf strings.Builder
 			if err := printRunJSON(&buf, m); err != nil {
 				return fail(stderr, name, err)
@@ -365,7 +365,7 @@ func runGrid(args []string, stdout, stderr io.Writer) int {
 		}
 	} else {
 		fmt.Fprintln(stdout)
-		printRunTable(stdout, runs)
+		printRunTable(stdout, finished)
 	}
 	if failed > 0 {
 		fmt.Fprintf(stderr, "itscope grid: %d of %d points did not finish\n", failed, len(points))

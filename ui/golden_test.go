@@ -100,13 +100,13 @@ func fixedJobs() []jobs.JobStatus {
 			ValLoss: 1.1*math.Exp(-float64(30*e)/50) + 0.45, ValEV: 0.05 * float64(e)})
 	}
 	return []jobs.JobStatus{
-		{ID: 1, Name: "ridge α=1 on pixels:32 + PCA 20", Kind: "fit", State: jobs.JobDone, Submitted: t0,
+		{ID: 1, Name: "ridge α=1 on pixels:32 + PCA 20", Kind: "fit", State: runs.Done, Submitted: t0,
 			Elapsed: 2100 * time.Millisecond, Done: 1200, Total: 1200, Rate: 571.4, RunID: "run-a"},
-		{ID: 2, Name: "cnn layers=3 lr=0.001 wd=0.001 batch=32 epochs=10 seed=0", Kind: "train", State: jobs.JobRunning,
+		{ID: 2, Name: "cnn layers=3 lr=0.001 wd=0.001 batch=32 epochs=10 seed=0", Kind: "train", State: runs.Running,
 			Submitted: t0, Elapsed: 95 * time.Second, ETA: 142 * time.Second, Done: 4, Total: 10, Rate: 0.042,
 			Step: 120, Epoch: 4, StepLoss: steps, Epochs: epochs},
-		{ID: 3, Name: "cnn layers=3 lr=0.0003 wd=0.001 batch=32 epochs=10 seed=0", Kind: "train", State: jobs.JobQueued, Submitted: t0},
-		{ID: 4, Name: "ridge α=100 on resnet50:layer3", Kind: "fit", State: jobs.JobFailed, Submitted: t0,
+		{ID: 3, Name: "cnn layers=3 lr=0.0003 wd=0.001 batch=32 epochs=10 seed=0", Kind: "train", State: runs.Queued, Submitted: t0},
+		{ID: 4, Name: "ridge α=100 on resnet50:layer3", Kind: "fit", State: runs.Failed, Submitted: t0,
 			Elapsed: 300 * time.Millisecond, Err: "network \"resnet50\": needs --weights FILE (an ONNX export)"},
 	}
 }
@@ -129,7 +129,7 @@ func TestGoldenLive(t *testing.T) {
 
 // fixedRun is a run whose neurons' scores follow a fixed pattern.
 func fixedRun(id, modelName, strategy string, alpha, shift float64, neurons int) *runs.Run {
-	run := &runs.Run{Meta: runs.RunMeta{ID: id, Kind: "fit", Status: runs.StatusDone, Model: modelName,
+	run := &runs.Run{Meta: runs.RunMeta{ID: id, Kind: "fit", Status: runs.Done, Model: modelName,
 		Strategy: strategy, Dataset: runs.DatasetRef{Name: "demo", Hash: "h"}}}
 	var evs, rs, mses []float64
 	for j := range neurons {
@@ -164,7 +164,7 @@ func fixedRuns() []*runs.Run {
 // best epoch: it is listed, marked as cancelled.
 func cancelledTraining() *runs.Run {
 	r := fixedRun("run-f", "cnn", "layers=3,channels=32-64-128,size=64", 0, 0.1, 89)
-	r.Meta.Kind, r.Meta.Status = "train", runs.StatusCancelled
+	r.Meta.Kind, r.Meta.Status = "train", runs.Cancelled
 	return r
 }
 

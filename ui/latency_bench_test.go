@@ -149,7 +149,7 @@ func benchKeys(b *testing.B, ds *data.Dataset, trainings int) {
 	b.StopTimer()
 	if trainings > 0 {
 		for _, j := range eng.Snapshot() {
-			if j.State != jobs.JobRunning {
+			if j.State != runs.Running {
 				b.Fatalf("job %d was %s at the end; want both training throughout", j.ID, j.State)
 			}
 		}

@@ -107,7 +107,7 @@ func TestLiveLossAndQuitMidJob(t *testing.T) {
 		waitFor(t, tm, 10*time.Second, "val EV", "state    running")
 	}
 	snap := eng.Snapshot()
-	if len(snap) != 1 || snap[0].State != jobs.JobRunning || len(snap[0].StepLoss) == 0 {
+	if len(snap) != 1 || snap[0].State != runs.Running || len(snap[0].StepLoss) == 0 {
 		t.Fatalf("engine jobs %+v: want one running job with step losses", snap)
 	}
 
@@ -121,7 +121,7 @@ func TestLiveLossAndQuitMidJob(t *testing.T) {
 		t.Fatalf("jobs did not stop after quitting: %v", err)
 	}
 	st, _ := eng.Status(snap[0].ID)
-	if st.State != jobs.JobCancelled {
+	if st.State != runs.Cancelled {
 		t.Fatalf("the training job ended %s, want cancelled", st.State)
 	}
 
@@ -137,7 +137,7 @@ func TestLiveLossAndQuitMidJob(t *testing.T) {
 		if _, err := store.Load(r.ID); err != nil {
 			t.Errorf("run %s does not load: %v", r.ID, err)
 		}
-		if r.Status == runs.StatusCancelled {
+		if r.Status == runs.Cancelled {
 			cancelled++
 			if r.Kind != "train" {
 				t.Errorf("cancelled run %s is a %s run", r.ID, r.Kind)

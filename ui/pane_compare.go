@@ -69,7 +69,7 @@ func (p *comparePane) rows() []runs.RunMeta {
 		if !scored(r) {
 			continue
 		}
-		if f != "" && !strings.Contains(strings.ToLower(r.Model+" "+r.Strategy+" "+r.Dataset.Name+" "+r.Kind), f) {
+		if f != "" && !strings.Contains(strings.ToLower(r.Model+" "+r.Strategy+" "+r.Dataset.Name+" "+string(r.Kind)), f) {
 			continue
 		}
 		out = append(out, r)
@@ -252,7 +252,7 @@ func strategyLabel(r runs.RunMeta) string {
 	if r.Model == "ridge" || r.Model == "ridgecv" {
 		s += fmt.Sprintf(" α=%g", r.Summary.Alpha)
 	}
-	if r.Status == runs.StatusCancelled {
+	if r.Status == runs.Cancelled {
 		s += " (cancelled)"
 	}
 	return s

@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"itscope/model/jobs"
+	"itscope/model/runs"
 )
 
 // jobsPane is the queue: every job with its progress, rate and ETA.
@@ -61,7 +62,7 @@ func (p *jobsPane) Update(msg tea.Msg) tea.Cmd {
 		p.ctx.Engine.Cancel(job.ID)
 		return setStatus("cancelling job %d…", job.ID)
 	case keyIs(km, k.Enter):
-		if job.State == jobs.JobDone && job.RunID != "" && job.Kind != "train" && job.Kind != "cotrain" {
+		if job.State == runs.Done && job.RunID != "" && job.Kind != "train" && job.Kind != "cotrain" {
 			return tea.Batch(openRun(job.RunID), gotoPane(paneResults))
 		}
 		return tea.Batch(func() tea.Msg { return watchJobMsg(job.ID) }, gotoPane(paneLive))
@@ -85,11 +86,11 @@ func (p *jobsPane) View() string {
 	running, queued, done := 0, 0, 0
 	for _, id := range p.ctx.JobOrder {
 		switch p.ctx.Jobs[id].State {
-		case jobs.JobRunning:
+		case runs.Running:
 			running++
-		case jobs.JobQueued:
+		case runs.Queued:
 			queued++
-		case jobs.JobDone:
+		case runs.Done:
 			done++
 		}
 	}
@@ -99,7 +100,7 @@ func (p *jobsPane) View() string {
 		if j.Total > 0 {
 			frac = float64(j.Done) / float64(j.Total)
 		}
-		if j.State == jobs.JobDone {
+		if j.State == runs.Done {
 			frac = 1
 		}
 		doneStr := "—"
@@ -116,7 +117,7 @@ func (p *jobsPane) View() string {
 		}
 		eta := "—"
 		switch {
-		case j.State == jobs.JobRunning && j.ETA > 0:
+		case j.State == runs.Running && j.ETA > 0:
 			eta = fmtDuration(j.ETA)
 		case j.State.Finished():
 			eta = fmtDuration(j.Elapsed)
@@ -136,14 +137,14 @@ func (p *jobsPane) View() string {
 	return box(st, title, strings.Join(lines, "\n"), p.w, p.h, true)
 }
 
-func (p *jobsPane) stateStyle(s jobs.JobState) lipglossStyle {
+func (p *jobsPane) stateStyle(s runs.State) lipglossStyle {
 	st := p.ctx.Styles
 	switch s {
-	case jobs.JobDone:
+	case runs.Done:
 		return st.Good
-	case jobs.JobFailed:
+	case runs.Failed:
 		return st.Bad
-	case jobs.JobCancelled, jobs.JobQueued:
+	case runs.Cancelled, runs.Queued:
 		return st.Warn
 	}
 	return st.Value

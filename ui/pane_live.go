@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"itscope/model/jobs"
+	"itscope/model/runs"
 )
 
 // livePane draws a training job's loss curves as they grow, and its
@@ -55,7 +56,7 @@ func (p *livePane) current() (jobs.JobStatus, bool) {
 	ids := p.trainingJobs()
 	// Follow the newest running training job, else the newest one.
 	for i := len(ids) - 1; i >= 0; i-- {
-		if j := p.ctx.Jobs[ids[i]]; j.State == jobs.JobRunning {
+		if j := p.ctx.Jobs[ids[i]]; j.State == runs.Running {
 			return j, true
 		}
 	}

@@ -329,7 +329,7 @@ func (p *resultsPane) View() string {
 // scored is true for runs with scores to show: finished ones, and
 // cancelled trainings that saved their best epoch.
 func scored(m runs.RunMeta) bool {
-	return m.Status == runs.StatusDone || (m.Status == runs.StatusCancelled && !math.IsNaN(m.Summary.EVMean))
+	return m.Status == runs.Done || (m.Status == runs.Cancelled && !math.IsNaN(m.Summary.EVMean))
 }
 
 func runLabel(m runs.RunMeta) string {
@@ -340,7 +340,7 @@ func runLabel(m runs.RunMeta) string {
 	if m.Model == "ridge" {
 		label += fmt.Sprintf(" α=%g", m.Summary.Alpha)
 	}
-	if m.Status == runs.StatusCancelled {
+	if m.Status == runs.Cancelled {
 		label += " (cancelled)"
 	}
 	return label
@@ -389,7 +389,7 @@ func (p *resultsPane) layersView(w int) string {
 	seen := map[string]int{}
 	for _, r := range p.ctx.Runs {
 		n, tap, ok := strings.Cut(r.Strategy, ":")
-		if !ok || n != net || r.Status != runs.StatusDone || r.Model != m.Model ||
+		if !ok || n != net || r.Status != runs.Done || r.Model != m.Model ||
 			r.Summary.PCA != m.Summary.PCA || r.Dataset.Hash != m.Dataset.Hash {
 			continue
 		}

@@ -237,7 +237,7 @@ func TestGridPlans(t *testing.T) {
 				t.Errorf("the pane says %d jobs, builds %d", pl.jobs(), len(jobs))
 			}
 			for i, j := range jobs {
-				if j.Kind != tc.kinds[i] {
+				if string(j.Kind) != tc.kinds[i] {
 					t.Errorf("job %d is a %s job, want %s", i, j.Kind, tc.kinds[i])
 				}
 				if tc.names != nil && j.Name != tc.names[i] {

@@ -101,7 +101,7 @@ func TestSession(t *testing.T) {
 	}
 	var alphas []float64
 	for _, r := range metas {
-		if r.Status != runs.StatusDone || r.Model != "ridge" || r.Summary.PCA != 20 || r.Strategy == "" {
+		if r.Status != runs.Done || r.Model != "ridge" || r.Summary.PCA != 20 || r.Strategy == "" {
 			t.Errorf("run %s: status %s model %s pca %d, want done ridge with PCA 20", r.ID, r.Status, r.Model, r.Summary.PCA)
 		}
 		alphas = append(alphas, r.Summary.Alpha)

@@ -3,6 +3,7 @@ package features
 import (
 	"context"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"itscope/data"
@@ -30,6 +31,11 @@ func SweepLayers(net nets.Network, list string) ([]string, error) {
 	return layers, nets.FindTaps(net.Name(), net.Taps(), layers)
 }
 
+// fillLocks holds one token per (cache, dataset, network) being filled, so
+// that concurrent fills of the same network's taps (the jobs of one sweep)
+// run one pass: the later ones wait and then find their taps cached.
+var fillLocks sync.Map // key string -> chan struct{} (capacity 1)
+
 // FillTapCache makes sure the feature cache holds each of layers of net over
 // every image of ds, computing all missing ones in a single pass: each batch
 // goes through the network once and its outputs at every tap stream to their
@@ -38,6 +44,13 @@ func FillTapCache(ctx context.Context, cache *FeatureCache, ds *data.Dataset, ne
 	batch int, progress func(done, total int)) (int64, error) {
 	if err := nets.FindTaps(net.Name(), net.Taps(), layers); err != nil {
 		return 0, err
+	}
+	token, _ := fillLocks.LoadOrStore(cache.Dir+"\x00"+ds.Hash+"\x00"+netCacheKey(net, ""), make(chan struct{}, 1))
+	select {
+	case token.(chan struct{}) <- struct{}{}:
+		defer func() { <-token.(chan struct{}) }()
+	case <-ctx.Done():
+		return 0, ctx.Err()
 	}
 	sizes := map[string]int{}
 	for _, t := range net.Taps() {

@@ -14,29 +14,10 @@ import (
 // JobID identifies a job within one Engine.
 type JobID int64
 
-// JobState is where a job is in its life.
-type JobState string
-
-// Job states. queued -> running -> done | failed | cancelled; queued jobs start
-// in submission order as running ones finish. A job cancelled
-// while queued goes straight to cancelled.
-const (
-	JobQueued    JobState = "queued"
-	JobRunning   JobState = "running"
-	JobDone      JobState = "done"
-	JobFailed    JobState = "failed"
-	JobCancelled JobState = "cancelled"
-)
-
-// Finished reports whether the job has ended.
-func (s JobState) Finished() bool {
-	return s == JobDone || s == JobFailed || s == JobCancelled
-}
-
 // Job is a unit of work for the Engine: a fit, a training run, one grid point.
 type Job struct {
-	Name string // a human label for lists: "ridgecv on pixels:32"
-	Kind string // fit, train, cotrain, sweep; becomes RunMeta.Kind by default
+	Name string    // a human label for lists: "ridgecv on pixels:32"
+	Kind runs.Kind // becomes RunMeta.Kind by default
 	// Owner says who submitted the job: the SSH user of a server session,
 	// empty on one's own machine.
 	Owner string
@@ -51,9 +32,9 @@ type Job struct {
 type JobStatus struct {
 	ID    JobID
 	Name  string
-	Kind  string
+	Kind  runs.Kind
 	Owner string
-	State JobState
+	State runs.State
 
 	Submitted, Started, Finished time.Time
 	Elapsed                      time.Duration // running time so far, or in total
@@ -139,7 +120,7 @@ func (e *Engine) Submit(job Job) (JobID, error) {
 	id := e.nextID
 	ctx, cancel := context.WithCancel(context.Background())
 	ent := &jobEntry{
-		status: JobStatus{ID: id, Name: job.Name, Kind: job.Kind, Owner: job.Owner, State: JobQueued, Submitted: time.Now()},
+		status: JobStatus{ID: id, Name: job.Name, Kind: job.Kind, Owner: job.Owner, State: runs.Queued, Submitted: time.Now()},
 		cancel: cancel,
 		done:   make(chan struct{}),
 	}
@@ -193,7 +174,7 @@ func (e *Engine) run(ctx context.Context, ent *jobEntry, job Job) {
 	id := ent.status.ID
 
 	e.mu.Lock()
-	ent.status.State = JobRunning
+	ent.status.State = runs.Running
 	ent.status.Started = time.Now()
 	e.publishLocked(Event{Job: id, Kind: EventStarted, Time: ent.status.Started, Message: job.Name})
 	e.mu.Unlock()
@@ -226,7 +207,7 @@ func (e *Engine) record(ent *jobEntry, ev Event) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	st := &ent.status
-	if st.State != JobRunning {
+	if st.State != runs.Running {
 		return
 	}
 	ev.Job, ev.Time = st.ID, now
@@ -277,19 +258,19 @@ func (e *Engine) finish(ent *jobEntry, job Job, run *runs.Run, err error) {
 	started := st.Started
 	e.mu.Unlock()
 
-	state := JobDone
+	state := runs.Done
 	switch {
 	case err == nil:
 	case errors.Is(err, context.Canceled):
-		state = JobCancelled
+		state = runs.Cancelled
 	default:
-		state = JobFailed
+		state = runs.Failed
 	}
 	finished := time.Now()
 
 	var runID string
 	var saveErr error
-	if e.store != nil && !(state == JobCancelled && started.IsZero()) {
+	if e.store != nil && !(state == runs.Cancelled && started.IsZero()) {
 		if run == nil {
 			run = &runs.Run{} // a record that the job failed or was cancelled
 		}
@@ -300,8 +281,8 @@ func (e *Engine) finish(ent *jobEntry, job Job, run *runs.Run, err error) {
 		if m.Name == "" {
 			m.Name = job.Name
 		}
-		m.Status = string(state)
-		if err != nil && state == JobFailed {
+		m.Status = state
+		if err != nil && state == runs.Failed {
 			m.Error = err.Error()
 		}
 		if m.Started.IsZero() {
@@ -314,8 +295,8 @@ func (e *Engine) finish(ent *jobEntry, job Job, run *runs.Run, err error) {
 	} else if run != nil {
 		runID = run.Meta.ID
 	}
-	if saveErr != nil && state == JobDone {
-		state, err = JobFailed, saveErr
+	if saveErr != nil && state == runs.Done {
+		state, err = runs.Failed, saveErr
 	}
 
 	e.mu.Lock()
@@ -330,11 +311,11 @@ func (e *Engine) finish(ent *jobEntry, job Job, run *runs.Run, err error) {
 	if err != nil {
 		st.Err = err.Error()
 	}
-	if run != nil && state == JobDone {
+	if run != nil && state == runs.Done {
 		s := run.Meta.Summary
 		st.Summary = &s
 	}
-	kind := map[JobState]EventKind{JobDone: EventDone, JobFailed: EventFailed, JobCancelled: EventCancelled}[state]
+	kind := map[runs.State]EventKind{runs.Done: EventDone, runs.Failed: EventFailed, runs.Cancelled: EventCancelled}[state]
 	e.publishLocked(Event{Job: st.ID, Kind: kind, Time: finished, Elapsed: st.Elapsed, Message: st.Err, RunID: runID,
 		Done: st.Done, Total: st.Total})
 }
@@ -391,7 +372,7 @@ func (e *Engine) copyStatusLocked(ent *jobEntry) JobStatus {
 	st := ent.status
 	st.StepLoss = append([]runs.LossPoint(nil), st.StepLoss...)
 	st.Epochs = append([]runs.LossPoint(nil), st.Epochs...)
-	if st.State == JobRunning {
+	if st.State == runs.Running {
 		st.Elapsed = time.Since(st.Started)
 	}
 	return st

@@ -49,7 +49,7 @@ func TestEngineConcurrencyLimit(t *testing.T) {
 		ids = append(ids, id)
 	}
 	for _, st := range waitAll(t, e, ids...) {
-		if st.State != JobDone {
+		if st.State != runs.Done {
 			t.Errorf("job %d: state %s (%s)", st.ID, st.State, st.Err)
 		}
 	}
@@ -93,10 +93,10 @@ func TestEngineCancelSavesRunAsCancelled(t *testing.T) {
 	time.Sleep(5 * time.Millisecond)
 	e.Cancel(id)
 	sts := waitAll(t, e, id, queued)
-	if sts[0].State != JobCancelled || sts[0].RunID == "" {
+	if sts[0].State != runs.Cancelled || sts[0].RunID == "" {
 		t.Fatalf("training job: %+v", sts[0])
 	}
-	if sts[1].State != JobCancelled || sts[1].RunID != "" {
+	if sts[1].State != runs.Cancelled || sts[1].RunID != "" {
 		t.Errorf("queued job: state %s run %q", sts[1].State, sts[1].RunID)
 	}
 	if sts[0].Step == 0 || len(sts[0].StepLoss) == 0 || len(sts[0].StepLoss) > 2*MaxStepPoints {
@@ -106,7 +106,7 @@ func TestEngineCancelSavesRunAsCancelled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.Meta.Status != runs.StatusCancelled || run.Meta.Kind != "train" || run.Meta.Summary.EVMean != 0.1 || len(run.Loss) != 1 {
+	if run.Meta.Status != runs.Cancelled || run.Meta.Kind != "train" || run.Meta.Summary.EVMean != 0.1 || len(run.Loss) != 1 {
 		t.Errorf("saved run = %+v", run.Meta)
 	}
 }
@@ -124,12 +124,12 @@ func TestEngineFailuresAndPanics(t *testing.T) {
 	}})
 	sts := waitAll(t, e, a, b)
 	for _, s := range sts {
-		if s.State != JobFailed || s.Err == "" || s.RunID == "" {
+		if s.State != runs.Failed || s.Err == "" || s.RunID == "" {
 			t.Errorf("job %s: %+v", s.Name, s)
 		}
 	}
 	m, err := st.LoadMeta(sts[0].RunID)
-	if err != nil || m.Status != runs.StatusFailed || m.Error != "demo: bad spec" {
+	if err != nil || m.Status != runs.Failed || m.Error != "demo: bad spec" {
 		t.Errorf("failed run record = %+v, %v", m, err)
 	}
 }
@@ -168,7 +168,7 @@ func TestEngineSubscribersNeverBlockJobs(t *testing.T) {
 	}()
 	st := waitAll(t, e, id)[0]
 	wg.Wait()
-	if st.State != JobDone || st.Done != steps || st.Step != steps || st.Rate <= 0 {
+	if st.State != runs.Done || st.Done != steps || st.Step != steps || st.Rate <= 0 {
 		t.Errorf("status = %+v", st)
 	}
 	if epochs != steps/1000 {
@@ -199,13 +199,13 @@ func TestEngineShutdownCancelsEverything(t *testing.T) {
 	if err := e.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if s, _ := e.Status(id); s.State != JobCancelled {
+	if s, _ := e.Status(id); s.State != runs.Cancelled {
 		t.Errorf("state after shutdown = %s", s.State)
 	}
 	if _, err := e.Submit(Job{Name: "late"}); !errors.Is(err, ErrEngineClosed) {
 		t.Errorf("Submit after Shutdown: %v", err)
 	}
-	if metas, _ := st.List(); len(metas) != 1 || metas[0].Status != runs.StatusCancelled {
+	if metas, _ := st.List(); len(metas) != 1 || metas[0].Status != runs.Cancelled {
 		t.Errorf("runs = %+v", metas)
 	}
 	if snap := e.Snapshot(); len(snap) != 1 || snap[0].ID != id {

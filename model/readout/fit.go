@@ -335,9 +335,9 @@ func Fit(ctx context.Context, spec FitSpec, emit func(jobs.Event)) (*runs.Run, e
 	specJSON, _ := json.Marshal(recorded)
 	run := &runs.Run{
 		Meta: runs.RunMeta{
-			Kind:     "fit",
+			Kind:     runs.KindFit,
 			Name:     fmt.Sprintf("%s on %s", spec.Model, feats.Name()),
-			Status:   runs.StatusDone,
+			Status:   runs.Done,
 			Error:    strings.Join(warnings, "; "),
 			Model:    spec.Model,
 			Strategy: strategyName(feats.Name(), pcaKept),
@@ -370,7 +370,7 @@ func strategyName(features string, pca int) string {
 func FitJob(spec FitSpec) jobs.Job {
 	return jobs.Job{
 		Name: fmt.Sprintf("%s on %s", spec.Model, spec.Features),
-		Kind: "fit",
+		Kind: runs.KindFit,
 		Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
 			return Fit(ctx, spec, emit)
 		},

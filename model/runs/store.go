@@ -42,12 +42,49 @@ func Version() string {
 	return v
 }
 
-// Run statuses.
+// State is where a job and then its run are: queued -> running -> done |
+// failed | cancelled; a job cancelled while queued goes straight to
+// cancelled. A saved run is done, failed or cancelled. The strings are
+// run.json's "status" values, so stores written by earlier builds still load.
+type State string
+
+// The states of a job and its run.
 const (
-	StatusDone      = "done"
-	StatusFailed    = "failed"
-	StatusCancelled = "cancelled"
+	Queued    State = "queued"
+	Running   State = "running"
+	Done      State = "done"
+	Failed    State = "failed"
+	Cancelled State = "cancelled"
 )
+
+// Finished reports whether the job has ended.
+func (s State) Finished() bool {
+	return s == Done || s == Failed || s == Cancelled
+}
+
+// Kind says what a job does and so what made its run. The strings are
+// run.json's "kind" values.
+type Kind string
+
+// The kinds of job and run.
+const (
+	KindFit     Kind = "fit"
+	KindSweep   Kind = "sweep"
+	KindTrain   Kind = "train"
+	KindCotrain Kind = "cotrain"
+)
+
+// ErrNoRun is what errors.Is finds in the error of asking a store for a run
+// it does not hold.
+var ErrNoRun = errors.New("no such run")
+
+// NoRunError says that the store in Dir holds no run ID.
+type NoRunError struct{ Dir, ID string }
+
+func (e *NoRunError) Error() string { return fmt.Sprintf("run store %s: no run %q", e.Dir, e.ID) }
+
+// Is makes errors.Is(err, ErrNoRun) hold.
+func (e *NoRunError) Is(target error) bool { return target == ErrNoRun }
 
 // File names inside a run folder.
 const (
@@ -66,10 +103,10 @@ type DatasetRef struct {
 // RunMeta is a run's run.json: what was run, on what, by which itscope, how
 // long it took, how it ended and how well it scored.
 type RunMeta struct {
-	ID     string `json:"id"`   // the folder name, set by Store.Save
-	Kind   string `json:"kind"` // fit, train, cotrain, sweep
+	ID     string `json:"id"` // the folder name, set by Store.Save
+	Kind   Kind   `json:"kind"`
 	Name   string `json:"name"` // a human label for lists, e.g. "ridgecv on pixels:32"
-	Status string `json:"status"`
+	Status State  `json:"status"`
 	Error  string `json:"error,omitempty"`
 
 	Model    string     `json:"model"`    // linear, ridge, ridgecv, cnn, cotrain
@@ -188,7 +225,7 @@ func (s *Store) Path(id string) string { return filepath.Join(s.Dir, id) }
 // visible. Meta.Status defaults to done and Meta.Version to Version().
 func (s *Store) Save(run *Run) (string, error) {
 	if run.Meta.Status == "" {
-		run.Meta.Status = StatusDone
+		run.Meta.Status = Done
 	}
 	if run.Meta.Version == "" {
 		run.Meta.Version = Version()
@@ -209,7 +246,7 @@ func (s *Store) Save(run *Run) (string, error) {
 	// The id goes into run.json, which is written last under the temp
 	// name; a rename collision (same millisecond and suffix) retries.
 	for attempt := 0; ; attempt++ {
-		run.Meta.ID = NewRunID(run.Meta.Kind)
+		run.Meta.ID = NewRunID(string(run.Meta.Kind))
 		os.Remove(filepath.Join(tmp, RunJSON))
 		err := writeFileSynced(filepath.Join(tmp, RunJSON), func(w io.Writer) error {
 			enc := json.NewEncoder(w)
@@ -404,13 +441,13 @@ func isRunName(name string) bool { return name != "" && name[0] != '.' }
 func (s *Store) LoadMeta(id string) (RunMeta, error) {
 	var m RunMeta
 	if !isRunName(id) || strings.ContainsAny(id, `/\`) {
-		return m, fmt.Errorf("run store %s: no run %q", s.Dir, id)
+		return m, &NoRunError{Dir: s.Dir, ID: id}
 	}
 	path := filepath.Join(s.Path(id), RunJSON)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return m, fmt.Errorf("run store %s: no run %q", s.Dir, id)
+			return m, &NoRunError{Dir: s.Dir, ID: id}
 		}
 		return m, err
 	}
@@ -535,7 +572,7 @@ func WriteComparisonCSV(w io.Writer, runs []RunMeta) error {
 		if !m.Started.IsZero() && !m.Finished.IsZero() {
 			secs = m.Finished.Sub(m.Started).Seconds()
 		}
-		cw.Write([]string{m.ID, m.Kind, m.Status, m.Model, m.Strategy, m.Dataset.Name,
+		cw.Write([]string{m.ID, string(m.Kind), string(m.Status), m.Model, m.Strategy, m.Dataset.Name,
 			strconv.Itoa(s.PCA), fmtFloat(s.Alpha), strconv.FormatUint(m.Seed, 10),
 			strconv.Itoa(s.NTrain), strconv.Itoa(s.NVal), strconv.Itoa(s.NNeurons),
 			fmtFloat(s.EVMean), fmtFloat(s.EVMedian), fmtFloat(s.RMean), fmtFloat(s.RMedian),

@@ -180,7 +180,7 @@ func checkCrashRun(t *testing.T, store *Store, id string, seq uint64) {
 		t.Fatalf("run %s (seq %d) is not readable: %v", id, seq, err)
 	}
 	want := crashRun(seq)
-	if got.Meta.Seed != seq || got.Meta.Name != want.Meta.Name || got.Meta.Status != StatusDone {
+	if got.Meta.Seed != seq || got.Meta.Name != want.Meta.Name || got.Meta.Status != Done {
 		t.Fatalf("run %s: meta %+v, want seed %d name %s done", id, got.Meta, seq, want.Meta.Name)
 	}
 	if got.PredRows != want.PredRows || got.PredCols != want.PredCols || len(got.Neurons) != len(want.Neurons) || len(got.Loss) != len(want.Loss) {

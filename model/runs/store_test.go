@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"io"
 	"math"
 	"os"
@@ -19,7 +20,7 @@ func sampleRun(kind string, ev float64) *Run {
 	s.Model, s.Features, s.Dataset = "ridge", "pixels:8", "demo"
 	s.EVMean, s.RMean, s.NVal, s.NNeurons = ev, ev/2, 2, 3
 	return &Run{
-		Meta: RunMeta{Kind: kind, Name: "test", Model: "ridge", Strategy: "pixels:8",
+		Meta: RunMeta{Kind: Kind(kind), Name: "test", Model: "ridge", Strategy: "pixels:8",
 			Dataset: DatasetRef{Name: "demo", Hash: "abc"}, Seed: 7, Summary: s,
 			Started: time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC), Finished: time.Date(2026, 11, 27, 1, 0, 2, 0, time.UTC)},
 		Neurons: []NeuronScore{
@@ -47,7 +48,7 @@ func TestStoreSaveLoadRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Meta.ID != id || got.Meta.Status != StatusDone || got.Meta.Version == "" || got.Meta.Seed != 7 {
+	if got.Meta.ID != id || got.Meta.Status != Done || got.Meta.Version == "" || got.Meta.Seed != 7 {
 		t.Errorf("meta = %+v", got.Meta)
 	}
 	if got.Meta.Summary.EVMean != 0.25 || !math.IsNaN(got.Meta.Summary.CeilingEVMean) || !math.IsNaN(got.Meta.Summary.MSEMean) {
@@ -108,8 +109,14 @@ func TestStoreListIgnoresPartialRuns(t *testing.T) {
 	if _, err := st.Load(".partial-123"); err == nil {
 		t.Error("Load of a hidden folder succeeded")
 	}
-	if _, err := st.Load("../x"); err == nil || !strings.Contains(err.Error(), "no run") {
-		t.Errorf("Load(../x) error = %v", err)
+	if _, err := st.Load("../x"); !errors.Is(err, ErrNoRun) || !strings.Contains(err.Error(), "no run") {
+		t.Errorf("Load(../x) error = %v, want ErrNoRun", err)
+	}
+	if _, err := st.LoadMeta("run-that-never-was"); !errors.Is(err, ErrNoRun) || !strings.Contains(err.Error(), dir) {
+		t.Errorf("LoadMeta of a missing run: error = %v, want ErrNoRun naming %s", err, dir)
+	}
+	if err := st.Delete("run-that-never-was"); !errors.Is(err, ErrNoRun) {
+		t.Errorf("Delete of a missing run: error = %v, want ErrNoRun", err)
 	}
 	if err := st.CleanPartial(0); err != nil {
 		t.Fatal(err)

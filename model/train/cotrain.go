@@ -216,13 +216,13 @@ func Cotrain(ctx context.Context, ds *data.Dataset, cfg CotrainConfig, emit func
 	}
 	strategy := fmt.Sprintf("%s:%s+", cfg.Net, cfg.Trainable)
 	run := &runs.Run{
-		Meta: runs.RunMeta{Kind: "cotrain", Name: fmt.Sprintf("cotrain %s from %s, lambda %g", cfg.Net, cfg.Trainable, cfg.Lambda),
+		Meta: runs.RunMeta{Kind: runs.KindCotrain, Name: fmt.Sprintf("cotrain %s from %s, lambda %g", cfg.Net, cfg.Trainable, cfg.Lambda),
 			Model: "cotrain", Strategy: strategy, Dataset: runs.DatasetRef{Name: ds.Name, Hash: ds.Hash}, Seed: cfg.Train.Seed,
 			Started: started, Finished: time.Now(), Spec: spec},
 		Predictions: pred, PredRows: len(valSplit.Indices), PredCols: neurons, Loss: res.loss,
 	}
 	if res.outcome.Stopped == StopCancelled {
-		run.Meta.Status = runs.StatusCancelled
+		run.Meta.Status = runs.Cancelled
 	}
 	run.Meta.Timings = map[string]float64{"total": run.Meta.Finished.Sub(started).Seconds()}
 	if err := fillScores(run, ds, valSplit.Indices, pred, len(trainSplit.Indices)); err != nil {
@@ -432,7 +432,7 @@ func loadCotrained(dir string, meta runs.RunMeta, wpath string) (*TrainedNet, er
 	}
 	in := trunkNet.Input()
 	shape := append([]int{0}, spec.InShape...)
-	return &TrainedNet{Kind: "cotrain", Net: net, Mean: mean.Data, Std: std.Data, Size: in[1], neural: len(mean.Data),
+	return &TrainedNet{Kind: runs.KindCotrain, Net: net, Mean: mean.Data, Std: std.Data, Size: in[1], neural: len(mean.Data),
 		input: func(ctx context.Context, ds *data.Dataset, images []int) (*tensor.Dense, error) {
 			per := in[0] * in[1] * in[2]
 			x := make([]float32, len(images)*per)

@@ -36,7 +36,7 @@ func TestGridRunsOnEngine(t *testing.T) {
 	lrs := map[string]bool{}
 	for _, id := range ids {
 		st, err := engine.Wait(context.Background(), id)
-		if err != nil || st.State != jobs.JobDone {
+		if err != nil || st.State != runs.Done {
 			t.Fatalf("job %d: %s %v %s", id, st.State, err, st.Err)
 		}
 		run, err := store.Load(st.RunID)

@@ -30,7 +30,7 @@ type Prediction struct {
 // predict: its layers in eval mode, how it turns a batch of images into its
 // input, and the standardisation its outputs undo.
 type TrainedNet struct {
-	Kind   string // train or cotrain
+	Kind   runs.Kind // train or cotrain
 	Net    nn.Layer
 	Mean   []float32 // per neuron; outputs are out*Std+Mean
 	Std    []float32
@@ -52,7 +52,7 @@ func LoadTrained(dir string) (*TrainedNet, error) {
 	}
 	wpath := filepath.Join(dir, WeightsFile)
 	switch meta.Kind {
-	case "train":
+	case runs.KindTrain:
 		var cfg TrainConfig
 		if err := json.Unmarshal(meta.Spec, &cfg); err != nil {
 			return nil, fmt.Errorf("%s: key \"spec\": %v", metaPath, err)
@@ -78,7 +78,7 @@ func LoadTrained(dir string) (*TrainedNet, error) {
 			return nil, err
 		}
 		size := cfg.CNN.Size
-		return &TrainedNet{Kind: "train", Net: net, Mean: mean.Data, Std: std.Data, Size: size, neural: len(mean.Data),
+		return &TrainedNet{Kind: runs.KindTrain, Net: net, Mean: mean.Data, Std: std.Data, Size: size, neural: len(mean.Data),
 			input: func(_ context.Context, ds *data.Dataset, images []int) (*tensor.Dense, error) {
 				x := make([]float32, len(images)*3*size*size)
 				for k, i := range images {
@@ -88,9 +88,9 @@ func LoadTrained(dir string) (*TrainedNet, error) {
 				}
 				return nn.FromSlice(x, len(images), 3, size, size)
 			}}, nil
-	case "cotrain":
+	case runs.KindCotrain:
 		return loadCotrained(dir, meta, wpath)
-	case "fit", "sweep":
+	case runs.KindFit, runs.KindSweep:
 		return nil, fmt.Errorf("%s: run kind %q: predicting with a read-out fit needs its fitted coefficients, which fit runs do not save yet; use a train or cotrain run", metaPath, meta.Kind)
 	}
 	return nil, fmt.Errorf("%s: run kind %q: want a train or cotrain run", metaPath, meta.Kind)

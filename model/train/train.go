@@ -423,13 +423,13 @@ func TrainCNN(ctx context.Context, ds *data.Dataset, cfg TrainConfig, emit func(
 		return nil, errors.Join(loopErr, err)
 	}
 	run := &runs.Run{
-		Meta: runs.RunMeta{Kind: "train", Name: "cnn " + cfg.CNN.String(), Model: "cnn", Strategy: cfg.CNN.String(),
+		Meta: runs.RunMeta{Kind: runs.KindTrain, Name: "cnn " + cfg.CNN.String(), Model: "cnn", Strategy: cfg.CNN.String(),
 			Dataset: runs.DatasetRef{Name: ds.Name, Hash: ds.Hash}, Seed: cfg.Seed, Started: started, Finished: time.Now(),
 			Spec: spec},
 		Predictions: pred, PredRows: len(valSplit.Indices), PredCols: neurons, Loss: res.loss,
 	}
 	if res.outcome.Stopped == StopCancelled {
-		run.Meta.Status = runs.StatusCancelled
+		run.Meta.Status = runs.Cancelled
 	}
 	run.Meta.Timings = map[string]float64{"total": run.Meta.Finished.Sub(started).Seconds()}
 	if err := fillScores(run, ds, valSplit.Indices, pred, len(trainSplit.Indices)); err != nil {

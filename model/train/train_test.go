@@ -149,14 +149,14 @@ func TestTrainCancelMidEpoch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.State != jobs.JobCancelled || st.RunID == "" {
+	if st.State != runs.Cancelled || st.RunID == "" {
 		t.Fatalf("job state %s, run %q; want cancelled with a saved run", st.State, st.RunID)
 	}
 	run, err := store.Load(st.RunID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.Meta.Status != runs.StatusCancelled {
+	if run.Meta.Status != runs.Cancelled {
 		t.Errorf("status %q, want cancelled", run.Meta.Status)
 	}
 	// Steps 1-3 are epoch 1, then its epoch row, then step 4 (epoch 2).

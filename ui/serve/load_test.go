@@ -159,7 +159,7 @@ func TestLoadTwentySessions(t *testing.T) {
 	}
 	for _, id := range jobIDs {
 		st, _ := ts.engine.Status(id)
-		if st.State != jobs.JobRunning {
+		if st.State != runs.Running {
 			t.Errorf("training job %d is %s, want running through the load (%s)", id, st.State, st.Err)
 		}
 		if st.Step == 0 {
@@ -191,7 +191,7 @@ func TestLoadTwentySessions(t *testing.T) {
 	for _, id := range jobIDs {
 		ts.engine.Cancel(id)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		if st, err := ts.engine.Wait(ctx, id); err != nil || st.State != jobs.JobCancelled {
+		if st, err := ts.engine.Wait(ctx, id); err != nil || st.State != runs.Cancelled {
 			t.Errorf("training job %d after cancel: %s, %v", id, st.State, err)
 		}
 		cancel()

@@ -479,15 +479,15 @@ func TestShutdownTellsSessionsAndCancelsJobs(t *testing.T) {
 		t.Error("the session was not told why it closed")
 	}
 	st, _ := ts.engine.Status(id)
-	if st.State != jobs.JobCancelled || st.RunID == "" {
+	if st.State != runs.Cancelled || st.RunID == "" {
 		t.Fatalf("job after shutdown: state %s run %q, want cancelled with its run saved", st.State, st.RunID)
 	}
 	run, err := ts.engine.Store().Load(st.RunID)
 	if err != nil {
 		t.Fatalf("the cancelled job's run is not readable: %v", err)
 	}
-	if run.Meta.Status != runs.StatusCancelled {
-		t.Errorf("saved run status %q, want %q", run.Meta.Status, runs.StatusCancelled)
+	if run.Meta.Status != runs.Cancelled {
+		t.Errorf("saved run status %q, want %q", run.Meta.Status, runs.Cancelled)
 	}
 	if _, err := dial(ts.addr, gossh.PublicKeys(ts.client)); err == nil {
 		t.Error("the server still accepts connections after shutdown")
