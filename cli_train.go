@@ -76,10 +76,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, name, err)
 	}
-	job := jobs.Job{Name: "cnn " + spec.String(), Kind: runs.KindTrain,
-		Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
-			return train.TrainCNN(ctx, ds, cfg, emit)
-		}}
+	job := train.TrainJob(ds, cfg, "")
 	if !common.json {
 		fmt.Fprintf(stdout, "training cnn %s on %s: lr %g, wd %g, batch %d, up to %d epochs (patience %d), seed %d\n",
 			spec, ds.Name, cfg.LR, cfg.WeightDecay, cfg.Batch, cfg.Epochs, cfg.Patience, cfg.Seed)
@@ -250,10 +247,7 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, name, err)
 	}
-	job := jobs.Job{Name: fmt.Sprintf("cotrain %s from %s", cfg.Net, cfg.Trainable), Kind: runs.KindCotrain,
-		Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
-			return train.Cotrain(ctx, ds, cfg, emit)
-		}}
+	job := train.CotrainJob(ds, cfg, "")
 	return runOneJob(name, store, job, common.json, stdout, stderr)
 }
 

@@ -1,14 +1,11 @@
 package ui
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
-	"itscope/data"
 	"itscope/model/jobs"
 	"itscope/model/readout"
-	"itscope/model/runs"
 	"itscope/model/train"
 )
 
@@ -58,7 +55,7 @@ func buildJobs(ctx *Context, pl plan) ([]jobs.Job, error) {
 		case "train":
 			cfg := *pt.Train
 			if ctx.Choice.Source != srcCotrain {
-				out = append(out, trainJob(ds, cfg, pt.Label))
+				out = append(out, train.TrainJob(ds, cfg, "cnn "+pt.Label))
 				continue
 			}
 			for _, l := range pl.lambdas {
@@ -67,21 +64,11 @@ func buildJobs(ctx *Context, pl plan) ([]jobs.Job, error) {
 				if err := cc.Validate(); err != nil {
 					return nil, err
 				}
-				out = append(out, cotrainJob(ds, cc, fmt.Sprintf("%s λ=%g", pt.Label, l)))
+				out = append(out, train.CotrainJob(ds, cc, fmt.Sprintf("%s λ=%g", pt.Label, l)))
 			}
 		}
 	}
 	return out, nil
-}
-
-func trainJob(ds *data.Dataset, cfg train.TrainConfig, label string) jobs.Job {
-	return jobs.Job{
-		Name: "cnn " + label,
-		Kind: runs.KindTrain,
-		Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
-			return train.TrainCNN(ctx, ds, cfg, emit)
-		},
-	}
 }
 
 // fitJobName says what varies in a grid: the read-out, its penalty, the
@@ -96,14 +83,4 @@ func fitJobName(fs readout.FitSpec) string {
 		name += fmt.Sprintf(" + PCA %d", fs.PCA)
 	}
 	return name
-}
-
-func cotrainJob(ds *data.Dataset, cfg train.CotrainConfig, label string) jobs.Job {
-	return jobs.Job{
-		Name: fmt.Sprintf("cotrain %s from %s %s", cfg.Net, cfg.Trainable, label),
-		Kind: runs.KindCotrain,
-		Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
-			return train.Cotrain(ctx, ds, cfg, emit)
-		},
-	}
 }

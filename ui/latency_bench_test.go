@@ -111,7 +111,7 @@ func benchKeys(b *testing.B, ds *data.Dataset, trainings int) {
 		cfg.Epochs, cfg.Patience = 1000, 0
 		for i := range trainings {
 			cfg.Seed = uint64(i)
-			if _, err := eng.Submit(trainJob(ds, cfg, "bench")); err != nil {
+			if _, err := eng.Submit(train.TrainJob(ds, cfg, "cnn bench")); err != nil {
 				b.Fatal(err)
 			}
 		}

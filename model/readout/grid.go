@@ -2,7 +2,6 @@ package readout
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,7 +10,6 @@ import (
 
 	"itscope/data"
 	"itscope/model/jobs"
-	"itscope/model/runs"
 	"itscope/model/train"
 )
 
@@ -325,8 +323,5 @@ func GridJob(ds *data.Dataset, p GridPoint) jobs.Job {
 		job.Name = "fit " + p.Label
 		return job
 	}
-	cfg := *p.Train
-	return jobs.Job{Name: "train " + p.Label, Kind: "train", Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
-		return train.TrainCNN(ctx, ds, cfg, emit)
-	}}
+	return train.TrainJob(ds, *p.Train, "train "+p.Label)
 }
