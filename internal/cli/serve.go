@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -6,28 +6,21 @@ import (
 	"io"
 	"log"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"itscope/data"
 	"itscope/model/jobs"
-	"itscope/model/runs"
 	"itscope/ui/serve"
 )
-
-func init() {
-	register(command{name: "serve", summary: "serve the explorer over SSH: one job engine and run store for every session", run: runServe})
-}
 
 func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("serve", "--authorized-keys FILE [--listen 127.0.0.1:2222] [--host-key PATH] [--runs DIR] [--data-root DIR] [--max-sessions N] [--max-jobs N] [--idle-timeout D] [--weights NAME=FILE]...", stderr)
 	listen := fs.String("listen", "127.0.0.1:2222", "`ADDRESS` to listen on")
 	keys := fs.String("authorized-keys", "", "authorized_keys `FILE` of the public keys let in (re-read when it changes)")
 	anyKey := fs.Bool("allow-any-key", false, "let any public key in (loopback addresses only, for trying it out)")
-	hostKey := fs.String("host-key", defaultHostKey(), "private host key `PATH`, generated there (mode 0600) on first start")
-	runsDir := fs.String("runs", "", "run store `DIR` shared by every session (default $ITSCOPE_RUNS, else $XDG_DATA_HOME/itscope/runs)")
+	hostKey := fs.String("host-key", "", "private host key `PATH`, generated there (mode 0600) on first start (default $XDG_CONFIG_HOME/itscope/ssh_host_ed25519, else ~/.config/itscope/ssh_host_ed25519)")
+	runsDir := fs.String("runs", "", runsFlagUsage(" shared by every session"))
 	dataRoot := fs.String("data-root", "", "`DIR` under which remote users may open datasets (default: the embedded demo only)")
 	maxSessions := fs.Int("max-sessions", 16, "sessions at once (`N`); more are told so and closed")
 	maxJobs := fs.Int("max-jobs", 2, "jobs running at once (`N`); the rest queue")
@@ -53,11 +46,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 			return usageError(stderr, "serve", "--data-root %s: want an existing folder", *dataRoot)
 		}
 	}
-	dir := *runsDir
-	if dir == "" {
-		dir = runs.DefaultRunsDir()
+	if *hostKey == "" {
+		*hostKey = defaultHostKey()
 	}
-	store, err := runs.OpenStore(dir)
+	store, err := openRunStore(*runsDir)
 	if err != nil {
 		return fail(stderr, "serve", err)
 	}
@@ -72,7 +64,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		MaxSessions:    *maxSessions,
 		IdleTimeout:    *idle,
 		Datasets:       dedupe(append([]string{"demo", "demo:" + data.DemoSessions[1]}, recentDatasets(store, 5)...)),
-		ExportDir:      filepath.Join(dir, "exports"), // not a run: the store skips it
+		ExportDir:      filepath.Join(store.Dir, "exports"), // not a run: the store skips it
 		Weights:        weights,
 		Log:            logger,
 	}, engine)
@@ -80,9 +72,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "itscope", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "itscope serve: listening on %s, runs in %s; connect with: ssh -p PORT HOST\n", *listen, dir)
+	fmt.Fprintf(stdout, "itscope serve: listening on %s, runs in %s; connect with: ssh -p PORT HOST\n", *listen, store.Dir)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	served := make(chan error, 1)
 	go func() { served <- srv.ListenAndServe() }()

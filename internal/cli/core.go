@@ -1,42 +1,17 @@
-package main
+package cli
 
 import (
-	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"os/signal"
-	"syscall"
-	"text/tabwriter"
-	"time"
+	"strconv"
 
+	"itscope/compute"
 	"itscope/data"
-	"itscope/model/jobs"
 	"itscope/model/readout"
 	"itscope/model/runs"
 )
-
-func init() {
-	register(command{"data", "summarise a dataset: images, neurons, splits, response range, noise ceiling", runData})
-	register(command{"fit", "fit a linear read-out from features to neurons on train, score it on val, save the run", runFit})
-	register(command{"runs", "list the saved runs", runRuns})
-	register(command{"export", "write the comparison table of saved runs as CSV", runExport})
-}
-
-// interruptible returns a context cancelled by SIGINT or SIGTERM, so that a
-// long command stops cleanly (and saves what it must) on Ctrl-C.
-func interruptible() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
 
 func runData(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("data", "--data SPEC [--json]", stderr)
@@ -59,7 +34,7 @@ func runData(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	tw := newTable(stdout, false)
 	fmt.Fprintf(tw, "dataset\t%s\n", info.Name)
 	if info.Description != "" {
 		fmt.Fprintf(tw, "source\t%s\n", info.Description)
@@ -110,7 +85,7 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&spec.PCA, "pca", 0, "reduce the features to `N` principal components fitted on train (0: no PCA)")
 	fs.StringVar(&spec.Model, "model", readout.ModelRidgeCV, "read-out: linear, ridge or ridgecv")
 	fs.Float64Var(&spec.Alpha, "alpha", 0, "ridge penalty (--model ridge)")
-	fs.StringVar(&alphas, "alphas", "", "ridge CV grid: a `LIST` 0.1,1,10 or START:STOP:COUNT log-spaced (default 1e-2:1e6:17)")
+	fs.StringVar(&alphas, "alphas", "", "ridge CV grid: a `LIST` 0.1,1,10 or START:STOP:COUNT log-spaced (default "+alphaGridText(compute.DefaultAlphas())+")")
 	fs.IntVar(&spec.Folds, "folds", 5, "cross-validation folds (--model ridgecv), stratified by object label when there are labels")
 	fs.BoolVar(&spec.PerNeuronAlpha, "per-neuron-alpha", false, "let ridge CV choose an alpha per neuron")
 	fs.StringVar(&spec.Standardise, "standardise", "auto", "standardise features on train: auto (pixels only), on, off")
@@ -182,103 +157,10 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// summaryWithID is the --json object of a run: the summary keys plus run_id
-// (empty when not saved) and status.
-func summaryWithID(m runs.RunMeta) map[string]any {
-	b, _ := json.Marshal(m.Summary)
-	var out map[string]any
-	json.Unmarshal(b, &out)
-	out["run_id"] = m.ID
-	out["status"] = m.Status
-	return out
-}
-
-// printComparison prints runs as the comparison table: model, strategy, EV,
-// r, MSE, ceiling-corrected EV and alpha. withID adds the run id and status.
-func printComparison(w io.Writer, runs []runs.RunMeta, withID bool) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	if withID {
-		fmt.Fprint(tw, "run\tstatus\t")
-	}
-	fmt.Fprintln(tw, "model\tstrategy\tEV\tr\tMSE\tEV/ceiling\talpha\t")
-	for _, m := range runs {
-		s := m.Summary
-		if withID {
-			fmt.Fprintf(tw, "%s\t%s\t", m.ID, m.Status)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", m.Model, m.Strategy, num(s.EVMean, 4), num(s.RMean, 4),
-			num(s.MSEMean, 4), num(s.CeilingEVMean, 4), num(s.Alpha, 3))
-	}
-	tw.Flush()
-}
-
-// num formats a metric, "-" when unknown.
-func num(x float64, digits int) string {
-	if math.IsNaN(x) {
-		return "-"
-	}
-	if digits == 3 {
-		return fmt.Sprintf("%.3g", x)
-	}
-	return fmt.Sprintf("%.4f", x)
-}
-
-// progressPrinter shows a job's progress on one rewritten stderr line; it is
-// silent with --json.
-type progressPrinter struct {
-	w       io.Writer
-	quiet   bool
-	start   time.Time
-	last    time.Time
-	printed bool
-}
-
-func newProgressPrinter(w io.Writer, quiet bool) *progressPrinter {
-	return &progressPrinter{w: w, quiet: quiet, start: time.Now()}
-}
-
-func (p *progressPrinter) emit(ev jobs.Event) {
-	if p.quiet {
-		return
-	}
-	switch ev.Kind {
-	case jobs.EventProgress:
-		now := time.Now()
-		if now.Sub(p.last) < 200*time.Millisecond && ev.Done != ev.Total {
-			return
-		}
-		p.last = now
-		elapsed := now.Sub(p.start)
-		line := fmt.Sprintf("\r%s %d/%d", ev.Message, ev.Done, ev.Total)
-		if ev.Done > 0 && ev.Total > 0 {
-			rate := float64(ev.Done) / elapsed.Seconds()
-			eta := time.Duration(float64(ev.Total-ev.Done) / rate * float64(time.Second))
-			line += fmt.Sprintf(" %.1f/s ETA %s", rate, eta.Round(time.Second))
-		}
-		fmt.Fprint(p.w, line+"   ")
-		p.printed = true
-	case jobs.EventLog:
-		p.finish()
-		fmt.Fprintln(p.w, ev.Message)
-	case jobs.EventEpoch:
-		p.finish()
-		fmt.Fprintf(p.w, "epoch %d: train loss %.4g, val loss %.4g, val EV %.4f, val r %.4f\n",
-			ev.Epoch, ev.TrainLoss, ev.ValLoss, ev.ValEV, ev.ValR)
-	}
-}
-
-// finish ends a progress line.
-func (p *progressPrinter) finish() {
-	if p.printed {
-		fmt.Fprintln(p.w)
-		p.printed = false
-	}
-}
-
 func runRuns(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("runs", "[--runs DIR] [--json]", stderr)
 	var c commonFlags
-	fs.StringVar(&c.runs, "runs", "", "run store `DIR` (default $ITSCOPE_RUNS, else $XDG_DATA_HOME/itscope/runs)")
+	fs.StringVar(&c.runs, "runs", "", runsFlagUsage(""))
 	fs.BoolVar(&c.json, "json", false, "print the runs (run.json contents) as a JSON list")
 	if status, ok := parseFlagsOnly(fs, args, "runs", stderr); !ok {
 		return status
@@ -311,7 +193,7 @@ func runRuns(args []string, stdout, stderr io.Writer) int {
 func runExport(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("export", "--runs DIR -o table.csv", stderr)
 	var c commonFlags
-	fs.StringVar(&c.runs, "runs", "", "run store `DIR` (default $ITSCOPE_RUNS, else $XDG_DATA_HOME/itscope/runs)")
+	fs.StringVar(&c.runs, "runs", "", runsFlagUsage(""))
 	out := fs.String("o", "", "output CSV `FILE` (- for standard output)")
 	if status, ok := parseFlagsOnly(fs, args, "export", stderr); !ok {
 		return status
@@ -337,4 +219,11 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "export", err)
 	}
 	return 0
+}
+
+// alphaGridText writes a log-spaced grid as --alphas reads it,
+// START:STOP:COUNT, so that the help states the grid the code uses.
+func alphaGridText(grid []float64) string {
+	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+	return f(grid[0]) + ":" + f(grid[len(grid)-1]) + ":" + strconv.Itoa(len(grid))
 }

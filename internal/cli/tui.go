@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -22,15 +22,11 @@ import (
 	"itscope/ui"
 )
 
-func init() {
-	register(command{name: "tui", summary: "open the terminal explorer (also: itscope with no command)", run: runTUI})
-}
-
 func runTUI(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("tui", "[--data SPEC] [--runs DIR] [--jobs N] [--weights NAME=FILE]... [FILE...]", stderr)
 	spec := fs.String("data", "", "dataset `SPEC` to open at start: demo, demo:SESSION, an .h5 file or a folder")
-	runsDir := fs.String("runs", "", "run store `DIR` (default $ITSCOPE_RUNS, else $XDG_DATA_HOME/itscope/runs)")
-	parallel := fs.Int("jobs", max(1, runtime.NumCPU()/2), "jobs running at once (`N`); the rest queue")
+	runsDir := fs.String("runs", "", runsFlagUsage(""))
+	parallel := fs.Int("jobs", 0, "jobs running at once (`N`, default half the cores); the rest queue")
 	exportDir := fs.String("export-dir", ".", "`DIR` where Results and Compare write CSV files")
 	mouse := fs.Bool("mouse", false, "enable mouse reporting")
 	weights := networkWeights{}
@@ -39,18 +35,17 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return status
 	}
-	if *parallel < 1 {
+	if *parallel < 0 {
 		return usageError(stderr, "tui", "--jobs: want at least 1, found %d", *parallel)
+	}
+	if *parallel == 0 {
+		*parallel = max(1, runtime.NumCPU()/2)
 	}
 	if f, isFile := stdout.(*os.File); !isFile || !term.IsTerminal(f.Fd()) || !term.IsTerminal(os.Stdin.Fd()) {
 		fmt.Fprintln(stderr, "itscope tui: the explorer needs a terminal; for scripts use the headless commands (itscope help)")
 		return 1
 	}
-	dir := *runsDir
-	if dir == "" {
-		dir = runs.DefaultRunsDir()
-	}
-	store, err := runs.OpenStore(dir)
+	store, err := openRunStore(*runsDir)
 	if err != nil {
 		return fail(stderr, "tui", err)
 	}

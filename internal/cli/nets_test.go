@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -67,7 +67,7 @@ func equalInts(a, b []int) bool {
 }
 
 func TestClassifyJSON(t *testing.T) {
-	img := "testdata/data/coral/cat.bmp"
+	img := "../../testdata/data/coral/cat.bmp"
 	code, out, errOut := run(t, "classify", img, "--net", "mobilenetv2", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -140,7 +140,7 @@ func tinyFolder(t *testing.T) string {
 func TestSweepCommand(t *testing.T) {
 	dir := t.TempDir()
 	runs, cache := filepath.Join(dir, "runs"), filepath.Join(dir, "cache")
-	net := "onnx:testdata/nets/allops.onnx"
+	net := "onnx:../../testdata/nets/allops.onnx"
 	common := []string{"--data", tinyFolder(t), "--model", "ridge", "--alpha", "10", "--runs", runs, "--cache", cache}
 	code, out, errOut := run(t, append([]string{"sweep", "--net", net, "--layers", "gap,gemm", "--pca", "0", "--json"}, common...)...)
 	if code != 0 {

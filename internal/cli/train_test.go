@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -12,12 +12,12 @@ import (
 	"itscope/model/train"
 )
 
-const nx414Fixture = "testdata/data/nx414_fixed.h5"
+const nx414Fixture = "../../testdata/data/nx414_fixed.h5"
 
 func TestTrainCommandJSONAndPredict(t *testing.T) {
 	runsDir := t.TempDir()
 	var out, errb bytes.Buffer
-	code := dispatch([]string{"train", "--data", nx414Fixture, "--cnn", "layers=1,channels=4,pool=4", "--epochs", "2",
+	code := Run([]string{"train", "--data", nx414Fixture, "--cnn", "layers=1,channels=4,pool=4", "--epochs", "2",
 		"--batch", "8", "--seed", "3", "--json", "--runs", runsDir}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
@@ -43,7 +43,7 @@ func TestTrainCommandJSONAndPredict(t *testing.T) {
 
 	npy := filepath.Join(t.TempDir(), "test.npy")
 	out.Reset()
-	if code := dispatch([]string{"predict", "--run", id, "--runs", runsDir, "--data", nx414Fixture, "--split", "test", "-o", npy}, &out, &errb); code != 0 {
+	if code := Run([]string{"predict", "--run", id, "--runs", runsDir, "--data", nx414Fixture, "--split", "test", "-o", npy}, &out, &errb); code != 0 {
 		t.Fatalf("predict exit %d: %s", code, errb.String())
 	}
 	pred, rows, cols, err := runs.ReadNPY(npy)
@@ -74,7 +74,7 @@ func TestTrainCommandErrors(t *testing.T) {
 		{[]string{"predict", "--run", "nope", "--runs", t.TempDir()}, 1, "neither a folder nor a run"},
 	} {
 		var out, errb bytes.Buffer
-		code := dispatch(tc.args, &out, &errb)
+		code := Run(tc.args, &out, &errb)
 		if code != tc.code || !strings.Contains(errb.String(), tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", tc.args, code, errb.String(), tc.code, tc.want)
 		}
@@ -86,7 +86,7 @@ func TestGridCommand(t *testing.T) {
 	grid := filepath.Join(dir, "grid.json")
 	os.WriteFile(grid, []byte(`{"cnn": "layers=1,channels=4,pool=4", "lr": [1e-3, 1e-2], "epochs": [1], "batch": [8]}`), 0o644)
 	var out, errb bytes.Buffer
-	code := dispatch([]string{"grid", "--data", nx414Fixture, "--grid", grid, "--jobs", "2", "--runs", filepath.Join(dir, "runs"), "--json"}, &out, &errb)
+	code := Run([]string{"grid", "--data", nx414Fixture, "--grid", grid, "--jobs", "2", "--runs", filepath.Join(dir, "runs"), "--json"}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
@@ -109,7 +109,7 @@ func TestGridCommandFits(t *testing.T) {
 	grid := filepath.Join(dir, "grid.json")
 	os.WriteFile(grid, []byte(`{"kind": "fit", "features": ["pixels:8"], "model": ["ridge"], "alphas": [1, 1000000]}`), 0o644)
 	var out, errb bytes.Buffer
-	code := dispatch([]string{"grid", "--data", nx414Fixture, "--grid", grid, "--runs", filepath.Join(dir, "runs")}, &out, &errb)
+	code := Run([]string{"grid", "--data", nx414Fixture, "--grid", grid, "--runs", filepath.Join(dir, "runs")}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"codeberg.org/sbinet/npyio"
@@ -19,12 +18,6 @@ import (
 	"itscope/model/readout"
 	"itscope/model/runs"
 )
-
-func init() {
-	register(command{name: "layers", summary: "list a network's taps with their output shapes", run: runLayers})
-	register(command{name: "classify", summary: "top-5 ImageNet classes of photos (checks a network's weights)", run: runClassify})
-	register(command{name: "sweep", summary: "fit a read-out on every layer of a network (EV and r per layer)", run: runSweep})
-}
 
 // netFlags are the flags that choose a network.
 type netFlags struct {
@@ -89,7 +82,7 @@ func runLayers(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	tw := newTable(stdout, false)
 	fmt.Fprintf(tw, "%s (input %v)\nTAP\tSHAPE\tFEATURES\n", net.Name(), net.Input())
 	for _, t := range taps {
 		fmt.Fprintf(tw, "%s\t%v\t%d\n", t.Name, t.Shape, t.Size())
@@ -226,8 +219,8 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 			out = append(out, b)
 			return err
 		}
-		_, err = fmt.Fprintf(stdout, row, layer, fmt.Sprintf("%.4f", s.EVMean), fmt.Sprintf("%.4f", s.RMean),
-			fmt.Sprintf("%.3g", s.Alpha), fmt.Sprint(s.PCA), id)
+		_, err = fmt.Fprintf(stdout, row, layer, num(s.EVMean, 4), num(s.RMean, 4),
+			num(s.Alpha, 3), fmt.Sprint(s.PCA), id)
 		return err
 	})
 	progress.finish()

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -9,10 +9,8 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"itscope/data"
 	"itscope/model/jobs"
@@ -20,13 +18,6 @@ import (
 	"itscope/model/runs"
 	"itscope/model/train"
 )
-
-func init() {
-	register(command{name: "train", summary: "train a CNN from scratch on the images, live loss per epoch", run: runTrain})
-	register(command{name: "cotrain", summary: "co-train a pretrained trunk's last stages on responses and object labels", run: runCotrain})
-	register(command{name: "grid", summary: "run every point of a JSON grid of trainings or fits, table sorted by val EV", run: runGrid})
-	register(command{name: "predict", summary: "predict responses on any split with a saved run (-o predictions.npy)", run: runPredict})
-}
 
 // trainFlags are the optimiser flags shared by train and cotrain.
 type trainFlags struct {
@@ -95,9 +86,8 @@ func runOneJob(name string, store *runs.Store, job jobs.Job, asJSON bool, stdout
 	if err != nil {
 		return fail(stderr, name, err)
 	}
-	interrupt := make(chan os.Signal, 1)
-	signal.Notify(interrupt, os.Interrupt)
-	defer signal.Stop(interrupt)
+	interrupt, stopInterrupts := interrupts()
+	defer stopInterrupts()
 	var last jobs.Event
 	for done := false; !done; {
 		select {
@@ -154,64 +144,6 @@ func runOneJob(name string, store *runs.Store, job jobs.Job, asJSON bool, stdout
 		return 1
 	}
 	return 0
-}
-
-// epochLine renders an epoch event for the terminal.
-func epochLine(ev jobs.Event) string {
-	s := fmt.Sprintf("epoch %3d  step %5d  train loss %.4f  val loss %.4f  val EV %.4f  val r %.4f  %s",
-		ev.Epoch, ev.Step, ev.TrainLoss, ev.ValLoss, ev.ValEV, ev.ValR, ev.Elapsed.Round(1e8))
-	if ev.ETA > 0 {
-		s += fmt.Sprintf("  ETA %s", ev.ETA.Round(1e9))
-	}
-	return s
-}
-
-// trainOutcome reads the outcome a training run recorded in its spec.
-func trainOutcome(m runs.RunMeta) (train.TrainOutcome, bool) {
-	var v struct {
-		Outcome *train.TrainOutcome `json:"outcome"`
-	}
-	if json.Unmarshal(m.Spec, &v) != nil || v.Outcome == nil {
-		return train.TrainOutcome{}, false
-	}
-	return *v.Outcome, true
-}
-
-// printRunJSON prints the run's summary keys, run_id and status (as `itscope
-// fit --json`) and, for trainings, how they stopped.
-func printRunJSON(w io.Writer, m runs.RunMeta) error {
-	obj := summaryWithID(m)
-	if o, ok := trainOutcome(m); ok {
-		obj["stopped"], obj["best_epoch"], obj["epochs_run"], obj["steps"] = o.Stopped, o.BestEpoch, o.Epochs, o.Steps
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(obj)
-}
-
-// printRunTable prints one row per run.
-func printRunTable(w io.Writer, metas []runs.RunMeta) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "model\tstrategy\talpha\tstatus\tEV mean\tEV median\tr mean\tr median\tMSE\tstopped\trun")
-	for _, m := range metas {
-		s := m.Summary
-		stopped, alpha := "", "-"
-		if o, ok := trainOutcome(m); ok {
-			stopped = fmt.Sprintf("%s, best epoch %d/%d", o.Stopped, o.BestEpoch, o.Epochs)
-		} else if !math.IsNaN(s.Alpha) && m.Model != "linear" {
-			alpha = fmt.Sprintf("%g", s.Alpha)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Model, m.Strategy, alpha, m.Status,
-			f4(s.EVMean), f4(s.EVMedian), f4(s.RMean), f4(s.RMedian), f4(s.MSEMean), stopped, m.ID)
-	}
-	tw.Flush()
-}
-
-func f4(x float64) string {
-	if math.IsNaN(x) {
-		return "-"
-	}
-	return fmt.Sprintf("%.4f", x)
 }
 
 func runCotrain(args []string, stdout, stderr io.Writer) int {
@@ -294,9 +226,8 @@ func runGrid(args []string, stdout, stderr io.Writer) int {
 	if !common.json {
 		fmt.Fprintf(stdout, "grid %s: %d points on %s, %d at a time\n", *gridFile, len(points), ds.Name, *parallel)
 	}
-	interrupt := make(chan os.Signal, 1)
-	signal.Notify(interrupt, os.Interrupt)
-	defer signal.Stop(interrupt)
+	interrupt, stopInterrupts := interrupts()
+	defer stopInterrupts()
 	for left := len(points); left > 0; {
 		select {
 		case <-interrupt:
