@@ -219,6 +219,7 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 			out = append(out, b)
 			return err
 		}
+		printWarnings(stderr, " ("+layer+")", run.Meta)
 		_, err = fmt.Fprintf(stdout, row, layer, num(s.EVMean, 4), num(s.RMean, 4),
 			num(s.Alpha, 3), fmt.Sprint(s.PCA), id)
 		return err
