@@ -292,6 +292,9 @@ func (p *resultsPane) View() string {
 	head := st.Heading.Render(runLabel(m)) + "\n" +
 		stat("EV", fmtFloat(s.EVMean)) + stat("median", fmtFloat(s.EVMedian)) + stat("r", fmtFloat(s.RMean)) +
 		stat("MSE", fmtFloat(s.MSEMean)) + stat("ceil EV", fmtFloat(s.CeilingEVMean)) + "\n"
+	for _, w := range m.Warnings {
+		head += st.Bad.Render(ansiCut("warning: "+w, 0, rightW-4)) + "\n"
+	}
 	tabs := make([]string, numViews)
 	for i, n := range viewNames {
 		if i == p.view {
