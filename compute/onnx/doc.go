@@ -40,7 +40,7 @@
 // FMA formula), com.microsoft QLinearGlobalAveragePool (NCHW or
 // channels_last), QLinearMatMul (per-column scales). Shape handling: Shape,
 // Gather, Unsqueeze, Squeeze, Concat, Reshape, Flatten, Constant, Identity,
-// Dropout (identity). Float: see Operators() for the full list.
+// Dropout (identity). Float: the register calls in floatops.go list them.
 //
 // ONNX Runtime's own int8 results depend on the CPU: on x86-64 without VNNI its
 // uint8 x int8 kernels (vpmaddubsw) saturate each pair of products to int16,

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -407,20 +406,6 @@ var operators = map[opKey]operator{}
 
 func register(domain, op string, minIn, maxIn int, prep func(m *Model, n *node) (kernel, error)) {
 	operators[opKey{domain, op}] = operator{minIn, maxIn, prep}
-}
-
-// Operators lists the supported operators as "Op" or "domain:Op", sorted.
-func Operators() []string {
-	var out []string
-	for k := range operators {
-		if k.domain == "" {
-			out = append(out, k.op)
-		} else {
-			out = append(out, k.domain+":"+k.op)
-		}
-	}
-	slices.SortFunc(out, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
-	return out
 }
 
 // kernelFunc adapts a function to the kernel interface.
