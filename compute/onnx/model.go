@@ -3,7 +3,6 @@ package onnx
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 
@@ -71,15 +70,6 @@ func LoadFile(path string) (*Model, error) {
 		return nil, fmt.Errorf("onnx: %w", err)
 	}
 	return LoadBytes(data, path)
-}
-
-// Load reads a model from r; name (a file name) is used in error messages.
-func Load(r io.Reader, name string) (*Model, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("onnx: %s: %w", name, err)
-	}
-	return LoadBytes(data, name)
 }
 
 // LoadBytes parses a serialised ModelProto (for example a go:embed'ed file);
