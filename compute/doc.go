@@ -25,7 +25,9 @@
 // and backward passes, losses, optimisers) and onnx (the ONNX graph runner,
 // float and int8). compute imports neither model nor ui.
 //
-// With cgo, gonum's BLAS is OpenBLAS (see blas_cgo.go) and eigen and singular
-// value decompositions call its LAPACK (lapack_cgo.go); without cgo the
+// With cgo, UseOpenBLAS makes OpenBLAS serve gonum's BLAS (blas_cgo.go);
+// main calls it at start-up, and tests that want its speed call it from
+// their TestMain. Importing compute changes nothing. Eigen and singular value
+// decompositions call OpenBLAS's LAPACK (lapack_cgo.go); without cgo the
 // pure-Go gonum routines serve, slower but the same results.
 package compute

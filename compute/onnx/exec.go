@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"gorgonia.org/tensor"
+
+	"itscope/compute/parallel"
 )
 
 // Run executes the graph on inputs (keyed by graph input name) and returns
@@ -152,20 +152,17 @@ func (m *Model) runSplit(ctx context.Context, inputs map[string]*tensor.Dense, o
 	}
 	results := make([]map[string]*value, parts)
 	errs := make([]error, parts)
-	var wg sync.WaitGroup
+	subs := make([]map[string]*tensor.Dense, parts)
 	for p := range parts {
 		lo, hi := p*batch/parts, (p+1)*batch/parts
-		sub := map[string]*tensor.Dense{}
+		subs[p] = map[string]*tensor.Dense{}
 		for name, v := range vals {
-			sub[name] = v.rows(lo, hi).toDense()
+			subs[p][name] = v.rows(lo, hi).toDense()
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[p], errs[p] = m.execute(ctx, sub, outputs, nil)
-		}()
 	}
-	wg.Wait()
+	parallel.For(parts, func(p int) {
+		results[p], errs[p] = m.execute(ctx, subs[p], outputs, nil)
+	})
 	out := map[string]*value{}
 	for _, o := range outputs {
 		var pieces []*value
@@ -391,38 +388,8 @@ var elementwise = map[string]bool{"DequantizeLinear": true, "QuantizeLinear": tr
 // each addition.
 var liveHook func(live int)
 
-// parallelFor runs fn over [0,n) split into contiguous chunks on up to
-// GOMAXPROCS goroutines; grain is the smallest chunk worth a goroutine.
-func parallelFor(n, grain int, fn func(lo, hi int)) {
-	workers := runtime.GOMAXPROCS(0)
-	if grain < 1 {
-		grain = 1
-	}
-	if workers <= 1 || n <= grain {
-		fn(0, n)
-		return
-	}
-	// Several chunks per worker even out uneven chunks and a busy machine.
-	chunks := min(workers*4, (n+grain-1)/grain)
-	size := (n + chunks - 1) / chunks
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < min(workers, chunks); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				c := int(next.Add(1)) - 1
-				lo := c * size
-				if lo >= n {
-					return
-				}
-				fn(lo, min(lo+size, n))
-			}
-		}()
-	}
-	wg.Wait()
-}
+// parallelFor is parallel.Blocks under the name the kernels use.
+func parallelFor(n, grain int, fn func(lo, hi int)) { parallel.Blocks(n, grain, fn) }
 
 // runKernel runs one node, turning a panic (a kernel meeting a tensor it
 // did not validate) into an error, so bad input never crashes the caller.
