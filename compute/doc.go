@@ -6,9 +6,10 @@
 // fixtures in testdata/compute:
 //
 //   - Features are float32 matrices (Matrix32): in memory (Dense32), on disk
-//     (OpenNpy, written in row blocks by CreateNpy), or a subset of rows of
-//     either (RowSubset). Wide features are read in column panels, so memory
-//     stays bounded by a few panels and the images-by-images Gram matrix.
+//     (npy.File of itscope/data/npy, written in row blocks by npy.Create),
+//     or a subset of rows of either (RowSubset). Wide features are read in
+//     column panels, so memory stays bounded by a few panels and the
+//     images-by-images Gram matrix.
 //   - FitStandardiser (StandardScaler) on the training rows; Wrap standardises
 //     any rows on the fly.
 //   - FitPCA on the training rows, projecting the validation rows in the same
