@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 
 	"gorgonia.org/tensor"
 
@@ -152,17 +153,23 @@ func (m *Model) runSplit(ctx context.Context, inputs map[string]*tensor.Dense, o
 	}
 	results := make([]map[string]*value, parts)
 	errs := make([]error, parts)
-	subs := make([]map[string]*tensor.Dense, parts)
+	// One goroutine per part rather than parallel.For: a part runs for
+	// milliseconds, and the caller would spin waiting for the slowest while
+	// the parts' own kernel regions need the cores.
+	var wg sync.WaitGroup
 	for p := range parts {
 		lo, hi := p*batch/parts, (p+1)*batch/parts
-		subs[p] = map[string]*tensor.Dense{}
+		sub := map[string]*tensor.Dense{}
 		for name, v := range vals {
-			subs[p][name] = v.rows(lo, hi).toDense()
+			sub[name] = v.rows(lo, hi).toDense()
 		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[p], errs[p] = m.execute(ctx, sub, outputs, nil)
+		}()
 	}
-	parallel.For(parts, func(p int) {
-		results[p], errs[p] = m.execute(ctx, subs[p], outputs, nil)
-	})
+	wg.Wait()
 	out := map[string]*value{}
 	for _, o := range outputs {
 		var pieces []*value
