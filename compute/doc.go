@@ -6,9 +6,10 @@
 // fixtures in testdata/compute:
 //
 //   - Features are float32 matrices (Matrix32): in memory (Dense32), on disk
-//     (OpenNpy, written in row blocks by CreateNpy), or a subset of rows of
-//     either (RowSubset). Wide features are read in column panels, so memory
-//     stays bounded by a few panels and the images-by-images Gram matrix.
+//     (npy.File of itscope/data/npy, written in row blocks by npy.Create),
+//     or a subset of rows of either (RowSubset). Wide features are read in
+//     column panels, so memory stays bounded by a few panels and the
+//     images-by-images Gram matrix.
 //   - FitStandardiser (StandardScaler) on the training rows; Wrap standardises
 //     any rows on the fly.
 //   - FitPCA on the training rows, projecting the validation rows in the same
@@ -25,7 +26,9 @@
 // and backward passes, losses, optimisers) and onnx (the ONNX graph runner,
 // float and int8). compute imports neither model nor ui.
 //
-// With cgo, gonum's BLAS is OpenBLAS (see blas_cgo.go) and eigen and singular
-// value decompositions call its LAPACK (lapack_cgo.go); without cgo the
+// With cgo, UseOpenBLAS makes OpenBLAS serve gonum's BLAS (blas_cgo.go);
+// main calls it at start-up, and tests that want its speed call it from
+// their TestMain. Importing compute changes nothing. Eigen and singular value
+// decompositions call OpenBLAS's LAPACK (lapack_cgo.go); without cgo the
 // pure-Go gonum routines serve, slower but the same results.
 package compute
