@@ -218,12 +218,22 @@ func checkedShape(dims []int64, limit int) ([]int, int, error) {
 			return nil, 0, fmt.Errorf("dims %v: want non-negative dimensions, found %d", dims, d)
 		}
 		if d > int64(limit) || (d > 0 && n > limit/int(d)) {
-			return nil, 0, fmt.Errorf("dims %v: want at most %d elements, found more", dims, limit)
+			return nil, 0, fmt.Errorf("dims %v: want at most %d elements, found %.4g", dims, limit, floatProduct(dims))
 		}
 		shape[i] = int(d)
 		n *= int(d)
 	}
 	return shape, n, nil
+}
+
+// floatProduct is the element count of dims for an error message, where the
+// integer product may overflow.
+func floatProduct(dims []int64) float64 {
+	p := 1.0
+	for _, d := range dims {
+		p *= float64(d)
+	}
+	return p
 }
 
 // elemSize is the byte width of each element type in raw_data.
