@@ -16,8 +16,10 @@
 //     pass (PCAOptions.Project), or materialising components for Transform.
 //   - LeastSquares (LinearRegression), Ridge, or RidgeCV over an alpha grid by
 //     k-fold CV (KFold, StratifiedKFold or explicit folds); then Score per
-//     neuron (EV, r, MSE, R2 with mean and median) and, with repeats,
-//     NoiseCeiling and Scores.WithCeiling.
+//     neuron (EV, r, MSE, R2 with mean and median; at least 3 images; a
+//     neuron with constant responses scores NaN and is left out of the
+//     summaries, see docs/scores.md) and, with repeats, NoiseCeiling and
+//     Scores.WithCeiling.
 //
 // Small matrices (PCA scores, responses, coefficients) are float64 gonum
 // mat.Dense.

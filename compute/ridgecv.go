@@ -142,7 +142,7 @@ func RidgeCV(x, y mat.Matrix, opt RidgeCVOptions) (*RidgeCVResult, error) {
 			path.predictInto(&pred, &scratch, P, alpha)
 			var s []float64
 			if crit == CriterionR2 {
-				s, _ = R2Score(yho, &pred)
+				s, _ = r2Score(yho, &pred, true)
 			} else {
 				s, _ = MeanSquaredError(yho, &pred)
 			}
