@@ -149,9 +149,6 @@ func plsDual(K, yc *mat.Dense, components int) (*plsFit, error) {
 	B := mat.NewDense(n, components, nil)
 	Q := mat.NewDense(t, components, nil) // Y loadings
 	fit := &plsFit{}
-	u := mat.NewVecDense(n, nil)
-	ku := mat.NewVecDense(n, nil)
-	yw := mat.NewVecDense(t, nil)
 	for k := range components {
 		// Responses whose residual is all below 10 eps become exact zeros.
 		for j := range t {
@@ -177,39 +174,56 @@ func plsDual(K, yc *mat.Dense, components int) (*plsFit, error) {
 		if start < 0 {
 			break // Y residual is constant
 		}
-		u.CopyVec(Yk.ColView(start))
-		a := mat.NewVecDense(n, nil)
-		score := mat.NewVecDense(n, nil)
-		var aOld *mat.VecDense
+		// The iteration's y score u stays in the span of Yk's columns:
+		// u = Yk v. With KY = Kk Yk, M = Ykᵀ Kk Yk, G = Ykᵀ Yk and
+		// S = KYᵀ KY every step is a neurons-sized product, and the
+		// images-sized vectors are formed once, after convergence.
+		var KY, M, G, S mat.Dense
+		KY.Mul(Kk, Yk)
+		M.Mul(Yk.T(), &KY)
+		G.Mul(Yk.T(), Yk)
+		S.Mul(KY.T(), &KY)
+		v := mat.NewVecDense(t, nil)
+		v.SetVec(start, 1)
+		av := mat.NewVecDense(t, nil) // a = Yk av: x_weights = Xkᵀ a
+		var avOld *mat.VecDense
+		var gv, mv, sv mat.VecDense
 		iter := 0
 		for iter < plsMaxIter {
 			iter++
 			// x_weights = Xkᵀu / uᵀu, normalised (+eps): a = alpha u.
-			uu := mat.Dot(u, u)
-			ku.MulVec(Kk, u)
-			alpha := (1 / uu) / (math.Sqrt(math.Max(mat.Dot(u, ku), 0))/uu + eps)
-			a.ScaleVec(alpha, u)
-			score.ScaleVec(alpha, ku)
-			// y_weights = Ykᵀ score / scoreᵀscore; y_score = Yk yw / (ywᵀyw + eps).
-			yw.MulVec(Yk.T(), score)
-			yw.ScaleVec(1/mat.Dot(score, score), yw)
-			u.MulVec(Yk, yw)
-			u.ScaleVec(1/(mat.Dot(yw, yw)+eps), u)
+			gv.MulVec(&G, v)
+			mv.MulVec(&M, v)
+			uu := mat.Dot(v, &gv)
+			alpha := (1 / uu) / (math.Sqrt(math.Max(mat.Dot(v, &mv), 0))/uu + eps)
+			av.ScaleVec(alpha, v)
+			// x_score = Xk x_weights = KY av; y_weights = Ykᵀ x_score /
+			// x_scoreᵀx_score = alpha M v / tt; y_score = Yk y_weights /
+			// (y_weightsᵀy_weights + eps).
+			sv.MulVec(&S, v)
+			tt := alpha * alpha * mat.Dot(v, &sv)
+			v.ScaleVec(alpha/tt, &mv)
+			v.ScaleVec(1/(mat.Dot(v, v)+eps), v)
 			if t == 1 {
 				break
 			}
-			if aOld != nil {
-				var d, kd mat.VecDense
-				d.SubVec(a, aOld)
-				kd.MulVec(Kk, &d)
-				if mat.Dot(&d, &kd) < plsTol {
+			if avOld != nil {
+				// |Δ x_weights|² = Δaᵀ Kk Δa = Δavᵀ M Δav.
+				var d, md mat.VecDense
+				d.SubVec(av, avOld)
+				md.MulVec(&M, &d)
+				if mat.Dot(&d, &md) < plsTol {
 					break
 				}
 			} else {
-				aOld = mat.NewVecDense(n, nil)
+				avOld = mat.NewVecDense(t, nil)
 			}
-			aOld.CopyVec(a)
+			avOld.CopyVec(av)
 		}
+		a := mat.NewVecDense(n, nil)
+		a.MulVec(Yk, av)
+		score := mat.NewVecDense(n, nil)
+		score.MulVec(&KY, av)
 		fit.iterations = append(fit.iterations, iter)
 		tt := mat.Dot(score, score)
 		// y_loadings = Ykᵀ score / tt; Yk -= score qᵀ.
