@@ -360,8 +360,9 @@ type InternalConsistency struct {
 // rest (RepetitionHalves draws them, 10 in Brain-Score). Per split and
 // neuron, each image's responses are averaged within each half over the
 // trials present (repeats holds images x neurons x trials image-major,
-// NaN for a missing trial, as NoiseCeiling; an image with no trial in
-// either half is left out for that neuron), the two halves' means are
+// NaN for a missing trial, as NoiseCeiling; only the images in subset are
+// used, all when nil; an image with no trial in either half is left out for
+// that neuron), the two halves' means are
 // correlated across images (Pearson, NaN with fewer than 3 images), and r
 // is stepped up by Spearman-Brown to the full set of trials. The ceiling is
 // the mean over splits of the median over neurons.
@@ -369,7 +370,7 @@ type InternalConsistency struct {
 // The whole repetition is split, the same trials for every image, as
 // Brain-Score does; NoiseCeiling instead draws a split per image and
 // averages r over splits before the step-up.
-func BrainScoreCeiling(repeats []float32, images, neurons, trials int, halves [][]int) (*InternalConsistency, error) {
+func BrainScoreCeiling(repeats []float32, images, neurons, trials int, subset []int, halves [][]int) (*InternalConsistency, error) {
 	if images <= 0 || neurons <= 0 || trials < 2 {
 		return nil, fmt.Errorf("compute: Brain-Score ceiling: shape (%d images, %d neurons, %d trials), want positive with at least 2 trials", images, neurons, trials)
 	}
@@ -386,6 +387,17 @@ func BrainScoreCeiling(repeats []float32, images, neurons, trials int, halves []
 				k/(trials*neurons), (k/trials)%neurons, k%trials, v)
 		}
 	}
+	if subset == nil {
+		subset = make([]int, images)
+		for i := range subset {
+			subset[i] = i
+		}
+	}
+	for _, i := range subset {
+		if i < 0 || i >= images {
+			return nil, fmt.Errorf("compute: Brain-Score ceiling: image index %d outside [0,%d)", i, images)
+		}
+	}
 	inA := make([][]bool, len(halves))
 	for s, h := range halves {
 		inA[s] = make([]bool, trials)
@@ -400,13 +412,13 @@ func BrainScoreCeiling(repeats []float32, images, neurons, trials int, halves []
 		}
 	}
 	c := &InternalConsistency{NeuronR: make([][]float64, len(halves)), SplitMedian: make([]float64, len(halves))}
-	a := make([]float64, 0, images)
-	b := make([]float64, 0, images)
+	a := make([]float64, 0, len(subset))
+	b := make([]float64, 0, len(subset))
 	for s := range halves {
 		c.NeuronR[s] = make([]float64, neurons)
 		for j := range neurons {
 			a, b = a[:0], b[:0]
-			for i := range images {
+			for _, i := range subset {
 				var sa, sb float64
 				var na, nb int
 				for tr, v := range repeats[(i*neurons+j)*trials : (i*neurons+j+1)*trials] {

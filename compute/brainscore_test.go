@@ -151,7 +151,7 @@ func TestBrainScoreCeilingAgainstNumPy(t *testing.T) {
 	f := loadPLSFixture(t)
 	var rep []float32
 	sh := readNpy(t, "pls/repeats", &rep)
-	c, err := BrainScoreCeiling(rep, sh[0], sh[1], sh[2], fixtureInts2(t, "pls/halves"))
+	c, err := BrainScoreCeiling(rep, sh[0], sh[1], sh[2], nil, fixtureInts2(t, "pls/halves"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,6 +162,27 @@ func TestBrainScoreCeilingAgainstNumPy(t *testing.T) {
 	exp := f.exp["ceiling"].(map[string]any)
 	assertClose(t, "split medians", c.SplitMedian, floats(exp["split_median"]), 1e-9)
 	assertClose(t, "ceiling", []float64{c.Ceiling}, []float64{exp["ceiling"].(float64)}, 1e-9)
+
+	// A subset of images: the same as dropping the others from the repeats.
+	var firstHalf []int
+	for i := range sh[0] / 2 {
+		firstHalf = append(firstHalf, i)
+	}
+	sub, err := BrainScoreCeiling(rep, sh[0], sh[1], sh[2], firstHalf, fixtureInts2(t, "pls/halves"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut, err := BrainScoreCeiling(rep[:len(rep)/2], sh[0]/2, sh[1], sh[2], nil, fixtureInts2(t, "pls/halves"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertClose(t, "subset ceiling", []float64{sub.Ceiling}, []float64{cut.Ceiling}, 0)
+	if sub.Ceiling == c.Ceiling {
+		t.Errorf("ceiling of half the images equals the whole set's: the subset was ignored")
+	}
+	if _, err := BrainScoreCeiling(rep, sh[0], sh[1], sh[2], []int{sh[0]}, fixtureInts2(t, "pls/halves")); err == nil {
+		t.Errorf("image index %d gave no error", sh[0])
+	}
 
 	res := &BrainScoreResult{Score: 0.6}
 	res.WithCeiling(0.8)
@@ -269,7 +290,7 @@ func TestBrainScoreBadInput(t *testing.T) {
 		t.Errorf("too few images: error %v", err)
 	}
 	for _, h := range [][][]int{{{0, 0}}, {{6}}, {{}}, {{0, 1, 2, 3}}} {
-		if _, err := BrainScoreCeiling(make([]float32, 2*1*4), 2, 1, 4, h); err == nil {
+		if _, err := BrainScoreCeiling(make([]float32, 2*1*4), 2, 1, 4, nil, h); err == nil {
 			t.Errorf("half-split %v gave no error", h)
 		}
 	}

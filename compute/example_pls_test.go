@@ -49,7 +49,7 @@ func ExampleBrainScore() {
 		return
 	}
 	halves, _ := compute.RepetitionHalves(trials, compute.BrainScoreSplits, 1)
-	ceiling, err := compute.BrainScoreCeiling(repeats, images, neurons, trials, halves)
+	ceiling, err := compute.BrainScoreCeiling(repeats, images, neurons, trials, nil, halves)
 	if err != nil {
 		fmt.Println(err)
 		return
