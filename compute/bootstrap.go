@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -127,17 +129,42 @@ func resampledMeans(yTrue mat.Matrix, preds []mat.Matrix, resamples [][]int) (ev
 		identity[i] = i
 	}
 	all := append([][]int{identity}, resamples...)
+	_, t := yTrue.Dims()
+	src := make([]*columns, len(preds)+1) // responses, then each prediction set
+	src[0] = columnsOf(yTrue)
+	for k, p := range preds {
+		src[k+1] = columnsOf(p)
+	}
 	ev = make([][][]float64, len(preds))
 	r = make([][][]float64, len(preds))
-	for k, p := range preds {
+	for k := range preds {
 		ev[k] = make([][]float64, len(all))
 		r[k] = make([][]float64, len(all))
-		for b, idx := range all {
-			yt, yp := rowView{yTrue, idx}, rowView{p, idx}
-			ev[k][b], _ = ExplainedVariance(yt, yp)
-			r[k][b], _ = PearsonR(yt, yp)
-		}
 	}
+	// Resamples are independent: workers take every w-th one, each with its
+	// own buffers, and write only their own entries.
+	workers := min(runtime.GOMAXPROCS(0), len(all))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dst := make([]*columns, len(src))
+			for k := range dst {
+				dst[k] = &columns{n: n, t: t, data: make([]float64, n*t)}
+			}
+			for b := w; b < len(all); b += workers {
+				for k := range src {
+					src[k].resample(dst[k], all[b])
+				}
+				for k := range preds {
+					ev[k][b], _ = ExplainedVariance(dst[0], dst[k+1])
+					r[k][b], _ = PearsonR(dst[0], dst[k+1])
+				}
+			}
+		}()
+	}
+	wg.Wait()
 	return ev, r, nil
 }
 
@@ -215,18 +242,36 @@ func percentile(sorted []float64, q float64) float64 {
 	return sorted[lo] + f*(sorted[lo+1]-sorted[lo])
 }
 
-// rowView is the matrix of the listed rows of M, in order and with
-// repetition: a bootstrap resample without copying.
-type rowView struct {
-	M    mat.Matrix
-	Rows []int
+// columns is an images x neurons matrix stored neuron by neuron, the order
+// in which the per-neuron metrics read it.
+type columns struct {
+	n, t int
+	data []float64 // data[j*n+i] is image i, neuron j
 }
 
-func (v rowView) Dims() (int, int) {
-	_, c := v.M.Dims()
-	return len(v.Rows), c
+func columnsOf(m mat.Matrix) *columns {
+	n, t := m.Dims()
+	c := &columns{n: n, t: t, data: make([]float64, n*t)}
+	for j := range t {
+		for i := range n {
+			c.data[j*n+i] = m.At(i, j)
+		}
+	}
+	return c
 }
 
-func (v rowView) At(i, j int) float64 { return v.M.At(v.Rows[i], j) }
+// resample writes the rows idx of c into dst.
+func (c *columns) resample(dst *columns, idx []int) {
+	for j := range c.t {
+		col, out := c.data[j*c.n:(j+1)*c.n], dst.data[j*c.n:(j+1)*c.n]
+		for k, i := range idx {
+			out[k] = col[i]
+		}
+	}
+}
 
-func (v rowView) T() mat.Matrix { return mat.Transpose{Matrix: v} }
+func (c *columns) Dims() (int, int) { return c.n, c.t }
+
+func (c *columns) At(i, j int) float64 { return c.data[j*c.n+i] }
+
+func (c *columns) T() mat.Matrix { return mat.Transpose{Matrix: c} }
