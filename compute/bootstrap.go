@@ -76,7 +76,7 @@ type PairedBootstrap struct {
 // returns the estimates on the original images with 95% percentile
 // intervals (numpy.percentile's linear interpolation at 2.5 and 97.5).
 func BootstrapScores(yTrue, yPred mat.Matrix, resamples [][]int) (*Bootstrap, error) {
-	ev, r, err := resampledMeans(yTrue, []mat.Matrix{yPred}, resamples)
+	ev, r, err := resampledScores(yTrue, []mat.Matrix{yPred}, resamples)
 	if err != nil {
 		return nil, err
 	}
@@ -89,16 +89,16 @@ func BootstrapScores(yTrue, yPred mat.Matrix, resamples [][]int) (*Bootstrap, er
 // minus A's, skipping neurons undefined in either run, so both means are
 // over the same neurons.
 func BootstrapPaired(yTrue, predA, predB mat.Matrix, resamples [][]int) (*PairedBootstrap, error) {
-	ev, r, err := resampledMeans(yTrue, []mat.Matrix{predA, predB}, resamples)
+	ev, r, err := resampledScores(yTrue, []mat.Matrix{predA, predB}, resamples)
 	if err != nil {
 		return nil, err
 	}
 	return &PairedBootstrap{EV: difference(ev[0], ev[1]), R: difference(r[0], r[1])}, nil
 }
 
-// resampledMeans returns, per prediction set, the per-neuron EV and r on the
+// resampledScores returns, per prediction set, the per-neuron EV and r on the
 // original images followed by each resample.
-func resampledMeans(yTrue mat.Matrix, preds []mat.Matrix, resamples [][]int) (ev, r [][][]float64, err error) {
+func resampledScores(yTrue mat.Matrix, preds []mat.Matrix, resamples [][]int) (ev, r [][][]float64, err error) {
 	if len(resamples) == 0 {
 		return nil, nil, fmt.Errorf("compute: bootstrap: no resamples")
 	}
