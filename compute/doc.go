@@ -21,6 +21,13 @@
 //     summaries, see docs/scores.md) and, with repeats, NoiseCeiling and
 //     Scores.WithCeiling.
 //
+// Around a read-out (docs/scores.md): BootstrapScores and BootstrapPaired
+// give percentile intervals of a run's mean EV and r and of the difference
+// between two runs, resampling images with explicit BootstrapIndices;
+// BestLayerPerNeuron picks each neuron's layer by its training CV score
+// (RidgeCVResult.ChosenNeuronCVScore); BrainScore runs Brain-Score's
+// protocol (FitPLS, StratifiedShuffleSplits, BrainScoreCeiling).
+//
 // Small matrices (PCA scores, responses, coefficients) are float64 gonum
 // mat.Dense.
 //
