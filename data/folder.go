@@ -24,7 +24,7 @@ import (
 //	                ordered by file name (byte order); other files and dot-files are ignored
 //	responses.npy   (images, neurons), any float or integer dtype, or
 //	responses.csv   one row per image in file-name order, one column per neuron,
-//	                comma-separated; a first row with any non-numeric field is a header
+//	                comma-separated; a first row with no numeric field is a header
 //	split.csv       optional, header image,split: every image once, split train, val or test
 //	objects.csv     optional, header image,object: every image once
 //
