@@ -32,8 +32,18 @@ import (
 // rows are all NaN has no responses (HasResponses false; its rows become 0);
 // any other NaN or Inf is an error. Every image is decoded once here so that
 // a bad file is reported now, then decoded again on each use, so a large
-// folder is never held decoded in memory.
+// folder is never held decoded in memory. root is an os.Root for the folder
+// itself: every file is opened through it, so a link leading out of the
+// folder is refused. The dataset keeps root open; on error it is closed.
 func openFolder(dir string, root *os.Root) (*Dataset, error) {
+	d, err := readFolder(dir, root)
+	if err != nil {
+		root.Close()
+	}
+	return d, err
+}
+
+func readFolder(dir string, root *os.Root) (*Dataset, error) {
 	imgDir := filepath.Join(dir, "images")
 	entries, err := readImageDir(root)
 	if errors.Is(err, os.ErrNotExist) {
@@ -54,10 +64,9 @@ func openFolder(dir string, root *os.Root) (*Dataset, error) {
 	load := func(i int) ([]byte, error) {
 		return readBounded(root, "images/"+names[i], filepath.Join(imgDir, names[i]), maxImageFileBytes)
 	}
-	images := newEncodedImages(imgDir, names, load, false)
 	// The images are read lazily, through root, for as long as the dataset
-	// lives; its descriptor goes with it.
-	runtime.AddCleanup(images, func(r *os.Root) { r.Close() }, root)
+	// lives; os.Root's finalizer closes it after.
+	images := newEncodedImages(imgDir, names, load, false)
 	d := &Dataset{Name: dir, Images: images}
 	respFile, resp, neurons, err := readFolderResponses(dir, root, len(names))
 	if err != nil {
@@ -76,7 +85,7 @@ func openFolder(dir string, root *os.Root) (*Dataset, error) {
 			}
 		}
 	}
-	if err := checkFinite(respFile, "responses", resp, neurons, func(i int) string { return names[i] }); err != nil {
+	if err := checkFinite(Printable(respFile), "responses", resp, neurons, func(i int) string { return Printable(names[i]) }); err != nil {
 		return nil, err
 	}
 	if d.Objects, err = readFolderObjects(dir, root, names); err != nil {
