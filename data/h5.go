@@ -8,6 +8,10 @@ package data
 #include <hdf5.h>
 
 static void itscope_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+// A dataset naming a filter libhdf5 lacks would make it load a plugin
+// library from its search path; the built-in filters (deflate, shuffle,
+// ...) are all an NX-414 file uses.
+static herr_t itscope_no_plugins(void) { return H5PLset_loading_state(0); }
 static hid_t itscope_native_float(void) { return H5T_NATIVE_FLOAT; }
 static hid_t itscope_c_s1(void) { return H5T_C_S1; }
 static hid_t itscope_open_ro(const char *path) { return H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT); }
@@ -89,6 +93,9 @@ func readH5(path, fdPath string, fileSize int64) (*Dataset, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	C.itscope_h5_quiet()
+	if C.itscope_no_plugins() < 0 {
+		return nil, fmt.Errorf("%s: libhdf5 refused to turn off filter plugins", path)
+	}
 
 	cpath := C.CString(fdPath)
 	defer C.free(unsafe.Pointer(cpath))
