@@ -43,7 +43,7 @@ func checkRegular(f *os.File, err error, display, where string) (*os.File, error
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("%s: %v", Printable(display), err)
+		return nil, fmt.Errorf("%s: %v", Printable(display), Printable(err.Error()))
 	}
 	if !st.Mode().IsRegular() {
 		f.Close()
@@ -103,7 +103,7 @@ func readBounded(root *os.Root, name, display string, limit int64) ([]byte, erro
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", Printable(display), err)
+		return nil, fmt.Errorf("%s: %v", Printable(display), Printable(err.Error()))
 	}
 	if st.Size() > limit {
 		return nil, fmt.Errorf("%s: want a file of at most %s, found %s", Printable(display), byteSize(limit), byteSize(st.Size()))
@@ -111,7 +111,7 @@ func readBounded(root *os.Root, name, display string, limit int64) ([]byte, erro
 	// The file may grow after Stat: read one byte past the limit to see it.
 	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", Printable(display), err)
+		return nil, fmt.Errorf("%s: %v", Printable(display), Printable(err.Error()))
 	}
 	if int64(len(b)) > limit {
 		return nil, fmt.Errorf("%s: want a file of at most %s, found more (the file grew while being read)", Printable(display), byteSize(limit))

@@ -325,7 +325,7 @@ func upsampleFancy(c []uint8, cw, ch, hs, vs, w, h int) []uint8 {
 // errImage names an image that failed to decode.
 func errImage(file, name string, err error) error {
 	if file == "" {
-		return fmt.Errorf("image %s: does not decode as JPEG/PNG/BMP/GIF: %v", Printable(name), err)
+		return fmt.Errorf("image %s: does not decode as JPEG/PNG/BMP/GIF: %v", Printable(name), Printable(err.Error()))
 	}
-	return fmt.Errorf("%s: image %s: does not decode as JPEG/PNG/BMP/GIF: %v", Printable(file), Printable(name), err)
+	return fmt.Errorf("%s: image %s: does not decode as JPEG/PNG/BMP/GIF: %v", Printable(file), Printable(name), Printable(err.Error()))
 }

@@ -203,7 +203,7 @@ func openTable(root *os.Root, name, display string) (*os.File, error) {
 	if st, err := f.Stat(); err != nil || st.Size() > maxTableBytes {
 		f.Close()
 		if err != nil {
-			return nil, fmt.Errorf("%s: %v", Printable(display), err)
+			return nil, fmt.Errorf("%s: %v", Printable(display), Printable(err.Error()))
 		}
 		return nil, fmt.Errorf("%s: want a file of at most %s, found %s", Printable(display), byteSize(maxTableBytes), byteSize(st.Size()))
 	}
@@ -375,7 +375,7 @@ func readFolderSplits(dir string, root *os.Root, names []string) ([]Split, error
 	} else if absent {
 		splits, err := defaultSplits(len(names))
 		if err != nil {
-			return nil, fmt.Errorf("%s: %v", Printable(dir), err)
+			return nil, fmt.Errorf("%s: %v", Printable(dir), Printable(err.Error()))
 		}
 		return splits, nil
 	}
@@ -399,7 +399,7 @@ func readFolderSplits(dir string, root *os.Root, names []string) ([]Split, error
 		splits = append(splits, Split{Name: name, Indices: idx, HasResponses: true})
 	}
 	if err := checkSplitSizes(splits); err != nil {
-		return nil, fmt.Errorf("%s: %v", Printable(path), err)
+		return nil, fmt.Errorf("%s: %v", Printable(path), Printable(err.Error()))
 	}
 	return splits, nil
 }

@@ -68,7 +68,7 @@ var h5mu sync.Mutex
 func openH5(path string, f *os.File) (*Dataset, error) {
 	st, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", Printable(path), err)
+		return nil, fmt.Errorf("%s: %v", Printable(path), Printable(err.Error()))
 	}
 	fdPath := fmt.Sprintf("/proc/self/fd/%d", f.Fd())
 	d, err := readH5(Printable(path), fdPath, st.Size())

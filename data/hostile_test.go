@@ -216,6 +216,9 @@ func TestHostileEscapeSequences(t *testing.T) {
 	// "img\x1b..." sorts before "img00.png": its failure is the one reported.
 	checkHostile(t, "file name with terminal escapes", openWithin(t, nil, dir), `img\x1b]0;PWNED\a\x1b[2J.png`, "does not decode")
 
+	missing := filepath.Join(t.TempDir(), "x\x1b[2J\x07.h5")
+	checkHostile(t, "missing path with escapes", openWithin(t, nil, missing), `x\x1b[2J\a.h5`, "not demo, demo:SESSION")
+
 	long := strings.Repeat("A", 30) + "\x1b[2J" + strings.Repeat("B", 60)
 	dir = userFolder(t, 6, seq(18), 6, 3, map[string]string{"split.csv": "image,split\nimg00.png," + long +
 		"\nimg01.png,val\nimg02.png,val\nimg03.png,val\nimg04.png,train\nimg05.png,train\n"})

@@ -37,14 +37,14 @@ func Open(spec string) (*Dataset, error) {
 	}
 	f, err := os.OpenFile(spec, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, fmt.Errorf("dataset %s: not demo, demo:SESSION, an .h5 file or a folder: %v", Printable(spec), err)
+		return nil, fmt.Errorf("dataset %s: not demo, demo:SESSION, an .h5 file or a folder: %v", Printable(spec), Printable(err.Error()))
 	}
 	st, err := f.Stat()
 	if err == nil && st.IsDir() {
 		f.Close()
 		root, err := os.OpenRoot(spec)
 		if err != nil {
-			return nil, fmt.Errorf("dataset %s: %v", Printable(spec), err)
+			return nil, fmt.Errorf("dataset %s: %v", Printable(spec), Printable(err.Error()))
 		}
 		return openFolder(spec, root)
 	}
@@ -107,7 +107,7 @@ func checkHDF5Signature(path string, f *os.File) error {
 	buf := make([]byte, len(hdf5Signature))
 	for off := int64(0); off+int64(len(buf)) <= st.Size(); {
 		if _, err := f.ReadAt(buf, off); err != nil && err != io.EOF {
-			return fmt.Errorf("%s: %v", Printable(path), err)
+			return fmt.Errorf("%s: %v", Printable(path), Printable(err.Error()))
 		}
 		if bytes.Equal(buf, hdf5Signature) {
 			return nil
