@@ -299,7 +299,7 @@ func (fp *foldPaths) score(alpha float64, t int) []float64 {
 		path.predictInto(&pred, &scratch, fp.held[f], alpha)
 		var s []float64
 		if fp.crit == CriterionR2 {
-			s, _ = R2Score(fp.yho[f], &pred)
+			s, _ = r2Score(fp.yho[f], &pred, true)
 		} else {
 			s, _ = MeanSquaredError(fp.yho[f], &pred)
 		}
@@ -322,6 +322,21 @@ func rowsOf(m mat.Matrix, rows []int, cols int) *mat.Dense {
 		for j := range cols {
 			out.Set(k, j, m.At(i, j))
 		}
+	}
+	return out
+}
+
+// ChosenNeuronCVScore is each neuron's cross-validation score at the alpha
+// it was refitted with (the shared alpha, or its own with PerNeuron): its
+// entry in NeuronCVScore, the neuron's held-out criterion averaged over the
+// folds as scikit-learn's RidgeCV(cv=k) averages fold scores. It uses only
+// the training images, so it can choose among read-outs (a layer per neuron,
+// see BestLayerPerNeuron) without biasing their validation scores.
+func (r *RidgeCVResult) ChosenNeuronCVScore() []float64 {
+	_, t := r.NeuronCVScore.Dims()
+	out := make([]float64, t)
+	for j := range t {
+		out[j] = r.NeuronCVScore.At(slices.Index(r.Grid, r.Model.Alpha[j]), j)
 	}
 	return out
 }

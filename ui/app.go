@@ -64,7 +64,7 @@ type Options struct {
 	Datasets []string
 	// Initial, when set, is opened at start.
 	Initial string
-	// CacheDir is the feature cache ("" for model.DefaultCacheDir()).
+	// CacheDir is the feature cache ("" for features.DefaultCacheDir()).
 	CacheDir string
 	// ExportDir is where Results writes CSV files; "" is the working folder.
 	ExportDir string

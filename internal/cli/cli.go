@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"itscope/compute"
 	"itscope/data"
 	"itscope/model/runs"
 )
@@ -71,6 +72,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "itscope", runs.Version())
+		fmt.Fprintln(stdout, "blas:", compute.UseOpenBLAS())
 		return 0
 	}
 	c, ok := lookup(name)

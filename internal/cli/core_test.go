@@ -32,23 +32,22 @@ func TestUsageAndVersion(t *testing.T) {
 		args     []string
 		code     int
 		out, err string // substrings of stdout and stderr
-		notInOut string
 	}{
-		{[]string{"help"}, 0, "fit ", "", ""},
-		{[]string{"version"}, 0, "itscope ", "", ""},
-		{[]string{"nosuch"}, 2, "", `unknown command "nosuch"`, ""},
-		{[]string{"fit", "--nosuchflag"}, 2, "", "flag provided but not defined: -nosuchflag", ""},
-		{[]string{"fit", "--pca", "many"}, 2, "", `invalid value "many" for flag -pca`, ""},
-		{[]string{"fit", "--model", "lasso"}, 2, "", `model "lasso"`, ""},
-		{[]string{"fit", "--model", "ridge"}, 2, "", "--model ridge needs --alpha", ""},
-		{[]string{"fit", "--alpha", "1", "--alphas", "1,2"}, 2, "", "not both", ""},
-		{[]string{"fit", "--alphas", "1,x"}, 2, "", `"x" is not a positive number`, ""},
-		{[]string{"fit", "extra"}, 2, "", `unexpected argument "extra"`, ""},
-		{[]string{"tui", "--weights", "r50.onnx"}, 2, "", `want NAME=FILE (for example resnet50=r50.onnx), found "r50.onnx"`, ""},
-		{[]string{"tui", "--weights", "resnet50-random=r50.onnx"}, 2, "", `"resnet50-random": want one of mobilenetv2, resnet18, resnet50, vgg19`, ""},
-		{[]string{"serve", "--weights", "resnet50=/no/such/r50.onnx"}, 2, "", "/no/such/r50.onnx: want an ONNX file exported from torchvision", ""},
-		{[]string{"export", "--runs", "x"}, 2, "", "-o FILE is required", ""},
-		{[]string{"help", "fit"}, 0, "", "--features", ""},
+		{[]string{"help"}, 0, "fit ", ""},
+		{[]string{"version"}, 0, "itscope ", ""},
+		{[]string{"nosuch"}, 2, "", `unknown command "nosuch"`},
+		{[]string{"fit", "--nosuchflag"}, 2, "", "flag provided but not defined: -nosuchflag"},
+		{[]string{"fit", "--pca", "many"}, 2, "", `invalid value "many" for flag -pca`},
+		{[]string{"fit", "--model", "lasso"}, 2, "", `model "lasso"`},
+		{[]string{"fit", "--model", "ridge"}, 2, "", "--model ridge needs --alpha"},
+		{[]string{"fit", "--alpha", "1", "--alphas", "1,2"}, 2, "", "not both"},
+		{[]string{"fit", "--alphas", "1,x"}, 2, "", `"x" is not a positive number`},
+		{[]string{"fit", "extra"}, 2, "", `unexpected argument "extra"`},
+		{[]string{"tui", "--weights", "r50.onnx"}, 2, "", `want NAME=FILE (for example resnet50=r50.onnx), found "r50.onnx"`},
+		{[]string{"tui", "--weights", "resnet50-random=r50.onnx"}, 2, "", `"resnet50-random": want one of mobilenetv2, resnet18, resnet50, vgg19`},
+		{[]string{"serve", "--weights", "resnet50=/no/such/r50.onnx"}, 2, "", "/no/such/r50.onnx: want an ONNX file exported from torchvision"},
+		{[]string{"export", "--runs", "x"}, 2, "", "-o FILE is required"},
+		{[]string{"help", "fit"}, 0, "", "--features"},
 	}
 	for _, tt := range tests {
 		code, out, errOut := run(t, tt.args...)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"itscope/data"
+	"itscope/model/nets"
 )
 
 // Features turns stimuli into one feature vector per image: pixels, or the
@@ -36,29 +37,27 @@ type FeatureOptions struct {
 	Progress func(done, total int)
 }
 
-// FeatureParser makes Features from a spec whose prefix (the text before the
-// first ':') it was registered under.
-type FeatureParser func(spec string, opts FeatureOptions) (Features, error)
+// featureParser makes Features from a spec.
+type featureParser func(spec string, opts FeatureOptions) (Features, error)
 
-var featureParsers = map[string]FeatureParser{}
-
-// RegisterFeatures makes ParseFeatures hand specs starting with prefix (the
-// text before the first ':', e.g. "pixels", "mobilenetv2", "onnx") to parse.
-// Call it from init(); registering a prefix twice panics.
-func RegisterFeatures(prefix string, parse FeatureParser) {
-	if _, dup := featureParsers[prefix]; dup {
-		panic("model: features registered twice: " + prefix)
+// featureParsers maps the prefix of a spec (the text before the first ':')
+// to the parser that reads it: pixels, every network name, and onnx.
+func featureParsers() map[string]featureParser {
+	parsers := map[string]featureParser{"pixels": parsePixels, "onnx": parseNetFeatures}
+	for _, name := range nets.NetworkNames() {
+		parsers[name] = parseNetFeatures
 	}
-	featureParsers[prefix] = parse
+	return parsers
 }
 
 // ParseFeatures turns a --features spec into Features.
 func ParseFeatures(spec string, opts FeatureOptions) (Features, error) {
 	prefix, _, _ := strings.Cut(spec, ":")
-	parse, ok := featureParsers[prefix]
+	parsers := featureParsers()
+	parse, ok := parsers[prefix]
 	if !ok {
-		known := make([]string, 0, len(featureParsers))
-		for p := range featureParsers {
+		known := make([]string, 0, len(parsers))
+		for p := range parsers {
 			known = append(known, p)
 		}
 		sort.Strings(known)

@@ -34,13 +34,6 @@ func defaultTap(net nets.Network) string {
 	return taps[len(taps)-1].Name
 }
 
-func init() {
-	for _, name := range nets.NetworkNames() {
-		RegisterFeatures(name, parseNetFeatures)
-	}
-	RegisterFeatures("onnx", parseNetFeatures)
-}
-
 // NetFeatures are the activations at one tap of a network: --features
 // NET[:LAYER], e.g. "resnet50-random:layer3", "onnx:model.onnx:/Relu_3".
 type NetFeatures struct {

@@ -29,16 +29,10 @@ type Pixels struct {
 	Gray bool
 }
 
-func init() { RegisterFeatures("pixels", parsePixels) }
-
-// ParsePixels reads a pixels spec: pixels, pixels:16, pixels:gray,
-// pixels:64:gray, pixels:rgb:32.
-func ParsePixels(spec string) (*Pixels, error) {
-	return parsePixelsSpec(spec)
-}
-
 func parsePixels(spec string, _ FeatureOptions) (Features, error) { return parsePixelsSpec(spec) }
 
+// parsePixelsSpec reads a pixels spec: pixels, pixels:16, pixels:gray,
+// pixels:64:gray, pixels:rgb:32.
 func parsePixelsSpec(spec string) (*Pixels, error) {
 	parts := strings.Split(spec, ":")
 	if parts[0] != "pixels" {

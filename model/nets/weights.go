@@ -1,13 +1,12 @@
 package nets
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 	"os"
 
 	"google.golang.org/protobuf/proto"
 
+	"itscope/compute/onnx"
 	"itscope/compute/onnx/onnxpb"
 	"itscope/model/runs"
 )
@@ -50,7 +49,7 @@ func readONNXWeights(path string) (*onnxWeights, error) {
 	for _, t := range g.GetInitializer() {
 		nt, ok, err := onnxFloatTensor(t)
 		if err != nil {
-			return nil, fmt.Errorf("%s: initializer %q: %v", path, t.GetName(), err)
+			return nil, fmt.Errorf("%s: initializer: %v", path, err)
 		}
 		if ok {
 			w.byName[nt.Name] = nt
@@ -59,7 +58,10 @@ func readONNXWeights(path string) (*onnxWeights, error) {
 	for _, n := range g.GetNode() {
 		switch n.GetOpType() {
 		case "Identity":
-			if src, ok := w.byName[n.GetInput()[0]]; ok && len(n.GetOutput()) == 1 {
+			if len(n.GetInput()) != 1 || len(n.GetOutput()) != 1 {
+				continue
+			}
+			if src, ok := w.byName[n.GetInput()[0]]; ok {
 				alias := src
 				alias.Name = n.GetOutput()[0]
 				w.byName[alias.Name] = alias
@@ -96,33 +98,9 @@ func onnxFloatTensor(t *onnxpb.TensorProto) (runs.NamedTensor, bool, error) {
 	if t.GetDataType() != int32(onnxpb.TensorProto_FLOAT) {
 		return runs.NamedTensor{}, false, nil
 	}
-	if t.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
-		return runs.NamedTensor{}, false, fmt.Errorf("stored in an external data file, which itscope does not read; export with a single .onnx file")
-	}
-	shape := make([]int, len(t.GetDims()))
-	n := 1
-	for i, d := range t.GetDims() {
-		if d < 0 {
-			return runs.NamedTensor{}, false, fmt.Errorf("negative dimension in %v", t.GetDims())
-		}
-		shape[i] = int(d)
-		n *= int(d)
-	}
-	data := make([]float32, n)
-	switch {
-	case len(t.GetRawData()) > 0:
-		rawData := t.GetRawData()
-		if len(rawData) != 4*n {
-			return runs.NamedTensor{}, false, fmt.Errorf("shape %v needs %d bytes, found %d", shape, 4*n, len(rawData))
-		}
-		for i := range data {
-			data[i] = math.Float32frombits(binary.LittleEndian.Uint32(rawData[4*i:]))
-		}
-	case len(t.GetFloatData()) == n:
-		copy(data, t.GetFloatData())
-	case n == 0:
-	default:
-		return runs.NamedTensor{}, false, fmt.Errorf("shape %v needs %d values, found %d", shape, n, len(t.GetFloatData()))
+	shape, data, err := onnx.Float32Tensor(t)
+	if err != nil {
+		return runs.NamedTensor{}, false, err
 	}
 	return runs.NamedTensor{Name: t.GetName(), Shape: shape, Data: data}, true, nil
 }

@@ -50,14 +50,6 @@ func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
 	return syncDir(dir)
 }
 
-// WriteBytesAtomic is WriteFileAtomic for data already in memory.
-func WriteBytesAtomic(path string, b []byte) error {
-	return WriteFileAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(b)
-		return err
-	})
-}
-
 // syncDir makes a rename in dir durable. Some file systems refuse to sync a
 // directory; that costs durability on power loss only, so it is not an error.
 func syncDir(dir string) error {

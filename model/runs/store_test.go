@@ -215,7 +215,7 @@ func TestExportComparisonCSV(t *testing.T) {
 
 func TestWriteFileAtomicKeepsOldFileOnError(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.txt")
-	if err := WriteBytesAtomic(path, []byte("old")); err != nil {
+	if err := WriteFileAtomic(path, func(w io.Writer) error { _, err := w.Write([]byte("old")); return err }); err != nil {
 		t.Fatal(err)
 	}
 	err := WriteFileAtomic(path, func(w io.Writer) error {

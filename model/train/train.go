@@ -310,18 +310,6 @@ func eta(start time.Time, done, total int) time.Duration {
 	return time.Duration(float64(el) * float64(total-done) / float64(done))
 }
 
-// restore copies the kept weights back into the network.
-func (res *loopResult) restore(net nn.Layer) error {
-	for _, s := range nn.State(net) {
-		if w, ok := res.best[s.Name]; ok {
-			if err := nn.LoadParam(s, w, nil); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
 // weightsFile saves the kept weights, and any extra tensors, as a run file.
 func (res *loopResult) weightsFile(net nn.Layer, extra []runs.NamedTensor, meta map[string]string) runs.RunFile {
 	var ts []runs.NamedTensor

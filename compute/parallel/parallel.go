@@ -1,4 +1,4 @@
-package nn
+package parallel
 
 import (
 	"runtime"
@@ -7,9 +7,11 @@ import (
 	"time"
 )
 
-// parallelFor runs fn(i) for i in [0,n) on GOMAXPROCS goroutines. Callers
-// make each i write disjoint memory, so no locking is needed.
-func parallelFor(n int, fn func(i int)) {
+// For runs fn(i) for i in [0,n) on GOMAXPROCS goroutines: the warm crew
+// and the caller, or fresh goroutines when the crew is busy (a nested or
+// concurrent region). Callers make each i write disjoint memory, so no
+// locking is needed.
+func For(n int, fn func(i int)) {
 	workers := min(runtime.GOMAXPROCS(0), n)
 	if workers <= 1 {
 		for i := range n {
@@ -53,7 +55,7 @@ type team struct {
 	wake     chan struct{}
 }
 
-// region is one parallelFor call handed to the crew. state counts the
+// region is one For call handed to the crew. state counts the
 // helpers working on it, with closed set once the caller has seen every
 // index handed out: a helper that arrives later leaves it alone, so the
 // caller never waits for a helper that has not started.
@@ -144,33 +146,24 @@ func (t *team) help() {
 	}
 }
 
-// parallelRange splits [0,n) into blocks of at least minBlock elements
-// for elementwise loops; small tensors stay on one goroutine.
-func parallelRange(n int, fn func(lo, hi int)) {
-	const minBlock = 1 << 15
-	blocks := min(runtime.GOMAXPROCS(0)*4, (n+minBlock-1)/minBlock)
-	if blocks <= 1 {
+// Blocks runs fn over [0,n) cut into contiguous blocks [lo,hi): about four
+// per core, so uneven blocks and a busy machine even out, but no more than
+// n/grain of them (grain is the smallest piece worth a goroutine). Up to
+// grain elements, or on one core, fn(0, n) runs on the caller. The block boundaries
+// depend only on n, grain and GOMAXPROCS, so a kernel whose result depends
+// on them (a split reduction) stays reproducible.
+func Blocks(n, grain int, fn func(lo, hi int)) {
+	grain = max(grain, 1)
+	workers := runtime.GOMAXPROCS(0)
+	if workers <= 1 || n <= grain {
 		fn(0, n)
 		return
 	}
+	blocks := min(workers*4, (n+grain-1)/grain)
 	size := (n + blocks - 1) / blocks
-	parallelFor(blocks, func(b int) {
-		fn(b*size, min(n, (b+1)*size))
+	For(blocks, func(b int) {
+		if lo := b * size; lo < n {
+			fn(lo, min(lo+size, n))
+		}
 	})
 }
-
-// scratch hands out reusable float32 buffers; it is safe for concurrent use,
-// so inference through one network from several goroutines shares no buffer.
-var scratch sync.Pool
-
-// getScratch returns a buffer of length n (contents undefined).
-func getScratch(n int) *[]float32 {
-	if v, ok := scratch.Get().(*[]float32); ok && cap(*v) >= n {
-		*v = (*v)[:n]
-		return v
-	}
-	b := make([]float32, n)
-	return &b
-}
-
-func putScratch(b *[]float32) { scratch.Put(b) }

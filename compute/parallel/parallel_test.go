@@ -1,4 +1,4 @@
-package nn
+package parallel
 
 import (
 	"sync"
@@ -13,11 +13,11 @@ import (
 func TestParallelForEveryIndexOnce(t *testing.T) {
 	check := func(n int) {
 		counts := make([]atomic.Int32, n)
-		parallelFor(n, func(i int) {
+		For(n, func(i int) {
 			counts[i].Add(1)
 			if i%97 == 0 {
 				inner := make([]atomic.Int32, 13)
-				parallelFor(len(inner), func(j int) { inner[j].Add(1) })
+				For(len(inner), func(j int) { inner[j].Add(1) })
 				for j := range inner {
 					if c := inner[j].Load(); c != 1 {
 						t.Errorf("nested index %d ran %d times", j, c)
@@ -47,4 +47,34 @@ func TestParallelForEveryIndexOnce(t *testing.T) {
 	wg.Wait()
 	time.Sleep(3 * crewSpin) // helpers park; the next region must wake them
 	check(1000)
+}
+
+// TestBlocksCoverEachIndexOnce checks that the blocks tile [0,n) without
+// overlap, in no more than n/grain (rounded up) blocks, for sizes around
+// the grain and the block count.
+func TestBlocksCoverEachIndexOnce(t *testing.T) {
+	for _, grain := range []int{0, 1, 4, 100} {
+		for n := range 900 {
+			counts := make([]atomic.Int32, n)
+			var blocks atomic.Int32
+			Blocks(n, grain, func(lo, hi int) {
+				if lo > hi || hi > n {
+					t.Errorf("n=%d grain=%d: block [%d,%d)", n, grain, lo, hi)
+					return
+				}
+				blocks.Add(1)
+				for i := lo; i < hi; i++ {
+					counts[i].Add(1)
+				}
+			})
+			for i := range counts {
+				if c := counts[i].Load(); c != 1 {
+					t.Fatalf("n=%d grain=%d: index %d ran %d times", n, grain, i, c)
+				}
+			}
+			if b, most := int(blocks.Load()), max(1, (n+max(grain, 1)-1)/max(grain, 1)); b > most {
+				t.Errorf("n=%d grain=%d: %d blocks, want at most %d", n, grain, b, most)
+			}
+		}
+	}
 }
