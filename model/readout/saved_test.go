@@ -76,6 +76,42 @@ func TestPredictRunReproducesFit(t *testing.T) {
 			if p.Scores == nil || p.Scores.EVMean != run.Meta.Summary.EVMean {
 				t.Errorf("predict's val scores %+v, the run's EV mean %v", p.Scores, run.Meta.Summary.EVMean)
 			}
+			// The summary's intervals: 1000 resamples of the val images seeded
+			// with runs.BootstrapSeed, bracketing the means.
+			val, _ := ds.SplitByName(data.Val)
+			idx, err := compute.BootstrapIndices(len(val.Indices), 1000, runs.BootstrapSeed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Fit scores its float64 predictions, which the saved read-out
+			// reproduces (predictions.npy rounds them to float32).
+			ro, err := LoadReadout(filepath.Join(dir, ReadoutFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pix, err := features.ParseFeatures(spec.Features, features.FeatureOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			x, _, err := featureRows(context.Background(), ds, pix, "", func(jobs.Event) {}, val.Indices)
+			if err != nil {
+				t.Fatal(err)
+			}
+			yp, err := ro.Predict(x[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := compute.BootstrapScores(responses(ds, val.Indices), yp, idx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := run.Meta.Summary
+			if s.EVMeanLo != want.EV.Lo || s.EVMeanHi != want.EV.Hi || s.RMeanLo != want.R.Lo || s.RMeanHi != want.R.Hi {
+				t.Errorf("intervals EV [%v, %v] r [%v, %v], want %+v", s.EVMeanLo, s.EVMeanHi, s.RMeanLo, s.RMeanHi, want)
+			}
+			if !(s.EVMeanLo < s.EVMean && s.EVMean < s.EVMeanHi && s.RMeanLo < s.RMean && s.RMean < s.RMeanHi) {
+				t.Errorf("intervals EV [%v, %v] r [%v, %v] do not bracket EV %v r %v", s.EVMeanLo, s.EVMeanHi, s.RMeanLo, s.RMeanHi, s.EVMean, s.RMean)
+			}
 		})
 	}
 }
