@@ -28,6 +28,7 @@ type command struct {
 func commandTable() []command {
 	return []command{
 		{"classify", "top-5 ImageNet classes of photos (checks a network's weights)", runClassify},
+		{"compare", "paired bootstrap of two runs on the same val images: the difference in mean EV and r, its interval", runCompare},
 		{"cotrain", "co-train a pretrained trunk's last stages on responses and object labels", runCotrain},
 		{"data", "summarise a dataset: images, neurons, splits, response range, noise ceiling", runData},
 		{"export", "write the comparison table of saved runs as CSV", runExport},
