@@ -272,7 +272,7 @@ func Fit(ctx context.Context, spec FitSpec, emit func(jobs.Event)) (*runs.Run, e
 	yVal := responses(ds, val.Indices)
 	t0 = time.Now()
 	phase("fitting " + spec.Model)
-	lm, grid, err := fitReadout(spec, ds, train.Indices, xTrain, yTrain)
+	lm, grid, cvScore, err := fitReadout(spec, ds, train.Indices, xTrain, yTrain)
 	if err != nil {
 		return nil, fmt.Errorf("%s on %s: %w", spec.Model, feats.Name(), err)
 	}
@@ -370,8 +370,9 @@ func Fit(ctx context.Context, spec FitSpec, emit func(jobs.Event)) (*runs.Run, e
 			Timings:   timings,
 			Spec:      specJSON,
 			Summary:   sum,
-			AlphaGrid: grid,
-			Warnings:  warnings,
+			AlphaGrid:     grid,
+			Warnings:      warnings,
+			NeuronCVScore: cvScore,
 		},
 		Neurons:     neurons,
 		Predictions: predictions,
@@ -407,15 +408,16 @@ func FitJob(spec FitSpec) jobs.Job {
 const defaultFolds = 5
 
 // fitReadout fits the spec's linear model to the training rows and, for
-// ridge CV, returns the grid it chose from (nil otherwise).
-func fitReadout(spec FitSpec, ds *data.Dataset, trainIdx []int, x, y *mat.Dense) (*compute.LinearModel, *runs.AlphaGrid, error) {
+// ridge CV, returns the grid it chose from and each neuron's CV score at its
+// alpha (nil otherwise, and for scores that are not all finite).
+func fitReadout(spec FitSpec, ds *data.Dataset, trainIdx []int, x, y *mat.Dense) (*compute.LinearModel, *runs.AlphaGrid, []float64, error) {
 	switch spec.Model {
 	case ModelLinear:
 		lm, err := compute.LeastSquares(x, y)
-		return lm, nil, err
+		return lm, nil, nil, err
 	case ModelRidge:
 		lm, err := compute.Ridge(x, y, spec.Alpha)
-		return lm, nil, err
+		return lm, nil, nil, err
 	}
 	opt := compute.RidgeCVOptions{Folds: spec.Folds, Seed: spec.Seed, PerNeuron: spec.PerNeuronAlpha}
 	if len(spec.Alphas) > 0 {
@@ -432,11 +434,18 @@ func fitReadout(spec FitSpec, ds *data.Dataset, trainIdx []int, x, y *mat.Dense)
 	}
 	res, err := compute.RidgeCV(x, y, opt)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	grid := &runs.AlphaGrid{Alphas: res.Grid, Default: opt.Alphas == nil, Scale: res.Scale,
 		Extensions: res.Extensions, AtEnd: res.AtEnd && !spec.PerNeuronAlpha}
-	return res.Model, grid, nil
+	cv := res.ChosenNeuronCVScore()
+	for _, v := range cv {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			cv = nil // run.json has no NaN
+			break
+		}
+	}
+	return res.Model, grid, cv, nil
 }
 
 // gridWarning says when ridge CV chose an end of its grid: the best alpha

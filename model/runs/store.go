@@ -133,6 +133,10 @@ type RunMeta struct {
 	// grid, PCA components dropped, a read-out too large to save); Error
 	// joins them for readers of older stores.
 	Warnings []string `json:"warnings,omitempty"`
+	// NeuronCVScore is each neuron's training cross-validation score (mean
+	// held-out R² over the folds) at the alpha it was refitted with: ridge CV
+	// read-outs only. Sweeps choose each neuron's layer by it, never by val.
+	NeuronCVScore []float64 `json:"neuron_cv_score,omitempty"`
 }
 
 // AlphaGrid records a ridge CV grid: the alphas tried, ascending for the
