@@ -37,6 +37,7 @@ func commandTable() []command {
 		{"layers", "list a network's taps with their output shapes", runLayers},
 		{"predict", "predict responses on any split with a saved run (-o predictions.npy)", runPredict},
 		{"runs", "list the saved runs", runRuns},
+		{"score", "Brain-Score's neural predictivity: PLS on raw features over 10 shuffled 90/10 splits, median r, ceiling", runScore},
 		{"serve", "serve the explorer over SSH: one job engine and run store for every session", runServe},
 		{"sweep", "fit a read-out on every layer of a network (EV and r per layer)", runSweep},
 		{"train", "train a CNN from scratch on the images, live loss per epoch", runTrain},

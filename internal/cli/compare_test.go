@@ -77,3 +77,33 @@ func TestCompare(t *testing.T) {
 		t.Errorf("compare with one run: exit %d, %q", code, errOut)
 	}
 }
+
+// TestScoreCommand scores pixels with Brain-Score's protocol on the NX-414
+// fixture and lists the saved run of kind score with the others.
+func TestScoreCommand(t *testing.T) {
+	runsDir := t.TempDir()
+	code, out, errOut := run(t, "score", "--data", nx414Fixture, "--features", "pixels:8", "--components", "5", "--json", "--runs", runsDir)
+	if code != 0 {
+		t.Fatalf("score: exit %d: %s", code, errOut)
+	}
+	var sum map[string]any
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	score, ok := sum["brain_score"].(float64)
+	if !ok || score < -1 || score > 1 || sum["model"] != "pls" || sum["n_train"] != 28.0 || sum["n_val"] != 4.0 {
+		t.Errorf("score summary %v", sum)
+	}
+	if _, ok := sum["brain_score_ceiling"]; ok {
+		t.Errorf("a ceiling without repeats: %v", sum)
+	}
+	code, out, _ = run(t, "runs", "--runs", runsDir, "--json")
+	var metas []runs.RunMeta
+	if err := json.Unmarshal([]byte(out), &metas); code != 0 || err != nil || len(metas) != 1 || metas[0].Kind != runs.KindScore ||
+		metas[0].Summary.BrainScore != score {
+		t.Errorf("runs --json: %v %v %s", code, err, out)
+	}
+	if code, _, errOut := run(t, "score", "--data", nx414Fixture, "--no-save"); code != 2 || !strings.Contains(errOut, "no features given") {
+		t.Errorf("score without features: exit %d, %q", code, errOut)
+	}
+}

@@ -72,6 +72,7 @@ const (
 	KindSweep   Kind = "sweep"
 	KindTrain   Kind = "train"
 	KindCotrain Kind = "cotrain"
+	KindScore   Kind = "score" // Brain-Score's protocol (itscope score)
 )
 
 // ErrNoRun is what errors.Is finds in the error of asking a store for a run

@@ -48,6 +48,15 @@ type Summary struct {
 	EVMeanHi float64 `json:"ev_mean_hi,omitempty"`
 	RMeanLo  float64 `json:"r_mean_lo,omitempty"`
 	RMeanHi  float64 `json:"r_mean_hi,omitempty"`
+	// Brain-Score's neural predictivity (score runs): the mean over splits
+	// of the median over neurons of test-image r, its standard error, and,
+	// where the data has repeats, the internal-consistency ceiling, the
+	// score over it and that ratio squared (Brain-Score's current form).
+	BrainScore              float64 `json:"brain_score,omitempty"`
+	BrainScoreStdErr        float64 `json:"brain_score_stderr,omitempty"`
+	BrainScoreCeiling       float64 `json:"brain_score_ceiling,omitempty"`
+	BrainScoreCeiled        float64 `json:"brain_score_ceiled,omitempty"`
+	BrainScoreCeiledSquared float64 `json:"brain_score_ceiled_squared,omitempty"`
 }
 
 // BootstrapSeed seeds the resamples of every run's intervals, so that runs
