@@ -45,8 +45,10 @@ func demoSubset(t *testing.T, n int) *data.Dataset {
 // one's, must not score zero for it. (The full demo with PCA 1000 is
 // checked by hand with `itscope sweep`; figures in docs/models.md.)
 func TestDefaultGridInteriorOnEveryLayer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs two networks over 160 images")
+	if testing.Short() || raceEnabled {
+		// Under the race detector the two forward passes alone take minutes
+		// (5 min at 60 images); the test runs whole without it.
+		t.Skip("runs two networks over 160 images: not under -short or -race")
 	}
 	ds := demoSubset(t, 160)
 	cache := t.TempDir()
