@@ -57,7 +57,7 @@ func buildJobs(ctx *Context, pl plan) ([]model.Job, error) {
 				if err := cc.Validate(); err != nil {
 					return nil, err
 				}
-				jobs = append(jobs, cotrainJob(ds, cc, fmt.Sprintf("%s λ=%g", pt.Label, l)))
+				jobs = append(jobs, cotrainJob(ds, cc, pt.Label+" λ="+fmtNum(l)))
 			}
 		}
 	}
@@ -79,7 +79,7 @@ func trainJob(ds *data.Dataset, cfg model.TrainConfig, label string) model.Job {
 func fitJobName(fs model.FitSpec) string {
 	name := fs.Model
 	if fs.Model == model.ModelRidge {
-		name += fmt.Sprintf(" α=%g", fs.Alpha)
+		name += " α="+fmtNum(fs.Alpha)
 	}
 	name += " on " + fs.Features
 	if fs.PCA > 0 {

@@ -277,13 +277,13 @@ func (p *dataPane) summary(ds *data.Dataset, w int) string {
 		kv(st, "images", fmt.Sprintf("%d, %s", info.Images, info.ImageSize)),
 		kv(st, "neurons", fmt.Sprint(info.Neurons)),
 		kv(st, "splits", strings.Join(splits, ", ")),
-		kv(st, "range", fmt.Sprintf("%.2f … %.2f", info.ResponseMin, info.ResponseMax)),
+		kv(st, "range", fmtNum(info.ResponseMin)+" … "+fmtNum(info.ResponseMax)),
 	}
 	if info.Trials > 0 {
 		lines = append(lines, kv(st, "trials", fmt.Sprint(info.Trials)))
 	}
 	if info.CeilingMean != nil {
-		lines = append(lines, kv(st, "ceiling", fmt.Sprintf("%.3f mean", *info.CeilingMean)))
+		lines = append(lines, kv(st, "ceiling", fmtNum(*info.CeilingMean)+" mean"))
 	} else {
 		lines = append(lines, kv(st, "ceiling", "— (no repeats)"))
 	}
@@ -323,7 +323,7 @@ func (p *dataPane) imageInfo(ds *data.Dataset, w int) string {
 		for j, v := range row {
 			vals[j] = float64(v)
 		}
-		lines = append(lines, kv(st, "neuron", fmt.Sprintf("%d: %.3f", p.neuron, row[p.neuron])), "",
+		lines = append(lines, kv(st, "neuron", fmt.Sprintf("%d: %s", p.neuron, fmtNum(float64(row[p.neuron])))), "",
 			st.Label.Render("responses across neurons"),
 			lineChart(st, [][]float64{vals}, w, 5, ""))
 	} else {
@@ -349,9 +349,9 @@ func (p *dataPane) neuronView(ds *data.Dataset, w, h int) string {
 	}
 	mean, sd := meanSD(vals)
 	head := st.Heading.Render(fmt.Sprintf("neuron %d", p.neuron)) +
-		st.Dim.Render(fmt.Sprintf("   mean %.3f  sd %.3f  over %d images", mean, sd, len(vals)))
+		st.Dim.Render(fmt.Sprintf("   mean %s  sd %s  over %d images", fmtNum(mean), fmtNum(sd), len(vals)))
 	if p.stats.reliab != nil {
-		head += st.Dim.Render("  reliability ") + st.Value.Render(fmtFloat(p.stats.reliab[p.neuron]))
+		head += st.Dim.Render("  reliability ") + st.Value.Render(fmtNum(p.stats.reliab[p.neuron]))
 	}
 	bins := min(60, w-10)
 	counts := histogram(vals, bins, lo, hi)

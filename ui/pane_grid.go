@@ -281,7 +281,7 @@ func (p *gridPane) View() string {
 			}
 			label := pt.Label
 			if len(pl.lambdas) > 0 {
-				label += fmt.Sprintf(" × λ in %v", pl.lambdas)
+				label += " × λ in "+fmtNums(pl.lambdas)
 			}
 			b.WriteString(st.Dim.Render("  "+label) + "\n")
 		}

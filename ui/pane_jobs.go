@@ -3,7 +3,6 @@ package ui
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -147,26 +146,4 @@ func (p *jobsPane) stateStyle(s model.JobState) lipglossStyle {
 		return st.Warn
 	}
 	return st.Value
-}
-
-func fmtDuration(d time.Duration) string {
-	switch {
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	case d < time.Minute:
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
-	}
-	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-}
-
-func fmtRate(r float64) string {
-	switch {
-	case r >= 100:
-		return fmt.Sprintf("%.0f/s", r)
-	case r >= 1:
-		return fmt.Sprintf("%.1f/s", r)
-	}
-	return fmt.Sprintf("%.2f/s", r)
 }

@@ -143,7 +143,7 @@ func (p *livePane) View() string {
 		lineChart(st, [][]float64{stretch(train, chartW-10), stretch(val, chartW-10)}, chartW, chartH, "")
 
 	var t strings.Builder
-	t.WriteString(st.Heading.Render(fmt.Sprintf("%5s %8s %8s %7s", "epoch", "train", "val", "val EV")) + "\n")
+	t.WriteString(st.Heading.Render(fmt.Sprintf("%5s %10s %8s %6s", "epoch", "train loss", "val loss", "val EV")) + "\n")
 	best := -1
 	for i, e := range j.Epochs {
 		if best < 0 || e.ValEV > j.Epochs[best].ValEV {
@@ -153,7 +153,7 @@ func (p *livePane) View() string {
 	first := max(0, len(j.Epochs)-(p.h-6))
 	for i := first; i < len(j.Epochs); i++ {
 		e := j.Epochs[i]
-		line := fmt.Sprintf("%5d %8.4f %8.4f %7.4f", e.Epoch, e.TrainLoss, e.ValLoss, e.ValEV)
+		line := fmt.Sprintf("%5d %10s %8s %6s", e.Epoch, fmtNum(e.TrainLoss), fmtNum(e.ValLoss), fmtNum(e.ValEV))
 		if i == best {
 			line = st.Good.Render(line + " ★")
 		}

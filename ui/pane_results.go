@@ -266,7 +266,7 @@ func (p *resultsPane) View() string {
 	first, end := p.list.window(len(runs), p.h-2)
 	for i := first; i < end; i++ {
 		r := runs[i]
-		line := fmt.Sprintf("%-*.*s %6s", listW-10, listW-10, runLabel(r), fmtFloat(r.Summary.EVMean))
+		line := fmt.Sprintf("%-*.*s %6s", listW-10, listW-10, runLabel(r), fmtNum(r.Summary.EVMean))
 		if p.run != nil && r.ID == p.run.Meta.ID {
 			line = "●" + line
 		} else {
@@ -290,8 +290,8 @@ func (p *resultsPane) View() string {
 	s := m.Summary
 	stat := func(k, v string) string { return st.Label.Render(k) + " " + st.Value.Render(v) + "  " }
 	head := st.Heading.Render(runLabel(m)) + "\n" +
-		stat("EV", fmtFloat(s.EVMean)) + stat("median", fmtFloat(s.EVMedian)) + stat("r", fmtFloat(s.RMean)) +
-		stat("MSE", fmtFloat(s.MSEMean)) + stat("ceil EV", fmtFloat(s.CeilingEVMean)) + "\n"
+		stat("EV", fmtNum(s.EVMean)) + stat("median", fmtNum(s.EVMedian)) + stat("r", fmtNum(s.RMean)) +
+		stat("MSE", fmtNum(s.MSEMean)) + stat("ceil EV", fmtNum(s.CeilingEVMean)) + "\n"
 	tabs := make([]string, numViews)
 	for i, n := range viewNames {
 		if i == p.view {
@@ -316,7 +316,7 @@ func (p *resultsPane) View() string {
 			body = st.Bad.Render(p.figCErr.Error())
 		} else {
 			r := pearson(p.act, p.pred)
-			body = st.Label.Render(fmt.Sprintf("mean response per validation image, %d images, r = %s", len(p.act), fmtFloat(r))) + "\n" +
+			body = st.Label.Render(fmt.Sprintf("mean response per validation image, %d images, r = %s", len(p.act), fmtNum(r))) + "\n" +
 				scatter(st, p.act, p.pred, min(innerW, 2*innerH+20), innerH-3, "actual →", "pred")
 		}
 	case viewNeurons:
@@ -338,7 +338,7 @@ func runLabel(m model.RunMeta) string {
 		label += fmt.Sprintf(" pca%d", m.Summary.PCA)
 	}
 	if m.Model == "ridge" {
-		label += fmt.Sprintf(" α=%g", m.Summary.Alpha)
+		label += " α="+fmtNum(m.Summary.Alpha)
 	}
 	if m.Status == model.StatusCancelled {
 		label += " (cancelled)"
@@ -371,7 +371,7 @@ func (p *resultsPane) histogramView(w, h int) string {
 	bins := min(50, w-8)
 	counts := histogram(evs, bins, lo, hi)
 	mean := nanMean(evs)
-	return st.Label.Render(fmt.Sprintf("explained variance of %d neurons, mean %s", len(evs), fmtFloat(mean))) + "\n" +
+	return st.Label.Render(fmt.Sprintf("explained variance of %d neurons, mean %s", len(evs), fmtNum(mean))) + "\n" +
 		drawHistogram(st, counts, slices.Max(counts), max(3, h-5), lo, hi, "explained variance")
 }
 
@@ -431,7 +431,7 @@ func (p *resultsPane) neuronTable(w, h int) string {
 	first, end := p.rows.window(len(ns), h-1)
 	for i := first; i < end; i++ {
 		n := ns[i]
-		line := fmt.Sprintf("%9d %9s %9s %9s %9s", n.Neuron, fmtFloat(n.EV), fmtFloat(n.R), fmtFloat(n.MSE), fmtFloat(n.Ceiling))
+		line := fmt.Sprintf("%9d %9s %9s %9s %9s", n.Neuron, fmtNum(n.EV), fmtNum(n.R), fmtNum(n.MSE), fmtNum(n.Ceiling))
 		if i == p.rows.pos && !p.focusList {
 			line = selectLine(st, line, ansiWidth(line))
 		}
