@@ -75,6 +75,15 @@ type Options struct {
 	// User owns the jobs this session starts (the SSH user of a server
 	// session; empty locally).
 	User string
+	// ConfigDir holds the user's settings (the Grid's fields); "" is
+	// $XDG_CONFIG_HOME/itscope, else ~/.config/itscope.
+	ConfigDir string
+	// Images is how the Data pane draws stimuli: auto (detected from Env),
+	// kitty, iterm, sixel or blocks; "" is auto.
+	Images string
+	// Env is the session's environment (KEY=VALUE), read to detect the
+	// terminal's image protocol; nil is this process's (os.Environ).
+	Env []string
 }
 
 // App is the explorer's root model.
@@ -90,6 +99,9 @@ type App struct {
 	isErr  bool
 	opts   Options
 	quit   bool
+	// confirming is true while the status line asks whether to quit with
+	// jobs running.
+	confirming bool
 
 	unsubMu sync.Mutex
 	unsub   func()
@@ -138,7 +150,7 @@ func New(opts Options) *App {
 	a.panes = []pane{
 		newDataPane(ctx, opts.Datasets),
 		newModelPane(ctx),
-		newGridPane(ctx),
+		newGridPane(ctx, gridSettingsPath(opts.ConfigDir, opts.User)),
 		newJobsPane(ctx),
 		newLivePane(ctx),
 		newResultsPane(ctx, opts.ExportDir),
@@ -250,11 +262,45 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return a, tea.Batch(cmds...)
 }
 
+// handleKey splits a burst before anything matches keys. Runes that reach
+// bubbletea in one read (fast typing, a held key, SSH) arrive as one KeyRunes
+// message; a binding such as "j" matches only a single rune, so the burst
+// "jjj" would be dropped. Each rune is handled as its own key here, the one
+// place keys enter, until a pane starts capturing text (a burst "e12" in Grid
+// opens the field and types "12"): what follows is typed as it came. A
+// paste is text and never keys.
 func (a *App) handleKey(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type != tea.KeyRunes || len(msg.Runes) < 2 || msg.Paste {
+		return a.handleOneKey(msg)
+	}
+	var cmds []tea.Cmd
+	for i, r := range msg.Runes {
+		if a.quit {
+			break
+		}
+		one := msg
+		if a.panes[a.active].Capturing() {
+			one.Runes = msg.Runes[i:]
+			cmds = append(cmds, a.handleOneKey(one))
+			break
+		}
+		one.Runes = []rune{r}
+		cmds = append(cmds, a.handleOneKey(one))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (a *App) handleOneKey(msg tea.KeyMsg) tea.Cmd {
 	k := a.ctx.Keys
 	p := a.panes[a.active]
-	if msg.String() == "ctrl+c" || (!p.Capturing() && key.Matches(msg, k.Quit)) {
+	if a.confirming {
+		return a.answerQuit(msg)
+	}
+	if msg.String() == "ctrl+c" {
 		return a.Quit()
+	}
+	if !p.Capturing() && key.Matches(msg, k.Quit) {
+		return a.askQuit()
 	}
 	if p.Capturing() {
 		return p.Update(msg)
@@ -280,6 +326,48 @@ func (a *App) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	return p.Update(msg)
+}
+
+// runningJobs counts this session's jobs that have not finished; a job
+// submitted but not yet reported by the engine counts as running.
+func (a *App) runningJobs() int {
+	n := 0
+	for _, id := range a.ctx.Started {
+		if st, ok := a.ctx.Jobs[id]; !ok || !st.State.Finished() {
+			n++
+		}
+	}
+	return n
+}
+
+// askQuit quits at once when no job of this session runs; otherwise the
+// status line asks first, saying what quitting does to the jobs.
+func (a *App) askQuit() tea.Cmd {
+	n := a.runningJobs()
+	if n == 0 {
+		return a.Quit()
+	}
+	a.confirming = true
+	jobs := fmt.Sprintf("%d job(s) of yours are running", n)
+	if a.opts.KeepJobsOnQuit {
+		a.status = jobs + "; they keep running on the server after you leave. Quit? y/n"
+	} else {
+		a.status = jobs + "; quitting cancels them. Quit? y/n"
+	}
+	a.isErr = false
+	return nil
+}
+
+// answerQuit takes the answer to askQuit: y (or q again) quits, anything
+// else stays.
+func (a *App) answerQuit(msg tea.KeyMsg) tea.Cmd {
+	a.confirming = false
+	switch msg.String() {
+	case "y", "Y", "q", "ctrl+c":
+		return a.Quit()
+	}
+	a.status = "not quitting"
+	return nil
 }
 
 // Quit cancels the jobs this session started (unless told to keep them) and

@@ -79,7 +79,7 @@ func TestGoldenGridTraining(t *testing.T) {
 	tm.Send(gotoPaneMsg(paneModel))
 	keys(tm, "down", "down", "down", "3", "enter", "ctrl+u")
 	typeText(tm, "0.001, 0.0003")
-	keys(tm, "enter", "G", "enter", "ctrl+u")
+	keys(tm, "enter", "g", "down", "down", "down", "down", "down", "down", "down", "enter", "ctrl+u")
 	typeText(tm, "0, 1")
 	keys(tm, "enter")
 	waitFor(t, tm, 5*time.Second, "4 job(s)")

@@ -15,8 +15,8 @@ type KeyMap struct {
 	Sweep key.Binding
 	// Grid pane.
 	Edit, Start, Strategy key.Binding
-	// Jobs pane.
-	Cancel key.Binding
+	// Jobs and Live panes.
+	Cancel, Pin key.Binding
 	// Results and Compare panes.
 	View, Sort, Reverse, Export, Filter, Mark, Refresh key.Binding
 }
@@ -56,6 +56,7 @@ func DefaultKeyMap() KeyMap {
 		Strategy: b([]string{"m"}, "m", "read-out"),
 
 		Cancel: b([]string{"x"}, "x", "cancel job"),
+		Pin:    b([]string{"p"}, "p", "pin job"),
 
 		View:    b([]string{"v"}, "v", "next view"),
 		Sort:    b([]string{"s"}, "s", "sort column"),

@@ -77,8 +77,10 @@ func (p *jobsPane) View() string {
 		return box(st, "Jobs", st.Dim.Render("No jobs yet. Pick a model, set a grid, press s in Grid."), p.w, p.h, true)
 	}
 	barW := 20
-	nameW := max(10, p.w-2-4-2-1-9-1-barW-10-9-9-1)
-	head := fmt.Sprintf("%4s  %-*s %-9s %-*s %9s %8s %8s", "id", nameW, "job", "state", barW, "progress", "done", "rate", "eta")
+	nameW := max(10, p.w-2-4-2-1-9-1-barW-11-9-11-1)
+	// The time column is what is left of a running job and what a
+	// finished one took, and says which.
+	head := fmt.Sprintf("%4s  %-*s %-9s %-*s %10s %8s %10s", "id", nameW, "job", "state", barW, "progress", "done/total", "rate", "time")
 	lines := []string{st.Heading.Render(head)}
 	first, end := p.row.window(len(p.ctx.JobOrder), p.h-3)
 	running, queued, done := 0, 0, 0
@@ -116,9 +118,9 @@ func (p *jobsPane) View() string {
 		eta := "—"
 		switch {
 		case j.State == model.JobRunning && j.ETA > 0:
-			eta = fmtDuration(j.ETA)
+			eta = "eta " + fmtDuration(j.ETA)
 		case j.State.Finished():
-			eta = fmtDuration(j.Elapsed)
+			eta = "took " + fmtDuration(j.Elapsed)
 		}
 		state := p.stateStyle(j.State).Render(fmt.Sprintf("%-9s", j.State))
 		name := fmt.Sprintf("%-*.*s", nameW, nameW, j.Name)
@@ -126,7 +128,7 @@ func (p *jobsPane) View() string {
 		if i == p.row.pos {
 			prefix = selectLine(st, prefix, ansiWidth(prefix))
 		}
-		lines = append(lines, fmt.Sprintf("%s %s %s %9s %8s %8s", prefix, state, progressBar(st, frac, barW), doneStr, rate, eta))
+		lines = append(lines, fmt.Sprintf("%s %s %s %10s %8s %10s", prefix, state, progressBar(st, frac, barW), doneStr, rate, eta))
 		if j.Err != "" && i == p.row.pos {
 			lines = append(lines, st.Bad.Render("      "+j.Err))
 		}

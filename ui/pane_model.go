@@ -226,8 +226,31 @@ func (p *modelPane) describe() string {
 	return c.FeatureSpec()
 }
 
+// nextStep is the hint under the boxes: what enter does from here.
+func (p *modelPane) nextStep() string {
+	c := p.ctx.Choice
+	switch {
+	case !p.needsNetwork():
+		if c.Source == srcPixels {
+			return "enter: send " + c.FeatureSpec() + " to Grid (←/→ change the size)"
+		}
+		return "enter: set this CNN's training grid in Grid"
+	case p.col == 0:
+		return "enter: pick a network"
+	case p.col == 1:
+		return "enter: list its layers"
+	case c.Source == srcCotrain:
+		return "enter: train " + c.Network + " from " + c.Tap + " in Grid"
+	case c.Sweep:
+		return "enter: send every layer of " + sweepNetwork(c) + " to Grid (w: one layer)"
+	}
+	return "enter: send " + c.FeatureSpec() + " to Grid (w: sweep every layer)"
+}
+
 func (p *modelPane) View() string {
 	st := p.ctx.Styles
+	hint := st.Heading.Render("next → " + p.nextStep())
+	h := p.h - 1
 	srcW := 30
 	var s strings.Builder
 	for i, src := range sources {
@@ -258,9 +281,9 @@ func (p *modelPane) View() string {
 		s.WriteString(kv(st, "sweep", sweep))
 	}
 	s.WriteString("\n\n" + st.Label.Render("choice") + "\n" + st.Value.Render(lipgloss.NewStyle().Width(srcW-2).Render(p.describe())))
-	srcBox := box(st, "Source", s.String(), srcW, p.h, p.col == 0)
+	srcBox := box(st, "Source", s.String(), srcW, h, p.col == 0)
 	if !p.needsNetwork() {
-		return srcBox
+		return srcBox + "\n" + hint
 	}
 
 	netW := 26
@@ -272,7 +295,7 @@ func (p *modelPane) View() string {
 		}
 		n.WriteString(line + "\n")
 	}
-	netBox := box(st, "Network", n.String(), netW, p.h, p.col == 1)
+	netBox := box(st, "Network", n.String(), netW, h, p.col == 1)
 
 	tapW := p.w - srcW - netW
 	tapTitle := "Layer"
@@ -288,7 +311,7 @@ func (p *modelPane) View() string {
 	case !ok:
 		t.WriteString(st.Dim.Render("→ or enter to list the taps"))
 	default:
-		first, end := p.tap.window(len(taps), p.h-2)
+		first, end := p.tap.window(len(taps), h-2)
 		for i := first; i < end; i++ {
 			tp := taps[i]
 			line := fmt.Sprintf("  %-*s %s", max(8, tapW-22), tp.Name, st.Dim.Render(shapeString(tp.Shape)))
@@ -301,8 +324,8 @@ func (p *modelPane) View() string {
 			t.WriteString(line + "\n")
 		}
 	}
-	tapBox := box(st, tapTitle, t.String(), tapW, p.h, p.col == 2)
-	return lipgloss.JoinHorizontal(lipgloss.Top, srcBox, netBox, tapBox)
+	tapBox := box(st, tapTitle, t.String(), tapW, h, p.col == 2)
+	return lipgloss.JoinHorizontal(lipgloss.Top, srcBox, netBox, tapBox) + "\n" + hint
 }
 
 func (p *modelPane) sel(line string, w int, focused bool) string {

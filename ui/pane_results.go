@@ -262,8 +262,10 @@ func (p *resultsPane) View() string {
 	var l strings.Builder
 	if len(runs) == 0 {
 		l.WriteString(st.Dim.Render("No finished runs yet."))
+	} else {
+		l.WriteString(st.Heading.Render(fmt.Sprintf(" %-*s %6s", listW-10, "run, newest first", "mean EV")) + "\n")
 	}
-	first, end := p.list.window(len(runs), p.h-2)
+	first, end := p.list.window(len(runs), p.h-3)
 	for i := first; i < end; i++ {
 		r := runs[i]
 		line := fmt.Sprintf("%-*.*s %6s", listW-10, listW-10, runLabel(r), fmtNum(r.Summary.EVMean))

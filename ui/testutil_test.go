@@ -2,7 +2,9 @@ package ui
 
 import (
 	"bytes"
+	"fmt"
 	"io"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +16,20 @@ import (
 )
 
 const testW, testH = 100, 30
+
+// TestMain points the config dir at a temporary folder, so that no test
+// reads or writes the grid settings of the user running the tests.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "itscope-ui-config-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("XDG_CONFIG_HOME", dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
 
 // plainRenderer draws without colour on a dark background, so that golden
 // frames do not depend on the terminal running the tests.
@@ -66,6 +82,9 @@ func startApp(t *testing.T, opts Options) (*teatest.TestModel, *probe) {
 	t.Helper()
 	if opts.Renderer == nil {
 		opts.Renderer = plainRenderer()
+	}
+	if opts.ConfigDir == "" {
+		opts.ConfigDir = t.TempDir() // each test starts from the default grid
 	}
 	if opts.Width == 0 {
 		opts.Width, opts.Height = testW, testH
