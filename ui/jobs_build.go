@@ -79,7 +79,7 @@ func trainJob(ds *data.Dataset, cfg model.TrainConfig, label string) model.Job {
 func fitJobName(fs model.FitSpec) string {
 	name := fs.Model
 	if fs.Model == model.ModelRidge {
-		name += " α="+fmtNum(fs.Alpha)
+		name += " α=" + fmtNum(fs.Alpha)
 	}
 	name += " on " + fs.Features
 	if fs.PCA > 0 {

@@ -250,7 +250,7 @@ func strategyLabel(r model.RunMeta) string {
 		s += fmt.Sprintf(" pca%d", r.Summary.PCA)
 	}
 	if r.Model == "ridge" || r.Model == "ridgecv" {
-		s += " α="+fmtNum(r.Summary.Alpha)
+		s += " α=" + fmtNum(r.Summary.Alpha)
 	}
 	if r.Status == model.StatusCancelled {
 		s += " (cancelled)"

@@ -340,7 +340,7 @@ func runLabel(m model.RunMeta) string {
 		label += fmt.Sprintf(" pca%d", m.Summary.PCA)
 	}
 	if m.Model == "ridge" {
-		label += " α="+fmtNum(m.Summary.Alpha)
+		label += " α=" + fmtNum(m.Summary.Alpha)
 	}
 	if m.Status == model.StatusCancelled {
 		label += " (cancelled)"
