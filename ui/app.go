@@ -227,6 +227,13 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, nil
 	case tea.KeyMsg:
 		return a, a.handleKey(msg)
+	case tea.MouseMsg:
+		// Clicks and the wheel go to what the last frame drew under them;
+		// not while a field takes text or quitting waits for an answer.
+		if a.confirming || a.panes[a.active].Capturing() {
+			return a, nil
+		}
+		return a, a.ctx.zones.handle(msg)
 	case gotoPaneMsg:
 		a.active = int(msg)
 		return a, nil
@@ -436,6 +443,10 @@ func (a *App) frame() string {
 		return lipgloss.Place(max(a.width, 1), max(a.height, 1), lipgloss.Center, lipgloss.Center, msg)
 	}
 	st := a.ctx.Styles
+	z := &a.ctx.zones
+	z.reset()
+	title := st.Title.Render("itscope") + "  "
+	x := ansiWidth(title)
 	var tabs []string
 	for i, p := range a.panes {
 		label := fmt.Sprintf("%d %s", i+1, p.Title())
@@ -443,14 +454,17 @@ func (a *App) frame() string {
 			if st.Plain {
 				label = "[" + label + "]"
 			}
-			tabs = append(tabs, st.TabActive.Render(label))
+			label = st.TabActive.Render(label)
 		} else {
-			tabs = append(tabs, st.TabInactive.Render(label))
+			label = st.TabInactive.Render(label)
 		}
+		tabs = append(tabs, label)
+		z.add(x, 0, ansiWidth(label), 1, func(int, int) tea.Cmd { return gotoPane(i) }, nil)
+		x += ansiWidth(label) + 2
 	}
-	title := st.Title.Render("itscope") + "  "
 	bar := fitLine(title+strings.Join(tabs, "  "), a.width)
 
+	z.dx, z.dy = 0, 1 // the pane draws below the tab bar
 	body := fitBlock(a.panes[a.active].View(), a.ctx.Width, a.ctx.Height)
 
 	status := a.status

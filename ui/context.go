@@ -48,6 +48,9 @@ type Context struct {
 	Taps map[string][]model.Tap
 	// Runs is the store's listing, oldest first.
 	Runs []model.RunMeta
+
+	// zones are where the last frame put what answers the mouse.
+	zones zones
 }
 
 // setJob records a job's latest status.

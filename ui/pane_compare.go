@@ -222,6 +222,10 @@ func (p *comparePane) View() string {
 		listH--
 	}
 	first, end := p.row.window(len(rows), listH)
+	p.ctx.zones.rows(1, 2, p.w-2, first, end-first, func(i int) tea.Cmd {
+		p.row.pos = i
+		return nil
+	}, scroll(&p.row, func() int { return len(p.rows()) }))
 	for i := first; i < end; i++ {
 		r := rows[i]
 		s := r.Summary

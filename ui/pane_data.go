@@ -210,6 +210,11 @@ func (p *dataPane) View() string {
 	var left strings.Builder
 	listH := min(len(p.specs), max(3, p.h/3))
 	first, end := p.list.window(len(p.specs), listH)
+	z := &p.ctx.zones
+	z.rows(1, 1, leftW-2, first, end-first, func(i int) tea.Cmd {
+		p.list.pos = i
+		return nil
+	}, scroll(&p.list, func() int { return len(p.specs) }))
 	for i := first; i < end; i++ {
 		mark := "  "
 		if p.specs[i] == p.ctx.DatasetSpec {
@@ -261,6 +266,13 @@ func (p *dataPane) View() string {
 	top := lipgloss.JoinHorizontal(lipgloss.Top, fitBlock(pic, imgCols, imgRows), "  ", info)
 	neuronH := p.h - 2 - imgRows - 1
 	bottom := p.neuronView(ds, rightW-2, neuronH)
+	// The wheel turns the images over the stimulus and the neurons over
+	// their histogram.
+	z.add(leftW+1, 1, imgCols, imgRows, nil, func(d int) tea.Cmd { return p.showImage(p.image + d) })
+	z.add(leftW+1, 1+imgRows+1, rightW-2, neuronH, nil, func(d int) tea.Cmd {
+		p.neuron = ((p.neuron+d)%ds.NumNeurons + ds.NumNeurons) % ds.NumNeurons
+		return nil
+	})
 	right := box(st, "Stimulus", top+"\n\n"+bottom, rightW, p.h, false)
 	return lipgloss.JoinHorizontal(lipgloss.Top, leftBox, right)
 }

@@ -23,16 +23,15 @@ var readouts = []string{"ridge", "ridgecv", "linear"}
 // gridPane edits lists of hyperparameters, shows how many jobs they make and
 // starts them. Its fields are saved per user whenever one changes.
 type gridPane struct {
-	ctx      *Context
-	w, h     int
-	fit      []gridField
-	train    []gridField
-	readout  int
-	row      cursor
-	edit     lineInput
-	path     string // where the fields are saved; "" for nowhere
-	loadErr  error
-	firstRow int // the body line of the first field, for clicks
+	ctx     *Context
+	w, h    int
+	fit     []gridField
+	train   []gridField
+	readout int
+	row     cursor
+	edit    lineInput
+	path    string // where the fields are saved; "" for nowhere
+	loadErr error
 }
 
 func newGridPane(ctx *Context, settingsPath string) *gridPane {
@@ -431,7 +430,7 @@ func (p *gridPane) View() string {
 		b.WriteString(kv(st, "read-out", readouts[p.readout]) + st.Dim.Render("   (m to change)") + "\n")
 	}
 	b.WriteString("\n")
-	p.firstRow = strings.Count(b.String(), "\n")
+	firstRow := strings.Count(b.String(), "\n")
 	labelW := 20
 	fields := p.fields()
 	for i, f := range fields {
@@ -449,6 +448,14 @@ func (p *gridPane) View() string {
 		}
 		b.WriteString("\n")
 	}
+	// A click selects a field, a second click on it edits it.
+	p.ctx.zones.rows(1, 1+firstRow, p.w-2, 0, len(fields), func(i int) tea.Cmd {
+		if i == p.row.pos {
+			p.startEdit()
+		}
+		p.row.pos = i
+		return nil
+	}, scroll(&p.row, func() int { return len(p.fields()) }))
 	b.WriteString("\n")
 	pl, err := p.expand()
 	var hint string

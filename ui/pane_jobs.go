@@ -83,6 +83,8 @@ func (p *jobsPane) View() string {
 	head := fmt.Sprintf("%4s  %-*s %-9s %-*s %10s %8s %10s", "id", nameW, "job", "state", barW, "progress", "done/total", "rate", "time")
 	lines := []string{st.Heading.Render(head)}
 	first, end := p.row.window(len(p.ctx.JobOrder), p.h-3)
+	z := &p.ctx.zones
+	z.add(0, 0, p.w, p.h, nil, scroll(&p.row, func() int { return len(p.ctx.JobOrder) }))
 	running, queued, done := 0, 0, 0
 	for _, id := range p.ctx.JobOrder {
 		switch p.ctx.Jobs[id].State {
@@ -128,6 +130,10 @@ func (p *jobsPane) View() string {
 		if i == p.row.pos {
 			prefix = selectLine(st, prefix, ansiWidth(prefix))
 		}
+		z.rows(1, len(lines)+1, p.w-2, i, 1, func(i int) tea.Cmd {
+			p.row.pos = i
+			return nil
+		}, nil)
 		lines = append(lines, fmt.Sprintf("%s %s %s %10s %8s %10s", prefix, state, progressBar(st, frac, barW), doneStr, rate, eta))
 		if j.Err != "" && i == p.row.pos {
 			lines = append(lines, st.Bad.Render("      "+j.Err))

@@ -215,6 +215,11 @@ func (p *livePane) View() string {
 	if len(j.Epochs) == 0 {
 		t.WriteString(st.Dim.Render("no epoch finished yet"))
 	}
+	// The wheel over the charts turns to the previous or next training job.
+	p.ctx.zones.add(0, 0, p.w, p.h, nil, func(d int) tea.Cmd {
+		cur, ok := p.current()
+		return p.step(p.trainingJobs(), cur, ok, d < 0)
+	})
 	body := head + "\n\n" + lipgloss.JoinHorizontal(lipgloss.Top, fitBlock(charts, chartW, p.h-5), "  ", t.String())
 	return box(st, "Live", body, p.w, p.h, true)
 }

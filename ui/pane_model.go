@@ -226,6 +226,37 @@ func (p *modelPane) describe() string {
 	return c.FeatureSpec()
 }
 
+// pick focuses column col and selects its item i (clamped), as the keys
+// would: a new source or network resets the columns right of it.
+func (p *modelPane) pick(col, i int) tea.Cmd {
+	p.col = col
+	var c *cursor
+	var n int
+	switch col {
+	case 0:
+		c, n = &p.src, len(sources)
+	case 1:
+		c, n = &p.net, len(p.networks())
+	default:
+		c, n = &p.tap, len(p.ctx.Taps[p.netName()])
+	}
+	c.pos = max(0, min(n-1, i))
+	switch col {
+	case 0:
+		p.net.pos, p.tap.pos = 0, 0
+	case 1:
+		p.tap.pos = 0
+	}
+	p.commit()
+	return p.ensureTaps()
+}
+
+// column records the mouse zone of column col's rows.
+func (p *modelPane) column(col, x, w, first, n int, c *cursor) {
+	p.ctx.zones.rows(x+1, 1, w-2, first, n, func(i int) tea.Cmd { return p.pick(col, i) },
+		func(d int) tea.Cmd { return p.pick(col, c.pos+d) })
+}
+
 // nextStep is the hint under the boxes: what enter does from here.
 func (p *modelPane) nextStep() string {
 	c := p.ctx.Choice
@@ -282,6 +313,7 @@ func (p *modelPane) View() string {
 	}
 	s.WriteString("\n\n" + st.Label.Render("choice") + "\n" + st.Value.Render(lipgloss.NewStyle().Width(srcW-2).Render(p.describe())))
 	srcBox := box(st, "Source", s.String(), srcW, h, p.col == 0)
+	p.column(0, 0, srcW, 0, len(sources), &p.src)
 	if !p.needsNetwork() {
 		return srcBox + "\n" + hint
 	}
@@ -296,6 +328,7 @@ func (p *modelPane) View() string {
 		n.WriteString(line + "\n")
 	}
 	netBox := box(st, "Network", n.String(), netW, h, p.col == 1)
+	p.column(1, srcW, netW, 0, len(p.networks()), &p.net)
 
 	tapW := p.w - srcW - netW
 	tapTitle := "Layer"
@@ -312,6 +345,7 @@ func (p *modelPane) View() string {
 		t.WriteString(st.Dim.Render("→ or enter to list the taps"))
 	default:
 		first, end := p.tap.window(len(taps), h-2)
+		p.column(2, srcW+netW, tapW, first, end-first, &p.tap)
 		for i := first; i < end; i++ {
 			tp := taps[i]
 			line := fmt.Sprintf("  %-*s %s", max(8, tapW-22), tp.Name, st.Dim.Render(shapeString(tp.Shape)))

@@ -266,6 +266,17 @@ func (p *resultsPane) View() string {
 		l.WriteString(st.Heading.Render(fmt.Sprintf(" %-*s %6s", listW-10, "run, newest first", "mean EV")) + "\n")
 	}
 	first, end := p.list.window(len(runs), p.h-3)
+	z := &p.ctx.zones
+	// A click selects a run, a second click on it opens it.
+	z.rows(1, 2, listW-2, first, end-first, func(i int) tea.Cmd {
+		again := i == p.list.pos && p.focusList
+		p.list.pos, p.focusList = i, true
+		if again {
+			p.loading = runs[i].ID
+			return loadRun(p.ctx, p.loading)
+		}
+		return nil
+	}, scroll(&p.list, func() int { return len(p.runs()) }))
 	for i := first; i < end; i++ {
 		r := runs[i]
 		line := fmt.Sprintf("%-*.*s %6s", listW-10, listW-10, runLabel(r), fmtNum(r.Summary.EVMean))
@@ -295,6 +306,14 @@ func (p *resultsPane) View() string {
 		stat("EV", fmtNum(s.EVMean)) + stat("median", fmtNum(s.EVMedian)) + stat("r", fmtNum(s.RMean)) +
 		stat("MSE", fmtNum(s.MSEMean)) + stat("ceil EV", fmtNum(s.CeilingEVMean)) + "\n"
 	tabs := make([]string, numViews)
+	sep := st.Dim.Render(" │ ")
+	// The wheel over the run turns its views (or scrolls the neuron table,
+	// added below); a click on a view's name shows it.
+	z.add(listW, 0, rightW, p.h, nil, func(d int) tea.Cmd {
+		p.view = ((p.view+d)%numViews + numViews) % numViews
+		return nil
+	})
+	x := listW + 1
 	for i, n := range viewNames {
 		if i == p.view {
 			if st.Plain {
@@ -304,8 +323,13 @@ func (p *resultsPane) View() string {
 		} else {
 			tabs[i] = st.TabInactive.Render(n)
 		}
+		z.add(x, 3, ansiWidth(tabs[i]), 1, func(int, int) tea.Cmd {
+			p.view, p.focusList = i, false
+			return nil
+		}, nil)
+		x += ansiWidth(tabs[i]) + ansiWidth(sep)
 	}
-	head += strings.Join(tabs, st.Dim.Render(" │ ")) + "\n\n"
+	head += strings.Join(tabs, sep) + "\n\n"
 	innerW, innerH := rightW-2, p.h-2-lipgloss.Height(head)
 	var body string
 	switch p.view {
@@ -323,6 +347,11 @@ func (p *resultsPane) View() string {
 		}
 	case viewNeurons:
 		body = p.neuronTable(innerW, innerH)
+		first := p.rows.top
+		z.rows(listW+1, 1+lipgloss.Height(head), innerW, first, min(len(p.run.Neurons)-first, innerH-1), func(i int) tea.Cmd {
+			p.rows.pos, p.focusList = i, false
+			return nil
+		}, scroll(&p.rows, func() int { return len(p.run.Neurons) }))
 	}
 	right := box(st, "Run "+m.ID, head+body, rightW, p.h, !p.focusList)
 	return lipgloss.JoinHorizontal(lipgloss.Top, left, right)
