@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -102,6 +103,12 @@ type App struct {
 	// confirming is true while the status line asks whether to quit with
 	// jobs running.
 	confirming bool
+	// The picture drawn in the last frame (placePicture): the lines it
+	// covered, a counter that changes when they do, and whether one was
+	// drawn at all.
+	pictureLines string
+	pictureGen   int
+	pictureShown bool
 
 	unsubMu sync.Mutex
 	unsub   func()
@@ -147,6 +154,15 @@ func New(opts Options) *App {
 		Taps:     map[string][]model.Tap{},
 	}
 	a := &App{ctx: ctx, opts: opts, width: opts.Width, height: opts.Height}
+	env := opts.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	ctx.Images = imageMode(opts.Images, env)
+	if err := CheckImageMode(opts.Images); err != nil {
+		ctx.Images = imageMode(imagesAuto, env)
+		a.status, a.isErr = err.Error(), true
+	}
 	a.panes = []pane{
 		newDataPane(ctx, opts.Datasets),
 		newModelPane(ctx),
@@ -217,8 +233,20 @@ func (a *App) Init() tea.Cmd {
 }
 
 // Update routes messages: keys to the active pane unless they are global,
-// everything else to every pane.
+// everything else to every pane. Leaving the Data pane while it showed a
+// picture in an image protocol clears the screen: the renderer rewrites only
+// lines that changed, and a line equal in both panes would keep its part of
+// the picture.
 func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m, cmd := a.update(msg)
+	if a.pictureShown && a.active != paneData {
+		a.pictureShown = false
+		return m, tea.Batch(cmd, tea.ClearScreen)
+	}
+	return m, cmd
+}
+
+func (a *App) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmds []tea.Cmd
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
@@ -445,6 +473,7 @@ func (a *App) frame() string {
 	st := a.ctx.Styles
 	z := &a.ctx.zones
 	z.reset()
+	a.ctx.picture = picture{}
 	title := st.Title.Render("itscope") + "  "
 	x := ansiWidth(title)
 	var tabs []string
@@ -481,7 +510,48 @@ func (a *App) frame() string {
 		k := a.ctx.Keys
 		helpView = a.help.ShortHelpView(append(a.panes[a.active].ShortHelp(), k.Help, k.Quit))
 	}
-	return strings.Join([]string{bar, body, fitLine(status, a.width), fitBlock(helpView, a.width, a.helpHeight())}, "\n")
+	lines := strings.Split(strings.Join([]string{bar, body, fitLine(status, a.width), fitBlock(helpView, a.width, a.helpHeight())}, "\n"), "\n")
+	a.placePicture(lines)
+	return strings.Join(lines, "\n")
+}
+
+// placePicture writes the Data pane's image escape into the frame's lines.
+//
+// Why this way: bubbletea v1.3.10 has no raw-output message (tea.Printf
+// prints above the program, and not at all in the alt screen), and its
+// renderer repaints only the lines that changed since the last frame, top
+// to bottom. Sixel and iTerm2 pictures live in the cells they cover, so a
+// repainted line erases its part of them. The pane therefore leaves the
+// picture's cells blank and the escape goes at the end of the picture's
+// LAST line, wrapped in save cursor, absolute move, restore cursor: it is
+// written after the blank cells under it, and the cursor ends where the
+// renderer left it. Whenever any line under the picture changes, a counter
+// inside the wrapper (a cursor move undone by the restore) changes too, so
+// the last line, and the picture with it, is written again. Kitty pictures
+// float above the text and stay until deleted, so the escape deletes the
+// previous one first, and a frame without a picture carries the delete on
+// its first line. Inside tmux the mode is half blocks (imageMode), which
+// are plain cells and need none of this.
+func (a *App) placePicture(lines []string) {
+	pic := a.ctx.picture
+	if pic.seq == "" || pic.y+pic.rows > len(lines) {
+		if a.ctx.Images == imagesKitty && len(lines) > 0 {
+			if a.pictureLines != "" {
+				a.pictureLines = ""
+				a.pictureGen++
+			}
+			lines[0] += "\x1b7" + kittyDeleteAll + fmt.Sprintf("\x1b[%dC", a.pictureGen) + "\x1b8"
+		}
+		return
+	}
+	covered := strings.Join(lines[pic.y:pic.y+pic.rows], "\n") + pic.seq
+	if covered != a.pictureLines {
+		a.pictureLines = covered
+		a.pictureGen++
+	}
+	a.pictureShown = true
+	last := pic.y + pic.rows - 1
+	lines[last] += fmt.Sprintf("\x1b7\x1b[%d;%dH%s\x1b[%dC\x1b8", pic.y+1, pic.x+1, pic.seq, a.pictureGen)
 }
 
 // fitLine cuts or pads s to exactly width cells.

@@ -245,20 +245,30 @@ func (p *dataPane) View() string {
 	}
 
 	// The stimulus and the responses.
-	imgRows := max(4, min(p.h-4, 14))
-	imgCols := 2 * imgRows
+	imgCols, imgRows := p.pictureSize(rightW)
 	var pic string
 	switch {
 	case p.imgErr != nil:
 		pic = st.Bad.Render(p.imgErr.Error())
 	case p.img != nil && p.imgIndex == p.image:
-		// Drawing converts every cell's colours: keep the result until the
-		// image or the size changes, as most redraws are for other reasons.
+		// Drawing converts every cell's colours, and a protocol encodes
+		// the picture: keep the result until the image or the size
+		// changes, as most redraws are for other reasons.
 		key := [3]int{p.imgIndex, imgCols, imgRows}
 		if p.picKey != key || p.pic == "" {
-			p.pic, p.picKey = drawImage(p.img, imgCols, imgRows, p.ctx.Profile), key
+			if p.ctx.Images == imagesBlocks {
+				p.pic = drawImage(p.img, imgCols, imgRows, p.ctx.Profile)
+			} else {
+				p.pic = encodeImage(p.ctx.Images, p.img, imgCols, imgRows)
+			}
+			p.picKey = key
 		}
 		pic = p.pic
+		if p.ctx.Images != imagesBlocks {
+			// The cells stay blank; the app draws the escape over them.
+			p.ctx.picture = picture{x: leftW + 1, y: 1, rows: imgRows, seq: pic}
+			pic = ""
+		}
 	default:
 		pic = st.Dim.Render("decoding…")
 	}
@@ -275,6 +285,27 @@ func (p *dataPane) View() string {
 	})
 	right := box(st, "Stimulus", top+"\n\n"+bottom, rightW, p.h, false)
 	return lipgloss.JoinHorizontal(lipgloss.Top, leftBox, right)
+}
+
+// pictureSize is the cells the stimulus gets: as many as the pane leaves
+// beside the image's details (34 columns) and above the neuron histogram
+// (10 rows), in the image's aspect with cells twice as tall as wide. Half
+// blocks show two pixels a cell and never more pixels than the image has;
+// an image protocol lets the terminal scale the picture to the cells.
+func (p *dataPane) pictureSize(rightW int) (cols, rows int) {
+	const infoW, neuronH = 34, 10
+	maxCols, maxRows := max(8, rightW-2-infoW-2), max(4, p.h-2-neuronH-1)
+	w, h := 1, 1 // square until the image is decoded
+	if p.img != nil && !p.img.Bounds().Empty() {
+		w, h = p.img.Bounds().Dx(), p.img.Bounds().Dy()
+		if p.ctx.Images == imagesBlocks {
+			maxCols, maxRows = min(maxCols, w), min(maxRows, (h+1)/2)
+		}
+	}
+	// cols/rows = 2w/h, within both limits.
+	rows = min(maxRows, maxCols*h/(2*w))
+	cols = min(maxCols, max(1, rows*2*w/h))
+	return cols, max(1, rows)
 }
 
 func (p *dataPane) summary(ds *data.Dataset, w int) string {

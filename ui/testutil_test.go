@@ -26,6 +26,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	os.Setenv("XDG_CONFIG_HOME", dir)
+	// Nor does the terminal running the tests pick the image protocol.
+	for _, k := range []string{"TMUX", "KITTY_WINDOW_ID", "TERM_PROGRAM", "LC_TERMINAL"} {
+		os.Unsetenv(k)
+	}
+	os.Setenv("TERM", "xterm-256color")
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
