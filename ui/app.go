@@ -397,8 +397,7 @@ func (a *App) askQuit() tea.Cmd {
 // else stays.
 func (a *App) answerQuit(msg tea.KeyMsg) tea.Cmd {
 	a.confirming = false
-	switch msg.String() {
-	case "y", "Y", "q", "ctrl+c":
+	if key.Matches(msg, a.ctx.Keys.Yes) {
 		return a.Quit()
 	}
 	a.status = "not quitting"

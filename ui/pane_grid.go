@@ -509,10 +509,7 @@ func (p *gridPane) View() string {
 // would give an empty slice).
 func splitList(s string) []string {
 	var out []string
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
-		out = append(out, f)
-	}
-	return out
+	return append(out, strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })...)
 }
 
 // parseList reads a list separated by commas or spaces; want names the
