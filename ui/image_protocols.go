@@ -153,28 +153,33 @@ func sixelImage(img *image.RGBA) string {
 			fmt.Fprintf(&b, "#%d;2;%d;%d;%d", reg[c], c/36*20, c/6%6*20, c%6*20)
 		}
 	}
-	row := make([]byte, w)
+	// One pass over a band's pixels sets each colour's six bits per
+	// column; then each colour present writes its row.
+	var rows [216][]byte
+	var present [216]bool
 	for y0 := 0; y0 < h; y0 += 6 {
-		var colours []int
-		for y := y0; y < min(h, y0+6); y++ {
-			for _, c := range idx[y*w : (y+1)*w] {
-				if !slices.Contains(colours, c) {
+		var colours []int // of this band, in order of first use
+		for k := range min(6, h-y0) {
+			for x, c := range idx[(y0+k)*w : (y0+k+1)*w] {
+				if rows[c] == nil {
+					rows[c] = make([]byte, w)
+				}
+				if !present[c] {
+					present[c] = true
 					colours = append(colours, c)
 				}
+				rows[c][x] |= 1 << k
 			}
 		}
 		for n, c := range colours {
-			for x := range w {
-				bits := 0
-				for k := range min(6, h-y0) {
-					if idx[(y0+k)*w+x] == c {
-						bits |= 1 << k
-					}
-				}
-				row[x] = byte(63 + bits)
+			present[c] = false
+			row := rows[c]
+			for x := range row {
+				row[x] += 63
 			}
 			fmt.Fprintf(&b, "#%d", reg[c])
 			writeSixelRuns(&b, row)
+			clear(row)
 			if n < len(colours)-1 {
 				b.WriteByte('$')
 			}
