@@ -257,3 +257,27 @@ func TestGridSettingsPersist(t *testing.T) {
 		t.Errorf("a broken settings file gave %v, want an error naming %s", broken.loadErr, path)
 	}
 }
+
+// TestGridCountsSweepJobs: a sweep states the jobs it starts, one per
+// setting and layer, as buildJobs makes them.
+func TestGridCountsSweepJobs(t *testing.T) {
+	a := New(Options{Renderer: plainRenderer(), Width: testW, Height: testH})
+	a.ctx.Dataset, a.ctx.DatasetSpec = syntheticDataset(20, 8, 2), "synthetic"
+	a.ctx.Choice = ModelChoice{Source: srcRandom, Network: "mobilenetv2", Tap: "a", Sweep: true}
+	a.ctx.Taps["mobilenetv2-random"] = []model.Tap{{Name: "a"}, {Name: "b"}, {Name: "c"}}
+	g := a.panes[paneGrid].(*gridPane)
+	g.fit[1].value = "1, 10" // alphas
+	pl, err := g.expand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := buildJobs(a.ctx, pl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drive(a, gotoPaneMsg(paneGrid))
+	f := a.frame()
+	if len(jobs) != 6 || !strings.Contains(f, "6 job(s) (2 setting(s) × every layer of mobilenetv2-random)") || !strings.Contains(f, "next → s: start 6 job(s)") {
+		t.Errorf("buildJobs makes %d jobs; the grid says:\n%s", len(jobs), f)
+	}
+}

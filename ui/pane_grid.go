@@ -464,9 +464,13 @@ func (p *gridPane) View() string {
 		hint = "fix the field above, then s starts the jobs"
 	} else {
 		n := pl.jobs()
+		if pl.sweep != "" {
+			// A sweep runs each point once per layer.
+			n *= max(1, len(p.ctx.Taps[pl.sweep]))
+		}
 		b.WriteString(st.Heading.Render(fmt.Sprintf("%d job(s)", n)))
 		if pl.sweep != "" {
-			b.WriteString(st.Dim.Render(" (each over every layer)"))
+			b.WriteString(st.Dim.Render(fmt.Sprintf(" (%d setting(s) × every layer of %s)", pl.jobs(), pl.sweep)))
 		}
 		b.WriteString("\n")
 		// The notes first: a dropped combination must be seen before s.

@@ -268,7 +268,7 @@ func (p *modelPane) nextStep() string {
 		return "enter: set this CNN's training grid in Grid"
 	case p.col == 0:
 		return "enter: pick a network"
-	case p.col == 1:
+	case p.col == 1 || c.Tap == "":
 		return "enter: list its layers"
 	case c.Source == srcCotrain:
 		return "enter: train " + c.Network + " from " + c.Tap + " in Grid"
