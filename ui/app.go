@@ -492,7 +492,7 @@ func (a *App) frame() string {
 	}
 	bar := fitLine(title+strings.Join(tabs, "  "), a.width)
 
-	z.dx, z.dy = 0, 1 // the pane draws below the tab bar
+	z.dx, z.dy = 0, bodyTop
 	body := fitBlock(a.panes[a.active].View(), a.ctx.Width, a.ctx.Height)
 
 	status := a.status
@@ -533,6 +533,7 @@ func (a *App) frame() string {
 // are plain cells and need none of this.
 func (a *App) placePicture(lines []string) {
 	pic := a.ctx.picture
+	pic.y += bodyTop
 	if pic.seq == "" || pic.y+pic.rows > len(lines) {
 		if a.ctx.Images == imagesKitty && len(lines) > 0 {
 			if a.pictureLines != "" {
@@ -552,6 +553,10 @@ func (a *App) placePicture(lines []string) {
 	last := pic.y + pic.rows - 1
 	lines[last] += fmt.Sprintf("\x1b7\x1b[%d;%dH%s\x1b[%dC\x1b8", pic.y+1, pic.x+1, pic.seq, a.pictureGen)
 }
+
+// bodyTop is the frame line where the active pane starts, below the tab bar;
+// the pane's mouse zones and picture are placed relative to it.
+const bodyTop = 1
 
 // fitLine cuts or pads s to exactly width cells.
 func fitLine(s string, width int) string {

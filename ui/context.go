@@ -61,7 +61,7 @@ type Context struct {
 }
 
 // picture is an image escape to draw with its top-left cell at (x, y) of
-// the frame, over rows lines that the pane left blank for it.
+// the pane, over rows lines that the pane left blank for it.
 type picture struct {
 	x, y, rows int
 	seq        string

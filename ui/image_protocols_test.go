@@ -315,12 +315,22 @@ func TestPictureInFrame(t *testing.T) {
 			at = i
 		}
 	}
-	if at != rows { // the body starts on line 1
-		t.Fatalf("the picture escape is on line %d, want %d, its last line", at, rows)
+	// The tab bar, the box's top border, then the picture's rows: the
+	// first on line 2 (row 3 counting from 1), the last on line 1+rows.
+	if at != 1+rows {
+		t.Fatalf("the picture escape is on line %d, want %d, its last line", at, 1+rows)
 	}
-	move := fmt.Sprintf("\x1b7\x1b[2;32H%s\x1b_Ga=T,f=100,q=2,C=1,c=%d,r=%d", kittyDeleteAll, cols, rows)
+	for i := 2; i <= 1+rows; i++ {
+		if cells := ansi.Strip(ansi.Cut(lines[i], 31, 31+cols)); cells != strings.Repeat(" ", cols) {
+			t.Errorf("line %d: the picture's cells hold %q, want them blank", i, cells)
+		}
+	}
+	if ansi.Cut(lines[1], 30, 31) != "╭" || ansi.Cut(lines[2], 30, 31) != "│" {
+		t.Errorf("the picture does not start inside the Stimulus box: %q / %q", ansi.Cut(lines[1], 30, 32), ansi.Cut(lines[2], 30, 32))
+	}
+	move := fmt.Sprintf("\x1b7\x1b[3;32H%s\x1b_Ga=T,f=100,q=2,C=1,c=%d,r=%d", kittyDeleteAll, cols, rows)
 	if !strings.Contains(lines[at], move) {
-		t.Errorf("line %d does not save the cursor and move to row 2, column 32 before the picture: %.120q", at, lines[at])
+		t.Errorf("line %d does not save the cursor and move to row 3, column 32 before the picture: %.120q", at, lines[at])
 	}
 	if again := a.frame(); again != frame {
 		t.Error("the same screen drew a different frame: the picture would be sent again for nothing")
