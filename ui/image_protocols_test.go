@@ -11,9 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest"
 
 	"itscope/data"
 	"itscope/model"
@@ -399,4 +401,52 @@ func TestPictureScalesToPane(t *testing.T) {
 			t.Errorf("%s %dx%d terminal, %dx%d image: %dx%d cells, want %dx%d", tc.mode, tc.w, tc.h, tc.imgW, tc.imgH, cols, rows, tc.wantCols, tc.wantRo)
 		}
 	}
+}
+
+// TestKittyThroughRenderer runs the program and reads what it writes to the
+// terminal: bubbletea's renderer passes the picture's escape through whole,
+// and its payload is the demo's first stimulus.
+func TestKittyThroughRenderer(t *testing.T) {
+	tm, pr := startApp(t, Options{Initial: "demo", Images: "kitty"})
+	m := pr.waitMsg(t, 30*time.Second, "decoded image", func(m tea.Msg) bool { _, ok := m.(imageMsg); return ok })
+	want := m.(imageMsg).img
+	var out []byte
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		i := bytes.Index(b, []byte("\x1b_Ga=T,f=100"))
+		if i < 0 {
+			return false
+		}
+		end := bytes.Index(b[i:], []byte("m=0;"))
+		if end < 0 || !bytes.Contains(b[i+end:], []byte("\x1b\\")) {
+			return false
+		}
+		out = append([]byte(nil), b[i:]...)
+		return true
+	}, teatest.WithDuration(10*time.Second))
+	var payload strings.Builder
+	rest := string(out)
+	for {
+		c := kittyChunkRe.FindStringSubmatch(rest)
+		if c == nil {
+			t.Fatalf("the output breaks the escape: %.80q", rest)
+		}
+		payload.WriteString(c[2])
+		rest = rest[len(c[0]):]
+		if strings.HasSuffix(c[1], "m=0") {
+			break
+		}
+	}
+	raw, err := base64.StdEncoding.DecodeString(payload.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := png.Decode(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := want.Bounds()
+	requireSame(t, got, func(x, y int) color.RGBA {
+		r, g, bl, _ := want.At(b.Min.X+x, b.Min.Y+y).RGBA()
+		return color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(bl >> 8), 255}
+	}, b.Dx(), b.Dy(), 0)
 }
