@@ -124,8 +124,8 @@ func qadd8Go(a, b, out []uint8, p *addParams) {
 }
 
 func quantize8Go(in []float32, out []uint8, p *quantParams) {
-	for i, x := range in {
-		f := x / p.scale
+	for i := range out {
+		f := in[i] / p.scale
 		if !(f >= p.lo) {
 			f = p.lo
 		}
@@ -134,26 +134,31 @@ func quantize8Go(in []float32, out []uint8, p *quantParams) {
 	}
 }
 
-// Dispatchers: the assembly kernels on AVX2 machines, else the Go versions.
-// Lengths: callers guarantee the slices cover what the kernels read.
+// The kernels as slices, for the tables: qgemm8x8Go and dwconv8Go already are.
 
-func qgemm(w []int32, x []uint8, plane, kp, nblk int, out []uint8, ldo int, post *requant8) {
-	if nblk == 0 {
-		return
+func qadd8Tail(a, b, out []uint8, p *addParams) {
+	n8 := len(out) &^ 7
+	if n8 > 0 {
+		qadd8(&a[0], &b[0], &out[0], n8, p)
 	}
-	if useAsm {
-		qgemm8x8(&w[0], &x[0], plane, kp, nblk, &out[0], ldo, post)
-		return
-	}
-	qgemm8x8Go(w, x, plane, kp, nblk, out, ldo, post)
+	qadd8Go(a[n8:len(out)], b[n8:len(out)], out[n8:], p)
 }
 
-// dwconv needs n to be a multiple of 16 and base to cover every tap's run.
-func dwconv(out []uint8, base []uint8, offs []int, w []int32, n int, post *requant1) {
-	if !useAsm || n == 0 {
-		dwconv8Go(out, base, offs, w, n, post)
-		return
+func quantize8Tail(in []float32, out []uint8, p *quantParams) {
+	n8 := len(out) &^ 7
+	if n8 > 0 {
+		quantize8(&in[0], &out[0], n8, p)
 	}
+	quantize8Go(in[n8:len(out)], out[n8:], p)
+}
+
+// qgemm8x8Asm needs nblk > 0 and the slices to cover what it reads.
+func qgemm8x8Asm(w []int32, x []uint8, plane, kp, nblk int, out []uint8, ldo int, post *requant8) {
+	qgemm8x8(&w[0], &x[0], plane, kp, nblk, &out[0], ldo, post)
+}
+
+// dwconvAsm needs n to be a multiple of 16 and base to cover every tap's run.
+func dwconvAsm(out []uint8, base []uint8, offs []int, w []int32, n int, post *requant1) {
 	_ = base[offs[len(offs)-1]+n-1]
 	_ = out[n-1]
 	if len(offs) == 9 {
@@ -169,24 +174,4 @@ func dwconv(out []uint8, base []uint8, offs []int, w []int32, n int, post *requa
 		return
 	}
 	dwconv8(&out[0], &base[0], &offs[0], &w[0], len(offs), n, post)
-}
-
-func qadd(a, b, out []uint8, p *addParams) {
-	n8 := len(out) &^ 7
-	if useAsm && n8 > 0 {
-		qadd8(&a[0], &b[0], &out[0], n8, p)
-	} else {
-		n8 = 0
-	}
-	qadd8Go(a[n8:len(out)], b[n8:len(out)], out[n8:], p)
-}
-
-func quantize(in []float32, out []uint8, p *quantParams) {
-	n8 := len(out) &^ 7
-	if useAsm && n8 > 0 {
-		quantize8(&in[0], &out[0], n8, p)
-	} else {
-		n8 = 0
-	}
-	quantize8Go(in[n8:len(out)], out[n8:], p)
 }

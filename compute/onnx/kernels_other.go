@@ -2,7 +2,12 @@
 
 package onnx
 
-var useAsm = false
+// supportedKernels lists the paths this build runs, fastest first.
+var supportedKernels = []*int8Kernels{goKernels}
+
+// vnniSupported: no VNNI kernels in this build, so weights are packed for
+// the pair kernels only.
+const vnniSupported = false
 
 func qgemm8x8(w *int32, x *uint8, plane, kp, nblk int, out *uint8, ldo int, post *requant8) {
 	panic("unreachable")
@@ -19,3 +24,15 @@ func quantize8(in *float32, out *uint8, n int, p *quantParams) { panic("unreacha
 func dwconv3x3(out *uint8, base *uint8, offs *int, w *int32, n int, post *requant1) {
 	panic("unreachable")
 }
+
+func qgemmVNNI(w *int32, x *uint8, xstride, kq, nblk int, out *uint8, ldo int, post *requant8) {
+	panic("unreachable")
+}
+
+func packQuads(dst *uint8, src *uint8, plane, dstStride, nquads, ngroups int) {
+	panic("unreachable")
+}
+
+func dw3x3VNNI(out *uint8, in *uint8, a *dwArgs) { panic("unreachable") }
+
+func copyRows(dst *uint8, src *uint8, w, h, dstStride int) { panic("unreachable") }

@@ -35,9 +35,9 @@ func prepareQuantize(m *Model, n *node) (kernel, error) {
 			y := newOutputU8(x.shape)
 			p := quantParams{scale: s, lo: float32(0 - zp), hi: float32(255 - zp), zp: zp}
 			parallelFor(len(x.f32)/8, 4096, func(lo, hi int) {
-				quantize(x.f32[8*lo:], y.u8[8*lo:8*hi], &p)
+				kern.quantize(x.f32[8*lo:], y.u8[8*lo:8*hi], &p)
 			})
-			quantize(x.f32[len(x.f32)&^7:], y.u8[len(x.f32)&^7:], &p)
+			kern.quantize(x.f32[len(x.f32)&^7:], y.u8[len(x.f32)&^7:], &p)
 			return []*value{y}, nil
 		}
 		y := newValue(dt, x.shape)
@@ -245,10 +245,10 @@ func prepareQLinearAdd(m *Model, n *node) (kernel, error) {
 		default:
 			av, bv := expandU8(a, shape), expandU8(b, shape)
 			parallelFor(len(y.u8)/8, 2048, func(lo, hi int) {
-				qadd(av[8*lo:], bv[8*lo:], y.u8[8*lo:8*hi], &p)
+				kern.qadd(av[8*lo:], bv[8*lo:], y.u8[8*lo:8*hi], &p)
 			})
 			t := len(y.u8) &^ 7
-			qadd(av[t:], bv[t:], y.u8[t:], &p)
+			kern.qadd(av[t:], bv[t:], y.u8[t:], &p)
 		}
 		return []*value{y}, nil
 	}), nil
@@ -387,19 +387,12 @@ func (q *qmatmul) run(ins []*value) ([]*value, error) {
 			at[c*rpad+r] = a.u8[r*q.k+c]
 		}
 	}
-	outT := make([]uint8, q.w.rb*8*rpad)
-	parallelFor(q.w.rb, 8, func(lo, hi int) {
-		for rb := lo; rb < hi; rb++ {
-			post := requant8{lo: float32(0 - yz), hi: float32(255 - yz), zp: yz}
-			for l := 0; l < 8; l++ {
-				if r := rb*8 + l; r < q.nOut {
-					post.bias[l] = -az * q.w.rowSum[r]
-					post.scale[l] = scales[r]
-				}
-			}
-			qgemm(q.w.packed[rb*q.w.kp*8:(rb+1)*q.w.kp*8], at, rpad, q.w.kp, rpad/8, outT[rb*8*rpad:], rpad, &post)
-		}
-	})
+	bias := make([]int32, q.nOut)
+	for r := range bias {
+		bias[r] = -az * q.w.rowSum[r]
+	}
+	outT := make([]uint8, q.nOut*rpad)
+	q.w.multiply(0, at, rpad, outT, q.w.posts(bias, scales, float32(0-yz), float32(255-yz), yz))
 	shape := slices.Clone(a.shape)
 	shape[len(shape)-1] = q.nOut
 	y := newValue(Uint8, shape)

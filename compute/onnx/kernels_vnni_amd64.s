@@ -1,0 +1,311 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// AVX-512 VNNI kernels (F, BW, VL, VBMI, VNNI). Accumulation is exact in
+// int32 as in kernels_amd64.s, and requantization is the same instruction
+// sequence on 16 lanes, so the bits are the AVX2 kernels' (and MLAS's).
+// The last step, int32 to uint8, is VPMAXSD with 0 then VPMOVUSDB: the
+// clamp to [0, 255] that VPACKSSDW + VPACKUSWB give.
+
+// func qgemmVNNI(w *int32, x *uint8, xstride int, kq int, nblk int, out *uint8, ldo int, post *requant8)
+//
+// For nblk blocks of 32 pixels: 8 output rows x 32 pixels, summing over kq
+// input quads. w holds, per quad, 8 int32 = 4 int8 weights of each row; x
+// holds per quad xstride bytes: 4 input bytes per pixel.
+TEXT ·qgemmVNNI(SB), NOSPLIT, $0-64
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xstride+16(FP), BX
+	MOVQ kq+24(FP), CX
+	MOVQ nblk+32(FP), R8
+	MOVQ out+40(FP), DX
+	MOVQ ldo+48(FP), R9
+	MOVQ post+56(FP), R10
+	VBROADCASTSS 64(R10), Z26
+	VBROADCASTSS 68(R10), Z27
+	VPBROADCASTD 72(R10), Z28
+	VPXORD Z29, Z29, Z29
+	TESTQ R8, R8
+	JZ vdone
+
+vblock:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	MOVQ SI, R11
+	MOVQ DI, R12
+	MOVQ CX, R13
+
+vk:
+	VMOVDQU32 (R12), Z16
+	VMOVDQU32 64(R12), Z17
+	ADDQ BX, R12
+	VPBROADCASTD (R11), Z18
+	VPBROADCASTD 4(R11), Z19
+	VPDPBUSD Z18, Z16, Z0
+	VPDPBUSD Z18, Z17, Z1
+	VPDPBUSD Z19, Z16, Z2
+	VPDPBUSD Z19, Z17, Z3
+	VPBROADCASTD 8(R11), Z20
+	VPBROADCASTD 12(R11), Z21
+	VPDPBUSD Z20, Z16, Z4
+	VPDPBUSD Z20, Z17, Z5
+	VPDPBUSD Z21, Z16, Z6
+	VPDPBUSD Z21, Z17, Z7
+	VPBROADCASTD 16(R11), Z18
+	VPBROADCASTD 20(R11), Z19
+	VPDPBUSD Z18, Z16, Z8
+	VPDPBUSD Z18, Z17, Z9
+	VPDPBUSD Z19, Z16, Z10
+	VPDPBUSD Z19, Z17, Z11
+	VPBROADCASTD 24(R11), Z20
+	VPBROADCASTD 28(R11), Z21
+	VPDPBUSD Z20, Z16, Z12
+	VPDPBUSD Z20, Z17, Z13
+	VPDPBUSD Z21, Z16, Z14
+	VPDPBUSD Z21, Z17, Z15
+	ADDQ $32, R11
+	DECQ R13
+	JNZ vk
+
+	MOVQ DX, R14
+
+#define VREQUANT_ROW(A, B, boff, soff) \
+	VPBROADCASTD boff(R10), Z20; \
+	VBROADCASTSS soff(R10), Z21; \
+	VPADDD Z20, A, A; \
+	VPADDD Z20, B, B; \
+	VCVTDQ2PS A, A; \
+	VCVTDQ2PS B, B; \
+	VMULPS Z21, A, A; \
+	VMULPS Z21, B, B; \
+	VMAXPS Z26, A, A; \
+	VMAXPS Z26, B, B; \
+	VMINPS Z27, A, A; \
+	VMINPS Z27, B, B; \
+	VCVTPS2DQ A, A; \
+	VCVTPS2DQ B, B; \
+	VPADDD Z28, A, A; \
+	VPADDD Z28, B, B; \
+	VPMAXSD Z29, A, A; \
+	VPMAXSD Z29, B, B; \
+	VPMOVUSDB A, (R14); \
+	VPMOVUSDB B, 16(R14); \
+	ADDQ R9, R14
+
+	VREQUANT_ROW(Z0, Z1, 0, 32)
+	VREQUANT_ROW(Z2, Z3, 4, 36)
+	VREQUANT_ROW(Z4, Z5, 8, 40)
+	VREQUANT_ROW(Z6, Z7, 12, 44)
+	VREQUANT_ROW(Z8, Z9, 16, 48)
+	VREQUANT_ROW(Z10, Z11, 20, 52)
+	VREQUANT_ROW(Z12, Z13, 24, 56)
+	VREQUANT_ROW(Z14, Z15, 28, 60)
+
+	ADDQ $32, DX
+	ADDQ $128, DI
+	DECQ R8
+	JNZ vblock
+
+vdone:
+	VZEROUPPER
+	RET
+
+// func packQuads(dst *uint8, src *uint8, plane int, dstStride int, nquads int, ngroups int)
+//
+// For quad q < nquads and group g < ngroups: pixels 16g..16g+15 of planes
+// 4q..4q+3 (plane bytes apart from src) go to dst + q*dstStride + 64g as
+// 4 bytes per pixel, plane order.
+TEXT ·packQuads(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ plane+16(FP), BX
+	MOVQ dstStride+24(FP), DX
+	MOVQ nquads+32(FP), CX
+	MOVQ ngroups+40(FP), R8
+	LEAQ (BX)(BX*2), R9
+	TESTQ CX, CX
+	JZ pdone
+	TESTQ R8, R8
+	JZ pdone
+
+pquad:
+	MOVQ SI, R10
+	MOVQ DI, R11
+	MOVQ R8, R12
+
+pgroup:
+	VMOVDQU (R10), X0
+	VMOVDQU (R10)(BX*1), X1
+	VMOVDQU (R10)(BX*2), X2
+	VMOVDQU (R10)(R9*1), X3
+	VPUNPCKLBW X1, X0, X4
+	VPUNPCKHBW X1, X0, X5
+	VPUNPCKLBW X3, X2, X6
+	VPUNPCKHBW X3, X2, X7
+	VPUNPCKLWD X6, X4, X8
+	VPUNPCKHWD X6, X4, X9
+	VPUNPCKLWD X7, X5, X10
+	VPUNPCKHWD X7, X5, X11
+	VMOVDQU X8, (R11)
+	VMOVDQU X9, 16(R11)
+	VMOVDQU X10, 32(R11)
+	VMOVDQU X11, 48(R11)
+	ADDQ $16, R10
+	ADDQ $64, R11
+	DECQ R12
+	JNZ pgroup
+
+	LEAQ (SI)(BX*4), SI
+	ADDQ DX, DI
+	DECQ CX
+	JNZ pquad
+
+pdone:
+	VZEROUPPER
+	RET
+
+// func copyRows(dst *uint8, src *uint8, w int, h int, dstStride int)
+//
+// Copies h rows of w bytes, src packed, dst dstStride bytes apart, the
+// last partial 64 bytes of each row under a mask (no byte outside is
+// read or written).
+TEXT ·copyRows(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ w+16(FP), BX
+	MOVQ h+24(FP), R8
+	MOVQ dstStride+32(FP), DX
+	MOVQ BX, CX
+	ANDQ $63, CX
+	MOVQ $-1, AX
+	SHLQ CX, AX
+	NOTQ AX
+	KMOVQ AX, K1
+	MOVQ BX, R9
+	SHRQ $6, R9
+	TESTQ R8, R8
+	JZ cdone
+
+crow:
+	XORQ R10, R10
+	MOVQ R9, R11
+	TESTQ R11, R11
+	JZ ctail
+
+cfull:
+	VMOVDQU8 (SI)(R10*1), Z0
+	VMOVDQU8 Z0, (DI)(R10*1)
+	ADDQ $64, R10
+	DECQ R11
+	JNZ cfull
+
+ctail:
+	TESTQ CX, CX
+	JZ cnext
+	VMOVDQU8.Z (SI)(R10*1), K1, Z0
+	VMOVDQU8 Z0, K1, (DI)(R10*1)
+
+cnext:
+	ADDQ BX, SI
+	ADDQ DX, DI
+	DECQ R8
+	JNZ crow
+
+cdone:
+	VZEROUPPER
+	RET
+
+// func dw3x3VNNI(out *uint8, in *uint8, a *dwArgs)
+//
+// A 3x3 depthwise convolution of one channel: in is its plane bordered with
+// the input zero point, a.pw bytes a row. Output row oy, block b, lane i
+// reads the 3 bytes at in + oy*rowStep + ky*pw + b*colStep + stride*i for
+// kernel row ky, brought in line by VPERMB (a.idx), times a.w[ky].
+TEXT ·dw3x3VNNI(SB), NOSPLIT, $0-24
+	MOVQ out+0(FP), DI
+	MOVQ in+8(FP), SI
+	MOVQ a+16(FP), R15
+	VPBROADCASTD 0(R15), Z10
+	VPBROADCASTD 4(R15), Z11
+	VPBROADCASTD 8(R15), Z12
+	MOVQ 16(R15), BX
+	MOVQ 24(R15), R8
+	MOVQ 32(R15), R9
+	MOVQ 40(R15), R11
+	MOVQ 48(R15), CX
+	MOVQ 56(R15), R13
+	VPBROADCASTD 72(R15), Z13
+	VBROADCASTSS 76(R15), Z14
+	VBROADCASTSS 80(R15), Z15
+	VBROADCASTSS 84(R15), Z16
+	VPBROADCASTD 88(R15), Z17
+	VMOVDQU8 104(R15), Z18
+	VPXORD Z19, Z19, Z19
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	TESTQ R13, R13
+	JZ wdone
+
+#define DW_BLOCK \
+	VPERMB (R12), Z18, Z1; \
+	VPERMB (R12)(BX*1), Z18, Z2; \
+	VPERMB (R12)(BX*2), Z18, Z3; \
+	VMOVDQA32 Z13, Z0; \
+	VPDPBUSD Z10, Z1, Z0; \
+	VPDPBUSD Z11, Z2, Z0; \
+	VPDPBUSD Z12, Z3, Z0; \
+	VCVTDQ2PS Z0, Z0; \
+	VMULPS Z14, Z0, Z0; \
+	VMAXPS Z15, Z0, Z0; \
+	VMINPS Z16, Z0, Z0; \
+	VCVTPS2DQ Z0, Z0; \
+	VPADDD Z17, Z0, Z0; \
+	VPMAXSD Z19, Z0, Z0
+
+wrow:
+	MOVQ SI, R12
+	MOVQ DI, R14
+	MOVQ R11, R10
+	TESTQ R10, R10
+	JZ wtail
+
+wblock:
+	DW_BLOCK
+	VPMOVUSDB Z0, (R14)
+	ADDQ R9, R12
+	ADDQ $16, R14
+	DECQ R10
+	JNZ wblock
+
+wtail:
+	TESTQ CX, CX
+	JZ wnext
+	DW_BLOCK
+	VPMOVUSDB Z0, K1, (R14)
+
+wnext:
+	ADDQ R8, SI
+	ADDQ 64(R15), DI
+	DECQ R13
+	JNZ wrow
+
+wdone:
+	VZEROUPPER
+	RET

@@ -1,0 +1,133 @@
+package onnx
+
+import "sync"
+
+// The AVX-512 VNNI path. VPDPBUSD multiplies 4 unsigned bytes (inputs) by
+// 4 signed bytes (weights minus their zero point, when those fit int8) and
+// adds them exactly into an int32, so the sums, and the requantization
+// after them, are the other paths' bits.
+
+// scratch holds the per-task buffers of the VNNI kernels (packed inputs,
+// padded planes) between calls.
+var scratch = sync.Pool{New: func() any { return new([]uint8) }}
+
+func getScratch(n int) *[]uint8 {
+	b := scratch.Get().(*[]uint8)
+	if cap(*b) < n {
+		*b = make([]uint8, n)
+	}
+	*b = (*b)[:n]
+	return b
+}
+
+// gemmQuads is kern.gemm for qgemmVNNI: the chunk's pixels, padded to a
+// multiple of 32, are interleaved by input quads (4 bytes per pixel per
+// quad, as VPDPBUSD reads them) once, then every row block runs over them.
+func gemmQuads(q *qweights, gi int, planes []uint8, p, px0, px1 int, out []uint8, posts []requant8, rb0, rb1 int) {
+	mg := q.m / q.groups
+	npx := px1 - px0
+	npad := (npx + 31) &^ 31
+	sb := getScratch(4*q.kq*npad + 8*npad)
+	defer scratch.Put(sb)
+	packed, tmp := (*sb)[:4*q.kq*npad], (*sb)[4*q.kq*npad:]
+	full := q.k / 4 // quads whose 4 planes all exist
+	if g16 := npx / 16; full > 0 && g16 > 0 {
+		_ = planes[(4*full-1)*p+px0+16*g16-1]
+		packQuads(&packed[0], &planes[px0], p, 4*npad, full, g16)
+	}
+	// What packQuads leaves: pixels past the last group of 16 and the
+	// quad past k; inputs beyond k meet zero weights.
+	for qd := 0; qd < q.kq; qd++ {
+		from := 16 * (npx / 16)
+		if qd >= full {
+			from = 0
+		}
+		dst := packed[4*qd*npad:]
+		for px := from; px < npad; px++ {
+			for j := 0; j < 4; j++ {
+				var v uint8
+				if c := 4*qd + j; c < q.k && px < npx {
+					v = planes[c*p+px0+px]
+				}
+				dst[4*px+j] = v
+			}
+		}
+	}
+	for rb := rb0; rb < rb1; rb++ {
+		wbase := (gi*q.rb + rb) * q.kq * 8
+		wq := q.quads[wbase : wbase+q.kq*8]
+		post := &posts[gi*q.rb+rb]
+		rows := min(8, mg-rb*8)
+		if rows == 8 && npx == npad {
+			_ = out[(rb*8+7)*p+px1-1]
+			qgemmVNNI(&wq[0], &packed[0], 4*npad, q.kq, npad/32, &out[rb*8*p+px0], p, post)
+			continue
+		}
+		qgemmVNNI(&wq[0], &packed[0], 4*npad, q.kq, npad/32, &tmp[0], npad, post)
+		for r := 0; r < rows; r++ {
+			copy(out[(rb*8+r)*p+px0:(rb*8+r)*p+px1], tmp[r*npad:])
+		}
+	}
+}
+
+// dwArgs are dw3x3VNNI's arguments (TestKernelParamOffsets pins them).
+type dwArgs struct {
+	w       [3]int32 // per kernel row: its 3 taps as int8 bytes, byte 3 zero
+	_       int32
+	pw      int // input bytes between rows
+	rowStep int // input bytes between output rows (stride * pw)
+	colStep int // input bytes between blocks of 16 outputs (16 * stride)
+	nfull   int // full blocks of 16 outputs per row
+	tail    int // outputs in the last, partial block (0: none)
+	oh, ow  int // output rows, and outputs per row
+	post    requant1
+	idx     [64]uint8 // VPERMB: byte 4i+j picks input byte stride*i + j
+}
+
+// dw3x3VNNIFits: dw3x3VNNI runs 3x3 depthwise convolutions, undilated, at
+// stride 1 or 2 both ways, with int8 weights.
+func dw3x3VNNIFits(k *qconv) bool {
+	g := k.geom
+	return k.w.int8 && g.kh == 3 && g.kw == 3 && g.dh == 1 && g.dw == 1 && g.sh == g.sw && (g.sh == 1 || g.sh == 2)
+}
+
+// depthwiseVNNI copies each channel's plane into a buffer bordered with
+// the input zero point (copyRows), then dw3x3VNNI computes every output row
+// straight into the result: per 16 outputs and kernel row, one VPERMB lines
+// up each output's 3 input bytes and one VPDPBUSD adds their products.
+func depthwiseVNNI(k *qconv, x, y *value, xz int32, bias []int32, scales []float32, lo, hi float32, yz int32) {
+	g := k.geom
+	nb, c, h, w := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
+	oh, ow := y.shape[2], y.shape[3]
+	s := g.sh
+	pw := w + g.pl + g.pr
+	ph := h + g.pt + g.pb
+	nblk := (ow + 15) / 16
+	// The last row's last block reads 64 bytes from its start.
+	need := max(ph*pw, (oh-1)*s*pw+2*pw+(nblk-1)*16*s+64)
+	base := dwArgs{pw: pw, rowStep: s * pw, colStep: 16 * s, nfull: ow / 16, tail: ow % 16, oh: oh, ow: ow}
+	for i := 0; i < 16; i++ {
+		for j := 0; j < 4; j++ {
+			base.idx[4*i+j] = uint8(s*i + j)
+		}
+	}
+	parallelFor(nb*c, 4, func(j0, j1 int) {
+		sb := getScratch(need)
+		defer scratch.Put(sb)
+		pad := *sb
+		// Borders and slack keep the zero point; only interiors are rewritten.
+		fillU8(pad, uint8(xz))
+		a := base
+		for job := j0; job < j1; job++ {
+			img, ch := job/c, job%c
+			src := x.u8[(img*c+ch)*h*w : (img*c+ch+1)*h*w]
+			copyRows(&pad[g.pt*pw+g.pl], &src[0], w, h, pw)
+			for ky := 0; ky < 3; ky++ {
+				e := k.w.eff[ch*9+ky*3:]
+				a.w[ky] = int32(uint32(uint8(int8(e[0]))) | uint32(uint8(int8(e[1])))<<8 | uint32(uint8(int8(e[2])))<<16)
+			}
+			a.post = requant1{bias: bias[ch], scale: scales[ch], lo: lo, hi: hi, zp: yz}
+			dw3x3VNNI(&y.u8[(img*c+ch)*oh*ow], &pad[0], &a)
+		}
+	})
+}
