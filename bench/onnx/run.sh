@@ -1,15 +1,22 @@
 #!/bin/sh
 # The embedded int8 MobileNetV2 in Go against ONNX Runtime's int8 run and
 # PyTorch's fp32 mobilenet_v2, on this machine, in one go. Prints ms/image.
-# Needs: go, node (npm install --ignore-scripts here first), /usr/bin/python3 with torch.
+# Needs: go, node with npm, /usr/bin/python3 with torch. ONNX Runtime comes
+# from package-lock.json by `npm ci --ignore-scripts` (the package's own
+# binaries; npm ci reads package.json and the lock file and writes neither).
 # Usage: bench/onnx/run.sh [SECONDS per measurement, default 5]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 secs=${1:-5}
 model="$root/model/weights/mobilenetv2-12-int8.onnx"
-[ -d "$here/node_modules/onnxruntime-node" ] || (cd "$here" && npm install --ignore-scripts onnxruntime-node@1.20.1 >/dev/null)
-echo "# $(date -u +%FT%TZ) $(uname -m), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ ! -d "$here/node_modules/onnxruntime-node" ]; then
+	sum=$(cat "$here/package.json" "$here/package-lock.json" | cksum)
+	(cd "$here" && npm ci --ignore-scripts --no-audit --no-fund >/dev/null)
+	[ "$sum" = "$(cat "$here/package.json" "$here/package-lock.json" | cksum)" ] ||
+		{ echo "run.sh: npm ci changed package.json or package-lock.json" >&2; exit 1; }
+fi
+echo "# $(date -u +%FT%TZ) $(uname -m), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), int8 kernels: ${ITSCOPE_INT8_KERNEL:-fastest}"
 for b in 1 8; do
 	echo "## batch $b"
 	(cd "$root" && go test ./compute/onnx/ -run '^$' -bench "BenchmarkMobilenetBatch$b\$" -benchtime "${secs}s" -count 1) |

@@ -61,7 +61,7 @@ func dwconv3x3(out *uint8, base *uint8, offs *int, w *int32, n int, post *requan
 func qgemmVNNI(w *int32, x *uint8, xstride, kq, nblk int, out *uint8, ldo int, post *requant8)
 
 //go:noescape
-func packQuads(dst *uint8, src *uint8, plane, dstStride, nquads, ngroups int)
+func packQuads(dst *uint8, src *uint8, plane, dstStride, nquads, npx, ngroups int)
 
 //go:noescape
 func dw3x3VNNI(out *uint8, in *uint8, a *dwArgs)

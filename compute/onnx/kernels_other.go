@@ -29,7 +29,7 @@ func qgemmVNNI(w *int32, x *uint8, xstride, kq, nblk int, out *uint8, ldo int, p
 	panic("unreachable")
 }
 
-func packQuads(dst *uint8, src *uint8, plane, dstStride, nquads, ngroups int) {
+func packQuads(dst *uint8, src *uint8, plane, dstStride, nquads, npx, ngroups int) {
 	panic("unreachable")
 }
 

@@ -125,51 +125,88 @@ vdone:
 	VZEROUPPER
 	RET
 
-// func packQuads(dst *uint8, src *uint8, plane int, dstStride int, nquads int, ngroups int)
+// func packQuads(dst *uint8, src *uint8, plane int, dstStride int, nquads int, npx int, ngroups int)
 //
 // For quad q < nquads and group g < ngroups: pixels 16g..16g+15 of planes
 // 4q..4q+3 (plane bytes apart from src) go to dst + q*dstStride + 64g as
-// 4 bytes per pixel, plane order.
-TEXT ·packQuads(SB), NOSPLIT, $0-48
+// 4 bytes per pixel, plane order. Pixels from npx on are zeros (and not
+// read).
+TEXT ·packQuads(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ plane+16(FP), BX
 	MOVQ dstStride+24(FP), DX
 	MOVQ nquads+32(FP), CX
-	MOVQ ngroups+40(FP), R8
+	MOVQ npx+40(FP), R8
+	MOVQ ngroups+48(FP), R13
 	LEAQ (BX)(BX*2), R9
+	MOVQ R8, AX
+	SHRQ $4, R8 // full groups
+	ANDQ $15, AX // pixels in the partial group
+	SUBQ R8, R13 // groups after the full ones
+	MOVQ CX, R14
+	MOVQ AX, CX
+	MOVL $1, R15
+	SHLL CX, R15
+	DECL R15
+	KMOVW R15, K1
+	MOVQ R14, CX
+	VPXORD Z12, Z12, Z12
 	TESTQ CX, CX
 	JZ pdone
-	TESTQ R8, R8
-	JZ pdone
+
+#define PACK_GROUP \
+	VPUNPCKLBW X1, X0, X4; \
+	VPUNPCKHBW X1, X0, X5; \
+	VPUNPCKLBW X3, X2, X6; \
+	VPUNPCKHBW X3, X2, X7; \
+	VPUNPCKLWD X6, X4, X8; \
+	VPUNPCKHWD X6, X4, X9; \
+	VPUNPCKLWD X7, X5, X10; \
+	VPUNPCKHWD X7, X5, X11; \
+	VMOVDQU X8, (R11); \
+	VMOVDQU X9, 16(R11); \
+	VMOVDQU X10, 32(R11); \
+	VMOVDQU X11, 48(R11); \
+	ADDQ $64, R11
 
 pquad:
 	MOVQ SI, R10
 	MOVQ DI, R11
 	MOVQ R8, R12
+	TESTQ R12, R12
+	JZ ppartial
 
 pgroup:
 	VMOVDQU (R10), X0
 	VMOVDQU (R10)(BX*1), X1
 	VMOVDQU (R10)(BX*2), X2
 	VMOVDQU (R10)(R9*1), X3
-	VPUNPCKLBW X1, X0, X4
-	VPUNPCKHBW X1, X0, X5
-	VPUNPCKLBW X3, X2, X6
-	VPUNPCKHBW X3, X2, X7
-	VPUNPCKLWD X6, X4, X8
-	VPUNPCKHWD X6, X4, X9
-	VPUNPCKLWD X7, X5, X10
-	VPUNPCKHWD X7, X5, X11
-	VMOVDQU X8, (R11)
-	VMOVDQU X9, 16(R11)
-	VMOVDQU X10, 32(R11)
-	VMOVDQU X11, 48(R11)
+	PACK_GROUP
 	ADDQ $16, R10
-	ADDQ $64, R11
 	DECQ R12
 	JNZ pgroup
 
+ppartial:
+	MOVQ R13, R12
+	TESTQ AX, AX
+	JZ pzeros
+	VMOVDQU8.Z (R10), K1, X0
+	VMOVDQU8.Z (R10)(BX*1), K1, X1
+	VMOVDQU8.Z (R10)(BX*2), K1, X2
+	VMOVDQU8.Z (R10)(R9*1), K1, X3
+	PACK_GROUP
+	DECQ R12
+
+pzeros:
+	TESTQ R12, R12
+	JLE pnext
+	VMOVDQU64 Z12, (R11)
+	ADDQ $64, R11
+	DECQ R12
+	JMP pzeros
+
+pnext:
 	LEAQ (SI)(BX*4), SI
 	ADDQ DX, DI
 	DECQ CX

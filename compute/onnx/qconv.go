@@ -139,7 +139,7 @@ func (q *qweights) posts(bias []int32, scales []float32, lo, hi float32, zp int3
 // requant(W_g * planes), planes holding the group's inputs as planes of p
 // pixels (2*kp of them, or k when k is even), split over the cores by
 // pixel chunks and, when there are few, by row blocks too.
-func (q *qweights) multiply(gi int, planes []uint8, p int, out []uint8, posts []requant8) {
+func (kt *int8Kernels) multiply(q *qweights, gi int, planes []uint8, p int, out []uint8, posts []requant8) {
 	const chunk = 256
 	pchunks := (p + chunk - 1) / chunk
 	rsplit := 1
@@ -148,20 +148,21 @@ func (q *qweights) multiply(gi int, planes []uint8, p int, out []uint8, posts []
 	}
 	rbPer := (q.rb + rsplit - 1) / rsplit
 	rsplit = (q.rb + rbPer - 1) / rbPer
+	if kt.vnni && q.quads != nil {
+		multiplyQuads(q, gi, planes, p, out, posts, chunk, pchunks, rsplit, rbPer)
+		return
+	}
 	parallelFor(pchunks*rsplit, 1, func(t0, t1 int) {
 		for t := t0; t < t1; t++ {
 			pc, rs := t/rsplit, t%rsplit
-			kern.gemm(q, gi, planes, p, pc*chunk, min(p, (pc+1)*chunk), out, posts, rs*rbPer, min((rs+1)*rbPer, q.rb))
+			kt.gemmPairs(q, gi, planes, p, pc*chunk, min(p, (pc+1)*chunk), out, posts, rs*rbPer, min((rs+1)*rbPer, q.rb))
 		}
 	})
 }
 
-// gemm computes pixels [px0, px1) of row blocks [rb0, rb1) of group gi.
-func (kt *int8Kernels) gemm(q *qweights, gi int, planes []uint8, p, px0, px1 int, out []uint8, posts []requant8, rb0, rb1 int) {
-	if kt.vnni && q.quads != nil {
-		gemmQuads(q, gi, planes, p, px0, px1, out, posts, rb0, rb1)
-		return
-	}
+// gemmPairs computes pixels [px0, px1) of row blocks [rb0, rb1) of group
+// gi with kt.qgemm8x8.
+func (kt *int8Kernels) gemmPairs(q *qweights, gi int, planes []uint8, p, px0, px1 int, out []uint8, posts []requant8, rb0, rb1 int) {
 	mg := q.m / q.groups
 	nblk := (px1 - px0) / 8
 	tail := (px1 - px0) % 8
@@ -424,7 +425,7 @@ func (k *qconv) gemm(x, y *value, xz int32, bias []int32, scales []float32, lo, 
 			} else {
 				planes = k.im2col(x.u8[(img*c+gi*k.cg)*h*w:], h, w, oh, ow, kpad, uint8(xz))
 			}
-			k.w.multiply(gi, planes, p, y.u8[(img*k.m+gi*mg)*p:(img*k.m+(gi+1)*mg)*p], posts)
+			kern.multiply(k.w, gi, planes, p, y.u8[(img*k.m+gi*mg)*p:(img*k.m+(gi+1)*mg)*p], posts)
 		}
 	}
 }

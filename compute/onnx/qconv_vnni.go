@@ -20,39 +20,73 @@ func getScratch(n int) *[]uint8 {
 	return b
 }
 
-// gemmQuads is kern.gemm for qgemmVNNI: the chunk's pixels, padded to a
-// multiple of 32, are interleaved by input quads (4 bytes per pixel per
-// quad, as VPDPBUSD reads them) once, then every row block runs over them.
-func gemmQuads(q *qweights, gi int, planes []uint8, p, px0, px1 int, out []uint8, posts []requant8, rb0, rb1 int) {
-	mg := q.m / q.groups
+// multiplyQuads is kern.multiply for qgemmVNNI. Each chunk's pixels, padded
+// to a multiple of 32, are interleaved by input quads (4 bytes per pixel
+// per quad, as VPDPBUSD reads them) once, then every row block runs over
+// them: a task packs its own chunk, except when the rows are split too
+// (small layers), where the whole input is packed first.
+func multiplyQuads(q *qweights, gi int, planes []uint8, p int, out []uint8, posts []requant8, chunk, pchunks, rsplit, rbPer int) {
+	csize := 4 * q.kq * chunk // bytes of one packed chunk
+	if rsplit == 1 {
+		parallelFor(pchunks, 1, func(t0, t1 int) {
+			sb := getScratch(csize + 8*chunk)
+			defer scratch.Put(sb)
+			for pc := t0; pc < t1; pc++ {
+				px0, px1 := pc*chunk, min(p, (pc+1)*chunk)
+				packChunk(q, planes, p, px0, px1, (*sb)[:csize])
+				rowsQuads(q, gi, (*sb)[:csize], p, px0, px1, out, posts, 0, q.rb, (*sb)[csize:])
+			}
+		})
+		return
+	}
+	sb := getScratch(pchunks * csize)
+	defer scratch.Put(sb)
+	for pc := 0; pc < pchunks; pc++ {
+		packChunk(q, planes, p, pc*chunk, min(p, (pc+1)*chunk), (*sb)[pc*csize:(pc+1)*csize])
+	}
+	parallelFor(pchunks*rsplit, 1, func(t0, t1 int) {
+		tmp := make([]uint8, 8*chunk)
+		for t := t0; t < t1; t++ {
+			pc, rs := t/rsplit, t%rsplit
+			rowsQuads(q, gi, (*sb)[pc*csize:(pc+1)*csize], p, pc*chunk, min(p, (pc+1)*chunk), out, posts, rs*rbPer, min((rs+1)*rbPer, q.rb), tmp)
+		}
+	})
+}
+
+// packChunk interleaves pixels [px0, px1) of the planes by quads into dst
+// (4*kq*npad bytes, npad = px1-px0 rounded up to 32); inputs past the
+// planes meet zero weights, and are zero.
+func packChunk(q *qweights, planes []uint8, p, px0, px1 int, dst []uint8) {
 	npx := px1 - px0
 	npad := (npx + 31) &^ 31
-	sb := getScratch(4*q.kq*npad + 8*npad)
-	defer scratch.Put(sb)
-	packed, tmp := (*sb)[:4*q.kq*npad], (*sb)[4*q.kq*npad:]
-	full := q.k / 4 // quads whose 4 planes all exist
-	if g16 := npx / 16; full > 0 && g16 > 0 {
-		_ = planes[(4*full-1)*p+px0+16*g16-1]
-		packQuads(&packed[0], &planes[px0], p, 4*npad, full, g16)
+	nplanes := len(planes) / p
+	full := min(q.kq, nplanes/4)
+	if full > 0 {
+		_ = planes[(4*full-1)*p+px1-1]
+		_ = dst[4*full*npad-1]
+		packQuads(&dst[0], &planes[px0], p, 4*npad, full, npx, npad/16)
 	}
-	// What packQuads leaves: pixels past the last group of 16 and the
-	// quad past k; inputs beyond k meet zero weights.
-	for qd := 0; qd < q.kq; qd++ {
-		from := 16 * (npx / 16)
-		if qd >= full {
-			from = 0
-		}
-		dst := packed[4*qd*npad:]
-		for px := from; px < npad; px++ {
-			for j := 0; j < 4; j++ {
-				var v uint8
-				if c := 4*qd + j; c < q.k && px < npx {
-					v = planes[c*p+px0+px]
-				}
-				dst[4*px+j] = v
+	for qd := full; qd < q.kq; qd++ { // the quad past the last plane
+		d := dst[4*qd*npad : 4*(qd+1)*npad]
+		clear(d)
+		for j := 0; j < 4 && 4*qd+j < nplanes; j++ {
+			src := planes[(4*qd+j)*p+px0 : (4*qd+j)*p+px1]
+			for px, v := range src {
+				d[4*px+j] = v
 			}
 		}
 	}
+}
+
+// rowsQuads runs row blocks [rb0, rb1) of group gi over a packed chunk,
+// pixels [px0, px1) of out's rows (p bytes each); tmp (8*npad bytes) takes
+// blocks whose rows or pixels do not all exist.
+func rowsQuads(q *qweights, gi int, packed []uint8, p, px0, px1 int, out []uint8, posts []requant8, rb0, rb1 int, tmp []uint8) {
+	mg := q.m / q.groups
+	npx := px1 - px0
+	npad := (npx + 31) &^ 31
+	_ = packed[4*q.kq*npad-1]
+	_ = tmp[8*npad-1]
 	for rb := rb0; rb < rb1; rb++ {
 		wbase := (gi*q.rb + rb) * q.kq * 8
 		wq := q.quads[wbase : wbase+q.kq*8]

@@ -392,7 +392,7 @@ func (q *qmatmul) run(ins []*value) ([]*value, error) {
 		bias[r] = -az * q.w.rowSum[r]
 	}
 	outT := make([]uint8, q.nOut*rpad)
-	q.w.multiply(0, at, rpad, outT, q.w.posts(bias, scales, float32(0-yz), float32(255-yz), yz))
+	kern.multiply(q.w, 0, at, rpad, outT, q.w.posts(bias, scales, float32(0-yz), float32(255-yz), yz))
 	shape := slices.Clone(a.shape)
 	shape[len(shape)-1] = q.nOut
 	y := newValue(Uint8, shape)
