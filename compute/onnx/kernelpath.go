@@ -20,17 +20,20 @@ type int8Kernels struct {
 	dwconv   func(out []uint8, base []uint8, offs []int, w []int32, n int, post *requant1)
 	qadd     func(a, b, out []uint8, p *addParams)
 	quantize func(in []float32, out []uint8, p *quantParams)
+	// subsample sets dst[i] = src[i*stride] (im2col at strides > 1).
+	subsample func(dst, src []uint8, stride int)
 	// vnni: 1x1 and im2col convolutions, matmuls and 3x3 depthwise
 	// convolutions whose weights fit int8 take the AVX-512 VNNI kernels.
 	vnni bool
 }
 
 var goKernels = &int8Kernels{
-	name:     "go",
-	qgemm8x8: qgemm8x8Go,
-	dwconv:   dwconv8Go,
-	qadd:     qadd8Go,
-	quantize: quantize8Go,
+	name:      "go",
+	qgemm8x8:  qgemm8x8Go,
+	dwconv:    dwconv8Go,
+	qadd:      qadd8Go,
+	quantize:  quantize8Go,
+	subsample: subsampleGo,
 }
 
 // Int8KernelEnv names the environment variable that forces a lower int8

@@ -134,6 +134,13 @@ func quantize8Go(in []float32, out []uint8, p *quantParams) {
 	}
 }
 
+func subsampleGo(dst, src []uint8, stride int) {
+	_ = src[(len(dst)-1)*stride]
+	for i := range dst {
+		dst[i] = src[i*stride]
+	}
+}
+
 // The kernels as slices, for the tables: qgemm8x8Go and dwconv8Go already are.
 
 func qadd8Tail(a, b, out []uint8, p *addParams) {

@@ -5,20 +5,22 @@ package onnx
 import "golang.org/x/sys/cpu"
 
 var avx2Kernels = &int8Kernels{
-	name:     "avx2",
-	qgemm8x8: qgemm8x8Asm,
-	dwconv:   dwconvAsm,
-	qadd:     qadd8Tail,
-	quantize: quantize8Tail,
+	name:      "avx2",
+	qgemm8x8:  qgemm8x8Asm,
+	dwconv:    dwconvAsm,
+	qadd:      qadd8Tail,
+	quantize:  quantize8Tail,
+	subsample: subsampleGo,
 }
 
 var vnniKernels = &int8Kernels{
-	name:     "vnni",
-	qgemm8x8: qgemm8x8Asm,
-	dwconv:   dwconvAsm,
-	qadd:     qadd8Tail,
-	quantize: quantize8Tail,
-	vnni:     true,
+	name:      "vnni",
+	qgemm8x8:  qgemm8x8Asm,
+	dwconv:    dwconvAsm,
+	qadd:      qadd8Tail,
+	quantize:  quantize8Tail,
+	subsample: subsampleAVX512,
+	vnni:      true,
 }
 
 // The AVX2 kernels need FMA too (QLinearAdd); the VNNI ones use AVX-512
@@ -68,3 +70,9 @@ func dw3x3VNNI(out *uint8, in *uint8, a *dwArgs)
 
 //go:noescape
 func copyRows(dst *uint8, src *uint8, w, h, dstStride int)
+
+//go:noescape
+func qgemvVNNI(w *int32, a *uint8, kq int, out *uint8, post *requant16)
+
+//go:noescape
+func evenBytes(dst *uint8, src *uint8, n int)

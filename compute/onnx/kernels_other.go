@@ -36,3 +36,7 @@ func packQuads(dst *uint8, src *uint8, plane, dstStride, nquads, npx, ngroups in
 func dw3x3VNNI(out *uint8, in *uint8, a *dwArgs) { panic("unreachable") }
 
 func copyRows(dst *uint8, src *uint8, w, h, dstStride int) { panic("unreachable") }
+
+func qgemvVNNI(w *int32, a *uint8, kq int, out *uint8, post *requant16) { panic("unreachable") }
+
+func evenBytes(dst *uint8, src *uint8, n int) { panic("unreachable") }

@@ -82,6 +82,17 @@ func TestKernelsMatchGo(t *testing.T) {
 	quantize8Go(f, wantQ, &pq)
 
 	for _, k := range supportedKernels {
+		for _, n := range []int{1, 2, 31, 32, 33, 64, 70} {
+			for _, stride := range []int{2, 3} {
+				src := u8((n-1)*stride + 1) // ends on the last byte taken
+				got, want := make([]uint8, n), make([]uint8, n)
+				k.subsample(got, src, stride)
+				subsampleGo(want, src, stride)
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: subsample of %d at stride %d differs from the Go version", k.name, n, stride)
+				}
+			}
+		}
 		got := make([]uint8, 8*plane)
 		k.qgemm8x8(w, x, plane, kp, nblk, got, plane, &post)
 		if !slices.Equal(got, want) {

@@ -346,3 +346,102 @@ wnext:
 wdone:
 	VZEROUPPER
 	RET
+
+// func qgemvVNNI(w *int32, a *uint8, kq int, out *uint8, post *requant16)
+//
+// 16 columns of one row: out[c] = requant(sum_q a[4q..4q+3] . w[q][c]),
+// w holding per quad 16 int32s of 4 int8 weights. Four accumulators take
+// the quads in turn (integer sums, so the order does not change them).
+TEXT ·qgemvVNNI(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ a+8(FP), DI
+	MOVQ kq+16(FP), CX
+	MOVQ out+24(FP), DX
+	MOVQ post+32(FP), R10
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	CMPQ CX, $4
+	JLT gvone
+
+gvfour:
+	VPBROADCASTD (DI), Z4
+	VPBROADCASTD 4(DI), Z5
+	VPBROADCASTD 8(DI), Z6
+	VPBROADCASTD 12(DI), Z7
+	VPDPBUSD (SI), Z4, Z0
+	VPDPBUSD 64(SI), Z5, Z1
+	VPDPBUSD 128(SI), Z6, Z2
+	VPDPBUSD 192(SI), Z7, Z3
+	ADDQ $16, DI
+	ADDQ $256, SI
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE gvfour
+
+gvone:
+	TESTQ CX, CX
+	JZ gvsum
+	VPBROADCASTD (DI), Z4
+	VPDPBUSD (SI), Z4, Z0
+	ADDQ $4, DI
+	ADDQ $64, SI
+	DECQ CX
+	JMP gvone
+
+gvsum:
+	VPADDD Z1, Z0, Z0
+	VPADDD Z3, Z2, Z2
+	VPADDD Z2, Z0, Z0
+	VMOVDQU32 0(R10), Z1
+	VPADDD Z1, Z0, Z0
+	VCVTDQ2PS Z0, Z0
+	VMOVUPS 64(R10), Z1
+	VMULPS Z1, Z0, Z0
+	VBROADCASTSS 128(R10), Z1
+	VMAXPS Z1, Z0, Z0
+	VBROADCASTSS 132(R10), Z1
+	VMINPS Z1, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPBROADCASTD 136(R10), Z1
+	VPADDD Z1, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPMAXSD Z1, Z0, Z0
+	VPMOVUSDB Z0, (DX)
+	VZEROUPPER
+	RET
+
+// func evenBytes(dst *uint8, src *uint8, n int)
+//
+// dst[i] = src[2i] for i < n: VPMOVWB keeps the low byte of each word.
+// The last 32 under a mask: src is read up to byte 2(n-1), no further.
+TEXT ·evenBytes(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), DX
+
+ebfull:
+	CMPQ DX, $32
+	JLT ebtail
+	VMOVDQU16 (SI), Z0
+	VPMOVWB Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $32, DI
+	SUBQ $32, DX
+	JMP ebfull
+
+ebtail:
+	TESTQ DX, DX
+	JZ ebdone
+	MOVQ DX, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVD AX, K1
+	VMOVDQU16.Z (SI), K1, Z0
+	VPMOVWB Z0, K1, (DI)
+
+ebdone:
+	VZEROUPPER
+	RET

@@ -465,10 +465,7 @@ func (k *qconv) im2col(src []uint8, h, w, oh, ow, kpad int, zp uint8) []uint8 {
 					copy(drow[ox0:ox1], srow[ix:])
 					continue
 				}
-				for ox := ox0; ox < ox1; ox++ {
-					drow[ox] = srow[ix]
-					ix += g.sw
-				}
+				kern.subsample(drow[ox0:ox1], srow[ix:], g.sw)
 			}
 		}
 	})

@@ -165,3 +165,74 @@ func depthwiseVNNI(k *qconv, x, y *value, xz int32, bias []int32, scales []float
 		}
 	})
 }
+
+// requant16 is requant8 for 16 output columns (qgemvVNNI).
+type requant16 struct {
+	bias   [16]int32
+	scale  [16]float32
+	lo, hi float32
+	zp     int32
+	_      int32
+}
+
+// packCols16 lays a matmul's weights out for qgemvVNNI, [16-column
+// block][kq][16] int32s of 4 int8 weights each: nil unless the CPU has
+// VNNI and the weights fit int8.
+func packCols16(q *qweights) []int32 {
+	if !vnniSupported || !q.int8 {
+		return nil
+	}
+	nb := (q.m + 15) / 16
+	out := make([]int32, nb*q.kq*16)
+	for c := 0; c < q.m; c++ {
+		for kk, v := range q.eff[c*q.k : (c+1)*q.k] {
+			out[(c/16*q.kq+kk/4)*16+c%16] |= int32(uint32(uint8(int8(v))) << (8 * (kk % 4)))
+		}
+	}
+	return out
+}
+
+// rowsVNNI is the matmul for few rows (a batch of feature vectors): each
+// row's input quads are broadcast against 16 columns' weights at a time,
+// so no lane is spent on padding rows and the output comes out row-major.
+func (q *qmatmul) rowsVNNI(a []uint8, rows int, az int32, scales []float32, yz int32, y []uint8) {
+	kq4 := 4 * q.w.kq
+	ap := make([]uint8, rows*kq4) // rows padded to whole quads with zeros
+	for r := 0; r < rows; r++ {
+		copy(ap[r*kq4:], a[r*q.k:(r+1)*q.k])
+	}
+	nb := (q.nOut + 15) / 16
+	parallelFor(nb, 4, func(b0, b1 int) {
+		var post requant16
+		var tmp [16]uint8
+		post.lo, post.hi, post.zp = float32(0-yz), float32(255-yz), yz
+		for cb := b0; cb < b1; cb++ {
+			n := min(16, q.nOut-16*cb)
+			for l := 0; l < n; l++ {
+				post.bias[l] = -az * q.w.rowSum[16*cb+l]
+				post.scale[l] = scales[16*cb+l]
+			}
+			w := q.cols[cb*q.w.kq*16 : (cb+1)*q.w.kq*16]
+			for r := 0; r < rows; r++ {
+				qgemvVNNI(&w[0], &ap[r*kq4], q.w.kq, &tmp[0], &post)
+				copy(y[r*q.nOut+16*cb:r*q.nOut+16*cb+n], tmp[:n])
+			}
+		}
+	})
+}
+
+// subsampleAVX512 is subsampleGo with evenBytes at stride 2 (the first
+// convolution's im2col). evenBytes reads whole words, so when src ends on
+// the last byte taken, that one is taken here.
+func subsampleAVX512(dst, src []uint8, stride int) {
+	n := len(dst)
+	if stride != 2 || n == 0 {
+		subsampleGo(dst, src, stride)
+		return
+	}
+	dst[n-1] = src[2*(n-1)]
+	if n--; n > 0 {
+		_ = src[2*n-1]
+		evenBytes(&dst[0], &src[0], n)
+	}
+}

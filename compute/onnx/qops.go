@@ -321,6 +321,7 @@ func prepareQLinearGAP(m *Model, n *node) (kernel, error) {
 type qmatmul struct {
 	k, nOut int
 	w       *qweights // rows = output columns of B
+	cols    []int32   // on VNNI machines, for qgemvVNNI (see packCols16)
 }
 
 func prepareQLinearMatMul(m *Model, n *node) (kernel, error) {
@@ -354,7 +355,7 @@ func prepareQLinearMatMul(m *Model, n *node) (kernel, error) {
 		r, c := i/kk, i%kk
 		return at(c*no+r) - zpAt(r)
 	}, 0)
-	return &qmatmul{k: kk, nOut: no, w: w}, nil
+	return &qmatmul{k: kk, nOut: no, w: w, cols: packCols16(w)}, nil
 }
 
 func (q *qmatmul) run(ins []*value) ([]*value, error) {
@@ -374,7 +375,14 @@ func (q *qmatmul) run(ins []*value) ([]*value, error) {
 	if err != nil {
 		return nil, err
 	}
+	shape := slices.Clone(a.shape)
+	shape[len(shape)-1] = q.nOut
+	y := newValue(Uint8, shape)
 	rows := len(a.u8) / q.k
+	if kern.vnni && q.cols != nil {
+		q.rowsVNNI(a.u8, rows, az, scales, yz, y.u8)
+		return []*value{y}, nil
+	}
 	rpad := (rows + 7) &^ 7
 	kpad := 2 * q.w.kp
 	// A transposed into K planes of rpad "pixels" (padding with the zero point).
@@ -393,9 +401,6 @@ func (q *qmatmul) run(ins []*value) ([]*value, error) {
 	}
 	outT := make([]uint8, q.nOut*rpad)
 	kern.multiply(q.w, 0, at, rpad, outT, q.w.posts(bias, scales, float32(0-yz), float32(255-yz), yz))
-	shape := slices.Clone(a.shape)
-	shape[len(shape)-1] = q.nOut
-	y := newValue(Uint8, shape)
 	for r := 0; r < rows; r++ {
 		for c := 0; c < q.nOut; c++ {
 			y.u8[r*q.nOut+c] = outT[c*rpad+r]
