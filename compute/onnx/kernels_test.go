@@ -179,6 +179,7 @@ func TestKernelParamOffsets(t *testing.T) {
 	var a addParams
 	var q quantParams
 	var d dwArgs
+	var r16 requant16
 	for _, c := range []struct {
 		what      string
 		got, want uintptr
@@ -195,6 +196,8 @@ func TestKernelParamOffsets(t *testing.T) {
 		{"dwArgs.tail", unsafe.Offsetof(d.tail), 48}, {"dwArgs.oh", unsafe.Offsetof(d.oh), 56},
 		{"dwArgs.ow", unsafe.Offsetof(d.ow), 64}, {"dwArgs.post", unsafe.Offsetof(d.post), 72},
 		{"dwArgs.idx", unsafe.Offsetof(d.idx), 104}, {"requant1 size", unsafe.Sizeof(r1), 32},
+		{"requant16.scale", unsafe.Offsetof(r16.scale), 64}, {"requant16.lo", unsafe.Offsetof(r16.lo), 128},
+		{"requant16.hi", unsafe.Offsetof(r16.hi), 132}, {"requant16.zp", unsafe.Offsetof(r16.zp), 136},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s at offset %d, the assembly reads %d", c.what, c.got, c.want)
