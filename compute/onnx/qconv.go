@@ -135,29 +135,55 @@ func (q *qweights) posts(bias []int32, scales []float32, lo, hi float32, zp int3
 	return posts
 }
 
-// multiply computes group gi's output, out (mg rows of p bytes) =
-// requant(W_g * planes), planes holding the group's inputs as planes of p
-// pixels (2*kp of them, or k when k is even), split over the cores by
-// pixel chunks and, when there are few, by row blocks too.
-func (kt *int8Kernels) multiply(q *qweights, gi int, planes []uint8, p int, out []uint8, posts []requant8) {
+// gemmIO locates a multiply's operands: nb images, image i's input planes
+// (p pixels each; 2*kp planes, or k when k is even) at in[i*inStride:] and
+// its output rows (p bytes each) at out[i*outStride:].
+type gemmIO struct {
+	in, out             []uint8
+	p, nb               int
+	inStride, outStride int
+}
+
+// image returns image i's planes and output rows alone.
+func (io gemmIO) image(i int) gemmIO {
+	return gemmIO{in: io.in[i*io.inStride:], out: io.out[i*io.outStride:], p: io.p, nb: 1}
+}
+
+// multiply computes group gi's output rows = requant(W_g * planes) for
+// every image, split over the cores by pixel chunks and, when there are
+// few, by row blocks too. The VNNI kernels take the images' pixels as one
+// run (a batch of small late layers fills whole blocks); the others go
+// image by image.
+func (kt *int8Kernels) multiply(q *qweights, gi int, io gemmIO, posts []requant8) {
 	const chunk = 256
-	pchunks := (p + chunk - 1) / chunk
-	rsplit := 1
-	if pchunks < 8 {
-		rsplit = min(q.rb, (8+pchunks-1)/pchunks)
-	}
-	rbPer := (q.rb + rsplit - 1) / rsplit
-	rsplit = (q.rb + rbPer - 1) / rbPer
 	if kt.vnni && q.quads != nil {
-		multiplyQuads(q, gi, planes, p, out, posts, chunk, pchunks, rsplit, rbPer)
+		pchunks := (io.nb*io.p + chunk - 1) / chunk
+		rsplit, rbPer := rowSplit(q.rb, pchunks)
+		multiplyQuads(q, gi, io, posts, chunk, pchunks, rsplit, rbPer)
 		return
 	}
-	parallelFor(pchunks*rsplit, 1, func(t0, t1 int) {
-		for t := t0; t < t1; t++ {
-			pc, rs := t/rsplit, t%rsplit
-			kt.gemmPairs(q, gi, planes, p, pc*chunk, min(p, (pc+1)*chunk), out, posts, rs*rbPer, min((rs+1)*rbPer, q.rb))
-		}
-	})
+	pchunks := (io.p + chunk - 1) / chunk
+	rsplit, rbPer := rowSplit(q.rb, pchunks)
+	for i := 0; i < io.nb; i++ {
+		img := io.image(i)
+		parallelFor(pchunks*rsplit, 1, func(t0, t1 int) {
+			for t := t0; t < t1; t++ {
+				pc, rs := t/rsplit, t%rsplit
+				kt.gemmPairs(q, gi, img.in, img.p, pc*chunk, min(img.p, (pc+1)*chunk), img.out, posts, rs*rbPer, min((rs+1)*rbPer, q.rb))
+			}
+		})
+	}
+}
+
+// rowSplit: with fewer than 8 pixel chunks, the row blocks are split too
+// (into rsplit runs of rbPer), so both cores get several tasks.
+func rowSplit(rb, pchunks int) (rsplit, rbPer int) {
+	rsplit = 1
+	if pchunks < 8 {
+		rsplit = min(rb, (8+pchunks-1)/pchunks)
+	}
+	rbPer = (rb + rsplit - 1) / rsplit
+	return (rb + rbPer - 1) / rbPer, rbPer
 }
 
 // gemmPairs computes pixels [px0, px1) of row blocks [rb0, rb1) of group
@@ -417,6 +443,10 @@ func (k *qconv) gemm(x, y *value, xz int32, bias []int32, scales []float32, lo, 
 	mg := k.m / g.group
 	direct := g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.pb == 0 && g.pr == 0 && kk == kpad
 	posts := k.w.posts(bias, scales, lo, hi, yz)
+	if direct && g.group == 1 {
+		kern.multiply(k.w, 0, gemmIO{in: x.u8, out: y.u8, p: p, nb: nb, inStride: c * h * w, outStride: k.m * p}, posts)
+		return
+	}
 	for img := 0; img < nb; img++ {
 		for gi := 0; gi < g.group; gi++ {
 			var planes []uint8
@@ -425,7 +455,7 @@ func (k *qconv) gemm(x, y *value, xz int32, bias []int32, scales []float32, lo, 
 			} else {
 				planes = k.im2col(x.u8[(img*c+gi*k.cg)*h*w:], h, w, oh, ow, kpad, uint8(xz))
 			}
-			kern.multiply(k.w, gi, planes, p, y.u8[(img*k.m+gi*mg)*p:(img*k.m+(gi+1)*mg)*p], posts)
+			kern.multiply(k.w, gi, gemmIO{in: planes, out: y.u8[(img*k.m+gi*mg)*p : (img*k.m+(gi+1)*mg)*p], p: p, nb: 1}, posts)
 		}
 	}
 }

@@ -71,6 +71,10 @@ func TestQLinearConvShapes(t *testing.T) {
 		{n: 1, c: 2, h: 7, w: 7, m: 2, kh: 3, kw: 3, group: 2, stride: [2]int{1, 1}, dil: [2]int{1, 1}, pads: [4]int{1, 1, 1, 1}},
 		{n: 2, c: 18, h: 23, w: 29, m: 21, kh: 1, kw: 1, group: 1, stride: [2]int{1, 1}, dil: [2]int{1, 1}, signedW: true, perChannel: true},
 		{n: 1, c: 32, h: 7, w: 7, m: 40, kh: 1, kw: 1, group: 1, stride: [2]int{1, 1}, dil: [2]int{1, 1}, weightRange: 100},
+		// Batches of 1x1 run as one pixel run on VNNI: chunks and blocks of
+		// 16 straddle images.
+		{n: 5, c: 16, h: 7, w: 7, m: 24, kh: 1, kw: 1, group: 1, stride: [2]int{1, 1}, dil: [2]int{1, 1}, signedW: true},
+		{n: 3, c: 12, h: 9, w: 11, m: 8, kh: 1, kw: 1, group: 1, stride: [2]int{1, 1}, dil: [2]int{1, 1}, signedW: true, perChannel: true},
 	} {
 		forEachKernel(t, fmt.Sprint(i), func(t *testing.T) { checkQConv(t, c) })
 	}

@@ -20,21 +20,22 @@ func getScratch(n int) *[]uint8 {
 	return b
 }
 
-// multiplyQuads is kern.multiply for qgemmVNNI. Each chunk's pixels, padded
-// to a multiple of 32, are interleaved by input quads (4 bytes per pixel
-// per quad, as VPDPBUSD reads them) once, then every row block runs over
-// them: a task packs its own chunk, except when the rows are split too
-// (small layers), where the whole input is packed first.
-func multiplyQuads(q *qweights, gi int, planes []uint8, p int, out []uint8, posts []requant8, chunk, pchunks, rsplit, rbPer int) {
-	csize := 4 * q.kq * chunk // bytes of one packed chunk
+// multiplyQuads is kern.multiply for qgemmVNNI, over the images' pixels as
+// one run. Each chunk's pixels are interleaved by input quads (4 bytes per
+// pixel per quad, as VPDPBUSD reads them) once, then every row block runs
+// over them: a task packs its own chunk, except when the rows are split too
+// (small layers), where every chunk is packed first.
+func multiplyQuads(q *qweights, gi int, io gemmIO, posts []requant8, chunk, pchunks, rsplit, rbPer int) {
+	csize := q.kq * quadStride(chunk) // bytes of one packed chunk
+	total := io.nb * io.p
 	if rsplit == 1 {
 		parallelFor(pchunks, 1, func(t0, t1 int) {
 			sb := getScratch(csize + 8*chunk)
 			defer scratch.Put(sb)
 			for pc := t0; pc < t1; pc++ {
-				px0, px1 := pc*chunk, min(p, (pc+1)*chunk)
-				packChunk(q, planes, p, px0, px1, (*sb)[:csize])
-				rowsQuads(q, gi, (*sb)[:csize], p, px0, px1, out, posts, 0, q.rb, (*sb)[csize:])
+				j0, j1 := pc*chunk, min(total, (pc+1)*chunk)
+				packChunk(q, io, j0, j1, (*sb)[:csize])
+				rowsQuads(q, gi, (*sb)[:csize], io, j0, j1, posts, 0, q.rb, (*sb)[csize:])
 			}
 		})
 		return
@@ -42,65 +43,99 @@ func multiplyQuads(q *qweights, gi int, planes []uint8, p int, out []uint8, post
 	sb := getScratch(pchunks * csize)
 	defer scratch.Put(sb)
 	for pc := 0; pc < pchunks; pc++ {
-		packChunk(q, planes, p, pc*chunk, min(p, (pc+1)*chunk), (*sb)[pc*csize:(pc+1)*csize])
+		packChunk(q, io, pc*chunk, min(total, (pc+1)*chunk), (*sb)[pc*csize:(pc+1)*csize])
 	}
 	parallelFor(pchunks*rsplit, 1, func(t0, t1 int) {
 		tmp := make([]uint8, 8*chunk)
 		for t := t0; t < t1; t++ {
 			pc, rs := t/rsplit, t%rsplit
-			rowsQuads(q, gi, (*sb)[pc*csize:(pc+1)*csize], p, pc*chunk, min(p, (pc+1)*chunk), out, posts, rs*rbPer, min((rs+1)*rbPer, q.rb), tmp)
+			rowsQuads(q, gi, (*sb)[pc*csize:(pc+1)*csize], io, pc*chunk, min(total, (pc+1)*chunk), posts, rs*rbPer, min((rs+1)*rbPer, q.rb), tmp)
 		}
 	})
 }
 
-// packChunk interleaves pixels [px0, px1) of the planes by quads into dst
-// (4*kq*npad bytes, npad = px1-px0 rounded up to 32); inputs past the
-// planes meet zero weights, and are zero.
-func packChunk(q *qweights, planes []uint8, p, px0, px1 int, dst []uint8) {
-	npx := px1 - px0
-	npad := (npx + 31) &^ 31
-	nplanes := len(planes) / p
-	full := min(q.kq, nplanes/4)
-	if full > 0 {
-		_ = planes[(4*full-1)*p+px1-1]
-		_ = dst[4*full*npad-1]
-		packQuads(&dst[0], &planes[px0], p, 4*npad, full, npx, npad/16)
-	}
-	for qd := full; qd < q.kq; qd++ { // the quad past the last plane
-		d := dst[4*qd*npad : 4*(qd+1)*npad]
-		clear(d)
-		for j := 0; j < 4 && 4*qd+j < nplanes; j++ {
-			src := planes[(4*qd+j)*p+px0 : (4*qd+j)*p+px1]
-			for px, v := range src {
-				d[4*px+j] = v
-			}
-		}
+// quadStride is the bytes per input quad of a packed chunk of npx pixels:
+// whole blocks of 32, and 16 pixels of slack, since packQuads finishes an
+// image's last group of 16 wherever that group starts.
+func quadStride(npx int) int {
+	return 4 * ((npx+31)&^31 + 16)
+}
+
+// segments calls fn for each image's part of pixels [j0, j1) of the run:
+// image i, its pixels [a, b), and where they start in the chunk.
+func (io gemmIO) segments(j0, j1 int, fn func(i, a, b, col int)) {
+	for j := j0; j < j1; {
+		i, a := j/io.p, j%io.p
+		b := min(io.p, a+j1-j)
+		fn(i, a, b, j-j0)
+		j += b - a
 	}
 }
 
+// packChunk interleaves pixels [j0, j1) of the run by quads into dst (kq
+// quads of quadStride bytes). Lanes past j1 are left as they are: their
+// sums are never stored. Inputs past the planes meet zero weights.
+func packChunk(q *qweights, io gemmIO, j0, j1 int, dst []uint8) {
+	qs := quadStride(j1 - j0)
+	nplanes := len(io.in) / io.p // planes that exist
+	if io.nb > 1 {
+		nplanes = io.inStride / io.p
+	}
+	full := min(q.kq, nplanes/4)
+	_ = dst[q.kq*qs-1]
+	io.segments(j0, j1, func(i, a, b, col int) {
+		planes := io.in[i*io.inStride:]
+		if full > 0 {
+			_ = planes[(4*full-1)*io.p+b-1]
+			packQuads(&dst[4*col], &planes[a], io.p, qs, full, b-a, (b-a+15)/16)
+		}
+		for qd := full; qd < q.kq; qd++ { // the quad past the last plane
+			d := dst[qd*qs+4*col : qd*qs+4*(col+b-a)]
+			for j := 0; j < 4; j++ {
+				if c := 4*qd + j; c < nplanes {
+					for px, v := range planes[c*io.p+a : c*io.p+b] {
+						d[4*px+j] = v
+					}
+				} else {
+					for px := j; px < len(d); px += 4 {
+						d[px] = 0
+					}
+				}
+			}
+		}
+	})
+}
+
 // rowsQuads runs row blocks [rb0, rb1) of group gi over a packed chunk,
-// pixels [px0, px1) of out's rows (p bytes each); tmp (8*npad bytes) takes
-// blocks whose rows or pixels do not all exist.
-func rowsQuads(q *qweights, gi int, packed []uint8, p, px0, px1 int, out []uint8, posts []requant8, rb0, rb1 int, tmp []uint8) {
+// pixels [j0, j1) of the run; tmp (8*chunk bytes) takes blocks whose rows
+// or pixels do not all exist or that span images.
+func rowsQuads(q *qweights, gi int, packed []uint8, io gemmIO, j0, j1 int, posts []requant8, rb0, rb1 int, tmp []uint8) {
 	mg := q.m / q.groups
-	npx := px1 - px0
+	npx := j1 - j0
 	npad := (npx + 31) &^ 31
-	_ = packed[4*q.kq*npad-1]
+	qs := quadStride(npx)
+	_ = packed[q.kq*qs-1]
 	_ = tmp[8*npad-1]
+	i0, a0 := j0/io.p, j0%io.p
+	direct := npx == npad && a0+npx <= io.p // whole blocks, one image
 	for rb := rb0; rb < rb1; rb++ {
 		wbase := (gi*q.rb + rb) * q.kq * 8
 		wq := q.quads[wbase : wbase+q.kq*8]
 		post := &posts[gi*q.rb+rb]
 		rows := min(8, mg-rb*8)
-		if rows == 8 && npx == npad {
-			_ = out[(rb*8+7)*p+px1-1]
-			qgemmVNNI(&wq[0], &packed[0], 4*npad, q.kq, npad/32, &out[rb*8*p+px0], p, post)
+		if rows == 8 && direct {
+			out := io.out[i0*io.outStride+rb*8*io.p+a0:]
+			_ = out[7*io.p+npx-1]
+			qgemmVNNI(&wq[0], &packed[0], qs, q.kq, npad/32, &out[0], io.p, post)
 			continue
 		}
-		qgemmVNNI(&wq[0], &packed[0], 4*npad, q.kq, npad/32, &tmp[0], npad, post)
-		for r := 0; r < rows; r++ {
-			copy(out[(rb*8+r)*p+px0:(rb*8+r)*p+px1], tmp[r*npad:])
-		}
+		qgemmVNNI(&wq[0], &packed[0], qs, q.kq, npad/32, &tmp[0], npad, post)
+		io.segments(j0, j1, func(i, a, b, col int) {
+			for r := 0; r < rows; r++ {
+				row := io.out[i*io.outStride+(rb*8+r)*io.p:]
+				copy(row[a:b], tmp[r*npad+col:])
+			}
+		})
 	}
 }
 
