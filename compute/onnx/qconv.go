@@ -136,17 +136,17 @@ func (q *qweights) posts(bias []int32, scales []float32, lo, hi float32, zp int3
 }
 
 // gemmIO locates a multiply's operands: nb images, image i's input planes
-// (p pixels each; 2*kp planes, or k when k is even) at in[i*inStride:] and
-// its output rows (p bytes each) at out[i*outStride:].
+// (planes of p pixels; 2*kp of them, or k when k is even) at
+// in[i*inStride:] and its output rows (p bytes each) at out[i*outStride:].
 type gemmIO struct {
 	in, out             []uint8
-	p, nb               int
+	p, planes, nb       int
 	inStride, outStride int
 }
 
 // image returns image i's planes and output rows alone.
 func (io gemmIO) image(i int) gemmIO {
-	return gemmIO{in: io.in[i*io.inStride:], out: io.out[i*io.outStride:], p: io.p, nb: 1}
+	return gemmIO{in: io.in[i*io.inStride:], out: io.out[i*io.outStride:], p: io.p, planes: io.planes, nb: 1}
 }
 
 // multiply computes group gi's output rows = requant(W_g * planes) for
@@ -443,19 +443,19 @@ func (k *qconv) gemm(x, y *value, xz int32, bias []int32, scales []float32, lo, 
 	mg := k.m / g.group
 	direct := g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.pb == 0 && g.pr == 0 && kk == kpad
 	posts := k.w.posts(bias, scales, lo, hi, yz)
-	if direct && g.group == 1 {
-		kern.multiply(k.w, 0, gemmIO{in: x.u8, out: y.u8, p: p, nb: nb, inStride: c * h * w, outStride: k.m * p}, posts)
+	if direct {
+		for gi := 0; gi < g.group; gi++ {
+			kern.multiply(k.w, gi, gemmIO{in: x.u8[gi*k.cg*h*w:], out: y.u8[gi*mg*p:], p: p, planes: k.cg, nb: nb, inStride: c * h * w, outStride: k.m * p}, posts)
+		}
 		return
 	}
+	cols := getScratch(kpad * p) // the im2col planes, when not direct
+	defer scratch.Put(cols)
 	for img := 0; img < nb; img++ {
 		for gi := 0; gi < g.group; gi++ {
-			var planes []uint8
-			if direct {
-				planes = x.u8[(img*c+gi*k.cg)*h*w : (img*c+(gi+1)*k.cg)*h*w]
-			} else {
-				planes = k.im2col(x.u8[(img*c+gi*k.cg)*h*w:], h, w, oh, ow, kpad, uint8(xz))
-			}
-			kern.multiply(k.w, gi, gemmIO{in: planes, out: y.u8[(img*k.m+gi*mg)*p : (img*k.m+(gi+1)*mg)*p], p: p, nb: 1}, posts)
+			planes := *cols
+			k.im2col(planes, x.u8[(img*c+gi*k.cg)*h*w:], h, w, oh, ow, uint8(xz))
+			kern.multiply(k.w, gi, gemmIO{in: planes, out: y.u8[(img*k.m+gi*mg)*p : (img*k.m+(gi+1)*mg)*p], p: p, planes: kpad, nb: 1}, posts)
 		}
 	}
 }
@@ -463,10 +463,9 @@ func (k *qconv) gemm(x, y *value, xz int32, bias []int32, scales []float32, lo, 
 // im2col lays the input patches out as kpad planes of oh*ow pixels (plane
 // index = (c*kh + ky)*kw + kx, as the weights), padding with the zero point;
 // planes past K (to make K even) are zero-point filled and meet zero weights.
-func (k *qconv) im2col(src []uint8, h, w, oh, ow, kpad int, zp uint8) []uint8 {
+func (k *qconv) im2col(col, src []uint8, h, w, oh, ow int, zp uint8) {
 	g := k.geom
 	p := oh * ow
-	col := make([]uint8, kpad*p)
 	fillU8(col, zp)
 	parallelFor(k.cg*g.kh*g.kw, 4, func(lo, hi int) {
 		for q := lo; q < hi; q++ {
@@ -499,7 +498,6 @@ func (k *qconv) im2col(src []uint8, h, w, oh, ow, kpad int, zp uint8) []uint8 {
 			}
 		}
 	})
-	return col
 }
 
 // fillU8 sets every byte of s to v, doubling copies (memmove) as it goes.

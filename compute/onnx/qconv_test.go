@@ -75,6 +75,8 @@ func TestQLinearConvShapes(t *testing.T) {
 		// 16 straddle images.
 		{n: 5, c: 16, h: 7, w: 7, m: 24, kh: 1, kw: 1, group: 1, stride: [2]int{1, 1}, dil: [2]int{1, 1}, signedW: true},
 		{n: 3, c: 12, h: 9, w: 11, m: 8, kh: 1, kw: 1, group: 1, stride: [2]int{1, 1}, dil: [2]int{1, 1}, signedW: true, perChannel: true},
+		{n: 3, c: 12, h: 5, w: 6, m: 10, kh: 1, kw: 1, group: 2, stride: [2]int{1, 1}, dil: [2]int{1, 1}, signedW: true},
+		{n: 2, c: 16, h: 4, w: 9, m: 24, kh: 1, kw: 1, group: 4, stride: [2]int{1, 1}, dil: [2]int{1, 1}, weightRange: 90},
 	} {
 		forEachKernel(t, fmt.Sprint(i), func(t *testing.T) { checkQConv(t, c) })
 	}

@@ -77,10 +77,7 @@ func (io gemmIO) segments(j0, j1 int, fn func(i, a, b, col int)) {
 // sums are never stored. Inputs past the planes meet zero weights.
 func packChunk(q *qweights, io gemmIO, j0, j1 int, dst []uint8) {
 	qs := quadStride(j1 - j0)
-	nplanes := len(io.in) / io.p // planes that exist
-	if io.nb > 1 {
-		nplanes = io.inStride / io.p
-	}
+	nplanes := io.planes
 	full := min(q.kq, nplanes/4)
 	_ = dst[q.kq*qs-1]
 	io.segments(j0, j1, func(i, a, b, col int) {

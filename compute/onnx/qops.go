@@ -400,7 +400,7 @@ func (q *qmatmul) run(ins []*value) ([]*value, error) {
 		bias[r] = -az * q.w.rowSum[r]
 	}
 	outT := make([]uint8, q.nOut*rpad)
-	kern.multiply(q.w, 0, gemmIO{in: at, out: outT, p: rpad, nb: 1}, q.w.posts(bias, scales, float32(0-yz), float32(255-yz), yz))
+	kern.multiply(q.w, 0, gemmIO{in: at, out: outT, p: rpad, planes: kpad, nb: 1}, q.w.posts(bias, scales, float32(0-yz), float32(255-yz), yz))
 	for r := 0; r < rows; r++ {
 		for c := 0; c < q.nOut; c++ {
 			y.u8[r*q.nOut+c] = outT[c*rpad+r]
