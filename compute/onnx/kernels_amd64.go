@@ -44,6 +44,64 @@ var supportedKernels = func() []*int8Kernels {
 	return append(ks, goKernels)
 }()
 
+// The assembly kernels as slices, for the tables.
+
+func qadd8Tail(a, b, out []uint8, p *addParams) {
+	n8 := len(out) &^ 7
+	if n8 > 0 {
+		qadd8(&a[0], &b[0], &out[0], n8, p)
+	}
+	qadd8Go(a[n8:len(out)], b[n8:len(out)], out[n8:], p)
+}
+
+func quantize8Tail(in []float32, out []uint8, p *quantParams) {
+	n8 := len(out) &^ 7
+	if n8 > 0 {
+		quantize8(&in[0], &out[0], n8, p)
+	}
+	quantize8Go(in[n8:len(out)], out[n8:], p)
+}
+
+// qgemm8x8Asm needs nblk > 0 and the slices to cover what it reads.
+func qgemm8x8Asm(w []int32, x []uint8, plane, kp, nblk int, out []uint8, ldo int, post *requant8) {
+	qgemm8x8(&w[0], &x[0], plane, kp, nblk, &out[0], ldo, post)
+}
+
+// dwconvAsm needs n to be a multiple of 16 and base to cover every tap's run.
+func dwconvAsm(out []uint8, base []uint8, offs []int, w []int32, n int, post *requant1) {
+	_ = base[offs[len(offs)-1]+n-1]
+	_ = out[n-1]
+	if len(offs) == 9 {
+		var pairs [5]int32
+		for p := range pairs {
+			lo, hi := w[2*p], int32(0)
+			if 2*p+1 < 9 {
+				hi = w[2*p+1]
+			}
+			pairs[p] = int32(uint32(uint16(lo)) | uint32(uint16(hi))<<16)
+		}
+		dwconv3x3(&out[0], &base[0], &offs[0], &pairs[0], n, post)
+		return
+	}
+	dwconv8(&out[0], &base[0], &offs[0], &w[0], len(offs), n, post)
+}
+
+// subsampleAVX512 is subsampleGo with evenBytes at stride 2 (the first
+// convolution's im2col). evenBytes reads whole words, so when src ends on
+// the last byte taken, that one is taken here.
+func subsampleAVX512(dst, src []uint8, stride int) {
+	n := len(dst)
+	if stride != 2 || n == 0 {
+		subsampleGo(dst, src, stride)
+		return
+	}
+	dst[n-1] = src[2*(n-1)]
+	if n--; n > 0 {
+		_ = src[2*n-1]
+		evenBytes(&dst[0], &src[0], n)
+	}
+}
+
 //go:noescape
 func qgemm8x8(w *int32, x *uint8, plane, kp, nblk int, out *uint8, ldo int, post *requant8)
 

@@ -9,22 +9,6 @@ var supportedKernels = []*int8Kernels{goKernels}
 // the pair kernels only.
 const vnniSupported = false
 
-func qgemm8x8(w *int32, x *uint8, plane, kp, nblk int, out *uint8, ldo int, post *requant8) {
-	panic("unreachable")
-}
-
-func dwconv8(out *uint8, base *uint8, offs *int, w *int32, ntaps, n int, post *requant1) {
-	panic("unreachable")
-}
-
-func qadd8(a, b, out *uint8, n int, p *addParams) { panic("unreachable") }
-
-func quantize8(in *float32, out *uint8, n int, p *quantParams) { panic("unreachable") }
-
-func dwconv3x3(out *uint8, base *uint8, offs *int, w *int32, n int, post *requant1) {
-	panic("unreachable")
-}
-
 func qgemmVNNI(w *int32, x *uint8, xstride, kq, nblk int, out *uint8, ldo int, post *requant8) {
 	panic("unreachable")
 }
@@ -38,5 +22,3 @@ func dw3x3VNNI(out *uint8, in *uint8, a *dwArgs) { panic("unreachable") }
 func copyRows(dst *uint8, src *uint8, w, h, dstStride int) { panic("unreachable") }
 
 func qgemvVNNI(w *int32, a *uint8, kq int, out *uint8, post *requant16) { panic("unreachable") }
-
-func evenBytes(dst *uint8, src *uint8, n int) { panic("unreachable") }

@@ -252,19 +252,3 @@ func (q *qmatmul) rowsVNNI(a []uint8, rows int, az int32, scales []float32, yz i
 		}
 	})
 }
-
-// subsampleAVX512 is subsampleGo with evenBytes at stride 2 (the first
-// convolution's im2col). evenBytes reads whole words, so when src ends on
-// the last byte taken, that one is taken here.
-func subsampleAVX512(dst, src []uint8, stride int) {
-	n := len(dst)
-	if stride != 2 || n == 0 {
-		subsampleGo(dst, src, stride)
-		return
-	}
-	dst[n-1] = src[2*(n-1)]
-	if n--; n > 0 {
-		_ = src[2*n-1]
-		evenBytes(&dst[0], &src[0], n)
-	}
-}
