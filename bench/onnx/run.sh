@@ -16,11 +16,19 @@ if [ ! -d "$here/node_modules/onnxruntime-node" ]; then
 	[ "$sum" = "$(cat "$here/package.json" "$here/package-lock.json" | cksum)" ] ||
 		{ echo "run.sh: npm ci changed package.json or package-lock.json" >&2; exit 1; }
 fi
-echo "# $(date -u +%FT%TZ) $(uname -m), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), int8 kernels: ${ITSCOPE_INT8_KERNEL:-fastest}"
+echo "# $(date -u +%FT%TZ) $(uname -m), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+torch=yes
+if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+	torch=
+	echo "# PyTorch skipped: /usr/bin/python3 has no torch (Debian: apt-get install python3-torch)"
+fi
 for b in 1 8; do
 	echo "## batch $b"
 	(cd "$root" && go test ./compute/onnx/ -run '^$' -bench "BenchmarkMobilenetBatch$b\$" -benchtime "${secs}s" -count 1) |
-		awk -v b="$b" '/^BenchmarkMobilenet/ { printf "{\"runtime\": \"itscope (Go, int8)\", \"batch\": %d, \"ms_per_image\": %.3f}\n", b, $3/1e6/b }'
+		awk -v b="$b" '/int8 kernels:/ && !seen++ { sub(/.*int8 kernels: /, "int8 kernels: "); print "# itscope " $0 }
+			/^BenchmarkMobilenet/ { printf "{\"runtime\": \"itscope (Go, int8)\", \"batch\": %d, \"ms_per_image\": %.3f}\n", b, $3/1e6/b }'
 	(cd "$here" && node ort_bench.mjs "$model" "$b" "$secs")
-	/usr/bin/python3 "$here/torch_bench.py" "$b" "$secs" 2>/dev/null
+	if [ -n "$torch" ]; then
+		/usr/bin/python3 "$here/torch_bench.py" "$b" "$secs" 2>/dev/null
+	fi
 done
