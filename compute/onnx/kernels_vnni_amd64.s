@@ -5,8 +5,19 @@
 // AVX-512 VNNI kernels (F, BW, VL, VBMI, VNNI). Accumulation is exact in
 // int32 as in kernels_amd64.s, and requantization is the same instruction
 // sequence on 16 lanes, so the bits are the AVX2 kernels' (and MLAS's).
-// The last step, int32 to uint8, is VPMAXSD with 0 then VPMOVUSDB: the
-// clamp to [0, 255] that VPACKSSDW + VPACKUSWB give.
+// The last step, int32 to uint8, is VPACKSSDW + VPACKUSWB in qgemmVNNI, and
+// elsewhere VPMAXSD with 0 then VPMOVUSDB: the same clamp to [0, 255].
+
+// reqPerm: byte o of qgemmVNNI's two packed rows comes from byte reqPerm[o].
+DATA ·reqPerm+0(SB)/8, $0x1312111003020100
+DATA ·reqPerm+8(SB)/8, $0x3332313023222120
+DATA ·reqPerm+16(SB)/8, $0x1716151407060504
+DATA ·reqPerm+24(SB)/8, $0x3736353427262524
+DATA ·reqPerm+32(SB)/8, $0x1b1a19180b0a0908
+DATA ·reqPerm+40(SB)/8, $0x3b3a39382b2a2928
+DATA ·reqPerm+48(SB)/8, $0x1f1e1d1c0f0e0d0c
+DATA ·reqPerm+56(SB)/8, $0x3f3e3d3c2f2e2d2c
+GLOBL ·reqPerm(SB), RODATA|NOPTR, $64
 
 // func qgemmVNNI(w *int32, x *uint8, xstride int, kq int, nblk int, out *uint8, ldo int, post *requant8)
 //
@@ -25,27 +36,29 @@ TEXT ·qgemmVNNI(SB), NOSPLIT, $0-64
 	VBROADCASTSS 64(R10), Z26
 	VBROADCASTSS 68(R10), Z27
 	VPBROADCASTD 72(R10), Z28
-	VPXORD Z29, Z29, Z29
+	VMOVDQU64 ·reqPerm(SB), Z29
 	TESTQ R8, R8
 	JZ vdone
 
 vblock:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
+	// The sums start from the bias (integer sums: the order does not
+	// change them).
+	VPBROADCASTD 0(R10), Z0
+	VPBROADCASTD 4(R10), Z2
+	VPBROADCASTD 8(R10), Z4
+	VPBROADCASTD 12(R10), Z6
+	VPBROADCASTD 16(R10), Z8
+	VPBROADCASTD 20(R10), Z10
+	VPBROADCASTD 24(R10), Z12
+	VPBROADCASTD 28(R10), Z14
+	VMOVDQA32 Z0, Z1
+	VMOVDQA32 Z2, Z3
+	VMOVDQA32 Z4, Z5
+	VMOVDQA32 Z6, Z7
+	VMOVDQA32 Z8, Z9
+	VMOVDQA32 Z10, Z11
+	VMOVDQA32 Z12, Z13
+	VMOVDQA32 Z14, Z15
 	MOVQ SI, R11
 	MOVQ DI, R12
 	MOVQ CX, R13
@@ -84,37 +97,56 @@ vk:
 
 	MOVQ DX, R14
 
-#define VREQUANT_ROW(A, B, boff, soff) \
-	VPBROADCASTD boff(R10), Z20; \
-	VBROADCASTSS soff(R10), Z21; \
-	VPADDD Z20, A, A; \
-	VPADDD Z20, B, B; \
+// Two rows (A, B: row r's 32 pixels; C, D: row r+1's): scale, clamp,
+// round, add the zero point, then VPACKSSDW + VPACKUSWB saturate to bytes as
+// the AVX2 kernel does, leaving per 128-bit lane 4 bytes each of A, B, C, D;
+// VPERMB (reqPerm) puts row r's 32 bytes low and row r+1's high.
+#define VREQUANT_ROWS(A, B, C, D, soff0, soff1) \
+	VBROADCASTSS soff0(R10), Z20; \
+	VBROADCASTSS soff1(R10), Z21; \
 	VCVTDQ2PS A, A; \
 	VCVTDQ2PS B, B; \
-	VMULPS Z21, A, A; \
-	VMULPS Z21, B, B; \
+	VCVTDQ2PS C, C; \
+	VCVTDQ2PS D, D; \
+	VMULPS Z20, A, A; \
+	VMULPS Z20, B, B; \
+	VMULPS Z21, C, C; \
+	VMULPS Z21, D, D; \
 	VMAXPS Z26, A, A; \
 	VMAXPS Z26, B, B; \
+	VMAXPS Z26, C, C; \
+	VMAXPS Z26, D, D; \
 	VMINPS Z27, A, A; \
 	VMINPS Z27, B, B; \
+	VMINPS Z27, C, C; \
+	VMINPS Z27, D, D; \
 	VCVTPS2DQ A, A; \
 	VCVTPS2DQ B, B; \
+	VCVTPS2DQ C, C; \
+	VCVTPS2DQ D, D; \
 	VPADDD Z28, A, A; \
 	VPADDD Z28, B, B; \
-	VPMAXSD Z29, A, A; \
-	VPMAXSD Z29, B, B; \
-	VPMOVUSDB A, (R14); \
-	VPMOVUSDB B, 16(R14); \
-	ADDQ R9, R14
+	VPADDD Z28, C, C; \
+	VPADDD Z28, D, D; \
+	VPACKSSDW B, A, A; \
+	VPACKSSDW D, C, C; \
+	VPACKUSWB C, A, A; \
+	VPERMB A, Z29, A; \
+	VEXTRACTI64X4 $1, A, Y22; \
+	VMOVDQU64 Y22, (R14)(R9*1); \
+	LEAQ (R14)(R9*2), AX
 
-	VREQUANT_ROW(Z0, Z1, 0, 32)
-	VREQUANT_ROW(Z2, Z3, 4, 36)
-	VREQUANT_ROW(Z4, Z5, 8, 40)
-	VREQUANT_ROW(Z6, Z7, 12, 44)
-	VREQUANT_ROW(Z8, Z9, 16, 48)
-	VREQUANT_ROW(Z10, Z11, 20, 52)
-	VREQUANT_ROW(Z12, Z13, 24, 56)
-	VREQUANT_ROW(Z14, Z15, 28, 60)
+	VREQUANT_ROWS(Z0, Z1, Z2, Z3, 32, 36)
+	VMOVDQU64 Y0, (R14)
+	MOVQ AX, R14
+	VREQUANT_ROWS(Z4, Z5, Z6, Z7, 40, 44)
+	VMOVDQU64 Y4, (R14)
+	MOVQ AX, R14
+	VREQUANT_ROWS(Z8, Z9, Z10, Z11, 48, 52)
+	VMOVDQU64 Y8, (R14)
+	MOVQ AX, R14
+	VREQUANT_ROWS(Z12, Z13, Z14, Z15, 56, 60)
+	VMOVDQU64 Y12, (R14)
 
 	ADDQ $32, DX
 	ADDQ $128, DI
