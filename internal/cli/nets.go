@@ -11,8 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"codeberg.org/sbinet/npyio"
-
+	"itscope/data/npy"
 	"itscope/model/features"
 	"itscope/model/nets"
 	"itscope/model/readout"
@@ -92,10 +91,11 @@ func runLayers(args []string, stdout, stderr io.Writer) int {
 }
 
 func dumpTaps(net nets.Network, input, dir string) error {
-	x, shape, err := readFloat32Npy(input)
+	a, err := npy.ReadFile[float32](input)
 	if err != nil {
 		return err
 	}
+	x, shape := a.Data, a.Shape
 	in := net.Input()
 	size := in[0] * in[1] * in[2]
 	if len(x)%size != 0 || len(x) == 0 {
@@ -116,8 +116,7 @@ func dumpTaps(net nets.Network, input, dir string) error {
 	for _, name := range names {
 		v := out[name]
 		file := filepath.Join(dir, strings.NewReplacer("/", "_", ":", "_").Replace(name)+".npy")
-		err := runs.WriteFileAtomic(file, func(w io.Writer) error { return runs.WriteNPY(w, v, n, len(v)/n) })
-		if err != nil {
+		if err := npy.WriteFile(file, v, n, len(v)/n); err != nil {
 			return err
 		}
 	}
@@ -252,27 +251,6 @@ func marshalLayer(layer string, s runs.Summary, runID string) (json.RawMessage, 
 	m["layer"], _ = json.Marshal(layer)
 	m["run_id"], _ = json.Marshal(runID)
 	return json.Marshal(m)
-}
-
-// readFloat32Npy reads a float32 .npy file of any shape.
-func readFloat32Npy(path string) ([]float32, []int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	r, err := npyio.NewReader(f)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: not a .npy file: %v", path, err)
-	}
-	if dt := strings.Trim(r.Header.Descr.Type, `'"`); dt != "<f4" {
-		return nil, nil, fmt.Errorf("%s: want float32 ('<f4'), found %q", path, dt)
-	}
-	var x []float32
-	if err := r.Read(&x); err != nil {
-		return nil, nil, fmt.Errorf("%s: %v", path, err)
-	}
-	return x, r.Header.Descr.Shape, nil
 }
 
 func extractDir(flagDir string) string {

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"itscope/data"
+	"itscope/data/npy"
 	"itscope/model/jobs"
 	"itscope/model/readout"
 	"itscope/model/runs"
@@ -341,9 +342,7 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, name, err)
 	}
-	if err := runs.WriteFileAtomic(*out, func(w io.Writer) error {
-		return runs.WriteNPY(w, p.Predictions, p.Rows, p.Cols)
-	}); err != nil {
+	if err := npy.WriteFile(*out, p.Predictions, p.Rows, p.Cols); err != nil {
 		return fail(stderr, name, err)
 	}
 	if common.json {

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"itscope/data"
+	"itscope/data/npy"
 	"itscope/model/nets"
 )
 
@@ -57,7 +58,7 @@ func FillTapCache(ctx context.Context, cache *FeatureCache, ds *data.Dataset, ne
 		sizes[t.Name] = t.Size()
 	}
 	n := ds.Images.Len()
-	streams := map[string]*npyStream{}
+	streams := map[string]*npy.Writer{}
 	var missing []string
 	perImage := 0
 	defer func() {
@@ -74,7 +75,7 @@ func FillTapCache(ctx context.Context, cache *FeatureCache, ds *data.Dataset, ne
 			m.Close()
 			continue
 		}
-		s, err := createNpyStream(cache.Path(ds.Hash, netCacheKey(net, l)), n, sizes[l])
+		s, err := npy.Create(cache.Path(ds.Hash, netCacheKey(net, l)), n, sizes[l])
 		if err != nil {
 			return 0, err
 		}
@@ -98,7 +99,7 @@ func FillTapCache(ctx context.Context, cache *FeatureCache, ds *data.Dataset, ne
 	err := extractTaps(ctx, net, ds, images, missing, batch, &forwards, func(first int, blocks map[string][]float32) error {
 		rows := 0
 		for _, l := range missing {
-			if err := streams[l].Write(first, blocks[l]); err != nil {
+			if err := streams[l].WriteRows(first, blocks[l]); err != nil {
 				return err
 			}
 			rows = len(blocks[l]) / sizes[l]
