@@ -169,7 +169,8 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	pca := fs.Int("pca", 1000, "PCA components fitted on train before the read-out (0: none)")
 	readoutName := fs.String("model", readout.ModelRidgeCV, "read-out: linear, ridge or ridgecv")
 	alpha := fs.Float64("alpha", 0, "ridge penalty (--model ridge)")
-	cacheDir := fs.String("cache", "", "feature cache `DIR` (default $ITSCOPE_CACHE, else $XDG_CACHE_HOME/itscope)")
+	var cf cacheFlags
+	addCache(fs, &cf, "")
 	batch := fs.Int("batch", features.DefaultNetBatch, "images per forward pass")
 	extractOnly := fs.Bool("extract-only", false, "fill the feature cache for the layers (one forward pass per batch) and fit nothing")
 	if status, ok := parseFlagsOnly(fs, args, "sweep", stderr); !ok {
@@ -193,7 +194,7 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	}
 	spec := readout.SweepSpec{
 		Fit: readout.FitSpec{Data: *dataSpec, Weights: nf.weights, PCA: *pca, Model: *readoutName, Alpha: *alpha,
-			Seed: c.seed, CacheDir: *cacheDir},
+			Seed: c.seed, CacheDir: cf.dir, CacheMax: cf.maxBytes()},
 		Net: nf.net, Layers: list, BatchSize: *batch, ExtractOnly: *extractOnly,
 	}
 	ctx, stop := interruptible()
@@ -227,7 +228,7 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "sweep", err)
 	}
 	if *extractOnly {
-		fmt.Fprintf(stdout, "%d layers of %s cached in %s (%.1f s)\n", len(list), net.Name(), extractDir(*cacheDir), time.Since(start).Seconds())
+		fmt.Fprintf(stdout, "%d layers of %s cached in %s (%.1f s)\n", len(list), net.Name(), extractDir(cf.dir), time.Since(start).Seconds())
 		return 0
 	}
 	if c.json {

@@ -29,6 +29,8 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 	parallel := fs.Int("jobs", 0, "jobs running at once (`N`, default half the cores); the rest queue")
 	exportDir := fs.String("export-dir", ".", "`DIR` where Results and Compare write CSV files")
 	mouse := fs.Bool("mouse", false, "enable mouse reporting")
+	var cf cacheFlags
+	addCache(fs, &cf, "")
 	weights := networkWeights{}
 	fs.Var(weights, "weights", "`NAME=FILE`: a torchvision ONNX export for network NAME (resnet18, resnet50, vgg19, mobilenetv2); repeatable")
 	files, status, ok := parseFlags(fs, args)
@@ -72,6 +74,7 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 	app := ui.New(ui.Options{
 		Engine: engine, Store: store, Renderer: renderer, Width: w, Height: h,
 		Datasets: datasets, Initial: initial, ExportDir: *exportDir, Weights: weights,
+		CacheDir: cf.dir, CacheMax: cf.maxBytes(),
 	})
 	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithOutput(out), tea.WithFPS(ui.FPS)}
 	if *mouse {

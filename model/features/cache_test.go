@@ -55,7 +55,7 @@ func smallResNet(t *testing.T) *nets.ArchNet {
 func TestFeatureCacheSecondFitRunsNoForwardPass(t *testing.T) {
 	ds := smallDataset(21, 32)
 	net := smallResNet(t)
-	cache, err := OpenFeatureCache(t.TempDir())
+	cache, err := OpenFeatureCache(t.TempDir(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestFeatureCacheSecondFitRunsNoForwardPass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := cache.Ensure(context.Background(), ds, f, nil)
+	m, err := cache.Ensure(context.Background(), ds, f, CacheReport{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestFeatureCacheSecondFitRunsNoForwardPass(t *testing.T) {
 	m.Close()
 
 	f2, _ := NewNetFeatures(net, "layer2", 8)
-	m, err = cache.Ensure(context.Background(), ds, f2, nil)
+	m, err = cache.Ensure(context.Background(), ds, f2, CacheReport{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestFeatureCacheSecondFitRunsNoForwardPass(t *testing.T) {
 	if err := os.Truncate(path, 1000); err != nil {
 		t.Fatal(err)
 	}
-	m, err = cache.Ensure(context.Background(), ds, f2, nil)
+	m, err = cache.Ensure(context.Background(), ds, f2, CacheReport{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,13 +135,13 @@ func TestFeatureCacheSecondFitRunsNoForwardPass(t *testing.T) {
 func TestFillTapCacheOnePassForManyLayers(t *testing.T) {
 	ds := smallDataset(10, 32)
 	net := smallResNet(t)
-	cache, err := OpenFeatureCache(t.TempDir())
+	cache, err := OpenFeatureCache(t.TempDir(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	layers := []string{"conv1", "layer3", "fc"}
 	var last int
-	passes, err := FillTapCache(context.Background(), cache, ds, net, layers, 4, func(done, total int) { last = done })
+	passes, err := FillTapCache(context.Background(), cache, ds, net, layers, 4, CacheReport{Progress: func(done, total int) { last = done }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestFillTapCacheOnePassForManyLayers(t *testing.T) {
 	}
 	for _, l := range layers {
 		f, _ := NewNetFeatures(net, l, 4)
-		m, err := cache.Ensure(context.Background(), ds, f, nil)
+		m, err := cache.Ensure(context.Background(), ds, f, CacheReport{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,10 +159,10 @@ func TestFillTapCacheOnePassForManyLayers(t *testing.T) {
 			t.Errorf("layer %s: %d forward passes after the sweep filled the cache", l, f.Forwards())
 		}
 	}
-	if passes, _ := FillTapCache(context.Background(), cache, ds, net, layers, 4, nil); passes != 0 {
+	if passes, _ := FillTapCache(context.Background(), cache, ds, net, layers, 4, CacheReport{}); passes != 0 {
 		t.Errorf("refill ran %d forward passes, want 0", passes)
 	}
-	if _, err := FillTapCache(context.Background(), cache, ds, net, []string{"layer9"}, 4, nil); err == nil {
+	if _, err := FillTapCache(context.Background(), cache, ds, net, []string{"layer9"}, 4, CacheReport{}); err == nil {
 		t.Error("unknown layer: no error")
 	}
 }

@@ -193,13 +193,23 @@ func DefaultRunsDir() string {
 	return "itscope-runs"
 }
 
-// OpenStore opens (creating if needed) the run store in dir.
+// OpenStore opens (creating if needed) the run store in dir, removing the
+// temporary folders of writers that died more than an hour ago.
 func OpenStore(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("run store %s: %w", dir, err)
 	}
-	return &Store{Dir: dir}, nil
+	s := &Store{Dir: dir}
+	if err := s.CleanPartial(staleTemp); err != nil {
+		return nil, fmt.Errorf("run store %s: %w", dir, err)
+	}
+	return s, nil
 }
+
+// staleTemp is how old a temporary folder must be before OpenStore removes
+// it: a younger one may belong to a writer still running in another
+// process.
+const staleTemp = time.Hour
 
 // NewRunID returns a unique, time-ordered run id: 20261127-004932.123-fit-1f3a9c.
 func NewRunID(kind string) string {
