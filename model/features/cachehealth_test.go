@@ -3,7 +3,9 @@ package features
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"image"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +18,19 @@ import (
 	"itscope/data"
 	"itscope/data/npy"
 )
+
+// numberedImages are n images that are only numbers: countingFeatures
+// needs no pixels.
+type numberedImages int
+
+func (n numberedImages) Len() int                                      { return int(n) }
+func (numberedImages) Name(i int) string                               { return fmt.Sprint(i) }
+func (numberedImages) RGB(int) (image.Image, error)                    { return nil, errors.New("no pixels") }
+func (numberedImages) Normalized(int) ([]float32, int, int, int, bool) { return nil, 0, 0, 0, false }
+
+func smallDataset(n int) *data.Dataset {
+	return &data.Dataset{Name: "small", Hash: fmt.Sprint("test-", n), Images: numberedImages(n)}
+}
 
 // countingFeatures are cheap cacheable features, image i's row all i+key
 // offset, that count their extractions.
@@ -47,7 +62,7 @@ func (l *logLines) report() CacheReport {
 }
 
 func TestCacheRebuildsAFileCorruptedInPlace(t *testing.T) {
-	ds := smallDataset(12, 8)
+	ds := smallDataset(12)
 	cache, err := OpenFeatureCache(t.TempDir(), -1)
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +119,7 @@ func TestCacheRebuildsAFileCorruptedInPlace(t *testing.T) {
 }
 
 func TestCacheEvictsLeastRecentlyUsedButNotPinned(t *testing.T) {
-	ds := smallDataset(64, 8)
+	ds := smallDataset(64)
 	cache, err := OpenFeatureCache(t.TempDir(), -1)
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +190,7 @@ func TestCacheEvictsLeastRecentlyUsedButNotPinned(t *testing.T) {
 }
 
 func TestCachePinOfADeadHolderIsRemoved(t *testing.T) {
-	ds := smallDataset(4, 8)
+	ds := smallDataset(4)
 	cache, err := OpenFeatureCache(t.TempDir(), -1)
 	if err != nil {
 		t.Fatal(err)
