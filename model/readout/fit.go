@@ -292,6 +292,7 @@ func Fit(ctx context.Context, spec FitSpec, emit func(jobs.Event)) (*runs.Run, e
 	sum := runs.NaNSummary()
 	sum.Dataset, sum.Features, sum.Model, sum.PCA, sum.Seed = ds.Name, feats.Name(), spec.Model, pcaKept, spec.Seed
 	sum.NTrain, sum.NVal, sum.NNeurons = len(train.Indices), len(val.Indices), ds.NumNeurons
+	sum.NConstant = scores.Constant
 	sum.Alpha = 0
 	if lm.Alpha != nil {
 		_, sum.Alpha, _ = compute.MeanMedian(lm.Alpha)
