@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"time"
 	"unsafe"
 
 	"itscope/data/npy"
+	"itscope/model/runs"
 )
 
 // sumSuffix names a cache entry's sidecar: NAME.npy.crc32c beside NAME.npy.
@@ -65,7 +66,10 @@ func (w *entryWriter) WriteRows(first int, block []float32) error {
 func (w *entryWriter) Commit() error {
 	b, err := json.Marshal(w.sum)
 	if err == nil {
-		err = writeFileAtomic(w.path+sumSuffix, b)
+		err = runs.WriteFileAtomic(w.path+sumSuffix, func(f io.Writer) error {
+			_, err := f.Write(b)
+			return err
+		})
 	}
 	if err != nil {
 		w.Writer.Abort()
@@ -76,32 +80,6 @@ func (w *entryWriter) Commit() error {
 		return err
 	}
 	return nil
-}
-
-// writeFileAtomic writes a small file under a temporary name (one the
-// cache's cleaning recognises) and renames it onto path.
-func writeFileAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
 }
 
 // readEntrySum reads the sidecar of the entry at path.
