@@ -271,3 +271,16 @@ func TestGoldenTooSmall(t *testing.T) {
 }
 
 var _ = data.Open
+
+// A run whose means leave out neurons with constant val responses says so
+// under its scores in Results.
+func TestResultsSayWhichNeuronsAreLeftOut(t *testing.T) {
+	tm, _ := startApp(t, Options{})
+	fixed := fixedRuns()
+	fixed[1].Meta.Summary.NConstant = 4
+	tm.Send(runsMessage(fixed))
+	pred, actual := fixedImageMeans()
+	keys(tm, "6")
+	tm.Send(runLoadedMsg{run: fixed[1], pred: pred, actual: actual})
+	waitFor(t, tm, 5*time.Second, "ev_mean over 85 of 89 neurons; 4 constant on val, left out")
+}
