@@ -27,6 +27,7 @@ type Context struct {
 	Engine   *jobs.Engine
 	Store    *runs.Store
 	CacheDir string
+	CacheMax int64
 	// Weights maps a network name to its ONNX export (Options.Weights).
 	Weights map[string]string
 	// User owns the jobs this session submits (Options.User).
@@ -50,6 +51,23 @@ type Context struct {
 	Taps map[string][]nets.Tap
 	// Runs is the store's listing, oldest first.
 	Runs []runs.RunMeta
+
+	// Images is how stimuli are drawn: kitty, iterm, sixel or blocks (the
+	// mode asked for in Options.Images, or detected).
+	Images string
+
+	// zones are where the last frame put what answers the mouse.
+	zones zones
+	// picture is the image escape the Data pane wants drawn over the
+	// frame, if any (see App.placePicture).
+	picture picture
+}
+
+// picture is an image escape to draw with its top-left cell at (x, y) of
+// the pane, over rows lines that the pane left blank for it.
+type picture struct {
+	x, y, rows int
+	seq        string
 }
 
 // setJob records a job's latest status.

@@ -17,11 +17,13 @@ import (
 // Golden frames of every pane at 100x30 without colour. Panes that show the
 // engine and the store get fixed job and run states as messages, so the
 // frames do not depend on timing; the Data pane reads the embedded demo.
-// Regenerate with: go test ./ui -run Golden -update
+// Regenerate with: go test ./ui -run Golden -update (which also rewrites the
+// screens of docs/explorer.md, see goldendocs_test.go).
 
 func requireGolden(t *testing.T, frame string) {
 	t.Helper()
 	golden.RequireEqual(t, []byte(frame))
+	updateExplorerDocBlock(t)
 }
 
 func TestGoldenData(t *testing.T) {
@@ -33,6 +35,15 @@ func TestGoldenData(t *testing.T) {
 		return ok && im.index == 1
 	})
 	waitFor(t, tm, 5*time.Second, "neuron 2")
+	requireGolden(t, finalFrame(t, tm))
+}
+
+// TestGoldenDataLarge: on a bigger terminal the half-block picture grows
+// with the pane.
+func TestGoldenDataLarge(t *testing.T) {
+	tm, pr := startApp(t, Options{Initial: "demo", Width: 160, Height: 50})
+	pr.waitMsg(t, 30*time.Second, "decoded image", func(m tea.Msg) bool { _, ok := m.(imageMsg); return ok })
+	waitFor(t, tm, 5*time.Second, "image 1 of")
 	requireGolden(t, finalFrame(t, tm))
 }
 
@@ -81,10 +92,27 @@ func TestGoldenGridTraining(t *testing.T) {
 	tm.Send(gotoPaneMsg(paneModel))
 	keys(tm, "down", "down", "down", "3", "enter", "ctrl+u")
 	typeText(tm, "0.001, 0.0003")
-	keys(tm, "enter", "G", "enter", "ctrl+u")
+	keys(tm, "enter", "g", "down", "down", "down", "down", "down", "down", "down", "enter", "ctrl+u")
 	typeText(tm, "0, 1")
 	keys(tm, "enter")
 	waitFor(t, tm, 5*time.Second, "4 job(s)")
+	requireGolden(t, finalFrame(t, tm))
+}
+
+// TestGoldenGridDropped: a CNN grid whose depths do not all fit the
+// channels says which pairs it drops and how many jobs it starts.
+func TestGoldenGridDropped(t *testing.T) {
+	ds := syntheticDataset(20, 8, 2)
+	tm, pr := startApp(t, Options{Datasets: []string{"synthetic"}, Open: func(string) (*data.Dataset, error) { return ds, nil }})
+	keys(tm, "enter")
+	pr.waitMsg(t, 10*time.Second, "the dataset", func(m tea.Msg) bool { d, ok := m.(datasetMsg); return ok && d.ds != nil })
+	tm.Send(gotoPaneMsg(paneModel))
+	keys(tm, "down", "down", "down", "3", "enter", "ctrl+u")
+	typeText(tm, "0.001, 0.01")
+	keys(tm, "enter", "down", "down", "down", "enter", "ctrl+u")
+	typeText(tm, "2, 3, 4")
+	keys(tm, "enter")
+	waitFor(t, tm, 5*time.Second, "dropping 1 combination")
 	requireGolden(t, finalFrame(t, tm))
 }
 
@@ -245,3 +273,16 @@ func TestGoldenTooSmall(t *testing.T) {
 }
 
 var _ = data.Open
+
+// A run whose means leave out neurons with constant val responses says so
+// under its scores in Results.
+func TestResultsSayWhichNeuronsAreLeftOut(t *testing.T) {
+	tm, _ := startApp(t, Options{})
+	fixed := fixedRuns()
+	fixed[1].Meta.Summary.NConstant = 4
+	tm.Send(runsMessage(fixed))
+	pred, actual := fixedImageMeans()
+	keys(tm, "6")
+	tm.Send(runLoadedMsg{run: fixed[1], pred: pred, actual: actual})
+	waitFor(t, tm, 5*time.Second, "ev_mean over 85 of 89 neurons; 4 constant on val, left out")
+}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"itscope/data"
+	"itscope/data/npy"
 	"itscope/model/runs"
 )
 
@@ -34,12 +35,16 @@ func TestPredictReadoutTestSplit(t *testing.T) {
 	}
 	test, _ := ds.SplitByName(data.Test)
 
-	npy := filepath.Join(t.TempDir(), "test.npy")
-	if code, out, errOut := run(t, "predict", "--run", id, "--runs", runsDir, "--data", nx414Fixture, "--split", "test", "-o", npy); code != 0 {
+	npyPath := filepath.Join(t.TempDir(), "test.npy")
+	if code, out, errOut := run(t, "predict", "--run", id, "--runs", runsDir, "--data", nx414Fixture, "--split", "test", "-o", npyPath); code != 0 {
 		t.Fatalf("predict: exit %d: %s %s", code, out, errOut)
 	}
-	pred, rows, cols, err := runs.ReadNPY(npy)
-	if err != nil || rows != len(test.Indices) || cols != ds.NumNeurons || rows != 6 || cols != 168 {
+	a, err := npy.ReadFile[float32](npyPath)
+	if err != nil || len(a.Shape) != 2 {
+		t.Fatalf("test.npy: %v, shape %v", err, a)
+	}
+	pred, rows, cols := a.Data, a.Shape[0], a.Shape[1]
+	if rows != len(test.Indices) || cols != ds.NumNeurons || rows != 6 || cols != 168 {
 		t.Fatalf("test.npy: %d x %d (%v), want %d test images x %d neurons", rows, cols, err, len(test.Indices), ds.NumNeurons)
 	}
 
@@ -71,7 +76,7 @@ func TestPredictReadoutTestSplit(t *testing.T) {
 		}
 	}
 
-	if code, _, errOut := run(t, "predict", "--run", id, "--runs", runsDir, "--data", "demo", "--split", "val", "-o", npy); code != 1 ||
+	if code, _, errOut := run(t, "predict", "--run", id, "--runs", runsDir, "--data", "demo", "--split", "val", "-o", npyPath); code != 1 ||
 		!strings.Contains(errOut, "predicts 168 neurons") || !strings.Contains(errOut, "has 89") {
 		t.Errorf("predict on a dataset with other neurons: exit %d, %q", code, errOut)
 	}

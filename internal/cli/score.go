@@ -19,7 +19,8 @@ func runScore(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&spec.Data, "data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
 	fs.StringVar(&spec.Features, "features", "", "features: pixels[:SIZE][:gray], or a network NET[:LAYER]")
 	fs.StringVar(&spec.Weights, "weights", "", "ONNX weights `FILE` for a pretrained network")
-	fs.StringVar(&spec.CacheDir, "cache", "", "feature cache `DIR` (default $ITSCOPE_CACHE, else $XDG_CACHE_HOME/itscope)")
+	var cf cacheFlags
+	addCache(fs, &cf, "")
 	fs.StringVar(&spec.Model, "model", compute.BrainScorePLS, "read-out: pls (Brain-Score's PLSRegression, scale=False) or ridgecv")
 	fs.IntVar(&spec.Components, "components", compute.BrainScoreComponents, "PLS components")
 	fs.IntVar(&spec.Splits, "splits", compute.BrainScoreSplits, "shuffled 90/10 splits, stratified by object label where labels exist")
@@ -31,7 +32,7 @@ func runScore(args []string, stdout, stderr io.Writer) int {
 	if spec.Features == "" {
 		return usageError(stderr, name, "no features given (--features)")
 	}
-	spec.Seed = c.seed
+	spec.Seed, spec.CacheDir, spec.CacheMax = c.seed, cf.dir, cf.maxBytes()
 	var store *runs.Store
 	if !*noSave {
 		var err error

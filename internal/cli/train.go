@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"itscope/data"
+	"itscope/data/npy"
 	"itscope/model/jobs"
 	"itscope/model/readout"
 	"itscope/model/runs"
@@ -160,7 +161,8 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 	weights := fs.String("weights", "", "ONNX export of the torchvision network (resnet18, resnet50)")
 	trainable := fs.String("trainable", "", "the first trainable stage, by tap (layer4, features.17); it and every later stage train, the rest is frozen")
 	lambda := fs.Float64("lambda", def.Lambda, "weight of the object-classification cross-entropy in the loss (MSE + lambda * CE)")
-	cacheDir := fs.String("cache", "", "feature cache `DIR` for the frozen part (default: the user cache folder)")
+	var cf cacheFlags
+	addCache(fs, &cf, " for the frozen part")
 	if status, ok := parseFlagsOnly(fs, args, name, stderr); !ok {
 		return status
 	}
@@ -172,7 +174,7 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := def
 	tf.apply(&cfg.Train, common.seed)
-	cfg.Net, cfg.Weights, cfg.Trainable, cfg.Lambda, cfg.CacheDir = *net, *weights, *trainable, *lambda, *cacheDir
+	cfg.Net, cfg.Weights, cfg.Trainable, cfg.Lambda, cfg.CacheDir, cfg.CacheMax = *net, *weights, *trainable, *lambda, cf.dir, cf.maxBytes()
 	if err := cfg.Validate(); err != nil {
 		return usageError(stderr, name, "%v", err)
 	}
@@ -317,7 +319,8 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
 	split := fs.String("split", data.Test, "split to predict: train, val or test (test may have no responses)")
 	out := fs.String("o", "predictions.npy", "output `FILE`: .npy (images x neurons, float32) or .csv (header image,n0,n1,..., a row per image named by file name or index), in the split's image order")
-	cacheDir := fs.String("cache", "", "feature cache `DIR` for read-out runs (default $ITSCOPE_CACHE, else $XDG_CACHE_HOME/itscope)")
+	var cf cacheFlags
+	addCache(fs, &cf, " for read-out runs")
 	if status, ok := parseFlagsOnly(fs, args, name, stderr); !ok {
 		return status
 	}
@@ -345,16 +348,17 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := interruptible()
 	defer stop()
-	p, err := readout.PredictRun(ctx, dir, ds, *split, *cacheDir)
+	p, err := readout.PredictRun(ctx, dir, ds, *split, cf.dir, cf.maxBytes())
 	if err != nil {
 		return fail(stderr, name, err)
 	}
-	if err := runs.WriteFileAtomic(*out, func(w io.Writer) error {
-		if asCSV {
-			return writePredictionsCSV(w, p, ds.Images.Name)
+	write := func() error { return npy.WriteFile(*out, p.Predictions, p.Rows, p.Cols) }
+	if asCSV {
+		write = func() error {
+			return runs.WriteFileAtomic(*out, func(w io.Writer) error { return writePredictionsCSV(w, p, ds.Images.Name) })
 		}
-		return runs.WriteNPY(w, p.Predictions, p.Rows, p.Cols)
-	}); err != nil {
+	}
+	if err := write(); err != nil {
 		return fail(stderr, name, err)
 	}
 	if common.json {

@@ -56,6 +56,7 @@ type FitSpec struct {
 	// then only recorded): features built once and reused across fits.
 	Extractor features.Features `json:"-"`
 	CacheDir  string            `json:"-"` // the feature cache ("" for the default)
+	CacheMax  int64             `json:"-"` // its size bound (see features.OpenFeatureCache)
 }
 
 // Check validates the spec without touching data.
@@ -191,7 +192,7 @@ func Fit(ctx context.Context, spec FitSpec, emit func(jobs.Event)) (*runs.Run, e
 		}
 	}
 	phase("features " + feats.Name())
-	rows, closeFeatures, err := featureRows(ctx, ds, feats, spec.CacheDir, emit, train.Indices, val.Indices)
+	rows, closeFeatures, err := featureRows(ctx, ds, feats, spec.CacheDir, spec.CacheMax, emit, train.Indices, val.Indices)
 	if err != nil {
 		return nil, err
 	}
@@ -314,6 +315,7 @@ func Fit(ctx context.Context, spec FitSpec, emit func(jobs.Event)) (*runs.Run, e
 	sum := runs.NaNSummary()
 	sum.Dataset, sum.Features, sum.Model, sum.PCA, sum.Seed = ds.Name, feats.Name(), spec.Model, pcaKept, spec.Seed
 	sum.NTrain, sum.NVal, sum.NNeurons = len(train.Indices), len(val.Indices), ds.NumNeurons
+	sum.NConstant = scores.Constant
 	sum.Alpha = 0
 	if lm.Alpha != nil {
 		_, sum.Alpha, _ = compute.MeanMedian(lm.Alpha)
@@ -406,6 +408,11 @@ func FitJob(spec FitSpec) jobs.Job {
 }
 
 const defaultFolds = 5
+
+// logTo turns emit into a function that logs a line.
+func logTo(emit func(jobs.Event)) func(string) {
+	return func(msg string) { emit(jobs.Event{Kind: jobs.EventLog, Message: msg}) }
+}
 
 // fitReadout fits the spec's linear model to the training rows and, for
 // ridge CV, returns the grid it chose from and each neuron's CV score at its
@@ -502,17 +509,17 @@ func toDense64(m compute.Matrix32) (*mat.Dense, error) {
 // features come from the feature cache (extracted once for every image and
 // streamed to disk) and are read from the file as needed; others (pixels)
 // are extracted for these images into memory.
-func featureRows(ctx context.Context, ds *data.Dataset, f features.Features, cacheDir string, emit func(jobs.Event),
+func featureRows(ctx context.Context, ds *data.Dataset, f features.Features, cacheDir string, cacheMax int64, emit func(jobs.Event),
 	sets ...[]int) (rows []compute.Matrix32, closeFn func(), err error) {
 	progress := func(done, total int) {
 		emit(jobs.Event{Kind: jobs.EventProgress, Done: done, Total: total, Message: "features"})
 	}
 	if f.CacheKey() != "" {
-		cache, err := features.OpenFeatureCache(cacheDir)
+		cache, err := features.OpenFeatureCache(cacheDir, cacheMax)
 		if err != nil {
 			return nil, nil, err
 		}
-		file, err := cache.Ensure(ctx, ds, f, progress)
+		file, err := cache.Ensure(ctx, ds, f, features.CacheReport{Progress: progress, Log: logTo(emit)})
 		if err != nil {
 			return nil, nil, err
 		}

@@ -217,10 +217,11 @@ func weightsID(f features.Features) string {
 
 // PredictRun predicts the named split of ds with the run saved in dir: a fit
 // run or a sweep's layer (its readout.safetensors, on the features its spec
-// names), or a train or cotrain run (its network). It refuses a read-out
+// names, from the feature cache in cacheDir bounded by cacheMax as
+// features.OpenFeatureCache), or a train or cotrain run (its network). It refuses a read-out
 // whose features, weights or neuron count do not fit ds, naming both sides.
 // Predictions are scored when the split has responses.
-func PredictRun(ctx context.Context, dir string, ds *data.Dataset, split string, cacheDir string) (*train.Prediction, error) {
+func PredictRun(ctx context.Context, dir string, ds *data.Dataset, split string, cacheDir string, cacheMax int64) (*train.Prediction, error) {
 	metaPath := filepath.Join(dir, runs.RunJSON)
 	b, err := os.ReadFile(metaPath)
 	if err != nil {
@@ -252,7 +253,7 @@ func PredictRun(ctx context.Context, dir string, ds *data.Dataset, split string,
 	if ds.NumNeurons != ro.Neurons() {
 		return nil, fmt.Errorf("run %s predicts %d neurons (fitted on %s); dataset %s has %d", dir, ro.Neurons(), ro.Dataset, ds.Name, ds.NumNeurons)
 	}
-	feats, err := features.ParseFeatures(ro.Features, features.FeatureOptions{Weights: spec.Weights, Seed: spec.Seed, CacheDir: cacheDir})
+	feats, err := features.ParseFeatures(ro.Features, features.FeatureOptions{Weights: spec.Weights, Seed: spec.Seed, CacheDir: cacheDir, CacheMax: cacheMax})
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", dir, err)
 	}
@@ -266,7 +267,7 @@ func PredictRun(ctx context.Context, dir string, ds *data.Dataset, split string,
 	if dim != ro.FeatureDim {
 		return nil, fmt.Errorf("run %s: features %s were %d per image when fitted; on dataset %s they are %d", dir, ro.Features, ro.FeatureDim, ds.Name, dim)
 	}
-	rows, closeFeatures, err := featureRows(ctx, ds, feats, cacheDir, func(jobs.Event) {}, s.Indices)
+	rows, closeFeatures, err := featureRows(ctx, ds, feats, cacheDir, cacheMax, func(jobs.Event) {}, s.Indices)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,7 @@ package readout
 import (
 	"context"
 	"flag"
-	"io"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,6 +12,7 @@ import (
 
 	"itscope/compute"
 	"itscope/data"
+	"itscope/data/npy"
 	"itscope/model/features"
 	"itscope/model/jobs"
 	"itscope/model/runs"
@@ -57,11 +58,11 @@ func TestPredictRunReproducesFit(t *testing.T) {
 		spec.Data, spec.Dataset, spec.Seed = "demo", ds, 4
 		t.Run(strategyName(spec.Features, spec.PCA)+" "+spec.Model, func(t *testing.T) {
 			dir, run := fitAndSave(t, spec)
-			saved, rows, cols, err := runs.ReadNPY(filepath.Join(dir, runs.PredictionsNPY))
+			saved, rows, cols, err := readMatrix(filepath.Join(dir, runs.PredictionsNPY))
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := PredictRun(context.Background(), dir, ds, data.Val, "")
+			p, err := PredictRun(context.Background(), dir, ds, data.Val, "", 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -93,7 +94,7 @@ func TestPredictRunReproducesFit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			x, _, err := featureRows(context.Background(), ds, pix, "", func(jobs.Event) {}, val.Indices)
+			x, _, err := featureRows(context.Background(), ds, pix, "", 0, func(jobs.Event) {}, val.Indices)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -165,7 +166,7 @@ func TestPredictRunRefusesMismatches(t *testing.T) {
 		{"no read-out", noReadout, demo, []string{"saved no read-out"}},
 	}
 	for _, c := range cases {
-		_, err := PredictRun(context.Background(), c.dir, c.ds, data.Val, "")
+		_, err := PredictRun(context.Background(), c.dir, c.ds, data.Val, "", 0)
 		if err == nil {
 			t.Errorf("%s: no error", c.name)
 			continue
@@ -176,6 +177,18 @@ func TestPredictRunRefusesMismatches(t *testing.T) {
 			}
 		}
 	}
+}
+
+// readMatrix reads a 2-D float32 .npy file.
+func readMatrix(path string) (data []float32, rows, cols int, err error) {
+	a, err := npy.ReadFile[float32](path)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	if len(a.Shape) != 2 {
+		return nil, 0, 0, fmt.Errorf("%s: shape %v, want 2 dimensions", path, a.Shape)
+	}
+	return a.Data, a.Shape[0], a.Shape[1], nil
 }
 
 func copyFile(t *testing.T, from, to string) {
@@ -207,7 +220,7 @@ func TestSavedReadoutAgainstSklearn(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f, _, err := featureRows(context.Background(), ds, pix, "", func(jobs.Event) {}, val.Indices)
+		f, _, err := featureRows(context.Background(), ds, pix, "", 0, func(jobs.Event) {}, val.Indices)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -215,7 +228,7 @@ func TestSavedReadoutAgainstSklearn(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := runs.WriteFileAtomic(xPath, func(w io.Writer) error { return runs.WriteNPY(w, x.Data, x.R, x.C) }); err != nil {
+		if err := npy.WriteFile(xPath, x.Data, x.R, x.C); err != nil {
 			t.Fatal(err)
 		}
 		t.Skip("rewrote the read-out fixture; now run /usr/bin/python3 testdata/readout/make_readout_fixture.py")
@@ -227,11 +240,11 @@ func TestSavedReadoutAgainstSklearn(t *testing.T) {
 	if r.Standardiser == nil || r.PCA == nil || r.Linear.Alpha == nil {
 		t.Fatalf("the fixture read-out should standardise, reduce by PCA and carry alphas: %+v", r)
 	}
-	x, rows, cols, err := runs.ReadNPY(xPath)
+	x, rows, cols, err := readMatrix(xPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, wr, wc, err := runs.ReadNPY(filepath.Join(readoutFixtureDir, "sklearn_pred.npy"))
+	want, wr, wc, err := readMatrix(filepath.Join(readoutFixtureDir, "sklearn_pred.npy"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,7 @@ type ScoreSpec struct {
 
 	Dataset  *data.Dataset `json:"-"`
 	CacheDir string        `json:"-"`
+	CacheMax int64         `json:"-"` // the cache's size bound (features.OpenFeatureCache)
 }
 
 // Score runs spec and returns a run of kind score: the summary's
@@ -79,14 +80,14 @@ func Score(ctx context.Context, spec ScoreSpec, emit func(jobs.Event)) (*runs.Ru
 	if len(images) == 0 {
 		return nil, fmt.Errorf("dataset %s: no images with responses", ds.Name)
 	}
-	feats, err := features.ParseFeatures(spec.Features, features.FeatureOptions{Weights: spec.Weights, Seed: spec.Seed, CacheDir: spec.CacheDir,
+	feats, err := features.ParseFeatures(spec.Features, features.FeatureOptions{Weights: spec.Weights, Seed: spec.Seed, CacheDir: spec.CacheDir, CacheMax: spec.CacheMax,
 		Progress: func(done, total int) {
 			emit(jobs.Event{Kind: jobs.EventProgress, Done: done, Total: total, Message: "features"})
 		}})
 	if err != nil {
 		return nil, err
 	}
-	rows, closeFeatures, err := featureRows(ctx, ds, feats, spec.CacheDir, emit, images)
+	rows, closeFeatures, err := featureRows(ctx, ds, feats, spec.CacheDir, spec.CacheMax, emit, images)
 	if err != nil {
 		return nil, err
 	}

@@ -51,7 +51,7 @@ func TestScoreIsBrainScoresProtocol(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, _, err := featureRows(context.Background(), &ds, pix, "", func(jobs.Event) {}, images)
+	x, _, err := featureRows(context.Background(), &ds, pix, "", 0, func(jobs.Event) {}, images)
 	if err != nil {
 		t.Fatal(err)
 	}
