@@ -1,10 +1,15 @@
 package ui
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"itscope/model/readout"
+	"itscope/model/runs"
 )
 
 // TestGridAlphasDefaultIsTheReadoutDefault checks that the Grid pane leaves
@@ -50,6 +55,60 @@ func TestResultsShowRunWarnings(t *testing.T) {
 	for _, w := range p.run.Meta.Warnings {
 		if !strings.Contains(view, "warning: "+w) {
 			t.Errorf("the Results pane does not show %q:\n%s", w, view)
+		}
+	}
+}
+
+// TestComparePairedDifference marks two read-outs of the open dataset and
+// opens them side by side: the pane shows each run's intervals and the
+// paired difference readout.CompareRuns computes.
+func TestComparePairedDifference(t *testing.T) {
+	ds := syntheticDataset(60, 8, 3)
+	store, err := runs.OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved []*runs.Run
+	for _, alpha := range []float64{1e5, 1} {
+		run, err := readout.Fit(context.Background(), readout.FitSpec{Data: ds.Name, Dataset: ds, Features: "pixels:8", Model: "ridge", Alpha: alpha}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Save(run); err != nil {
+			t.Fatal(err)
+		}
+		saved = append(saved, run)
+	}
+	app := New(Options{Renderer: plainRenderer(), Width: testW, Height: testH, Store: store})
+	app.ctx.Dataset = ds
+	p := app.panes[paneCompare].(*comparePane)
+	p.SetSize(testW, testH)
+	p.marked[saved[0].Meta.ID], p.marked[saved[1].Meta.ID] = true, true
+	p.ctx.Runs = []runs.RunMeta{saved[0].Meta, saved[1].Meta}
+	cmd := p.key(tea.KeyMsg{Type: tea.KeyEnter})
+	if cmd == nil {
+		t.Fatal("enter on marked runs loads nothing")
+	}
+	msg, ok := cmd().(compareLoadedMsg)
+	if !ok || msg.err != nil || msg.paired == nil {
+		t.Fatalf("loaded %+v", msg)
+	}
+	a, _ := store.Load(msg.runs[0].Meta.ID)
+	b, _ := store.Load(msg.runs[1].Meta.ID)
+	want, err := readout.CompareRuns(ds, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *msg.paired != *want {
+		t.Errorf("paired %+v, want %+v", msg.paired, want)
+	}
+	p.Update(msg)
+	view := p.View()
+	s := msg.runs[0].Meta.Summary
+	for _, w := range []string{fmt.Sprintf("paired bootstrap over %d val images", want.Images), fmt.Sprintf("mean EV %+.4f", want.EV.Estimate),
+		fmt.Sprintf("[%s, %s]", fmtNum(s.EVMeanLo), fmtNum(s.EVMeanHi))} {
+		if !strings.Contains(view, w) {
+			t.Errorf("the side-by-side view lacks %q:\n%s", w, view)
 		}
 	}
 }
