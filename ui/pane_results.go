@@ -13,7 +13,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
-	"itscope/data"
+	"itscope/model/figures"
 	"itscope/model/runs"
 )
 
@@ -52,29 +52,9 @@ func loadRun(ctx *Context, id string) tea.Cmd {
 				return msg
 			}
 		}
-		msg.pred, msg.actual, msg.figureCErr = imageMeans(ds, run)
+		msg.pred, msg.actual, msg.figureCErr = figures.ValPairs(ds, run, -1)
 		return msg
 	}
-}
-
-// imageMeans averages predictions and responses over neurons per validation
-// image.
-func imageMeans(ds *data.Dataset, run *runs.Run) (pred, actual []float64, err error) {
-	val, ok := ds.SplitByName(data.Val)
-	if !ok || len(val.Indices) != run.PredRows || ds.NumNeurons != run.PredCols {
-		return nil, nil, fmt.Errorf("predictions are %d x %d but %s's val split is %d images x %d neurons",
-			run.PredRows, run.PredCols, ds.Name, len(val.Indices), ds.NumNeurons)
-	}
-	for r, img := range val.Indices {
-		var sp, sa float64
-		for j, a := range ds.ResponseRow(img) {
-			sp += float64(run.Predictions[r*run.PredCols+j])
-			sa += float64(a)
-		}
-		pred = append(pred, sp/float64(run.PredCols))
-		actual = append(actual, sa/float64(run.PredCols))
-	}
-	return pred, actual, nil
 }
 
 // Result views.
@@ -417,28 +397,11 @@ func (p *resultsPane) histogramView(w, h int) string {
 func (p *resultsPane) layersView(w int) string {
 	st := p.ctx.Styles
 	m := p.run.Meta
-	net, _, ok := strings.Cut(m.Strategy, ":")
-	if !ok || strings.HasPrefix(m.Strategy, "pixels") {
+	labels, evs, ok := figures.SweepLayers(p.ctx.Runs, m)
+	if !ok {
 		return st.Dim.Render("EV across layers needs runs on network layers (a sweep in Model, w).")
 	}
-	var labels []string
-	var evs []float64
-	seen := map[string]int{}
-	for _, r := range p.ctx.Runs {
-		n, tap, ok := strings.Cut(r.Strategy, ":")
-		if !ok || n != net || r.Status != runs.Done || r.Model != m.Model ||
-			r.Summary.PCA != m.Summary.PCA || r.Dataset.Hash != m.Dataset.Hash {
-			continue
-		}
-		// The newest run of a layer wins.
-		if i, ok := seen[tap]; ok {
-			evs[i] = r.Summary.EVMean
-			continue
-		}
-		seen[tap] = len(labels)
-		labels = append(labels, tap)
-		evs = append(evs, r.Summary.EVMean)
-	}
+	net, _, _ := strings.Cut(m.Strategy, ":")
 	best := -1
 	for i, v := range evs {
 		if best < 0 || v > evs[best] {
