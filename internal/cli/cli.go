@@ -36,6 +36,7 @@ func commandTable() []command {
 		{"fit", "fit a linear read-out from features to neurons on train, score it on val, save the run", runFit},
 		{"grid", "run every point of a JSON grid of trainings or fits, table sorted by val EV", runGrid},
 		{"layers", "list a network's taps with their output shapes", runLayers},
+		{"plot", "draw a run's figure as PNG or SVG: layers (1a), histogram (1b), predicted (1c), curves, compare", runPlot},
 		{"predict", "predict responses on any split with a saved run (-o predictions.npy)", runPredict},
 		{"runs", "list the saved runs", runRuns},
 		{"score", "Brain-Score's neural predictivity: PLS on raw features over 10 shuffled 90/10 splits, median r, ceiling", runScore},
