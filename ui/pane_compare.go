@@ -12,6 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"itscope/model/figures"
 	"itscope/model/readout"
 	"itscope/model/runs"
 )
@@ -55,7 +56,7 @@ func (p *comparePane) ShortHelp() []key.Binding {
 	if p.side != nil {
 		return []key.Binding{withHelp(k.Back, "esc", "back to table")}
 	}
-	return []key.Binding{k.Up, k.Down, k.Mark, withHelp(k.Enter, "enter", "compare marked"), k.Sort, k.Filter, k.Export}
+	return []key.Binding{k.Up, k.Down, k.Mark, withHelp(k.Enter, "enter", "compare marked"), k.Sort, k.Filter, k.Export, k.Figure}
 }
 func (p *comparePane) FullHelp() [][]key.Binding {
 	k := p.ctx.Keys
@@ -63,6 +64,7 @@ func (p *comparePane) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.Top, k.Bottom},
 		{k.Mark, withHelp(k.Enter, "enter", "compare marked"), withHelp(k.Back, "esc", "back")},
 		{k.Sort, k.Reverse, k.Filter, withHelp(k.Export, "e", "export table CSV")},
+		{withHelp(k.Figure, "f", "save the marked runs' figure (PNG)")},
 	}
 }
 
@@ -157,13 +159,29 @@ func (p *comparePane) key(msg tea.KeyMsg) tea.Cmd {
 		p.filter.value = ""
 	case keyIs(msg, k.Export):
 		return p.export()
-	case keyIs(msg, k.Enter):
-		var ids []string
-		for _, r := range rows {
-			if p.marked[r.ID] {
-				ids = append(ids, r.ID)
-			}
+	case keyIs(msg, k.Figure) && len(rows) > 0:
+		ids := p.markedIDs(rows)
+		if len(ids) == 0 {
+			ids = []string{rows[p.row.pos].ID}
 		}
+		store := p.ctx.Store
+		name := ids[0]
+		if len(ids) > 1 {
+			name += fmt.Sprintf("+%d", len(ids)-1)
+		}
+		return saveFigure(p.exportDir, name, figures.Compare, func() (figures.Input, error) {
+			var in figures.Input
+			for _, id := range ids {
+				r, err := store.Load(id)
+				if err != nil {
+					return in, err
+				}
+				in.Runs = append(in.Runs, r)
+			}
+			return in, nil
+		})
+	case keyIs(msg, k.Enter):
+		ids := p.markedIDs(rows)
 		if len(ids) == 0 && len(rows) > 0 {
 			return setStatus("mark runs with space first, then enter puts them side by side")
 		}
@@ -185,6 +203,17 @@ func (p *comparePane) key(msg tea.KeyMsg) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// markedIDs are the marked runs among rows, in the rows' order.
+func (p *comparePane) markedIDs(rows []runs.RunMeta) []string {
+	var ids []string
+	for _, r := range rows {
+		if p.marked[r.ID] {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids
 }
 
 func (p *comparePane) export() tea.Cmd {

@@ -97,13 +97,13 @@ func (p *resultsPane) SetSize(w, h int) { p.w, p.h = w, h }
 func (p *resultsPane) Capturing() bool  { return false }
 func (p *resultsPane) ShortHelp() []key.Binding {
 	k := p.ctx.Keys
-	return []key.Binding{k.Up, k.Down, k.Enter, k.View, k.Sort, k.Export}
+	return []key.Binding{k.Up, k.Down, k.Enter, k.View, k.Sort, k.Export, k.Figure}
 }
 func (p *resultsPane) FullHelp() [][]key.Binding {
 	k := p.ctx.Keys
 	return [][]key.Binding{
 		{k.Up, k.Down, withHelp(k.Enter, "enter", "open run"), withHelp(k.Back, "esc", "back to runs")},
-		{k.View, k.Sort, k.Reverse, k.Export},
+		{k.View, k.Sort, k.Reverse, k.Export, withHelp(k.Figure, "f", "save the view as PNG")},
 	}
 }
 
@@ -165,6 +165,8 @@ func (p *resultsPane) key(msg tea.KeyMsg) tea.Cmd {
 		p.desc = !p.desc
 	case keyIs(msg, k.Export) && p.run != nil:
 		return p.export()
+	case keyIs(msg, k.Figure) && p.run != nil:
+		return p.saveFigure()
 	case p.view == viewNeurons && !p.focusList && p.run != nil:
 		if !navigate(k, msg, &p.rows, len(p.run.Neurons), p.h-6) && (keyIs(msg, k.Left)) {
 			p.focusList = true
@@ -173,6 +175,22 @@ func (p *resultsPane) key(msg tea.KeyMsg) tea.Cmd {
 		navigate(k, msg, &p.list, len(runs), p.h-4)
 	}
 	return nil
+}
+
+// viewFigures is the figure each view saves: the neuron table saves its
+// histogram.
+var viewFigures = [numViews]figures.Kind{figures.Histogram, figures.Layers, figures.Predicted, figures.Histogram}
+
+// saveFigure writes the open run's current view as a publication figure.
+func (p *resultsPane) saveFigure() tea.Cmd {
+	in := figures.Input{Runs: []*runs.Run{p.run}, Listing: p.ctx.Runs, Pred: p.pred, Actual: p.act, Neuron: -1}
+	figCErr := p.figCErr
+	return saveFigure(p.exportDir, p.run.Meta.ID, viewFigures[p.view], func() (figures.Input, error) {
+		if p.view == viewRates && figCErr != nil {
+			return in, figCErr
+		}
+		return in, nil
+	})
 }
 
 func (p *resultsPane) export() tea.Cmd {

@@ -1,0 +1,38 @@
+package ui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"itscope/model/figures"
+)
+
+// saveFigure draws figure kind as PNG into dir (made if missing) under
+// name, and reports the file's full path in the status line. input runs
+// off the UI goroutine: it may load runs from the store.
+func saveFigure(dir, name string, kind figures.Kind, input func() (figures.Input, error)) tea.Cmd {
+	return func() tea.Msg {
+		path, err := filepath.Abs(filepath.Join(dir, name+"-"+string(kind)+".png"))
+		if err == nil {
+			err = os.MkdirAll(filepath.Dir(path), 0o755)
+		}
+		var in figures.Input
+		if err == nil {
+			in, err = input()
+		}
+		var fig *figures.Figure
+		if err == nil {
+			fig, err = figures.New(kind, in)
+		}
+		if err == nil {
+			err = fig.Save(path)
+		}
+		if err != nil {
+			return statusMsg{text: fmt.Sprintf("figure %s: %v", kind, err), isErr: true}
+		}
+		return statusMsg{text: "wrote " + path}
+	}
+}
