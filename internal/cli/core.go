@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 
 	"itscope/data"
 	"itscope/model/readout"
@@ -158,12 +159,19 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 }
 
 func runRuns(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("runs", "[--runs DIR] [--json]", stderr)
+	fs := newFlags("runs", "[--runs DIR] [--json]  |  runs note ID \"TEXT\" (an empty TEXT removes the note)", stderr)
 	var c commonFlags
 	fs.StringVar(&c.runs, "runs", "", runsFlagUsage(""))
 	fs.BoolVar(&c.json, "json", false, "print the runs (run.json contents) as a JSON list")
-	if status, ok := parseFlagsOnly(fs, args, "runs", stderr); !ok {
+	pos, status, ok := parseFlags(fs, args)
+	if !ok {
 		return status
+	}
+	if len(pos) > 0 && pos[0] == "note" {
+		return runsNote(&c, pos[1:], stdout, stderr)
+	}
+	if len(pos) > 0 {
+		return usageError(stderr, "runs", "unexpected argument %q (runs note ID TEXT sets a note)", pos[0])
 	}
 	store, err := c.openStore()
 	if err != nil {
@@ -187,6 +195,27 @@ func runRuns(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	printComparison(stdout, metas, true)
+	return 0
+}
+
+// runsNote is `itscope runs note ID TEXT`: the note is kept in the run
+// folder's note.txt, shown by `runs` and the explorer, and exported.
+func runsNote(c *commonFlags, args []string, stdout, stderr io.Writer) int {
+	if len(args) != 2 {
+		return usageError(stderr, "runs", "runs note wants a run id and the note's text, found %d arguments", len(args))
+	}
+	store, id, err := resolveRun(c, args[0])
+	if err == nil {
+		err = store.SetNote(id, args[1])
+	}
+	if err != nil {
+		return fail(stderr, "runs", err)
+	}
+	if strings.TrimSpace(args[1]) == "" {
+		fmt.Fprintf(stdout, "removed the note of run %s\n", id)
+	} else {
+		fmt.Fprintf(stdout, "noted run %s\n", id)
+	}
 	return 0
 }
 

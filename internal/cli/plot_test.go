@@ -120,3 +120,56 @@ func TestPlotErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestRunsNote: `runs note` sets a run's note, `runs` shows it with the
+// setting that tells two trainings apart, `export` writes both, and an
+// empty note removes it.
+func TestRunsNote(t *testing.T) {
+	runsDir := t.TempDir()
+	store, _ := runs.OpenStore(runsDir)
+	var ids []string
+	for _, lr := range []string{"0.001", "0.0003"} {
+		id, err := store.Save(&runs.Run{Meta: runs.RunMeta{Kind: "train", Model: "cnn", Strategy: "layers=3",
+			Spec: []byte(`{"cnn":"layers=3","lr":` + lr + `,"wd":0.001,"batch":32,"epochs":10}`)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if code, out, errOut := run(t, "runs", "note", ids[1], "slower but better", "--runs", runsDir); code != 0 || out != "noted run "+ids[1]+"\n" {
+		t.Fatalf("runs note: exit %d %q %s", code, out, errOut)
+	}
+	code, out, errOut := run(t, "runs", "--runs", runsDir)
+	if code != 0 {
+		t.Fatalf("runs: %s", errOut)
+	}
+	lines := strings.Split(out, "\n")
+	if !strings.Contains(lines[0], "settings") || !strings.Contains(lines[1], "lr=0.001") ||
+		!strings.Contains(lines[2], "lr=0.0003") || !strings.Contains(lines[2], "slower but better") {
+		t.Errorf("runs table:\n%s", out)
+	}
+	code, csvOut, _ := run(t, "export", "--runs", runsDir, "-o", "-")
+	if code != 0 || !strings.Contains(csvOut, ",0.0003,0.001,32,10,") || !strings.Contains(csvOut, "slower but better") {
+		t.Errorf("export:\n%s", csvOut)
+	}
+	if code, out, _ := run(t, "runs", "note", ids[1], "", "--runs", runsDir); code != 0 || !strings.Contains(out, "removed") {
+		t.Errorf("clearing the note: %d %q", code, out)
+	}
+	if m, _ := store.LoadMeta(ids[1]); m.Note != "" {
+		t.Errorf("the note is still %q", m.Note)
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"runs", "note", ids[0]}, 2, "found 1 arguments"},
+		{[]string{"runs", "note", "nosuch", "x"}, 1, `no run "nosuch"`},
+		{[]string{"runs", "other"}, 2, `unexpected argument "other"`},
+	} {
+		code, _, errOut := run(t, append(c.args, "--runs", runsDir)...)
+		if code != c.code || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: exit %d %q, want %d and %q", c.args, code, errOut, c.code, c.want)
+		}
+	}
+}
