@@ -20,7 +20,7 @@ type KeyMap struct {
 	// Jobs and Live panes.
 	Cancel, Pin key.Binding
 	// Results and Compare panes.
-	View, Sort, Reverse, Export, Figure, Filter, Mark, Refresh key.Binding
+	View, Sort, Reverse, Export, Figure, Note, Filter, Mark, Refresh key.Binding
 }
 
 // DefaultKeyMap is the explorer's key map: arrows and vim keys, number keys
@@ -66,6 +66,7 @@ func DefaultKeyMap() KeyMap {
 		Reverse: b([]string{"r"}, "r", "reverse"),
 		Export:  b([]string{"e"}, "e", "export CSV"),
 		Figure:  b([]string{"f"}, "f", "save figure"),
+		Note:    b([]string{"n"}, "n", "note"),
 		Filter:  b([]string{"/"}, "/", "filter"),
 		Mark:    b([]string{" ", "space"}, "space", "mark"),
 		Refresh: b([]string{"R"}, "R", "reload runs"),

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -17,7 +19,19 @@ import (
 	"itscope/model/runs"
 )
 
-var compareColumns = []string{"model", "strategy", "EV", "r", "MSE", "ceil EV", "dataset"}
+var compareColumns = []string{"model", "strategy", "EV", "r", "MSE", "ceil EV", "dataset", "settings"}
+
+// Compare's columns by index in compareColumns.
+const (
+	colModel = iota
+	colStrategy
+	colEV
+	colR
+	colMSE
+	colCeilEV
+	colDataset
+	colSettings
+)
 
 // compareLoadedMsg carries the marked runs, loaded for their histograms,
 // and, for two runs on the open dataset, their paired comparison.
@@ -37,6 +51,8 @@ type comparePane struct {
 	sortCol   int
 	desc      bool
 	filter    lineInput
+	note      lineInput // editing the note of noteID
+	noteID    string
 	marked    map[string]bool
 	side      []*runs.Run // non-nil: side-by-side view
 	paired    *readout.Comparison
@@ -45,12 +61,12 @@ type comparePane struct {
 
 func newComparePane(ctx *Context, exportDir string) *comparePane {
 	return &comparePane{ctx: ctx, exportDir: exportDir, sortCol: 2, desc: true, marked: map[string]bool{},
-		filter: lineInput{prompt: "filter: "}}
+		filter: lineInput{prompt: "filter (regexp): "}, note: lineInput{prompt: "note: "}}
 }
 
 func (p *comparePane) Title() string    { return "Compare" }
 func (p *comparePane) SetSize(w, h int) { p.w, p.h = w, h }
-func (p *comparePane) Capturing() bool  { return p.filter.active }
+func (p *comparePane) Capturing() bool  { return p.filter.active || p.note.active }
 func (p *comparePane) ShortHelp() []key.Binding {
 	k := p.ctx.Keys
 	if p.side != nil {
@@ -64,22 +80,68 @@ func (p *comparePane) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.Top, k.Bottom},
 		{k.Mark, withHelp(k.Enter, "enter", "compare marked"), withHelp(k.Back, "esc", "back")},
 		{k.Sort, k.Reverse, k.Filter, withHelp(k.Export, "e", "export table CSV")},
-		{withHelp(k.Figure, "f", "save the marked runs' figure (PNG)")},
+		{withHelp(k.Figure, "f", "save the marked runs' figure (PNG)"), withHelp(k.Note, "n", "note on the run")},
 	}
 }
 
+// settings are the settings that tell the scored runs apart beyond the
+// model and strategy columns (which show the read-out, the features or CNN,
+// the PCA and alpha), whatever the filter shows.
+func (p *comparePane) settings() []string {
+	var scoredRuns []runs.RunMeta
+	for _, r := range p.ctx.Runs {
+		if scored(r) {
+			scoredRuns = append(scoredRuns, r)
+		}
+	}
+	var names []string
+	for _, n := range runs.DistinctHparams(scoredRuns) {
+		switch n {
+		case "readout", "features", "cnn", "pca", "alpha":
+		default:
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// settingsText is a run's distinguishing settings and its note.
+func settingsText(r runs.RunMeta, names []string) string {
+	text := runs.HparamText(r, names)
+	if r.Note != "" {
+		text = strings.TrimSpace(text + " “" + r.Note + "”")
+	}
+	return text
+}
+
+// rowFilter matches runs against the filter: a case-insensitive regular
+// expression over a run's model, strategy, dataset, kind, every setting and
+// its note, or, while the expression does not parse, a plain substring.
+func (p *comparePane) rowFilter() func(runs.RunMeta) bool {
+	f := strings.TrimSpace(p.filter.value)
+	if f == "" {
+		return func(runs.RunMeta) bool { return true }
+	}
+	text := func(r runs.RunMeta) string {
+		return strings.Join([]string{r.Model, r.Strategy, r.Dataset.Name, string(r.Kind),
+			runs.HparamText(r, runs.HparamNames), r.Note}, " ")
+	}
+	if re, err := regexp.Compile("(?i)" + f); err == nil {
+		return func(r runs.RunMeta) bool { return re.MatchString(text(r)) }
+	}
+	f = strings.ToLower(f)
+	return func(r runs.RunMeta) bool { return strings.Contains(strings.ToLower(text(r)), f) }
+}
+
 func (p *comparePane) rows() []runs.RunMeta {
-	f := strings.ToLower(strings.TrimSpace(p.filter.value))
+	match := p.rowFilter()
 	var out []runs.RunMeta
 	for _, r := range p.ctx.Runs {
-		if !scored(r) {
-			continue
+		if scored(r) && match(r) {
+			out = append(out, r)
 		}
-		if f != "" && !strings.Contains(strings.ToLower(r.Model+" "+r.Strategy+" "+r.Dataset.Name+" "+string(r.Kind)), f) {
-			continue
-		}
-		out = append(out, r)
 	}
+	settings := p.settings()
 	key := func(r runs.RunMeta) (string, float64) {
 		s := r.Summary
 		switch p.sortCol {
@@ -95,6 +157,8 @@ func (p *comparePane) rows() []runs.RunMeta {
 			return "", s.MSEMean
 		case 5:
 			return "", s.CeilingEVMean
+		case colSettings:
+			return settingsText(r, settings), 0
 		}
 		return r.Dataset.Name, 0
 	}
@@ -133,6 +197,19 @@ func (p *comparePane) key(msg tea.KeyMsg) tea.Cmd {
 		p.row.pos = 0
 		return nil
 	}
+	if p.note.active {
+		done, _ := p.note.update(msg)
+		if !done {
+			return nil
+		}
+		store, id, text := p.ctx.Store, p.noteID, p.note.value
+		return func() tea.Msg {
+			if err := store.SetNote(id, text); err != nil {
+				return statusMsg{text: err.Error(), isErr: true}
+			}
+			return loadRuns(store)()
+		}
+	}
 	if p.side != nil {
 		if keyIs(msg, k.Back) || keyIs(msg, k.Enter) {
 			p.side = nil
@@ -159,6 +236,9 @@ func (p *comparePane) key(msg tea.KeyMsg) tea.Cmd {
 		p.filter.value = ""
 	case keyIs(msg, k.Export):
 		return p.export()
+	case keyIs(msg, k.Note) && len(rows) > 0:
+		p.noteID = rows[p.row.pos].ID
+		p.note.value, p.note.active = rows[p.row.pos].Note, true
 	case keyIs(msg, k.Figure) && len(rows) > 0:
 		ids := p.markedIDs(rows)
 		if len(ids) == 0 {
@@ -232,30 +312,27 @@ func (p *comparePane) View() string {
 		return p.sideView()
 	}
 	rows := p.rows()
-	stratW := max(12, p.w-2-2-8-1-8*4-12-2)
+	settings := p.settings()
+	cols := p.layout(rows, settings)
 	var b strings.Builder
 	var head []string
-	widths := []int{8, stratW, 7, 7, 7, 7, 12}
-	for i, c := range compareColumns {
-		if i == p.sortCol {
+	for _, c := range cols {
+		name := compareColumns[c.index]
+		if c.index == p.sortCol {
 			if p.desc {
-				c += "▼"
+				name += "▼"
 			} else {
-				c += "▲"
+				name += "▲"
 			}
 		}
-		if i <= 1 || i == 6 {
-			head = append(head, fmt.Sprintf("%-*s", widths[i], c))
-		} else {
-			head = append(head, fmt.Sprintf("%*s", widths[i], c))
-		}
+		head = append(head, c.cell(name))
 	}
 	b.WriteString("  " + st.Heading.Render(strings.Join(head, " ")) + "\n")
 	if len(rows) == 0 {
 		b.WriteString(st.Dim.Render("  no runs" + map[bool]string{true: " match the filter", false: " yet"}[p.filter.value != ""]))
 	}
 	listH := p.h - 4
-	if p.filter.active || p.filter.value != "" {
+	if p.filter.active || p.filter.value != "" || p.note.active {
 		listH--
 	}
 	first, end := p.row.window(len(rows), listH)
@@ -270,19 +347,83 @@ func (p *comparePane) View() string {
 		if p.marked[r.ID] {
 			mark = st.Marked.Render("◆ ")
 		}
-		line := fmt.Sprintf("%-8.8s %-*.*s %7s %7s %7s %7s %-12.12s", r.Model, stratW, stratW, strategyLabel(r),
-			fmtNum(s.EVMean), fmtNum(s.RMean), fmtNum(s.MSEMean), fmtNum(s.CeilingEVMean), r.Dataset.Name)
+		values := map[int]string{colModel: r.Model, colStrategy: strategyLabel(r), colEV: fmtNum(s.EVMean), colR: fmtNum(s.RMean),
+			colMSE: fmtNum(s.MSEMean), colCeilEV: fmtNum(s.CeilingEVMean), colDataset: r.Dataset.Name,
+			colSettings: settingsText(r, settings)}
+		var cells []string
+		for _, c := range cols {
+			cells = append(cells, c.cell(values[c.index]))
+		}
+		line := strings.Join(cells, " ")
 		if i == p.row.pos {
 			b.WriteString(selectLine(st, mark+line, p.w-2) + "\n")
 			continue
 		}
 		b.WriteString(mark + line + "\n")
 	}
-	if p.filter.active || p.filter.value != "" {
+	switch {
+	case p.note.active:
+		b.WriteString(p.note.view(st) + "\n")
+	case p.filter.active || p.filter.value != "":
 		b.WriteString(p.filter.view(st) + "\n")
 	}
 	title := fmt.Sprintf("Compare — %d runs, %d marked", len(rows), len(p.marked))
 	return box(st, title, b.String(), p.w, p.h, true)
+}
+
+// column is one shown column of Compare's table.
+type column struct {
+	index, width int
+	right        bool // numbers are right-aligned
+	left         bool // cut from the left, keeping the end (a strategy's layer)
+}
+
+func (c column) cell(s string) string {
+	if n := utf8.RuneCountInString(s); n > c.width {
+		r := []rune(s)
+		if c.left {
+			s = "…" + string(r[n-c.width+1:])
+		} else {
+			s = string(r[:c.width-1]) + "…"
+		}
+	}
+	if c.right {
+		return fmt.Sprintf("%*s", c.width, s)
+	}
+	return fmt.Sprintf("%-*s", c.width, s)
+}
+
+// layout picks Compare's columns for the pane's width: model, strategy, EV
+// and r always; the settings that tell the runs apart when they differ;
+// then MSE, ceiling EV and dataset while the strategy keeps 24 columns. The
+// strategy takes what is left, so the table grows with the terminal.
+func (p *comparePane) layout(rows []runs.RunMeta, settings []string) []column {
+	avail := p.w - 2 - 2 // the box, the mark
+	setW := 0
+	for _, r := range rows {
+		setW = max(setW, utf8.RuneCountInString(settingsText(r, settings)))
+	}
+	setW = min(setW, max(12, avail/3))
+	fixed := []column{{index: colModel, width: 8}, {index: colStrategy, left: true}, {index: colEV, width: 7, right: true},
+		{index: colR, width: 7, right: true}}
+	rest := avail - 8 - 1 - 2*8
+	var extra []column
+	if setW > 0 {
+		extra = append(extra, column{index: colSettings, width: setW})
+		rest -= setW + 1
+	}
+	for _, c := range []column{{index: colMSE, width: 7, right: true}, {index: colCeilEV, width: 7, right: true},
+		{index: colDataset, width: 12}} {
+		if rest-c.width-1 >= 24 {
+			extra = append(extra, c)
+			rest -= c.width + 1
+		}
+	}
+	fixed[1].width = max(12, rest-1)
+	cols := append(fixed, extra...)
+	// Show them in compareColumns order.
+	sort.Slice(cols, func(a, b int) bool { return cols[a].index < cols[b].index })
+	return cols
 }
 
 func strategyLabel(r runs.RunMeta) string {

@@ -57,17 +57,26 @@ func (m RunMeta) Hparams() map[string]string {
 	return h
 }
 
-// DistinctHparams are the names of the settings whose values differ among
-// metas, in HparamNames order: what tells the runs apart.
+// DistinctHparams are the names of the settings that take two values among
+// the metas that have them, in HparamNames order: what tells the runs
+// apart. A setting only some runs have (a training's lr beside read-outs)
+// tells nothing apart by itself.
 func DistinctHparams(metas []RunMeta) []string {
-	var names []string
 	all := make([]map[string]string, len(metas))
 	for i, m := range metas {
 		all[i] = m.Hparams()
 	}
+	var names []string
 	for _, name := range HparamNames {
-		for _, h := range all[min(1, len(all)):] {
-			if h[name] != all[0][name] {
+		first := ""
+		for _, h := range all {
+			v := h[name]
+			if v == "" {
+				continue
+			}
+			if first == "" {
+				first = v
+			} else if v != first {
 				names = append(names, name)
 				break
 			}
