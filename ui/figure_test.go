@@ -2,9 +2,11 @@ package ui
 
 import (
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,4 +87,47 @@ func TestCompareSaveFigure(t *testing.T) {
 	keys(tm, "space", "space", "f")
 	// Compare lists the best mean EV first: run-b, then run-a.
 	wroteFigure(t, pr, dir, saved[1].Meta.ID+"+1-compare.png")
+}
+
+// trainingWithCurves is a training run whose loss.csv starts with a spike.
+func trainingWithCurves() *runs.Run {
+	r := cancelledTraining()
+	for s := 1; s <= 120; s++ {
+		p := runs.LossPoint{Step: s, Epoch: (s-1)/30 + 1, TrainLoss: 0.3 + 1.2*math.Exp(-float64(s)/40), ValLoss: math.NaN(), ValEV: math.NaN()}
+		if s == 1 {
+			p.TrainLoss = 40 // the first step's spike
+		}
+		if s%30 == 0 {
+			p.ValEV = 0.05 * float64(s/30)
+		}
+		r.Loss = append(r.Loss, p)
+	}
+	return r
+}
+
+// TestGoldenResultsCurves: a saved training's curves in Results; the first
+// step's spike is drawn at the edge, not setting the scale.
+func TestGoldenResultsCurves(t *testing.T) {
+	tm, _ := startApp(t, Options{})
+	tm.Send(runsMessage(fixedRuns()))
+	keys(tm, "6")
+	tm.Send(runLoadedMsg{run: trainingWithCurves()})
+	keys(tm, "v", "v", "v", "v")
+	waitFor(t, tm, 5*time.Second, "val EV per epoch (4 epochs)")
+	frame := finalFrame(t, tm)
+	if !strings.Contains(frame, "training loss, 120 steps; 7 clipped to the 2-98% range") {
+		t.Errorf("the spike is not set aside:\n%s", frame)
+	}
+	requireGolden(t, frame)
+}
+
+// TestResultsSaveCurves: f on the curves view saves the curves figure.
+func TestResultsSaveCurves(t *testing.T) {
+	dir := t.TempDir()
+	tm, pr := startApp(t, Options{ExportDir: dir})
+	tm.Send(runsMessage(fixedRuns()))
+	keys(tm, "6")
+	tm.Send(runLoadedMsg{run: trainingWithCurves()})
+	keys(tm, "v", "v", "v", "v", "f")
+	wroteFigure(t, pr, dir, "run-f-curves.png")
 }

@@ -63,10 +63,11 @@ const (
 	viewLayers
 	viewRates
 	viewNeurons
+	viewCurves
 	numViews
 )
 
-var viewNames = []string{"histogram 1b", "layers 1a", "predicted 1c", "neurons"}
+var viewNames = []string{"1b EV", "1a layers", "1c predicted", "neurons", "curves"}
 
 var neuronColumns = []string{"neuron", "EV", "r", "MSE", "ceiling"}
 
@@ -179,7 +180,7 @@ func (p *resultsPane) key(msg tea.KeyMsg) tea.Cmd {
 
 // viewFigures is the figure each view saves: the neuron table saves its
 // histogram.
-var viewFigures = [numViews]figures.Kind{figures.Histogram, figures.Layers, figures.Predicted, figures.Histogram}
+var viewFigures = [numViews]figures.Kind{figures.Histogram, figures.Layers, figures.Predicted, figures.Histogram, figures.Curves}
 
 // saveFigure writes the open run's current view as a publication figure.
 func (p *resultsPane) saveFigure() tea.Cmd {
@@ -349,6 +350,8 @@ func (p *resultsPane) View() string {
 			body = st.Label.Render(fmt.Sprintf("mean response per validation image, %d images, r = %s", len(p.act), fmtNum(r))) + "\n" +
 				scatter(st, p.act, p.pred, min(innerW, 2*innerH+20), innerH-3, "actual →", "pred")
 		}
+	case viewCurves:
+		body = p.curvesView(innerW, innerH)
 	case viewNeurons:
 		body = p.neuronTable(innerW, innerH)
 		first := p.rows.top
@@ -359,6 +362,45 @@ func (p *resultsPane) View() string {
 	}
 	right := box(st, "Run "+m.ID, head+body, rightW, p.h, !p.focusList)
 	return lipgloss.JoinHorizontal(lipgloss.Top, left, right)
+}
+
+// curvesView is a saved training's curves from its loss.csv: the training
+// loss per step, its y range from the 2nd to the 98th percentile after the
+// first 5% of steps (figures.SettledRange; points beyond are drawn at the
+// edge, so the first steps' spike does not flatten the rest), and the val
+// EV per epoch.
+func (p *resultsPane) curvesView(w, h int) string {
+	st := p.ctx.Styles
+	var loss, ev []float64
+	for _, q := range p.run.Loss {
+		if !math.IsNaN(q.TrainLoss) && !math.IsInf(q.TrainLoss, 0) {
+			loss = append(loss, q.TrainLoss)
+		}
+		if !math.IsNaN(q.ValEV) && !math.IsInf(q.ValEV, 0) {
+			ev = append(ev, q.ValEV)
+		}
+	}
+	if len(loss) == 0 && len(ev) == 0 {
+		return st.Dim.Render("No training curves: only trained networks save a loss.csv.")
+	}
+	chartH := max(2, (h-5)/2)
+	caption := fmt.Sprintf("training loss, %d steps", len(loss))
+	if lo, hi, ok := figures.SettledRange([][]float64{loss}); ok {
+		clipped := 0
+		for i, v := range loss {
+			if v < lo || v > hi {
+				loss[i] = math.Max(lo, math.Min(hi, v))
+				clipped++
+			}
+		}
+		if clipped > 0 {
+			caption += fmt.Sprintf("; %d clipped to the 2-98%% range", clipped)
+		}
+	}
+	return st.Label.Render(caption) + "\n" +
+		lineChart(st, [][]float64{downsample(loss, w-10)}, w, chartH, "") + "\n" +
+		st.Label.Render(fmt.Sprintf("val EV per epoch (%d epochs)", len(ev))) + "\n" +
+		lineChart(st, [][]float64{stretch(ev, w-10)}, w, chartH, "")
 }
 
 // scored is true for runs with scores to show: finished ones, and
