@@ -165,7 +165,7 @@ func TestHeartbeatStaleness(t *testing.T) {
 		{0, false, "running", ""},
 		{29 * time.Second, false, "running", ""},
 		{2 * time.Second, false, "failed", ReasonProcessGone}, // 31 s without a beat
-		{0, true, "running", ""},                             // it beats again
+		{0, true, "running", ""},                              // it beats again
 		{30 * time.Second, false, "running", ""},
 		{time.Second, false, "failed", ReasonProcessGone},
 	} {

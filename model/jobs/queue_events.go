@@ -61,10 +61,11 @@ func eventClass(kind string) int {
 // EventWriter appends a job's events to its events.jsonl, the one writer of
 // that file. It keeps the file within MaxEventLines and MaxEventBytes: when
 // an append crosses either, it rewrites the file (atomically, under a new
-// generation) to three quarters of both, halving the older step events
-// (all but the newest recentKept) until it fits, then progress events, then
-// log lines. Repeated rewrites thin old steps more than recent ones; epoch
-// and lifecycle events are kept. It is safe for concurrent use.
+// generation) to three quarters of both, thinning the older step events
+// first (see thinEvents), then progress events, then log lines; epoch and
+// lifecycle events are kept. A rewrite reads and writes at most the bound
+// and frees a quarter of it, so its cost per event stays small. It is safe
+// for concurrent use.
 type EventWriter struct {
 	mu                 sync.Mutex
 	path               string
@@ -218,48 +219,72 @@ func (w *EventWriter) rewrite(lines [][]byte) error {
 }
 
 // thinEvents returns the lines to keep so that there are at most maxLines
-// and maxBytes of them (header included): see EventWriter.
+// and maxBytes of them (header included). Of each thinned class in turn
+// (steps, progress, logs) the newest recentKept are kept whole and the older
+// ones are kept on a grid of stride k, the smallest power of two that fits:
+// steps by their step number, so later rewrites keep a subset of the same
+// points and a loss curve keeps its whole shape. Only if that is not enough
+// do the oldest lines of those classes go, and last the oldest of any.
 func thinEvents(lines [][]byte, maxLines, maxBytes int) [][]byte {
 	class := make([]int, len(lines))
+	key := make([]int, len(lines))
 	keep := make([]bool, len(lines))
 	n, size := 1, 0
+	var ordinal [classKept]int
 	for i, l := range lines {
-		var k struct{ Kind string }
-		if json.Unmarshal(l, &k) != nil {
+		var ev struct {
+			Kind string
+			Step int
+		}
+		if json.Unmarshal(l, &ev) != nil {
 			continue // not an event: dropped
 		}
-		class[i], keep[i] = eventClass(k.Kind), true
+		c := eventClass(ev.Kind)
+		class[i], keep[i] = c, true
+		if c < classKept {
+			key[i] = ordinal[c]
+			ordinal[c]++
+			if c == classStep && ev.Step > 0 {
+				key[i] = ev.Step
+			}
+		}
 		n++
 		size += len(l) + 1
 	}
 	over := func() bool { return n > maxLines || size > maxBytes }
-	drop := func(i int) { keep[i] = false; n--; size -= len(lines[i]) + 1 }
-	window := min(recentKept, maxLines/4)
-	for c := classStep; c < classKept && over(); c++ {
-		for over() {
-			var kept []int
-			for i := range lines {
-				if keep[i] && class[i] == c {
-					kept = append(kept, i)
-				}
-			}
-			old := kept[:max(0, len(kept)-window)]
-			if len(old) == 0 {
-				break
-			}
-			if len(old) == 1 {
-				drop(old[0])
-			}
-			for j := 1; j < len(old); j += 2 {
-				drop(old[j])
-			}
+	drop := func(i int) {
+		if keep[i] {
+			keep[i] = false
+			n--
+			size -= len(lines[i]) + 1
 		}
 	}
-	// Only when the kept classes alone (or the recent windows) exceed the
-	// bounds: the oldest lines go.
-	for i := 0; i < len(lines) && over(); i++ {
-		if keep[i] {
-			drop(i)
+	window := min(recentKept, maxLines/4)
+	for c := classStep; c < classKept && over(); c++ {
+		var old []int
+		for i := range lines {
+			if keep[i] && class[i] == c {
+				old = append(old, i)
+			}
+		}
+		old = old[:max(0, len(old)-window)]
+		for k := 2; over() && len(old) > 0; k *= 2 {
+			kept := old[:0]
+			for _, i := range old {
+				if key[i]%k == 0 {
+					kept = append(kept, i)
+				} else {
+					drop(i)
+				}
+			}
+			old = kept
+		}
+	}
+	for c := classStep; c <= classKept; c++ {
+		for i := 0; i < len(lines) && over(); i++ {
+			if c == classKept || class[i] == c {
+				drop(i)
+			}
 		}
 	}
 	out := make([][]byte, 0, n)
