@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -92,6 +93,11 @@ type Queue struct {
 	Dir string // <store>/.jobs
 	// Now is the clock used for timestamps and staleness; nil is time.Now.
 	Now func() time.Time
+
+	// finished caches the entries of finished jobs, whose files no longer
+	// change, so that a display polling List reads only the live jobs.
+	mu       sync.Mutex
+	finished map[string]Entry
 }
 
 // OpenQueue opens (creating if needed) the queue of the run store in

@@ -328,6 +328,12 @@ func TestPrune(t *testing.T) {
 	os.Mkdir(filepath.Join(q.Dir, ".submit-left"), 0o755)
 	os.Chtimes(filepath.Join(q.Dir, ".submit-left"), clock.Now().Add(-2*time.Hour), clock.Now().Add(-2*time.Hour))
 	clock.Advance(11 * 24 * time.Hour)
+	// Another process's view of the queue caches the finished jobs; it
+	// must still notice that they were pruned.
+	other := &Queue{Dir: q.Dir, Now: clock.Now}
+	if list, _ := other.List(); len(list) != 4 {
+		t.Fatalf("before pruning, %d jobs", len(list))
+	}
 	pruned, err := q.Prune(DefaultKeep)
 	if err != nil {
 		t.Fatal(err)
@@ -335,9 +341,11 @@ func TestPrune(t *testing.T) {
 	if len(pruned) != 2 || pruned[0] != old || pruned[1] != dead {
 		t.Errorf("pruned %v, want [%s %s]", pruned, old, dead)
 	}
-	list, _ := q.List()
-	if len(list) != 2 || list[0].ID != recent || list[1].ID != waiting {
-		t.Errorf("left %v", list)
+	for _, view := range []*Queue{q, other} {
+		list, _ := view.List()
+		if len(list) != 2 || list[0].ID != recent || list[1].ID != waiting {
+			t.Errorf("left %v", list)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(q.Dir, ".submit-left")); err == nil {
 		t.Error("an abandoned submission folder was kept")

@@ -46,21 +46,49 @@ func (q *Queue) List() ([]Entry, error) {
 		return nil, fmt.Errorf("job queue %s: %w", q.Dir, err)
 	}
 	var out []Entry
+	present := make(map[string]bool, len(ents))
 	for _, d := range ents {
 		if !d.IsDir() || strings.HasPrefix(d.Name(), ".") {
 			continue
 		}
+		present[d.Name()] = true
 		e, err := q.entry(d.Name())
 		if err != nil {
 			continue
 		}
 		out = append(out, e)
 	}
+	q.mu.Lock()
+	for id := range q.finished {
+		if !present[id] {
+			delete(q.finished, id) // pruned by another process
+		}
+	}
+	q.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
 }
 
 func (q *Queue) entry(id string) (Entry, error) {
+	q.mu.Lock()
+	e, ok := q.finished[id]
+	q.mu.Unlock()
+	if ok {
+		return e, nil
+	}
+	e, err := q.readEntry(id)
+	if err == nil && finalState(e.Record.State) {
+		q.mu.Lock()
+		if q.finished == nil {
+			q.finished = map[string]Entry{}
+		}
+		q.finished[id] = e
+		q.mu.Unlock()
+	}
+	return e, err
+}
+
+func (q *Queue) readEntry(id string) (Entry, error) {
 	dir := q.Path(id)
 	e := Entry{ID: id}
 	if err := readJSON(filepath.Join(dir, SpecJSON), &e.Spec); err != nil {
@@ -121,6 +149,9 @@ func (q *Queue) Prune(keep time.Duration) ([]string, error) {
 			}
 			return pruned, fmt.Errorf("job queue %s: prune %s: %w", q.Dir, e.ID, err)
 		}
+		q.mu.Lock()
+		delete(q.finished, e.ID)
+		q.mu.Unlock()
 		if err := os.RemoveAll(tmp); err != nil {
 			return pruned, fmt.Errorf("job queue %s: prune %s: %w", q.Dir, e.ID, err)
 		}
