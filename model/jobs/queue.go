@@ -45,6 +45,10 @@ const (
 	ReasonProcessGone = "process gone"
 )
 
+// ExecutorLocal is the executor that runs jobs in goroutines of the
+// process that holds them: the CLI, `itscope job run-queued`, a server.
+const ExecutorLocal = "local"
+
 // Queue states as written in state.json. They are the engine's job states;
 // TODO(merge): use JobState once model/jobs holds the engine.
 const (

@@ -108,7 +108,9 @@ func (q *Queue) Claim(id, executor, executorID string) (*Lease, error) {
 		return nil, fmt.Errorf("job %s: %w", id, err)
 	}
 	if n > 0 {
-		sameTask := executorID != "" && holder.Executor == executor && holder.ExecutorID == executorID
+		// A local executor's id names a process, which may hold several
+		// claims at once; only a task id (Slurm's) names one job's task.
+		sameTask := executorID != "" && executor != ExecutorLocal && holder.Executor == executor && holder.ExecutorID == executorID
 		if !sameTask && !q.stale(dir, holder.Time) {
 			return nil, fmt.Errorf("job %s: held by %s %s: %w", id, holder.Executor, holder.ExecutorID, ErrClaimed)
 		}
