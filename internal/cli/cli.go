@@ -27,12 +27,15 @@ type command struct {
 // docs/cli.md is generated from it (WriteDocs).
 func commandTable() []command {
 	return []command{
+		{"cancel", "cancel queued or running jobs of the run store's queue, whichever process runs them", runCancel},
 		{"classify", "top-5 ImageNet classes of photos (checks a network's weights)", runClassify},
 		{"cotrain", "co-train a pretrained trunk's last stages on responses and object labels", runCotrain},
 		{"data", "summarise a dataset: images, neurons, splits, response range, noise ceiling", runData},
 		{"export", "write the comparison table of saved runs as CSV", runExport},
 		{"fit", "fit a linear read-out from features to neurons on train, score it on val, save the run", runFit},
 		{"grid", "run every point of a JSON grid of trainings or fits, table sorted by val EV", runGrid},
+		{"job", "run queued jobs: job run --runs STORE JOB (one, as an executor does), job run-queued (all)", runJob},
+		{"jobs", "list the run store's jobs, from any process: state, progress, ETA, run (--watch, --json, --all)", runJobsList},
 		{"layers", "list a network's taps with their output shapes", runLayers},
 		{"predict", "predict responses on any split with a saved run (-o predictions.npy)", runPredict},
 		{"runs", "list the saved runs", runRuns},
@@ -182,7 +185,7 @@ func openRunStore(dir string) (*runs.Store, error) {
 // openDataAndStore opens the dataset a command works on and the run store it
 // saves into.
 func (c *commonFlags) openDataAndStore(spec string) (*data.Dataset, *runs.Store, error) {
-	ds, err := data.Open(spec)
+	ds, err := data.Open(absPath(spec))
 	if err != nil {
 		return nil, nil, err
 	}

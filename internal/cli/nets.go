@@ -163,6 +163,8 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("sweep", "--data SPEC --net NET [--weights F] --layers all|L1,L2 --pca N --model ridgecv [--json] [--runs DIR] [--seed S]", stderr)
 	var c commonFlags
 	addCommon(fs, &c)
+	var jf jobFlags
+	addJobFlags(fs, &jf)
 	var nf netFlags
 	nf.addNet(fs)
 	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
@@ -193,43 +195,62 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "sweep", err)
 	}
 	spec := readout.SweepSpec{
-		Fit: readout.FitSpec{Data: *dataSpec, Weights: nf.weights, PCA: *pca, Model: *readoutName, Alpha: *alpha,
-			Seed: c.seed, CacheDir: *cacheDir},
+		Fit: readout.FitSpec{Data: absPath(*dataSpec), Weights: absPath(nf.weights), PCA: *pca, Model: *readoutName,
+			Alpha: *alpha, Seed: c.seed, CacheDir: *cacheDir},
 		Net: nf.net, Layers: list, BatchSize: *batch, ExtractOnly: *extractOnly,
 	}
-	ctx, stop := interruptible()
-	defer stop()
 	start := time.Now()
 	progress := newProgressPrinter(stderr, c.json)
-	out := []json.RawMessage{}
-	// Rows are printed as each layer finishes, so the columns are fixed.
-	const row = "%-14s %7s %7s %9s %5s  %s\n"
-	if !c.json && !*extractOnly {
-		fmt.Fprintf(stdout, row, "LAYER", "EV", "r", "ALPHA", "PCA", "RUN")
-	}
-	err = readout.Sweep(ctx, spec, progress.emit, func(layer string, run *runs.Run) error {
+	if *extractOnly {
+		// Filling the cache makes no run, so it is no job of the queue.
+		ctx, stop := interruptible()
+		defer stop()
+		err := readout.Sweep(ctx, spec, progress.emit, nil)
 		progress.finish()
-		id, err := store.Save(run)
 		if err != nil {
-			return err
+			return fail(stderr, "sweep", err)
 		}
-		s := run.Meta.Summary
-		if c.json {
-			b, err := marshalLayer(layer, s, id)
-			out = append(out, b)
-			return err
-		}
-		_, err = fmt.Fprintf(stdout, row, layer, num(s.EVMean, 4), num(s.RMean, 4),
-			num(s.Alpha, 3), fmt.Sprint(s.PCA), id)
-		return err
-	})
-	progress.finish()
+		fmt.Fprintf(stdout, "%d layers of %s cached in %s (%.1f s)\n", len(list), net.Name(), extractDir(*cacheDir), time.Since(start).Seconds())
+		return 0
+	}
+	layerJobs, err := readout.SweepJobs(spec)
 	if err != nil {
 		return fail(stderr, "sweep", err)
 	}
-	if *extractOnly {
-		fmt.Fprintf(stdout, "%d layers of %s cached in %s (%.1f s)\n", len(list), net.Name(), extractDir(*cacheDir), time.Since(start).Seconds())
-		return 0
+	for i := range layerJobs {
+		layerJobs[i].Owner = localOwner()
+	}
+	if jf.detach {
+		return submitDetached("sweep", store, jf.keep, layerJobs, c.json, stdout, stderr)
+	}
+	out := []json.RawMessage{}
+	// Rows are printed as each layer finishes, so the columns are fixed.
+	const row = "%-14s %7s %7s %9s %5s  %s\n"
+	if !c.json {
+		fmt.Fprintf(stdout, row, "LAYER", "EV", "r", "ALPHA", "PCA", "RUN")
+	}
+	// One layer at a time, in order, as before the queue: the first fills
+	// the feature cache with every layer in one pass of the network.
+	for i, job := range layerJobs {
+		st, err := runJobWith(store, jf.keep, job, progress.emit)
+		progress.finish()
+		if err != nil {
+			return fail(stderr, "sweep", fmt.Errorf("layer %s: %w", list[i], err))
+		}
+		meta, err := store.LoadMeta(st.RunID)
+		if err != nil {
+			return fail(stderr, "sweep", err)
+		}
+		s := meta.Summary
+		if c.json {
+			b, err := marshalLayer(list[i], s, meta.ID)
+			if err != nil {
+				return fail(stderr, "sweep", err)
+			}
+			out = append(out, b)
+			continue
+		}
+		fmt.Fprintf(stdout, row, list[i], num(s.EVMean, 4), num(s.RMean, 4), num(s.Alpha, 3), fmt.Sprint(s.PCA), meta.ID)
 	}
 	if c.json {
 		if err := writeJSON(stdout, out); err != nil {

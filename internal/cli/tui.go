@@ -50,6 +50,9 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "tui", err)
 	}
 	engine := jobs.NewEngine(store, *parallel)
+	// The Jobs and Live panes show every job of the store: grids started
+	// from another terminal, other users' jobs, cluster jobs.
+	engine.Follow()
 
 	datasets := []string{"demo", "demo:" + data.DemoSessions[1]}
 	datasets = append(datasets, files...)

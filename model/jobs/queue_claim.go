@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"itscope/model/runs"
 )
 
 // Errors of Claim and Lease.Finish.
@@ -100,7 +102,7 @@ func (q *Queue) Claim(id, executor, executorID string) (*Lease, error) {
 	if err := readJSON(filepath.Join(dir, StateJSON), &rec); err != nil {
 		return nil, err
 	}
-	if finalState(rec.State) {
+	if rec.State.Finished() {
 		return nil, fmt.Errorf("job %s: %s: %w", id, rec.State, ErrFinished)
 	}
 	n, holder, err := lastClaim(dir)
@@ -143,7 +145,6 @@ func (q *Queue) Claim(id, executor, executorID string) (*Lease, error) {
 	if !ok {
 		return nil, fmt.Errorf("job %s: %w", id, ErrClaimed)
 	}
-	syncDir(dir)
 	l := &Lease{q: q, id: id, dir: dir, attempt: n + 1, rec: rec, executor: executor, executorID: executorID,
 		cancelled: make(chan struct{})}
 	l.touch()
@@ -198,7 +199,7 @@ func (l *Lease) Events() *EventWriter { return l.events }
 // Start records the job as running, opens its event log and starts
 // touching the heartbeat every HeartbeatInterval and watching for a cancel.
 func (l *Lease) Start() error {
-	l.rec.State = stateRunning
+	l.rec.State = runs.Running
 	l.rec.Executor, l.rec.ExecutorID, l.rec.Attempt = l.executor, l.executorID, l.attempt
 	l.rec.Started = l.q.now().UTC()
 	l.rec.Finished, l.rec.Reason, l.rec.RunID = time.Time{}, "", ""
@@ -263,8 +264,8 @@ func (l *Lease) superseded() bool {
 // Finish records how the job ended (done, failed or cancelled), why, and
 // the run it saved, after closing its event log. A lease taken over by
 // another process writes nothing and returns ErrLostClaim.
-func (l *Lease) Finish(state, reason, runID string) error {
-	if !finalState(state) {
+func (l *Lease) Finish(state runs.State, reason, runID string) error {
+	if !state.Finished() {
 		return fmt.Errorf("job %s: finish with state %q: want done, failed or cancelled", l.id, state)
 	}
 	var evErr error
@@ -300,14 +301,11 @@ func (q *Queue) Cancel(id, by string) (bool, error) {
 	if err := readJSON(filepath.Join(dir, StateJSON), &rec); err != nil {
 		return false, err
 	}
-	if finalState(rec.State) {
+	if rec.State.Finished() {
 		return true, fmt.Errorf("job %s: %s: %w", id, rec.State, ErrFinished)
 	}
-	note, err := jsonLine(claimHolder{Executor: by, ExecutorID: LocalExecutorID(), Time: q.now().UTC()})
-	if err != nil {
-		return false, err
-	}
-	if err := writeFileAtomic(filepath.Join(dir, CancelFile), note); err != nil {
+	note := claimHolder{Executor: by, ExecutorID: LocalExecutorID(), Time: q.now().UTC()}
+	if err := writeJSONAtomic(filepath.Join(dir, CancelFile), note); err != nil {
 		return false, err
 	}
 	l, err := q.Claim(id, "cancel", LocalExecutorID())
@@ -319,8 +317,8 @@ func (q *Queue) Cancel(id, by string) (bool, error) {
 	case err != nil:
 		return false, err
 	}
-	if rec.State == stateQueued {
-		return true, l.Finish(stateCancelled, "cancelled before it started by "+by, "")
+	if rec.State == runs.Queued {
+		return true, l.Finish(runs.Cancelled, "cancelled before it started by "+by, "")
 	}
-	return true, l.Finish(stateFailed, ReasonProcessGone, "")
+	return true, l.Finish(runs.Failed, ReasonProcessGone, "")
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"itscope/model/runs"
 )
 
 // TestMain lets the two-process test re-run this test binary as a queue
@@ -17,6 +19,9 @@ import (
 func TestMain(m *testing.M) {
 	if dir := os.Getenv("ITSCOPE_QUEUE_WORKER"); dir != "" {
 		os.Exit(queueWorker(dir))
+	}
+	if dir := os.Getenv("ITSCOPE_QUEUE_VICTIM"); dir != "" {
+		os.Exit(queueVictim(dir))
 	}
 	os.Exit(m.Run())
 }
@@ -159,7 +164,7 @@ func TestHeartbeatStaleness(t *testing.T) {
 	for _, tc := range []struct {
 		advance time.Duration
 		touch   bool
-		state   string
+		state   runs.State
 		reason  string
 	}{
 		{0, false, "running", ""},
