@@ -168,17 +168,6 @@ func (q *Queue) Spec(id string) (Spec, error) {
 	return s, readJSON(filepath.Join(dir, SpecJSON), &s)
 }
 
-// Record reads job id's state.json as its writer last wrote it; List and
-// Get give the state derived from it and the job's heartbeat.
-func (q *Queue) Record(id string) (Record, error) {
-	var r Record
-	dir, err := q.jobDir(id)
-	if err != nil {
-		return r, err
-	}
-	return r, readJSON(filepath.Join(dir, StateJSON), &r)
-}
-
 func readJSON(path string, v any) error {
 	b, err := os.ReadFile(path)
 	if err != nil {

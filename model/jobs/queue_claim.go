@@ -177,12 +177,6 @@ type Lease struct {
 	watching  sync.WaitGroup
 }
 
-// ID is the leased job's id.
-func (l *Lease) ID() string { return l.id }
-
-// Spec reads the leased job's spec.
-func (l *Lease) Spec() (Spec, error) { return l.q.Spec(l.id) }
-
 // CancelRequested reports whether some process has asked the job to stop.
 func (l *Lease) CancelRequested() bool {
 	_, err := os.Stat(filepath.Join(l.dir, CancelFile))

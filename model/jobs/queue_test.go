@@ -64,7 +64,8 @@ func TestSubmitWritesSpecAndQueuedState(t *testing.T) {
 	if spec.Kind != "Fit" || spec.Name != "ridge on pixels" || spec.Owner != "ada" || payload.String() != `{"alpha":1}` {
 		t.Errorf("spec = %+v", spec)
 	}
-	rec, err := q.Record(id)
+	e, err := q.Get(id)
+	rec := e.Record
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +175,8 @@ func TestStateNeverTorn(t *testing.T) {
 	}()
 	reads := 0
 	for deadline := time.Now().Add(300 * time.Millisecond); time.Now().Before(deadline); reads++ {
-		rec, err := q.Record(id)
+		e, err := q.Get(id)
+		rec := e.Record
 		if err != nil {
 			t.Fatalf("read %d: %v", reads, err)
 		}
