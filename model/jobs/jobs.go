@@ -352,10 +352,16 @@ func (e *Engine) finish(ent *jobEntry, job Job, run *runs.Run, err error) {
 		state = runs.Failed
 	}
 	finished := time.Now()
+	// A job another process took over (its heartbeat had stalled) is that
+	// process's to save: saving here too would save it twice.
+	lost := ent.lease != nil && ent.lease.Lost()
+	if lost {
+		state, err = runs.Cancelled, ErrLostClaim
+	}
 
 	var runID string
 	var saveErr error
-	if e.store != nil && !(state == runs.Cancelled && started.IsZero()) {
+	if e.store != nil && !lost && !(state == runs.Cancelled && started.IsZero()) {
 		if run == nil {
 			run = &runs.Run{} // a record that the job failed or was cancelled
 		}

@@ -226,7 +226,12 @@ func (l *Lease) watch() {
 			return
 		case <-t.C:
 		}
-		if l.CancelRequested() || l.superseded() {
+		lost := l.Lost()
+		if lost {
+			// The events log is the new holder's from now on.
+			l.events.abandon(ErrLostClaim)
+		}
+		if lost || l.CancelRequested() {
 			l.cancelOne.Do(func() { close(l.cancelled) })
 		}
 		if time.Since(lastBeat) >= HeartbeatInterval-watchTick/2 {
@@ -249,8 +254,9 @@ func (l *Lease) touch() {
 	}
 }
 
-// superseded reports whether another process has claimed the job since.
-func (l *Lease) superseded() bool {
+// Lost reports whether another process has claimed the job since: its
+// work is then no longer this lease's to record.
+func (l *Lease) Lost() bool {
 	_, err := os.Stat(claimPath(l.dir, l.attempt+1))
 	return err == nil
 }
@@ -269,7 +275,7 @@ func (l *Lease) Finish(state runs.State, reason, runID string) error {
 		l.stop = nil
 		evErr = l.events.Close()
 	}
-	if l.superseded() {
+	if l.Lost() {
 		return fmt.Errorf("job %s: %w", l.id, ErrLostClaim)
 	}
 	l.rec.State, l.rec.Reason, l.rec.RunID = state, reason, runID

@@ -312,3 +312,39 @@ func TestKilledProcessJobsShowFailed(t *testing.T) {
 		t.Errorf("store after the kill: %d runs, %v; want none", len(saved), err)
 	}
 }
+
+// A job whose heartbeat stalled and that another process took over stops
+// here and saves nothing: its run is the new holder's to save.
+func TestTakenOverJobSavesNothing(t *testing.T) {
+	st := openTestStore(t)
+	e := NewEngine(st, 1)
+	id, _ := e.Submit(countJob("long", countSpec{Steps: 1 << 30, Sleep: time.Millisecond}))
+	for s, _ := e.Status(id); len(s.StepLoss) == 0; s, _ = e.Status(id) {
+		time.Sleep(time.Millisecond)
+	}
+	s, _ := e.Status(id)
+	later := time.Now().Add(StaleAfter + time.Second)
+	other := &Queue{Dir: e.Queue().Dir, Now: func() time.Time { return later }}
+	lease, err := other.Claim(s.QueueID, ExecutorLocal, "other:1")
+	if err != nil {
+		t.Fatalf("claim of a job whose heartbeat is 31 s old: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err = e.Wait(ctx, id)
+	if err != nil || s.State != runs.Cancelled || !strings.Contains(s.Err, "taken over") || s.RunID != "" {
+		t.Errorf("the engine's job after the take-over: %s (%q) run %q, %v", s.State, s.Err, s.RunID, err)
+	}
+	if saved, _ := st.List(); len(saved) != 0 {
+		t.Errorf("%d runs saved by the engine that lost the job", len(saved))
+	}
+	if err := lease.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := lease.Finish(runs.Done, "", "run-of-other"); err != nil {
+		t.Fatal(err)
+	}
+	if qe, _ := other.Get(s.QueueID); qe.Record.State != runs.Done || qe.Record.RunID != "run-of-other" || qe.Record.Attempt != 2 {
+		t.Errorf("queue entry %+v", qe.Record)
+	}
+}

@@ -327,6 +327,21 @@ func (w *EventWriter) flushIfDue() {
 	w.flushLocked()
 }
 
+// abandon stops writing the log without flushing what is buffered: the
+// job passed to another process, which writes it now.
+func (w *EventWriter) abandon(why error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f != nil {
+		w.f.Close()
+		w.f = nil
+	}
+	w.buf = w.buf[:0]
+	if w.err == nil {
+		w.err = why
+	}
+}
+
 // Close flushes and closes the log.
 func (w *EventWriter) Close() error {
 	w.mu.Lock()
