@@ -138,8 +138,7 @@ func (e *Engine) endFromQueue(ent *jobEntry, qe Entry) {
 		st.Elapsed = st.Finished.Sub(st.Started)
 	}
 	st.ETA = 0
-	kind := map[runs.State]EventKind{runs.Done: EventDone, runs.Failed: EventFailed, runs.Cancelled: EventCancelled}[st.State]
-	e.publishLocked(Event{Job: st.ID, Kind: kind, Time: st.Finished, Elapsed: st.Elapsed, Message: st.Err,
+	e.publishLocked(Event{Job: st.ID, Kind: EventKind(st.State), Time: st.Finished, Elapsed: st.Elapsed, Message: st.Err,
 		RunID: st.RunID, Done: st.Done, Total: st.Total})
 }
 
