@@ -35,6 +35,12 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return status
 	}
+	// Datasets are recorded in the specs of queued jobs, which another
+	// process may run from another folder.
+	*spec = absPath(*spec)
+	for i := range files {
+		files[i] = absPath(files[i])
+	}
 	if *parallel < 0 {
 		return usageError(stderr, "tui", "--jobs: want at least 1, found %d", *parallel)
 	}
