@@ -151,15 +151,18 @@ func (ent *jobEntry) logEvent(ev Event) {
 }
 
 // recordInQueue writes how an own job ended to the queue: through its
-// lease, or, for one never claimed, as a cancel.
+// lease, or, for one submitted here and cancelled before it was claimed,
+// as a cancel.
 func (e *Engine) recordInQueue(ent *jobEntry, end Event) {
 	switch {
 	case ent.lease != nil:
 		ent.logEvent(end)
 		ent.lease.Finish(runs.State(end.Kind), end.Message, end.RunID)
-	case ent.status.QueueID != "" && end.Kind == EventCancelled:
+	case ent.status.QueueID != "" && end.Kind == EventCancelled && !ent.fromQueue:
 		e.shared.Cancel(ent.status.QueueID, "")
 	}
+	// A job this engine took from the queue but never claimed stays
+	// queued there, for another runner.
 }
 
 // RunQueued runs the jobs of the store's queue that wait for this engine's
