@@ -247,6 +247,8 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		Weights:        s.cfg.Weights,
 		User:           s.owner(sess),
 		KeepJobsOnQuit: true,
+		// The client's terminal, not the server's, picks the image protocol.
+		Env: append(sess.Environ(), "TERM="+pty.Term),
 	})
 	p := tea.NewProgram(app, append(bm.MakeOptions(sess), tea.WithAltScreen(), tea.WithFPS(ui.FPS))...)
 	s.mu.Lock()
