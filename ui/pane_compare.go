@@ -12,7 +12,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
-	"itscope/compute"
 	"itscope/model/readout"
 	"itscope/model/runs"
 )
@@ -310,7 +309,7 @@ func (p *comparePane) sideView() string {
 	}
 	body := strings.Join(grid, "\n")
 	if c := p.paired; c != nil {
-		diff := func(name string, d compute.Difference) string {
+		diff := func(name string, d readout.Difference) string {
 			return fmt.Sprintf("%s %+.4f [%+.4f, %+.4f], right better in %.0f%%", name, d.Estimate, d.Lo, d.Hi, 100*d.BBetter)
 		}
 		body = st.Label.Render(fitLine(fmt.Sprintf("right − left, paired bootstrap over %d val images: ", c.Images)+

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"itscope/compute"
+	"itscope/compute/onnx"
 	"itscope/data"
 	"itscope/model/runs"
 )
@@ -79,6 +80,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "itscope", runs.Version())
 		fmt.Fprintln(stdout, "blas:", compute.UseOpenBLAS())
+		fmt.Fprintln(stdout, "int8 kernels:", onnx.Int8Kernel())
 		return 0
 	}
 	c, ok := lookup(name)

@@ -10,6 +10,10 @@ import (
 	"itscope/model/runs"
 )
 
+// Difference is one paired difference (B - A) with its interval and the
+// share of resamples in which B is better.
+type Difference = compute.Difference
+
 // Comparison is run B against run A on the validation images both predict:
 // the paired bootstrap of the difference in mean EV and in mean r.
 type Comparison struct {

@@ -323,9 +323,11 @@ func Fit(ctx context.Context, spec FitSpec, emit func(jobs.Event)) (*runs.Run, e
 	sum.EVMean, sum.EVMedian = scores.EVMean, scores.EVMedian
 	sum.RMean, sum.RMedian = scores.RMean, scores.RMedian
 	sum.MSEMean, sum.R2Mean = scores.MSEMean, scores.R2Mean
-	if err := sum.SetIntervals(yVal, pred); err != nil {
+	boot, err := compute.BootstrapRun(yVal, pred, runs.BootstrapSeed)
+	if err != nil {
 		return nil, fmt.Errorf("scoring %s on %s: %w", spec.Model, feats.Name(), err)
 	}
+	sum.EVMeanLo, sum.EVMeanHi, sum.RMeanLo, sum.RMeanHi = boot.EV.Lo, boot.EV.Hi, boot.R.Lo, boot.R.Hi
 	if ceiling != nil {
 		sum.CeilingMean, _, _ = compute.MeanMedian(ceiling)
 		sum.CeilingEVMean = scores.EVCorrectedMean

@@ -7,10 +7,6 @@ import (
 	"math"
 	"reflect"
 	"strings"
-
-	"gonum.org/v1/gonum/mat"
-
-	"itscope/compute"
 )
 
 // Summary holds a run's headline scores on the validation split, the keys
@@ -47,7 +43,7 @@ type Summary struct {
 	CeilingEVMean float64 `json:"ceiling_ev_mean,omitempty"`
 	// EVMeanLo, EVMeanHi, RMeanLo and RMeanHi are the 95% percentile
 	// bootstrap intervals of EVMean and RMean over the validation images
-	// (SetIntervals); NaN (left out of the JSON) when unknown.
+	// (compute.BootstrapRun with BootstrapSeed); NaN (left out of the JSON) when unknown.
 	EVMeanLo float64 `json:"ev_mean_lo,omitempty"`
 	EVMeanHi float64 `json:"ev_mean_hi,omitempty"`
 	RMeanLo  float64 `json:"r_mean_lo,omitempty"`
@@ -66,24 +62,6 @@ type Summary struct {
 // BootstrapSeed seeds the resamples of every run's intervals, so that runs
 // scored on the same images are resampled alike (as `itscope compare` does).
 const BootstrapSeed = 0
-
-// SetIntervals sets the bootstrap intervals of the mean EV and mean r from
-// the validation responses and predictions (images x neurons):
-// compute.DefaultResamples resamples of the images, never of the neurons,
-// drawn by compute.BootstrapIndices with BootstrapSeed.
-func (s *Summary) SetIntervals(yTrue, yPred mat.Matrix) error {
-	n, _ := yTrue.Dims()
-	idx, err := compute.BootstrapIndices(n, compute.DefaultResamples, BootstrapSeed)
-	if err != nil {
-		return err
-	}
-	b, err := compute.BootstrapScores(yTrue, yPred, idx)
-	if err != nil {
-		return err
-	}
-	s.EVMeanLo, s.EVMeanHi, s.RMeanLo, s.RMeanHi = b.EV.Lo, b.EV.Hi, b.R.Lo, b.R.Hi
-	return nil
-}
 
 // ConstantNote says over how many neurons the means are taken when some
 // were left out for constant val responses, and is empty otherwise.

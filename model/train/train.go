@@ -574,9 +574,11 @@ func fillScores(run *runs.Run, ds *data.Dataset, valImages []int, pred []float32
 	sum.NTrain, sum.NVal, sum.NNeurons, sum.NConstant = nTrain, len(valImages), ds.NumNeurons, s.Constant
 	sum.EVMean, sum.EVMedian, sum.RMean, sum.RMedian = s.EVMean, s.EVMedian, s.RMean, s.RMedian
 	sum.MSEMean, sum.R2Mean = s.MSEMean, s.R2Mean
-	if err := sum.SetIntervals(yt, yp); err != nil {
+	boot, err := compute.BootstrapRun(yt, yp, runs.BootstrapSeed)
+	if err != nil {
 		return err
 	}
+	sum.EVMeanLo, sum.EVMeanHi, sum.RMeanLo, sum.RMeanHi = boot.EV.Lo, boot.EV.Hi, boot.R.Lo, boot.R.Hi
 	ceiling := make([]float64, ds.NumNeurons)
 	for j := range ceiling {
 		ceiling[j] = math.NaN()
