@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"itscope/compute"
 	"itscope/data/npy"
 	"itscope/model/features"
 	"itscope/model/nets"
@@ -273,7 +272,7 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	if c.json {
 		obj := map[string]any{"layers": out}
 		if choice != nil {
-			obj["best_layer_per_neuron"] = best.perNeuron(choice)
+			obj["best_layer_per_neuron"] = perNeuron(choice)
 			obj["best_layer_val_ev_mean"] = jsonNum(choice.ValEVMean)
 		}
 		if err := writeJSON(stdout, obj); err != nil {
@@ -282,42 +281,29 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if choice != nil {
-		best.print(stdout, choice)
+		printBestLayers(stdout, choice)
 	}
 	return 0
 }
 
-// bestLayers collects a sweep's layers for the best layer per neuron: each
-// layer's per-neuron training CV score (ridge CV) and val EV.
-type bestLayers struct {
-	layers []string
-	cv     [][]float64
-	valEV  [][]float64
-}
+// bestLayers collects a sweep's layers for the best layer per neuron.
+type bestLayers []readout.LayerScores
 
 func (b *bestLayers) add(layer string, run *runs.Run) {
-	ev := make([]float64, len(run.Neurons))
-	for j, n := range run.Neurons {
-		ev[j] = n.EV
-	}
-	b.layers = append(b.layers, layer)
-	b.cv = append(b.cv, run.Meta.NeuronCVScore)
-	b.valEV = append(b.valEV, ev)
+	*b = append(*b, readout.LayerScoresOf(layer, run))
 }
 
-// choose picks each neuron's layer by training CV score
-// (compute.BestLayerPerNeuron); nil when some layer has no CV scores (a
-// read-out other than ridge CV).
-func (b *bestLayers) choose() (*compute.LayerChoice, error) {
-	if len(b.layers) == 0 {
+// choose picks each neuron's layer by training CV score; nil when some layer
+// has no CV scores (a read-out other than ridge CV).
+func (b bestLayers) choose() (*readout.BestLayers, error) {
+	if len(b) == 0 {
 		return nil, nil
 	}
-	for _, cv := range b.cv {
-		if cv == nil {
-			return nil, nil
-		}
+	c, err := readout.ChooseBestLayers(b)
+	if errors.Is(err, readout.ErrNoCVScores) {
+		return nil, nil
 	}
-	return compute.BestLayerPerNeuron(b.cv, b.valEV, compute.CriterionR2)
+	return c, err
 }
 
 // bestNeuron is one neuron's chosen layer in `sweep --json`.
@@ -329,24 +315,24 @@ type bestNeuron struct {
 	ValEV   any    `json:"val_ev"`
 }
 
-func (b *bestLayers) perNeuron(c *compute.LayerChoice) []bestNeuron {
+func perNeuron(c *readout.BestLayers) []bestNeuron {
 	out := make([]bestNeuron, len(c.Layer))
 	for j, l := range c.Layer {
 		out[j] = bestNeuron{Neuron: j, Depth: l, ValEV: jsonNum(c.ValEV[j])}
 		if l >= 0 {
-			out[j].Layer, out[j].CVScore = b.layers[l], jsonNum(b.cv[l][j])
+			out[j].Layer, out[j].CVScore = c.Layers[l].Layer, jsonNum(c.Layers[l].CVScore[j])
 		}
 	}
 	return out
 }
 
-// print writes the histogram of best-layer depth and the val EV of the
-// chosen layers.
-func (b *bestLayers) print(w io.Writer, c *compute.LayerChoice) {
+// printBestLayers writes the histogram of best-layer depth and the val EV
+// of the chosen layers.
+func printBestLayers(w io.Writer, c *readout.BestLayers) {
 	fmt.Fprintf(w, "\nbest layer per neuron, chosen by training CV R² (not val): mean val EV %s over %d neurons\n", num(c.ValEVMean, 4), c.Count)
 	most := max(1, slices.Max(c.Histogram))
 	for l, n := range c.Histogram {
-		fmt.Fprintf(w, "  %-14s %4d  %s\n", b.layers[l], n, strings.Repeat("#", (n*40+most-1)/most))
+		fmt.Fprintf(w, "  %-14s %4d  %s\n", c.Layers[l].Layer, n, strings.Repeat("#", (n*40+most-1)/most))
 	}
 }
 
