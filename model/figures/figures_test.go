@@ -209,13 +209,17 @@ func TestSave(t *testing.T) {
 // and failed runs.
 func TestSweepLayers(t *testing.T) {
 	listing := sweepListing()
-	layers, evs, ok := SweepLayers(listing, listing[0])
+	net, layers, metas, ok := SweepLayers(listing, listing[0])
+	var evs []float64
+	for _, m := range metas {
+		evs = append(evs, m.Summary.EVMean)
+	}
 	want := []string{"features.1", "features.3", "features.6", "features.8", "features.10"}
 	wantEV := []float64{0.10, 0.22, 0.35, 0.30, 0.25}
-	if !ok || fmt.Sprint(layers) != fmt.Sprint(want) || fmt.Sprint(evs) != fmt.Sprint(wantEV) {
-		t.Errorf("layers %v EVs %v ok %v; want %v %v", layers, evs, ok, want, wantEV)
+	if !ok || net != "alexnet" || fmt.Sprint(layers) != fmt.Sprint(want) || fmt.Sprint(evs) != fmt.Sprint(wantEV) || metas[1].ID != "r11" {
+		t.Errorf("net %s layers %v EVs %v ok %v; want alexnet %v %v, layer 2 from r11", net, layers, evs, ok, want, wantEV)
 	}
-	if _, _, ok := SweepLayers(listing, runs.RunMeta{Strategy: "pixels:32"}); ok {
+	if _, _, _, ok := SweepLayers(listing, runs.RunMeta{Strategy: "pixels:32"}); ok {
 		t.Error("a pixels run has layers")
 	}
 	_, err := New(Layers, Input{Runs: []*runs.Run{{Meta: runs.RunMeta{ID: "p", Strategy: "pixels:32"}}}, Listing: listing})

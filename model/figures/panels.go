@@ -17,14 +17,15 @@ import (
 	"itscope/model/runs"
 )
 
-// SweepLayers is Figure 1a's data: the mean EV per layer over the runs of
-// listing that share m's network, read-out, PCA and dataset (a sweep saves
-// one run per layer), in listing order, the newest run of a layer winning.
-// ok is false when m is not a run on a network layer.
-func SweepLayers(listing []runs.RunMeta, m runs.RunMeta) (layers []string, evs []float64, ok bool) {
-	net, _, ok := strings.Cut(m.Strategy, ":")
+// SweepLayers are the runs Figure 1a draws for run m: the finished runs
+// of listing on the layers of m's network with m's read-out, PCA and
+// dataset, the newest run of each layer, in listing order (a store lists
+// oldest first, so a sweep's layers go shallow to deep). ok is false when m
+// is not on a network layer.
+func SweepLayers(listing []runs.RunMeta, m runs.RunMeta) (net string, layers []string, metas []runs.RunMeta, ok bool) {
+	net, _, ok = strings.Cut(m.Strategy, ":")
 	if !ok || strings.HasPrefix(m.Strategy, "pixels") {
-		return nil, nil, false
+		return "", nil, nil, false
 	}
 	seen := map[string]int{}
 	for _, r := range listing {
@@ -34,14 +35,14 @@ func SweepLayers(listing []runs.RunMeta, m runs.RunMeta) (layers []string, evs [
 			continue
 		}
 		if i, ok := seen[tap]; ok {
-			evs[i] = r.Summary.EVMean
+			metas[i] = r
 			continue
 		}
 		seen[tap] = len(layers)
 		layers = append(layers, tap)
-		evs = append(evs, r.Summary.EVMean)
+		metas = append(metas, r)
 	}
-	return layers, evs, true
+	return net, layers, metas, true
 }
 
 // ValPairs is Figure 1c's data: for each validation image, the run's
@@ -76,11 +77,14 @@ func ValPairs(ds *data.Dataset, run *runs.Run, neuron int) (pred, actual []float
 
 func layersPanel(in Input) ([]*plot.Plot, error) {
 	m := in.Runs[0].Meta
-	layers, evs, ok := SweepLayers(in.Listing, m)
+	net, layers, metas, ok := SweepLayers(in.Listing, m)
 	if !ok {
 		return nil, fmt.Errorf("run %s is on %q, not a network layer: EV across layers needs a sweep's runs", m.ID, m.Strategy)
 	}
-	net, _, _ := strings.Cut(m.Strategy, ":")
+	evs := make([]float64, len(metas))
+	for i, r := range metas {
+		evs[i] = r.Summary.EVMean
+	}
 	p := newPanel(fmt.Sprintf("Mean EV per layer of %s (%s, PCA %d)", net, m.Model, m.Summary.PCA), "layer", "mean explained variance")
 	pts := make(plotter.XYs, 0, len(evs))
 	best := -1
