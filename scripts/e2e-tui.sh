@@ -123,13 +123,13 @@ wait_for $s "Compare — 2 runs, 0 marked"
 send $s Space Space
 wait_for $s "2 marked"
 send $s Enter
-wait_for $s "2 runs on the same axes"
+wait_for $s "2 runs on the same EV axis"
 
 # Resize below 80x24, then back.
 tmux -S "$sock" resize-window -t $s -x 70 -y 20
 wait_for $s "this one is 70x20"
 tmux -S "$sock" resize-window -t $s -x 100 -y 30
-wait_for $s "2 runs on the same axes"
+wait_for $s "2 runs on the same EV axis"
 
 # Help, then quit.
 send $s Escape

@@ -440,8 +440,9 @@ func strategyLabel(r runs.RunMeta) string {
 	return s
 }
 
-// sideView draws the marked runs' EV histograms with one x range and one
-// count scale, so their shapes compare directly.
+// sideView draws the marked runs' EV histograms over one x range, each
+// with its own count axis (labelled so), so that a run with most neurons in
+// one bin does not flatten the others.
 func (p *comparePane) sideView() string {
 	st := p.ctx.Styles
 	n := len(p.side)
@@ -456,12 +457,9 @@ func (p *comparePane) sideView() string {
 	}
 	lo, hi := evRange(all...)
 	bins := max(10, min(40, colW-8))
-	maxCount := 1
 	var counts [][]int
 	for _, e := range all {
-		c := histogram(e, bins, lo, hi)
-		counts = append(counts, c)
-		maxCount = max(maxCount, slices.Max(c))
+		counts = append(counts, histogram(e, bins, lo, hi))
 	}
 	var paired string
 	if c := p.paired; c != nil {
@@ -481,12 +479,13 @@ func (p *comparePane) sideView() string {
 			head := st.Heading.Render(fitLine(runLabel(r.Meta), colW-2)) + "\n" +
 				st.Dim.Render(fitLine(fmt.Sprintf("EV %s%s  r %s%s  %d neurons", fmtNum(r.Meta.Summary.EVMean), interval(r.Meta.Summary.EVMeanLo, r.Meta.Summary.EVMeanHi),
 					fmtNum(r.Meta.Summary.RMean), interval(r.Meta.Summary.RMeanLo, r.Meta.Summary.RMeanHi), len(r.Neurons)), colW-2))
-			cols = append(cols, fitBlock(head+"\n"+drawHistogram(st, counts[i], maxCount, chartH, lo, hi, "explained variance"), colW, chartH+6))
+			chart := drawHistogram(st, counts[i], max(1, slices.Max(counts[i])), chartH, lo, hi, "explained variance (own count axis)")
+			cols = append(cols, fitBlock(head+"\n"+chart, colW, chartH+6))
 		}
 		grid = append(grid, lipgloss.JoinHorizontal(lipgloss.Top, cols...))
 	}
 	body := paired + strings.Join(grid, "\n")
-	return box(st, fmt.Sprintf("Compare — %d runs on the same axes", n), body, p.w, p.h, true)
+	return box(st, fmt.Sprintf("Compare — %d runs on the same EV axis", n), body, p.w, p.h, true)
 }
 
 // interval renders a 95% bootstrap interval " [lo, hi]", or nothing when the
