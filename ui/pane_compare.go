@@ -3,7 +3,6 @@ package ui
 import (
 	"fmt"
 	"math"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -297,9 +296,13 @@ func (p *comparePane) markedIDs(rows []runs.RunMeta) []string {
 }
 
 func (p *comparePane) export() tea.Cmd {
-	store, path := p.ctx.Store, filepath.Join(p.exportDir, "itscope-runs.csv")
+	store, dir := p.ctx.Store, p.exportDir
 	return func() tea.Msg {
-		if err := store.Export(path); err != nil {
+		path, err := exportPath(dir, "itscope-runs.csv")
+		if err == nil {
+			err = store.Export(path)
+		}
+		if err != nil {
 			return statusMsg{text: err.Error(), isErr: true}
 		}
 		return statusMsg{text: "wrote " + path}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -210,9 +209,12 @@ func (p *resultsPane) saveFigure() tea.Cmd {
 
 func (p *resultsPane) export() tea.Cmd {
 	run := p.run
-	path := filepath.Join(p.exportDir, run.Meta.ID+"-neurons.csv")
+	dir := p.exportDir
 	return func() tea.Msg {
-		err := runs.WriteFileAtomic(path, func(w io.Writer) error { return writeNeuronTable(w, run) })
+		path, err := exportPath(dir, run.Meta.ID+"-neurons.csv")
+		if err == nil {
+			err = runs.WriteFileAtomic(path, func(w io.Writer) error { return writeNeuronTable(w, run) })
+		}
 		if err != nil {
 			return statusMsg{text: err.Error(), isErr: true}
 		}
