@@ -21,6 +21,8 @@ type KeyMap struct {
 	Cancel, Pin key.Binding
 	// Results and Compare panes.
 	View, Sort, Reverse, Export, Figure, Note, Filter, Mark, Refresh key.Binding
+	// Compare's curves.
+	Curves, Smooth, LogY, XAxis key.Binding
 }
 
 // DefaultKeyMap is the explorer's key map: arrows and vim keys, number keys
@@ -67,6 +69,10 @@ func DefaultKeyMap() KeyMap {
 		Export:  b([]string{"e"}, "e", "export CSV"),
 		Figure:  b([]string{"f"}, "f", "save figure"),
 		Note:    b([]string{"n"}, "n", "note"),
+		Curves:  b([]string{"c"}, "c", "curves/histograms"),
+		Smooth:  b([]string{"a"}, "a", "smoothing"),
+		LogY:    b([]string{"y"}, "y", "log y"),
+		XAxis:   b([]string{"x"}, "x", "x: steps/epochs"),
 		Filter:  b([]string{"/"}, "/", "filter"),
 		Mark:    b([]string{" ", "space"}, "space", "mark"),
 		Refresh: b([]string{"R"}, "R", "reload runs"),

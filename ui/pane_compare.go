@@ -54,6 +54,8 @@ type comparePane struct {
 	noteID    string
 	marked    map[string]bool
 	side      []*runs.Run // non-nil: side-by-side view
+	curves    bool        // the side view shows curves, not histograms
+	curveOpts curveOptions
 	paired    *readout.Comparison
 	exportDir string
 }
@@ -69,7 +71,10 @@ func (p *comparePane) Capturing() bool  { return p.filter.active || p.note.activ
 func (p *comparePane) ShortHelp() []key.Binding {
 	k := p.ctx.Keys
 	if p.side != nil {
-		return []key.Binding{withHelp(k.Back, "esc", "back to table")}
+		if p.curves {
+			return []key.Binding{withHelp(k.Back, "esc", "back to table"), k.Curves, k.Smooth, k.LogY, k.XAxis}
+		}
+		return []key.Binding{withHelp(k.Back, "esc", "back to table"), k.Curves}
 	}
 	return []key.Binding{k.Up, k.Down, k.Mark, withHelp(k.Enter, "enter", "compare marked"), k.Sort, k.Filter, k.Export, k.Figure}
 }
@@ -210,8 +215,17 @@ func (p *comparePane) key(msg tea.KeyMsg) tea.Cmd {
 		}
 	}
 	if p.side != nil {
-		if keyIs(msg, k.Back) || keyIs(msg, k.Enter) {
+		switch {
+		case keyIs(msg, k.Back) || keyIs(msg, k.Enter):
 			p.side = nil
+		case keyIs(msg, k.Curves):
+			p.curves = !p.curves
+		case keyIs(msg, k.Smooth):
+			p.curveOpts.smooth = (p.curveOpts.smooth + 1) % len(smoothings)
+		case keyIs(msg, k.LogY):
+			p.curveOpts.logY = !p.curveOpts.logY
+		case keyIs(msg, k.XAxis):
+			p.curveOpts.byEpoch = !p.curveOpts.byEpoch
 		}
 		return nil
 	}
@@ -311,6 +325,9 @@ func (p *comparePane) export() tea.Cmd {
 
 func (p *comparePane) View() string {
 	st := p.ctx.Styles
+	if p.side != nil && p.curves {
+		return p.curvesView()
+	}
 	if p.side != nil {
 		return p.sideView()
 	}
