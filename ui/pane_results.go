@@ -167,7 +167,7 @@ func (p *resultsPane) Update(msg tea.Msg) tea.Cmd {
 		}
 	case runsMsg:
 		// A sweep still running adds layers: choose again over them all.
-		if p.run != nil && p.best.runID != "" {
+		if p.run != nil {
 			if _, _, metas, _ := sweepLayers(p.ctx.Runs, p.run.Meta); !slices.Equal(runIDs(metas), p.best.ids) {
 				return loadBestLayers(p.ctx, p.run.Meta)
 			}
