@@ -160,9 +160,11 @@ func runClassify(args []string, stdout, stderr io.Writer) int {
 }
 
 func runSweep(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("sweep", "--data SPEC --net NET [--weights F] --layers all|L1,L2 --pca N --model ridgecv [--json] [--runs DIR] [--seed S]", stderr)
+	fs := newFlags("sweep", "--data SPEC --net NET [--weights F] --layers all|L1,L2 --pca N --model ridgecv [--json] [--runs DIR] [--seed S] [--detach]", stderr)
 	var c commonFlags
 	addCommon(fs, &c)
+	var jf jobFlags
+	addJobFlags(fs, &jf)
 	var nf netFlags
 	nf.addNet(fs)
 	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
@@ -202,46 +204,66 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	spec := readout.SweepSpec{
-		Fit: readout.FitSpec{Data: *dataSpec, Weights: nf.weights, PCA: *pca, Model: *readoutName, Alpha: *alpha,
-			Alphas: grid, Folds: *folds, Seed: c.seed, CacheDir: cf.dir, CacheMax: cf.maxBytes()},
+		Fit: readout.FitSpec{Data: absPath(*dataSpec), Weights: absPath(nf.weights), PCA: *pca, Model: *readoutName,
+			Alpha: *alpha, Alphas: grid, Folds: *folds, Seed: c.seed, CacheDir: cf.dir, CacheMax: cf.maxBytes()},
 		Net: nf.net, Layers: list, BatchSize: *batch, ExtractOnly: *extractOnly,
 	}
-	ctx, stop := interruptible()
-	defer stop()
 	start := time.Now()
 	progress := newProgressPrinter(stderr, c.json)
+	if *extractOnly {
+		// Filling the cache makes no run, so it is no job of the queue.
+		ctx, stop := interruptible()
+		defer stop()
+		err := readout.Sweep(ctx, spec, progress.emit, nil)
+		progress.finish()
+		if err != nil {
+			return fail(stderr, "sweep", err)
+		}
+		fmt.Fprintf(stdout, "%d layers of %s cached in %s (%.1f s)\n", len(list), net.Name(), extractDir(cf.dir), time.Since(start).Seconds())
+		return 0
+	}
+	layerJobs, err := readout.SweepJobs(spec)
+	if err != nil {
+		return fail(stderr, "sweep", err)
+	}
+	for i := range layerJobs {
+		layerJobs[i].Owner = localOwner()
+	}
+	if jf.detach {
+		return submitDetached("sweep", store, jf.keep, layerJobs, c.json, stdout, stderr)
+	}
 	out := []json.RawMessage{}
 	// Rows are printed as each layer finishes, so the columns are fixed.
 	const row = "%-14s %7s %7s %9s %5s  %s\n"
-	if !c.json && !*extractOnly {
+	if !c.json {
 		fmt.Fprintf(stdout, row, "LAYER", "EV", "r", "ALPHA", "PCA", "RUN")
 	}
 	var best bestLayers
-	err = readout.Sweep(ctx, spec, progress.emit, func(layer string, run *runs.Run) error {
+	// One layer at a time, in order, as before the queue: the first fills
+	// the feature cache with every layer in one pass of the network.
+	for i, job := range layerJobs {
+		layer := list[i]
+		st, err := runJobWith(store, jf.keep, job, progress.emit)
 		progress.finish()
-		id, err := store.Save(run)
 		if err != nil {
-			return err
+			return fail(stderr, "sweep", fmt.Errorf("layer %s: %w", layer, err))
+		}
+		run, err := store.Load(st.RunID)
+		if err != nil {
+			return fail(stderr, "sweep", err)
 		}
 		best.add(layer, run)
 		s := run.Meta.Summary
 		if c.json {
-			b, err := marshalLayer(layer, s, id)
+			b, err := marshalLayer(layer, s, run.Meta.ID)
+			if err != nil {
+				return fail(stderr, "sweep", err)
+			}
 			out = append(out, b)
-			return err
+			continue
 		}
 		printWarnings(stderr, " ("+layer+")", run.Meta)
-		_, err = fmt.Fprintf(stdout, row, layer, num(s.EVMean, 4), num(s.RMean, 4),
-			num(s.Alpha, 3), fmt.Sprint(s.PCA), id)
-		return err
-	})
-	progress.finish()
-	if err != nil {
-		return fail(stderr, "sweep", err)
-	}
-	if *extractOnly {
-		fmt.Fprintf(stdout, "%d layers of %s cached in %s (%.1f s)\n", len(list), net.Name(), extractDir(cf.dir), time.Since(start).Seconds())
-		return 0
+		fmt.Fprintf(stdout, row, layer, num(s.EVMean, 4), num(s.RMean, 4), num(s.Alpha, 3), fmt.Sprint(s.PCA), run.Meta.ID)
 	}
 	choice, err := best.choose()
 	if err != nil {
