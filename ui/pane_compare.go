@@ -298,7 +298,7 @@ func (p *comparePane) sideView() string {
 		diff := func(name string, d readout.Difference) string {
 			return fmt.Sprintf("  %-7s %+.4f [%+.4f, %+.4f]   right better in %.0f%% of resamples", name, d.Estimate, d.Lo, d.Hi, 100*d.BBetter)
 		}
-		paired = st.Label.Render(fitLine(fmt.Sprintf("right − left, paired bootstrap over %d val images both runs predict (95%% intervals):", c.Images), p.w-4)) + "\n" +
+		paired = st.Label.Render(fitLine(fmt.Sprintf("right − left, paired bootstrap over the %d val images both predict (95%%):", c.Images), p.w-4)) + "\n" +
 			fitLine(diff("mean EV", c.EV), p.w-4) + "\n" + fitLine(diff("mean r", c.R), p.w-4) + "\n"
 	}
 	rowsOfCharts := (n + perRow - 1) / perRow
