@@ -187,9 +187,11 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 
 func runGrid(args []string, stdout, stderr io.Writer) int {
 	const name = "grid"
-	fs := newFlags(name, "--data SPEC --grid FILE.json [--jobs N] [--json] [--runs DIR]", stderr)
+	fs := newFlags(name, "--data SPEC --grid FILE.json [--jobs N] [--json] [--runs DIR] [--cache DIR]", stderr)
 	var common commonFlags
 	addCommon(fs, &common)
+	var cf cacheFlags
+	addCache(fs, &cf, " for fit points on network features")
 	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
 	gridFile := fs.String("grid", "", "JSON grid spec (see README: lists of lr, wd, batch, layers, channels, epochs, seeds; or kind fit with features, pca, model, alphas)")
 	parallel := fs.Int("jobs", 1, "how many grid points run at once")
@@ -219,7 +221,7 @@ func runGrid(args []string, stdout, stderr io.Writer) int {
 	defer unsubscribe()
 	labels := map[jobs.JobID]string{}
 	for _, p := range points {
-		id, err := engine.Submit(readout.GridJob(ds, p))
+		id, err := engine.Submit(readout.GridJob(ds, p, cf.dir, cf.maxBytes()))
 		if err != nil {
 			return fail(stderr, name, err)
 		}
