@@ -17,11 +17,13 @@ import (
 // Golden frames of every pane at 100x30 without colour. Panes that show the
 // engine and the store get fixed job and run states as messages, so the
 // frames do not depend on timing; the Data pane reads the embedded demo.
-// Regenerate with: go test ./ui -run Golden -update
+// Regenerate with: go test ./ui -run Golden -update (which also rewrites the
+// screens of docs/explorer.md, see goldendocs_test.go).
 
 func requireGolden(t *testing.T, frame string) {
 	t.Helper()
 	golden.RequireEqual(t, []byte(frame))
+	updateExplorerDocBlock(t)
 }
 
 func TestGoldenData(t *testing.T) {

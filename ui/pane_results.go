@@ -308,6 +308,9 @@ func (p *resultsPane) View() string {
 	if note := s.ConstantNote(); note != "" {
 		head += st.Dim.Render(note) + "\n"
 	}
+	for _, w := range m.Warnings {
+		head += st.Bad.Render(ansiCut("warning: "+w, 0, rightW-4)) + "\n"
+	}
 	tabs := make([]string, numViews)
 	sep := st.Dim.Render(" │ ")
 	// The wheel over the run turns its views (or scrolls the neuron table,

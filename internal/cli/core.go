@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strconv"
 
-	"itscope/compute"
 	"itscope/data"
 	"itscope/model/readout"
 	"itscope/model/runs"
@@ -86,7 +84,7 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&spec.PCA, "pca", 0, "reduce the features to `N` principal components fitted on train (0: no PCA)")
 	fs.StringVar(&spec.Model, "model", readout.ModelRidgeCV, "read-out: linear, ridge or ridgecv")
 	fs.Float64Var(&spec.Alpha, "alpha", 0, "ridge penalty (--model ridge)")
-	fs.StringVar(&alphas, "alphas", "", "ridge CV grid: a `LIST` 0.1,1,10 or START:STOP:COUNT log-spaced (default "+alphaGridText(compute.DefaultAlphas())+")")
+	fs.StringVar(&alphas, "alphas", "", "ridge CV grid: a `LIST` 0.1,1,10 or START:STOP:COUNT log-spaced, tried as given (default "+readout.DefaultGridHelp()+")")
 	fs.IntVar(&spec.Folds, "folds", 5, "cross-validation folds (--model ridgecv), stratified by object label when there are labels")
 	fs.BoolVar(&spec.PerNeuronAlpha, "per-neuron-alpha", false, "let ridge CV choose an alpha per neuron")
 	fs.StringVar(&spec.Standardise, "standardise", "auto", "standardise features on train: auto (pixels only), on, off")
@@ -136,8 +134,8 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "fit", err)
 	}
-	if run.Meta.Error != "" && !c.json {
-		fmt.Fprintln(stderr, "warning:", run.Meta.Error)
+	if !c.json {
+		printWarnings(stderr, "", run.Meta)
 	}
 	if store != nil {
 		if _, err := store.Save(run); err != nil {
@@ -223,9 +221,9 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// alphaGridText writes a log-spaced grid as --alphas reads it,
-// START:STOP:COUNT, so that the help states the grid the code uses.
-func alphaGridText(grid []float64) string {
-	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
-	return f(grid[0]) + ":" + f(grid[len(grid)-1]) + ":" + strconv.Itoa(len(grid))
+// printWarnings prints each of a run's warnings once, after the label.
+func printWarnings(w io.Writer, label string, m runs.RunMeta) {
+	for _, msg := range m.Warnings {
+		fmt.Fprintf(w, "warning%s: %s\n", label, msg)
+	}
 }

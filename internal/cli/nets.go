@@ -8,9 +8,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
+	"itscope/compute"
 	"itscope/data/npy"
 	"itscope/model/features"
 	"itscope/model/nets"
@@ -169,6 +171,8 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	pca := fs.Int("pca", 1000, "PCA components fitted on train before the read-out (0: none)")
 	readoutName := fs.String("model", readout.ModelRidgeCV, "read-out: linear, ridge or ridgecv")
 	alpha := fs.Float64("alpha", 0, "ridge penalty (--model ridge)")
+	alphas := fs.String("alphas", "", "ridge CV grid, as for fit (default "+readout.DefaultGridHelp()+")")
+	folds := fs.Int("folds", 5, "cross-validation folds (--model ridgecv), stratified by object label when there are labels")
 	var cf cacheFlags
 	addCache(fs, &cf, "")
 	batch := fs.Int("batch", features.DefaultNetBatch, "images per forward pass")
@@ -192,9 +196,15 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "sweep", err)
 	}
+	var grid []float64
+	if *alphas != "" {
+		if grid, err = readout.ParseAlphas(*alphas); err != nil {
+			return usageError(stderr, "sweep", "--alphas: %v", err)
+		}
+	}
 	spec := readout.SweepSpec{
 		Fit: readout.FitSpec{Data: *dataSpec, Weights: nf.weights, PCA: *pca, Model: *readoutName, Alpha: *alpha,
-			Seed: c.seed, CacheDir: cf.dir, CacheMax: cf.maxBytes()},
+			Alphas: grid, Folds: *folds, Seed: c.seed, CacheDir: cf.dir, CacheMax: cf.maxBytes()},
 		Net: nf.net, Layers: list, BatchSize: *batch, ExtractOnly: *extractOnly,
 	}
 	ctx, stop := interruptible()
@@ -207,18 +217,21 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	if !c.json && !*extractOnly {
 		fmt.Fprintf(stdout, row, "LAYER", "EV", "r", "ALPHA", "PCA", "RUN")
 	}
+	var best bestLayers
 	err = readout.Sweep(ctx, spec, progress.emit, func(layer string, run *runs.Run) error {
 		progress.finish()
 		id, err := store.Save(run)
 		if err != nil {
 			return err
 		}
+		best.add(layer, run)
 		s := run.Meta.Summary
 		if c.json {
 			b, err := marshalLayer(layer, s, id)
 			out = append(out, b)
 			return err
 		}
+		printWarnings(stderr, " ("+layer+")", run.Meta)
 		_, err = fmt.Fprintf(stdout, row, layer, num(s.EVMean, 4), num(s.RMean, 4),
 			num(s.Alpha, 3), fmt.Sprint(s.PCA), id)
 		return err
@@ -231,12 +244,88 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%d layers of %s cached in %s (%.1f s)\n", len(list), net.Name(), extractDir(cf.dir), time.Since(start).Seconds())
 		return 0
 	}
+	choice, err := best.choose()
+	if err != nil {
+		return fail(stderr, "sweep", err)
+	}
 	if c.json {
-		if err := writeJSON(stdout, out); err != nil {
+		obj := map[string]any{"layers": out}
+		if choice != nil {
+			obj["best_layer_per_neuron"] = best.perNeuron(choice)
+			obj["best_layer_val_ev_mean"] = jsonNum(choice.ValEVMean)
+		}
+		if err := writeJSON(stdout, obj); err != nil {
 			return fail(stderr, "sweep", err)
 		}
+		return 0
+	}
+	if choice != nil {
+		best.print(stdout, choice)
 	}
 	return 0
+}
+
+// bestLayers collects a sweep's layers for the best layer per neuron: each
+// layer's per-neuron training CV score (ridge CV) and val EV.
+type bestLayers struct {
+	layers []string
+	cv     [][]float64
+	valEV  [][]float64
+}
+
+func (b *bestLayers) add(layer string, run *runs.Run) {
+	ev := make([]float64, len(run.Neurons))
+	for j, n := range run.Neurons {
+		ev[j] = n.EV
+	}
+	b.layers = append(b.layers, layer)
+	b.cv = append(b.cv, run.Meta.NeuronCVScore)
+	b.valEV = append(b.valEV, ev)
+}
+
+// choose picks each neuron's layer by training CV score
+// (compute.BestLayerPerNeuron); nil when some layer has no CV scores (a
+// read-out other than ridge CV).
+func (b *bestLayers) choose() (*compute.LayerChoice, error) {
+	if len(b.layers) == 0 {
+		return nil, nil
+	}
+	for _, cv := range b.cv {
+		if cv == nil {
+			return nil, nil
+		}
+	}
+	return compute.BestLayerPerNeuron(b.cv, b.valEV, compute.CriterionR2)
+}
+
+// bestNeuron is one neuron's chosen layer in `sweep --json`.
+type bestNeuron struct {
+	Neuron  int    `json:"neuron"`
+	Layer   string `json:"layer"`
+	Depth   int    `json:"depth"` // the layer's position in the sweep, 0 shallowest
+	CVScore any    `json:"cv_score"`
+	ValEV   any    `json:"val_ev"`
+}
+
+func (b *bestLayers) perNeuron(c *compute.LayerChoice) []bestNeuron {
+	out := make([]bestNeuron, len(c.Layer))
+	for j, l := range c.Layer {
+		out[j] = bestNeuron{Neuron: j, Depth: l, ValEV: jsonNum(c.ValEV[j])}
+		if l >= 0 {
+			out[j].Layer, out[j].CVScore = b.layers[l], jsonNum(b.cv[l][j])
+		}
+	}
+	return out
+}
+
+// print writes the histogram of best-layer depth and the val EV of the
+// chosen layers.
+func (b *bestLayers) print(w io.Writer, c *compute.LayerChoice) {
+	fmt.Fprintf(w, "\nbest layer per neuron, chosen by training CV R² (not val): mean val EV %s over %d neurons\n", num(c.ValEVMean, 4), c.Count)
+	most := max(1, slices.Max(c.Histogram))
+	for l, n := range c.Histogram {
+		fmt.Fprintf(w, "  %-14s %4d  %s\n", b.layers[l], n, strings.Repeat("#", (n*40+most-1)/most))
+	}
 }
 
 // marshalLayer is the summary's JSON with "layer" and "run_id" added.
