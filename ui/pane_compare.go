@@ -293,8 +293,16 @@ func (p *comparePane) sideView() string {
 		counts = append(counts, c)
 		maxCount = max(maxCount, slices.Max(c))
 	}
+	var paired string
+	if c := p.paired; c != nil {
+		diff := func(name string, d readout.Difference) string {
+			return fmt.Sprintf("  %-7s %+.4f [%+.4f, %+.4f]   right better in %.0f%% of resamples", name, d.Estimate, d.Lo, d.Hi, 100*d.BBetter)
+		}
+		paired = st.Label.Render(fitLine(fmt.Sprintf("right − left, paired bootstrap over the %d val images both predict (95%%):", c.Images), p.w-4)) + "\n" +
+			fitLine(diff("mean EV", c.EV), p.w-4) + "\n" + fitLine(diff("mean r", c.R), p.w-4) + "\n"
+	}
 	rowsOfCharts := (n + perRow - 1) / perRow
-	chartH := max(3, (p.h-2)/rowsOfCharts-7)
+	chartH := max(3, (p.h-2-strings.Count(paired, "\n"))/rowsOfCharts-7)
 	var grid []string
 	for start := 0; start < n; start += perRow {
 		var cols []string
@@ -307,14 +315,7 @@ func (p *comparePane) sideView() string {
 		}
 		grid = append(grid, lipgloss.JoinHorizontal(lipgloss.Top, cols...))
 	}
-	body := strings.Join(grid, "\n")
-	if c := p.paired; c != nil {
-		diff := func(name string, d readout.Difference) string {
-			return fmt.Sprintf("%s %+.4f [%+.4f, %+.4f], right better in %.0f%%", name, d.Estimate, d.Lo, d.Hi, 100*d.BBetter)
-		}
-		body = st.Label.Render(fitLine(fmt.Sprintf("right − left, paired bootstrap over %d val images: ", c.Images)+
-			diff("mean EV", c.EV)+"; "+diff("mean r", c.R), p.w-4)) + "\n" + body
-	}
+	body := paired + strings.Join(grid, "\n")
 	return box(st, fmt.Sprintf("Compare — %d runs on the same axes", n), body, p.w, p.h, true)
 }
 

@@ -29,6 +29,7 @@ type command struct {
 func commandTable() []command {
 	return []command{
 		{"cache", "show the feature cache's size and files; `cache prune` removes the least recently used", runCache},
+		{"cancel", "cancel queued or running jobs of the run store's queue, whichever process runs them", runCancel},
 		{"classify", "top-5 ImageNet classes of photos (checks a network's weights)", runClassify},
 		{"compare", "paired bootstrap of two runs on the same val images: the difference in mean EV and r, its interval", runCompare},
 		{"cotrain", "co-train a pretrained trunk's last stages on responses and object labels", runCotrain},
@@ -36,6 +37,8 @@ func commandTable() []command {
 		{"export", "write the comparison table of saved runs as CSV", runExport},
 		{"fit", "fit a linear read-out from features to neurons on train, score it on val, save the run", runFit},
 		{"grid", "run every point of a JSON grid of trainings or fits, table sorted by val EV", runGrid},
+		{"job", "run queued jobs: job run --runs STORE JOB (one, as an executor does), job run-queued (all)", runJob},
+		{"jobs", "list the run store's jobs, from any process: state, progress, ETA, run (--watch, --json, --all)", runJobsList},
 		{"layers", "list a network's taps with their output shapes", runLayers},
 		{"predict", "predict responses on any split with a saved run (-o predictions.npy)", runPredict},
 		{"runs", "list the saved runs", runRuns},
@@ -187,7 +190,7 @@ func openRunStore(dir string) (*runs.Store, error) {
 // openDataAndStore opens the dataset a command works on and the run store it
 // saves into.
 func (c *commonFlags) openDataAndStore(spec string) (*data.Dataset, *runs.Store, error) {
-	ds, err := data.Open(spec)
+	ds, err := data.Open(absPath(spec))
 	if err != nil {
 		return nil, nil, err
 	}

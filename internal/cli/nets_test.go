@@ -170,9 +170,10 @@ func TestSweepCommand(t *testing.T) {
 			t.Errorf("sweep --json lacks %q: %v", key, layers[0])
 		}
 	}
-	entries, _ := os.ReadDir(runs)
-	if len(entries) != 2 {
-		t.Errorf("%d runs saved, want 2", len(entries))
+	sweepStore, _ := openRunStore(runs)
+	saved, _ := sweepStore.List()
+	if len(saved) != 2 {
+		t.Errorf("%d runs saved, want 2", len(saved))
 	}
 	// The sweep pinned its layers while it ran and unpinned them at the end.
 	if pins, _ := filepath.Glob(filepath.Join(cache, ".pins", "*")); len(pins) != 0 {

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"itscope/data"
 	"itscope/data/npy"
@@ -44,9 +45,11 @@ func (t trainFlags) apply(cfg *train.TrainConfig, seed uint64) {
 
 func runTrain(args []string, stdout, stderr io.Writer) int {
 	const name = "train"
-	fs := newFlags(name, "--data SPEC [--cnn SPEC] [--lr --wd --batch --epochs --patience --seed] [--json] [--runs DIR]", stderr)
+	fs := newFlags(name, "--data SPEC [--cnn SPEC] [--lr --wd --batch --epochs --patience --seed] [--json] [--runs DIR] [--detach]", stderr)
 	var common commonFlags
 	addCommon(fs, &common)
+	var jf jobFlags
+	addJobFlags(fs, &jf)
 	var tf trainFlags
 	def := train.DefaultTrainConfig()
 	addTrainFlags(fs, &tf, def)
@@ -70,17 +73,24 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, name, err)
 	}
 	job := train.TrainJob(ds, cfg, "")
+	job.Owner = localOwner()
+	if jf.detach {
+		return submitDetached(name, store, jf.keep, []jobs.Job{job}, common.json, stdout, stderr)
+	}
 	if !common.json {
 		fmt.Fprintf(stdout, "training cnn %s on %s: lr %g, wd %g, batch %d, up to %d epochs (patience %d), seed %d\n",
 			spec, ds.Name, cfg.LR, cfg.WeightDecay, cfg.Batch, cfg.Epochs, cfg.Patience, cfg.Seed)
 	}
-	return runOneJob(name, store, job, common.json, stdout, stderr)
+	return runOneJob(name, store, jf.keep, job, common.json, stdout, stderr)
 }
 
 // runOneJob runs job on an engine saving into store, prints its epochs (not
 // with --json), cancels it on Ctrl-C (the best run so far is saved), then
 // prints the saved run's summary as a table or JSON.
-func runOneJob(name string, store *runs.Store, job jobs.Job, asJSON bool, stdout, stderr io.Writer) int {
+func runOneJob(name string, store *runs.Store, keep time.Duration, job jobs.Job, asJSON bool, stdout, stderr io.Writer) int {
+	if _, err := openQueue(store, keep); err != nil {
+		return fail(stderr, name, err)
+	}
 	engine := jobs.NewEngine(store, 1)
 	events, unsubscribe := engine.Subscribe()
 	defer unsubscribe()
@@ -150,9 +160,11 @@ func runOneJob(name string, store *runs.Store, job jobs.Job, asJSON bool, stdout
 
 func runCotrain(args []string, stdout, stderr io.Writer) int {
 	const name = "cotrain"
-	fs := newFlags(name, "--data SPEC --net NET [--weights F] --trainable TAP --lambda L [--epochs N] [--cache DIR] [--json] [--runs DIR]", stderr)
+	fs := newFlags(name, "--data SPEC --net NET [--weights F] --trainable TAP --lambda L [--epochs N] [--cache DIR] [--json] [--runs DIR] [--detach]", stderr)
 	var common commonFlags
 	addCommon(fs, &common)
+	var jf jobFlags
+	addJobFlags(fs, &jf)
 	var tf trainFlags
 	def := train.DefaultCotrainConfig()
 	addTrainFlags(fs, &tf, def.Train)
@@ -174,7 +186,7 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := def
 	tf.apply(&cfg.Train, common.seed)
-	cfg.Net, cfg.Weights, cfg.Trainable, cfg.Lambda, cfg.CacheDir, cfg.CacheMax = *net, *weights, *trainable, *lambda, cf.dir, cf.maxBytes()
+	cfg.Net, cfg.Weights, cfg.Trainable, cfg.Lambda, cfg.CacheDir, cfg.CacheMax = *net, absPath(*weights), *trainable, *lambda, cf.dir, cf.maxBytes()
 	if err := cfg.Validate(); err != nil {
 		return usageError(stderr, name, "%v", err)
 	}
@@ -183,14 +195,20 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, name, err)
 	}
 	job := train.CotrainJob(ds, cfg, "")
-	return runOneJob(name, store, job, common.json, stdout, stderr)
+	job.Owner = localOwner()
+	if jf.detach {
+		return submitDetached(name, store, jf.keep, []jobs.Job{job}, common.json, stdout, stderr)
+	}
+	return runOneJob(name, store, jf.keep, job, common.json, stdout, stderr)
 }
 
 func runGrid(args []string, stdout, stderr io.Writer) int {
 	const name = "grid"
-	fs := newFlags(name, "--data SPEC --grid FILE.json [--jobs N] [--json] [--runs DIR] [--cache DIR]", stderr)
+	fs := newFlags(name, "--data SPEC --grid FILE.json [--jobs N] [--json] [--runs DIR] [--cache DIR] [--detach]", stderr)
 	var common commonFlags
 	addCommon(fs, &common)
+	var jf jobFlags
+	addJobFlags(fs, &jf)
 	var cf cacheFlags
 	addCache(fs, &cf, " for fit points on network features")
 	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
@@ -217,12 +235,23 @@ func runGrid(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, name, err)
 	}
+	gridJobs := make([]jobs.Job, len(points))
+	for i, p := range points {
+		gridJobs[i] = readout.GridJob(ds, p, cf.dir, cf.maxBytes())
+		gridJobs[i].Owner = localOwner()
+	}
+	if jf.detach {
+		return submitDetached(name, store, jf.keep, gridJobs, common.json, stdout, stderr)
+	}
+	if _, err := openQueue(store, jf.keep); err != nil {
+		return fail(stderr, name, err)
+	}
 	engine := jobs.NewEngine(store, *parallel)
 	events, unsubscribe := engine.Subscribe()
 	defer unsubscribe()
 	labels := map[jobs.JobID]string{}
-	for _, p := range points {
-		id, err := engine.Submit(readout.GridJob(ds, p, cf.dir, cf.maxBytes()))
+	for i, p := range points {
+		id, err := engine.Submit(gridJobs[i])
 		if err != nil {
 			return fail(stderr, name, err)
 		}

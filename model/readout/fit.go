@@ -398,11 +398,13 @@ func strategyName(features string, pca int) string {
 	return features
 }
 
-// FitJob wraps Fit for the job engine.
+// FitJob wraps Fit for the job engine; its payload lets any process that
+// registered RegisterJobs run it from the run store's queue.
 func FitJob(spec FitSpec) jobs.Job {
 	return jobs.Job{
-		Name: fmt.Sprintf("%s on %s", spec.Model, spec.Features),
-		Kind: runs.KindFit,
+		Name:    fmt.Sprintf("%s on %s", spec.Model, spec.Features),
+		Kind:    runs.KindFit,
+		Payload: fitPayload(spec),
 		Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
 			return Fit(ctx, spec, emit)
 		},
