@@ -204,11 +204,13 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 
 func runGrid(args []string, stdout, stderr io.Writer) int {
 	const name = "grid"
-	fs := newFlags(name, "--data SPEC --grid FILE.json [--jobs N] [--json] [--runs DIR] [--detach]", stderr)
+	fs := newFlags(name, "--data SPEC --grid FILE.json [--jobs N] [--json] [--runs DIR] [--cache DIR] [--detach]", stderr)
 	var common commonFlags
 	addCommon(fs, &common)
 	var jf jobFlags
 	addJobFlags(fs, &jf)
+	var cf cacheFlags
+	addCache(fs, &cf, " for fit points on network features")
 	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
 	gridFile := fs.String("grid", "", "JSON grid spec (see README: lists of lr, wd, batch, layers, channels, epochs, seeds; or kind fit with features, pca, model, alphas)")
 	parallel := fs.Int("jobs", 1, "how many grid points run at once")
@@ -235,7 +237,7 @@ func runGrid(args []string, stdout, stderr io.Writer) int {
 	}
 	gridJobs := make([]jobs.Job, len(points))
 	for i, p := range points {
-		gridJobs[i] = readout.GridJob(ds, p)
+		gridJobs[i] = readout.GridJob(ds, p, cf.dir, cf.maxBytes())
 		gridJobs[i].Owner = localOwner()
 	}
 	if jf.detach {
