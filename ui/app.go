@@ -74,9 +74,12 @@ type Options struct {
 	// Weights are torchvision ONNX exports by network name ("resnet50": a
 	// file), for the pretrained networks that ship without weights.
 	Weights map[string]string
-	// User owns the jobs this session starts (the SSH user of a server
-	// session; empty locally).
-	User string
+	// User owns the jobs this session starts: on a server the SHA256
+	// fingerprint of the session's key, empty locally. UserName shows it.
+	User, UserName string
+	// Admin lets this session cancel anyone's job; others cancel only
+	// jobs whose Owner is User.
+	Admin bool
 }
 
 // App is the explorer's root model.
@@ -90,8 +93,10 @@ type App struct {
 	height int
 	status string
 	isErr  bool
-	opts   Options
-	quit   bool
+	// pending is a question the status line asks; the next key answers it.
+	pending *confirmMsg
+	opts    Options
+	quit    bool
 
 	unsubMu sync.Mutex
 	unsub   func()
@@ -131,6 +136,8 @@ func New(opts Options) *App {
 		CacheDir: opts.CacheDir,
 		Weights:  opts.Weights,
 		User:     opts.User,
+		UserName: opts.UserName,
+		Admin:    opts.Admin,
 		Open:     open,
 		Choice:   ModelChoice{Source: srcPixels, Pixels: 32},
 		Jobs:     map[jobs.JobID]jobs.JobStatus{},
@@ -169,12 +176,14 @@ type (
 )
 
 func setStatus(format string, args ...any) tea.Cmd {
-	text := fmt.Sprintf(format, args...)
+	text := data.Printable(fmt.Sprintf(format, args...))
 	return func() tea.Msg { return statusMsg{text: text} }
 }
 
+// setError shows err in the status line; errors quote file names, typed
+// specs and file contents, so their control characters are escaped.
 func setError(err error) tea.Cmd {
-	return func() tea.Msg { return statusMsg{text: err.Error(), isErr: true} }
+	return func() tea.Msg { return statusMsg{text: data.Printable(err.Error()), isErr: true} }
 }
 
 func gotoPane(i int) tea.Cmd { return func() tea.Msg { return gotoPaneMsg(i) } }
@@ -223,6 +232,10 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case statusMsg:
 		a.status, a.isErr = msg.text, msg.isErr
 		return a, nil
+	case confirmMsg:
+		a.pending = &msg
+		a.status, a.isErr = msg.prompt+" (y/n)", false
+		return a, nil
 	case snapshotMsg:
 		for _, st := range msg {
 			a.ctx.setJob(st)
@@ -253,6 +266,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (a *App) handleKey(msg tea.KeyMsg) tea.Cmd {
+	if a.pending != nil {
+		return a.answer(msg)
+	}
 	k := a.ctx.Keys
 	p := a.panes[a.active]
 	if msg.String() == "ctrl+c" || (!p.Capturing() && key.Matches(msg, k.Quit)) {

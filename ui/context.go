@@ -29,8 +29,10 @@ type Context struct {
 	CacheDir string
 	// Weights maps a network name to its ONNX export (Options.Weights).
 	Weights map[string]string
-	// User owns the jobs this session submits (Options.User).
-	User string
+	// User owns the jobs this session submits, UserName shows it, Admin
+	// may cancel anyone's (Options).
+	User, UserName string
+	Admin          bool
 	// Open loads a dataset spec; the SSH server passes one that refuses paths
 	// outside its data root.
 	Open func(spec string) (*data.Dataset, error)

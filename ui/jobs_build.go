@@ -20,7 +20,7 @@ func buildJobs(ctx *Context, pl plan) ([]jobs.Job, error) {
 		switch pt.Kind {
 		case "fit":
 			f := *pt.Fit
-			fs := readout.FitSpec{Data: spec, Dataset: ds, Features: f.Features, PCA: f.PCA, Model: f.Model,
+			fs := readout.FitSpec{Data: spec, Dataset: ds, Open: ctx.Open, Features: f.Features, PCA: f.PCA, Model: f.Model,
 				Alpha: f.Alpha, Alphas: f.Alphas, Folds: f.Folds, Seed: f.Seed, CacheDir: ctx.CacheDir}
 			if pl.sweep == "" {
 				net, _, _ := strings.Cut(f.Features, ":")

@@ -12,6 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"itscope/data"
 	"itscope/model/runs"
 )
 
@@ -183,7 +184,7 @@ func (p *comparePane) export() tea.Cmd {
 	store, path := p.ctx.Store, filepath.Join(p.exportDir, "itscope-runs.csv")
 	return func() tea.Msg {
 		if err := store.Export(path); err != nil {
-			return statusMsg{text: err.Error(), isErr: true}
+			return statusMsg{text: data.Printable(err.Error()), isErr: true}
 		}
 		return statusMsg{text: "wrote " + path}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"itscope/data"
 	"itscope/model/readout"
 )
 
@@ -208,18 +209,30 @@ func (p *gridPane) start() tea.Cmd {
 	if err != nil {
 		return setError(err)
 	}
+	if n := pl.jobs(); n > confirmJobs {
+		return confirm(fmt.Sprintf("start %d jobs?", n), func() tea.Cmd { return p.submit(pl) })
+	}
+	return p.submit(pl)
+}
+
+// confirmJobs is the largest grid that starts without asking.
+const confirmJobs = 100
+
+// submit builds the plan's jobs and submits them all, or none when the
+// engine refuses one (its memory, the user's job limit).
+func (p *gridPane) submit(pl plan) tea.Cmd {
 	jobs, err := buildJobs(p.ctx, pl)
 	if err != nil {
 		return setError(err)
 	}
-	for _, j := range jobs {
-		j.Owner = p.ctx.User
-		id, err := p.ctx.Engine.Submit(j)
-		if err != nil {
-			return setError(err)
-		}
-		p.ctx.Started = append(p.ctx.Started, id)
+	for i := range jobs {
+		jobs[i].Owner, jobs[i].OwnerName = p.ctx.User, p.ctx.UserName
 	}
+	ids, err := p.ctx.Engine.SubmitAll(jobs)
+	if err != nil {
+		return setError(err)
+	}
+	p.ctx.Started = append(p.ctx.Started, ids...)
 	return tea.Batch(setStatus("started %d job(s)", len(jobs)), gotoPane(paneJobs))
 }
 
@@ -239,7 +252,7 @@ func (p *gridPane) View() string {
 	}
 	dsName := "no dataset (open one in Data)"
 	if p.ctx.Dataset != nil {
-		dsName = p.ctx.DatasetSpec
+		dsName = data.Printable(p.ctx.DatasetSpec)
 	}
 	b.WriteString(kv(st, "data", dsName) + "\n")
 	b.WriteString(kv(st, "jobs of", what) + "\n")
@@ -266,7 +279,7 @@ func (p *gridPane) View() string {
 	b.WriteString("\n")
 	pl, err := p.expand()
 	if err != nil {
-		b.WriteString(st.Bad.Render(err.Error()))
+		b.WriteString(st.Bad.Render(data.Printable(err.Error())))
 	} else {
 		n := pl.jobs()
 		b.WriteString(st.Heading.Render(fmt.Sprintf("%d job(s)", n)))

@@ -94,9 +94,8 @@ func (p *livePane) Update(msg tea.Msg) tea.Cmd {
 			}
 			p.job, p.pinned = ids[i], true
 		case keyIs(msg, k.Cancel):
-			if ok && !cur.State.Finished() {
-				p.ctx.Engine.Cancel(cur.ID)
-				return setStatus("cancelling job %d…", cur.ID)
+			if ok {
+				return p.ctx.cancelJob(cur)
 			}
 		}
 	}

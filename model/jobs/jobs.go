@@ -18,9 +18,14 @@ type JobID int64
 type Job struct {
 	Name string    // a human label for lists: "ridgecv on pixels:32"
 	Kind runs.Kind // becomes RunMeta.Kind by default
-	// Owner says who submitted the job: the SSH user of a server session,
-	// empty on one's own machine.
-	Owner string
+	// Owner says who submitted the job: on a server the SHA256 fingerprint
+	// of the session's key, empty on one's own machine. OwnerName is how the
+	// owner is shown (the key's authorized_keys comment).
+	Owner, OwnerName string
+	// Memory is the bytes the job needs at its peak, estimated from its
+	// spec before it starts (0: unknown). Submit refuses a job above the
+	// engine's Limits.
+	Memory int64
 	// Run does the work. It reports progress through emit (which never
 	// blocks for long) and returns soon after ctx is cancelled, with
 	// ctx.Err() (or an error wrapping it) and, if it has one, the best run so
@@ -30,11 +35,15 @@ type Job struct {
 
 // JobStatus is a job as Snapshot sees it.
 type JobStatus struct {
-	ID    JobID
-	Name  string
-	Kind  runs.Kind
-	Owner string
-	State runs.State
+	ID        JobID
+	Name      string
+	Kind      runs.Kind
+	Owner     string
+	OwnerName string
+	Memory    int64 // the job's memory estimate in bytes, 0 when unknown
+	State     runs.State
+	// CancelledBy says who cancelled the job, when someone did.
+	CancelledBy string
 
 	Submitted, Started, Finished time.Time
 	Elapsed                      time.Duration // running time so far, or in total
@@ -81,6 +90,7 @@ type Engine struct {
 	queue   []queuedJob // waiting to start, in submission order
 	running int
 	subs    map[*subscriber]struct{}
+	limits  Limits
 	closed  bool
 	wg      sync.WaitGroup
 }
@@ -108,19 +118,41 @@ func (e *Engine) Store() *runs.Store { return e.store }
 // ErrEngineClosed is returned by Submit after Shutdown.
 var ErrEngineClosed = errors.New("job engine is shut down")
 
-// Submit queues job and returns its id at once. After Shutdown it returns an
-// error.
+// Submit queues job and returns its id at once. After Shutdown, or when the
+// job exceeds the engine's Limits, it returns an error.
 func (e *Engine) Submit(job Job) (JobID, error) {
+	ids, err := e.SubmitAll([]Job{job})
+	if err != nil {
+		return 0, err
+	}
+	return ids[0], nil
+}
+
+// SubmitAll queues every job, or none when one of them exceeds the
+// engine's Limits (a grid starts whole or not at all).
+func (e *Engine) SubmitAll(js []Job) ([]JobID, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
-		return 0, ErrEngineClosed
+		return nil, ErrEngineClosed
 	}
+	if err := e.admitLocked(js); err != nil {
+		return nil, err
+	}
+	ids := make([]JobID, len(js))
+	for i, job := range js {
+		ids[i] = e.submitLocked(job)
+	}
+	return ids, nil
+}
+
+func (e *Engine) submitLocked(job Job) JobID {
 	e.nextID++
 	id := e.nextID
 	ctx, cancel := context.WithCancel(context.Background())
 	ent := &jobEntry{
-		status: JobStatus{ID: id, Name: job.Name, Kind: job.Kind, Owner: job.Owner, State: runs.Queued, Submitted: time.Now()},
+		status: JobStatus{ID: id, Name: job.Name, Kind: job.Kind, Owner: job.Owner, OwnerName: job.OwnerName,
+			Memory: job.Memory, State: runs.Queued, Submitted: time.Now()},
 		cancel: cancel,
 		done:   make(chan struct{}),
 	}
@@ -129,7 +161,7 @@ func (e *Engine) Submit(job Job) (JobID, error) {
 	e.wg.Add(1)
 	e.queue = append(e.queue, queuedJob{ctx, ent, job})
 	e.dispatchLocked()
-	return id, nil
+	return id
 }
 
 // dispatchLocked starts queued jobs, oldest first, while there is room.
@@ -322,9 +354,16 @@ func (e *Engine) finish(ent *jobEntry, job Job, run *runs.Run, err error) {
 
 // Cancel asks job id to stop. A queued job is cancelled at once; a running
 // one when it next checks its context. It reports whether the job exists.
-func (e *Engine) Cancel(id JobID) bool {
+func (e *Engine) Cancel(id JobID) bool { return e.CancelBy(id, "") }
+
+// CancelBy is Cancel recording who asked (JobStatus.CancelledBy), when
+// the job has not finished yet.
+func (e *Engine) CancelBy(id JobID, by string) bool {
 	e.mu.Lock()
 	ent, ok := e.jobs[id]
+	if ok && by != "" && !ent.status.State.Finished() && ent.status.CancelledBy == "" {
+		ent.status.CancelledBy = by
+	}
 	q, queued := e.unqueueLocked(id)
 	e.mu.Unlock()
 	if queued {

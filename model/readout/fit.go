@@ -50,6 +50,9 @@ type FitSpec struct {
 
 	// Not part of the recorded spec:
 	Dataset *data.Dataset `json:"-"` // already opened; Data is then only recorded
+	// Open, when Dataset is nil, opens Data (nil: data.Open). A server
+	// passes one confined to its data root.
+	Open func(spec string) (*data.Dataset, error) `json:"-"`
 	// Extractor, when set, is used instead of parsing Features (which is
 	// then only recorded): features built once and reused across fits.
 	Extractor features.Features `json:"-"`
@@ -86,6 +89,17 @@ func (s *FitSpec) Check() error {
 		return errors.New("no features given (--features)")
 	}
 	return nil
+}
+
+// dataset is the spec's opened dataset, or Data opened with Open.
+func (s *FitSpec) dataset() (*data.Dataset, error) {
+	if s.Dataset != nil {
+		return s.Dataset, nil
+	}
+	if s.Open != nil {
+		return s.Open(s.Data)
+	}
+	return data.Open(s.Data)
 }
 
 // ParseAlphas reads a comma-separated list of alphas: "0.1,1,10", or a log
@@ -146,12 +160,9 @@ func Fit(ctx context.Context, spec FitSpec, emit func(jobs.Event)) (*runs.Run, e
 	phase := func(msg string) { emit(jobs.Event{Kind: jobs.EventLog, Message: msg}) }
 
 	t0 := time.Now()
-	ds := spec.Dataset
-	if ds == nil {
-		var err error
-		if ds, err = data.Open(spec.Data); err != nil {
-			return nil, err
-		}
+	ds, err := spec.dataset()
+	if err != nil {
+		return nil, err
 	}
 	if spec.Data == "" {
 		spec.Data = ds.Name

@@ -23,7 +23,14 @@ type authorizedKeys struct {
 	mu      sync.Mutex
 	modTime time.Time
 	size    int64
-	keys    [][]byte // wire-format public keys
+	keys    []authorizedKey
+}
+
+// authorizedKey is one line of an authorized_keys file: the key in wire
+// format and its comment, the name a job owner is shown by.
+type authorizedKey struct {
+	wire    []byte
+	comment string
 }
 
 func loadAuthorizedKeys(path string) (*authorizedKeys, error) {
@@ -63,35 +70,35 @@ func (a *authorizedKeys) refresh() error {
 	return nil
 }
 
-func parseAuthorizedKeys(path string, raw []byte) ([][]byte, error) {
-	var keys [][]byte
+func parseAuthorizedKeys(path string, raw []byte) ([]authorizedKey, error) {
+	var keys []authorizedKey
 	for i, line := range bytes.Split(raw, []byte("\n")) {
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
-		key, _, _, _, err := gossh.ParseAuthorizedKey(line)
+		key, comment, _, _, err := gossh.ParseAuthorizedKey(line)
 		if err != nil {
 			return nil, fmt.Errorf("authorized keys %s: line %d: want a public key such as 'ssh-ed25519 AAAA... name': %v", path, i+1, err)
 		}
-		keys = append(keys, key.Marshal())
+		keys = append(keys, authorizedKey{wire: key.Marshal(), comment: comment})
 	}
 	return keys, nil
 }
 
-// allowed reports whether key is listed, re-reading the file first if it
-// changed.
-func (a *authorizedKeys) allowed(key gossh.PublicKey) bool {
+// lookup reports whether key is listed, and its comment, re-reading the
+// file first if it changed.
+func (a *authorizedKeys) lookup(key gossh.PublicKey) (comment string, ok bool) {
 	_ = a.refresh() // on error the list is empty: nobody gets in
 	wire := key.Marshal()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, k := range a.keys {
-		if bytes.Equal(k, wire) {
-			return true
+		if bytes.Equal(k.wire, wire) {
+			return k.comment, true
 		}
 	}
-	return false
+	return "", false
 }
 
 // hostKeyPEM returns the server's private host key from path, generating an

@@ -205,7 +205,7 @@ func TestAuthorizedKeyGetsTheExplorer(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("q did not end the session")
 	}
-	if log := ts.logBuf.String(); !strings.Contains(log, "session start user=\"tester\" key=SHA256:") || !strings.Contains(log, "session end") {
+	if log := ts.logBuf.String(); !strings.Contains(log, "session start user=\"tester\" name=\"key ") || !strings.Contains(log, "session end") {
 		t.Errorf("log lacks the session's start and end lines:\n%s", log)
 	}
 }
@@ -285,9 +285,10 @@ func TestTwoClientsSeeTheSameJob(t *testing.T) {
 	b.send(t, "4")
 	release := make(chan struct{})
 	_, err := ts.engine.Submit(jobs.Job{
-		Name:  "shared-probe",
-		Kind:  "fit",
-		Owner: "tester",
+		Name:      "shared-probe",
+		Kind:      "fit",
+		Owner:     "SHA256:tester",
+		OwnerName: "tester",
 		Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
 			emit(jobs.Event{Kind: jobs.EventProgress, Done: 3, Total: 7, Message: "halfway-mark"})
 			select {
@@ -310,7 +311,7 @@ func TestTwoClientsSeeTheSameJob(t *testing.T) {
 		term.waitFor(t, "Jobs — 0 running, 0 queued, 1 done", 5*time.Second)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(ts.logBuf.String(), `job 1 done name="shared-probe" user="tester"`) {
+	for !strings.Contains(ts.logBuf.String(), `job 1 done name="shared-probe" owner="tester" key=SHA256:tester`) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the job's owner is not logged:\n%s", ts.logBuf.String())
 		}
@@ -400,37 +401,50 @@ func TestConfigIsChecked(t *testing.T) {
 }
 
 func TestPathsAreConfinedToTheDataRoot(t *testing.T) {
-	root := t.TempDir()
+	rootDir := t.TempDir()
 	outside := t.TempDir()
-	os.Mkdir(filepath.Join(root, "mine"), 0o755)
+	os.Mkdir(filepath.Join(rootDir, "mine"), 0o755)
 	os.Mkdir(filepath.Join(outside, "theirs"), 0o755)
-	if err := os.Symlink(filepath.Join(outside, "theirs"), filepath.Join(root, "escape")); err != nil {
+	if err := os.Symlink(filepath.Join(outside, "theirs"), filepath.Join(rootDir, "escape")); err != nil {
 		t.Fatal(err)
 	}
+	root, err := os.OpenRoot(rootDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	const refused = "not found or outside the data root"
 	tests := []struct {
-		spec, want string // want "" means allowed
+		spec, name, want string // want "" means allowed, as name
 	}{
-		{"demo", ""},
-		{"demo:210325", ""},
-		{"mine", ""},
-		{filepath.Join(root, "mine"), ""},
-		{"../" + filepath.Base(outside), "'..' are not allowed"},
-		{"mine/../../x", "'..' are not allowed"},
-		{filepath.Join(outside, "theirs"), "outside the data root"},
-		{"escape", "outside the data root"},
-		{"/etc", "outside the data root"},
-		{"nope", "not found under the data root"},
+		{"demo", "demo", ""},
+		{"demo:210325", "demo:210325", ""},
+		{"mine", "mine", ""},
+		{filepath.Join(rootDir, "mine"), "mine", ""},
+		{rootDir, ".", ""},
+		{filepath.Join(outside, "theirs"), "", refused},
+		{"/etc", "", refused},
+		{rootDir + "-other/x", "", refused},
 	}
 	for _, tt := range tests {
-		_, err := confine(root, tt.spec)
+		name, err := confine(root, rootDir, tt.spec)
 		switch {
-		case tt.want == "" && err != nil:
-			t.Errorf("confine(%q) = %v, want allowed", tt.spec, err)
+		case tt.want == "" && (err != nil || name != tt.name):
+			t.Errorf("confine(%q) = %q, %v, want %q", tt.spec, name, err, tt.name)
 		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 			t.Errorf("confine(%q) = %v, want an error saying %q", tt.spec, err, tt.want)
 		}
 	}
-	if _, err := confine("", "/tmp"); err == nil || !strings.Contains(err.Error(), "only the embedded demo") {
+	// What confine lets through, the root still confines: "..", a link
+	// out, a missing name and a name outside all get the one message.
+	open := confinedOpener(root, rootDir)
+	for _, spec := range []string{"../" + filepath.Base(outside), "mine/../../x", "escape", "nope", filepath.Join(outside, "theirs")} {
+		_, err := open(spec)
+		if err == nil || !strings.Contains(err.Error(), refused) {
+			t.Errorf("open(%q) = %v, want %q", spec, err, refused)
+		}
+	}
+	if _, err := confinedOpener(nil, "")("/tmp"); err == nil || !strings.Contains(err.Error(), "only the embedded demo") {
 		t.Errorf("without a data root: err = %v", err)
 	}
 }
@@ -508,5 +522,5 @@ func TestTypedPathOutsideDataRootIsRefused(t *testing.T) {
 	term.send(t, "o")
 	time.Sleep(200 * time.Millisecond)
 	term.send(t, "../secrets\r")
-	term.waitFor(t, "paths with '..' are not allowed", 10*time.Second)
+	term.waitFor(t, "not found or outside the data root", 10*time.Second)
 }
