@@ -94,6 +94,7 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 		return status
 	}
 	spec.Seed = c.seed
+	spec.MaxMemory = c.jobMemory()
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if alphas != "" {

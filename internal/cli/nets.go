@@ -194,7 +194,7 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	}
 	spec := readout.SweepSpec{
 		Fit: readout.FitSpec{Data: *dataSpec, Weights: nf.weights, PCA: *pca, Model: *readoutName, Alpha: *alpha,
-			Seed: c.seed, CacheDir: *cacheDir},
+			Seed: c.seed, CacheDir: *cacheDir, MaxMemory: c.jobMemory()},
 		Net: nf.net, Layers: list, BatchSize: *batch, ExtractOnly: *extractOnly,
 	}
 	ctx, stop := interruptible()

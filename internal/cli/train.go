@@ -72,14 +72,14 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "training cnn %s on %s: lr %g, wd %g, batch %d, up to %d epochs (patience %d), seed %d\n",
 			spec, ds.Name, cfg.LR, cfg.WeightDecay, cfg.Batch, cfg.Epochs, cfg.Patience, cfg.Seed)
 	}
-	return runOneJob(name, store, job, common.json, stdout, stderr)
+	return runOneJob(name, common.newEngine(store, 1), job, common.json, stdout, stderr)
 }
 
-// runOneJob runs job on an engine saving into store, prints its epochs (not
-// with --json), cancels it on Ctrl-C (the best run so far is saved), then
-// prints the saved run's summary as a table or JSON.
-func runOneJob(name string, store *runs.Store, job jobs.Job, asJSON bool, stdout, stderr io.Writer) int {
-	engine := jobs.NewEngine(store, 1)
+// runOneJob runs job on engine, which saves into its store, prints its
+// epochs (not with --json), cancels it on Ctrl-C (the best run so far is
+// saved), then prints the saved run's summary as a table or JSON.
+func runOneJob(name string, engine *jobs.Engine, job jobs.Job, asJSON bool, stdout, stderr io.Writer) int {
+	store := engine.Store()
 	events, unsubscribe := engine.Subscribe()
 	defer unsubscribe()
 	id, err := engine.Submit(job)
@@ -180,7 +180,7 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, name, err)
 	}
 	job := train.CotrainJob(ds, cfg, "")
-	return runOneJob(name, store, job, common.json, stdout, stderr)
+	return runOneJob(name, common.newEngine(store, 1), job, common.json, stdout, stderr)
 }
 
 func runGrid(args []string, stdout, stderr io.Writer) int {
@@ -212,16 +212,20 @@ func runGrid(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, name, err)
 	}
-	engine := jobs.NewEngine(store, *parallel)
+	engine := common.newEngine(store, *parallel)
 	events, unsubscribe := engine.Subscribe()
 	defer unsubscribe()
 	labels := map[jobs.JobID]string{}
-	for _, p := range points {
-		id, err := engine.Submit(readout.GridJob(ds, p))
-		if err != nil {
-			return fail(stderr, name, err)
-		}
-		labels[id] = p.Label
+	gridJobs := make([]jobs.Job, len(points))
+	for i, p := range points {
+		gridJobs[i] = readout.GridJob(ds, p)
+	}
+	ids, err := engine.SubmitAll(gridJobs)
+	if err != nil {
+		return fail(stderr, name, err)
+	}
+	for i, id := range ids {
+		labels[id] = points[i].Label
 	}
 	if !common.json {
 		fmt.Fprintf(stdout, "grid %s: %d points on %s, %d at a time\n", *gridFile, len(points), ds.Name, *parallel)

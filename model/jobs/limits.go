@@ -19,6 +19,11 @@ type Limits struct {
 	JobsPerOwner int
 }
 
+// BaseMemory is what a job adds to its process besides the arrays its
+// estimate counts (OpenBLAS thread buffers, goroutine stacks, heap slack),
+// measured on small jobs; every estimate includes it.
+const BaseMemory = 128 << 20
+
 // SetLimits sets the bounds later submissions are checked against.
 func (e *Engine) SetLimits(l Limits) {
 	e.mu.Lock()

@@ -53,6 +53,9 @@ type FitSpec struct {
 	// Open, when Dataset is nil, opens Data (nil: data.Open). A server
 	// passes one confined to its data root.
 	Open func(spec string) (*data.Dataset, error) `json:"-"`
+	// MaxMemory refuses the fit before its features are extracted when its
+	// estimate (FitMemory) is larger; 0 does not check.
+	MaxMemory int64 `json:"-"`
 	// Extractor, when set, is used instead of parsing Features (which is
 	// then only recorded): features built once and reused across fits.
 	Extractor features.Features `json:"-"`
@@ -68,6 +71,9 @@ func (s *FitSpec) Check() error {
 	}
 	if s.Model == ModelRidge && !(s.Alpha > 0 && !math.IsInf(s.Alpha, 0)) {
 		return fmt.Errorf("ridge: alpha %v: want a positive number (--alpha)", s.Alpha)
+	}
+	if len(s.Alphas) > MaxAlphas {
+		return fmt.Errorf("alphas: %d values: want at most %d", len(s.Alphas), MaxAlphas)
 	}
 	for _, a := range s.Alphas {
 		if !(a > 0) || math.IsInf(a, 0) {
@@ -112,6 +118,9 @@ func ParseAlphas(s string) ([]float64, error) {
 		if err1 != nil || err2 != nil || err3 != nil || !(lo > 0) || !(hi >= lo) || n < 1 {
 			return nil, fmt.Errorf("alphas %q: want START:STOP:COUNT with 0 < START <= STOP", s)
 		}
+		if n > MaxAlphas {
+			return nil, fmt.Errorf("alphas %q: COUNT %d: want at most %d alphas", s, n, MaxAlphas)
+		}
 		out := make([]float64, n)
 		for i := range out {
 			t := 0.0
@@ -122,8 +131,12 @@ func ParseAlphas(s string) ([]float64, error) {
 		}
 		return out, nil
 	}
+	fields := strings.Split(s, ",")
+	if len(fields) > MaxAlphas {
+		return nil, fmt.Errorf("alphas: %d values: want at most %d", len(fields), MaxAlphas)
+	}
 	var out []float64
-	for _, f := range strings.Split(s, ",") {
+	for _, f := range fields {
 		a, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
 		if err != nil || !(a > 0) || math.IsInf(a, 0) {
 			return nil, fmt.Errorf("alphas %q: %q is not a positive number", s, f)
@@ -188,16 +201,17 @@ func Fit(ctx context.Context, spec FitSpec, emit func(jobs.Event)) (*runs.Run, e
 			return nil, err
 		}
 	}
-	if spec.PCA > 0 {
-		// Fail before a long extraction rather than after it.
-		dim, err := feats.Dim(ds)
-		if err != nil {
-			return nil, err
-		}
-		if limit := min(len(train.Indices), dim); spec.PCA > limit {
-			return nil, fmt.Errorf("pca: n_components=%d must be at most min(n_train, features) = min(%d, %d) = %d",
-				spec.PCA, len(train.Indices), dim, limit)
-		}
+	// Fail before a long extraction rather than after it.
+	dim, err := feats.Dim(ds)
+	if err != nil {
+		return nil, err
+	}
+	if limit := min(len(train.Indices), dim); spec.PCA > limit {
+		return nil, fmt.Errorf("pca: n_components=%d must be at most min(n_train, features) = min(%d, %d) = %d",
+			spec.PCA, len(train.Indices), dim, limit)
+	}
+	if err := checkMemory(spec, ds, dim, feats.Name()); err != nil {
+		return nil, err
 	}
 	phase("features " + feats.Name())
 	trainX, valX, closeFeatures, err := featureMatrices(ctx, ds, feats, spec.CacheDir, train.Indices, val.Indices, emit)
