@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"itscope/model/features"
 	"itscope/model/jobs"
 	"itscope/model/readout"
 	"itscope/model/train"
@@ -30,6 +31,7 @@ func buildJobs(ctx *Context, pl plan) ([]jobs.Job, error) {
 				}
 				job := readout.FitJob(fs)
 				job.Name = fitJobName(fs)
+				job.Memory = fitMemory(ctx, fs)
 				out = append(out, job)
 				continue
 			}
@@ -50,6 +52,7 @@ func buildJobs(ctx *Context, pl plan) ([]jobs.Job, error) {
 				layer := sw.Fit
 				layer.Features = pl.sweep + ":" + sw.Layers[i]
 				job.Name = fitJobName(layer)
+				job.Memory = fitMemory(ctx, layer)
 				out = append(out, job)
 			}
 		case "train":
@@ -69,6 +72,28 @@ func buildJobs(ctx *Context, pl plan) ([]jobs.Job, error) {
 		}
 	}
 	return out, nil
+}
+
+// fitMemory is the memory estimate of a fit on the session's dataset, its
+// features' size taken from the spec (pixels) or from the taps the Model
+// pane listed (no network is opened here); 0 when neither knows it.
+func fitMemory(ctx *Context, fs readout.FitSpec) int64 {
+	net, tap, _ := strings.Cut(fs.Features, ":")
+	dim := 0
+	if net == "pixels" {
+		if f, err := features.ParseFeatures(fs.Features, features.FeatureOptions{}); err == nil {
+			dim, _ = f.Dim(ctx.Dataset)
+		}
+	}
+	for _, t := range ctx.Taps[net] {
+		if t.Name == tap {
+			dim = t.Size()
+		}
+	}
+	if dim == 0 {
+		return 0
+	}
+	return readout.FitMemory(fs, ctx.Dataset, dim)
 }
 
 // fitJobName says what varies in a grid: the read-out, its penalty, the
