@@ -118,8 +118,13 @@ func startServer(t testing.TB, tweak func(*Config)) *testServer {
 }
 
 func dial(addr string, auth ...gossh.AuthMethod) (*gossh.Client, error) {
+	return dialAs(addr, "tester", auth...)
+}
+
+// dialAs logs in with the user name a client chooses (ssh -l user).
+func dialAs(addr, user string, auth ...gossh.AuthMethod) (*gossh.Client, error) {
 	return gossh.Dial("tcp", addr, &gossh.ClientConfig{
-		User:            "tester",
+		User:            user,
 		Auth:            auth,
 		HostKeyCallback: gossh.InsecureIgnoreHostKey(),
 		Timeout:         5 * time.Second,
@@ -137,7 +142,12 @@ type terminal struct {
 
 func openTerminal(t testing.TB, addr string, signer gossh.Signer, w, h int) *terminal {
 	t.Helper()
-	client, err := dial(addr, gossh.PublicKeys(signer))
+	return openTerminalAs(t, addr, "tester", signer, w, h)
+}
+
+func openTerminalAs(t testing.TB, addr, user string, signer gossh.Signer, w, h int) *terminal {
+	t.Helper()
+	client, err := dialAs(addr, user, gossh.PublicKeys(signer))
 	if err != nil {
 		t.Fatalf("dial with an authorized key: %v", err)
 	}
