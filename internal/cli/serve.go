@@ -83,11 +83,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "itscope", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "itscope serve: listening on %s, runs in %s; connect with: ssh -p PORT HOST\n", *listen, store.Dir)
-	fmt.Fprintf(stdout, "itscope serve: host key %s (clients see this fingerprint on first connection)\n", srv.HostKeyFingerprint())
-
 	ctx, stop := interruptible()
 	defer stop()
+	fmt.Fprintf(stdout, "itscope serve: listening on %s, runs in %s; connect with: ssh -p PORT HOST\n", *listen, store.Dir)
+	fmt.Fprintf(stdout, "itscope serve: host key %s (clients see this fingerprint on first connection)\n", srv.HostKeyFingerprint())
 	served := make(chan error, 1)
 	go func() { served <- srv.ListenAndServe() }()
 	select {

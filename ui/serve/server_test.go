@@ -499,8 +499,18 @@ func TestShutdownTellsSessionsAndCancelsJobs(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the session stayed open after shutdown")
 	}
-	if !strings.Contains(term.screen(), "the server is shutting down") {
-		t.Error("the session was not told why it closed")
+	// The client's terminal is left as it was found: out of the alternate
+	// screen, cursor shown, and then the reason.
+	raw := term.out.String()
+	if i, j := strings.LastIndex(raw, "\x1b[?1049l"), strings.LastIndex(raw, "\x1b[?1049h"); i < 0 || i < j {
+		t.Errorf("the channel does not end outside the alternate screen (last enter at %d, last exit at %d)", j, i)
+	}
+	if i, j := strings.LastIndex(raw, "\x1b[?25h"), strings.LastIndex(raw, "\x1b[?25l"); i < 0 || i < j {
+		t.Errorf("the channel does not end with the cursor shown (last hide at %d, last show at %d)", j, i)
+	}
+	reason := strings.LastIndex(raw, "itscope: the server is shutting down (stopped by its operator); running jobs were cancelled")
+	if reason < 0 || reason < strings.LastIndex(raw, "\x1b[?1049l") {
+		t.Errorf("the session was not told why it closed after its terminal was restored; it got %q", raw[max(0, len(raw)-300):])
 	}
 	st, _ := ts.engine.Status(id)
 	if st.State != runs.Cancelled || st.RunID == "" {
@@ -533,4 +543,45 @@ func TestTypedPathOutsideDataRootIsRefused(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	term.send(t, "../secrets\r")
 	term.waitFor(t, "not found or outside the data root", 10*time.Second)
+}
+
+// TestHostKeyFingerprintIsPrinted: the fingerprint the server reports (and
+// `itscope serve` prints at start) is the one a client sees.
+func TestHostKeyFingerprintIsPrinted(t *testing.T) {
+	ts := startServer(t, nil)
+	var seen string
+	client, err := gossh.Dial("tcp", ts.addr, &gossh.ClientConfig{
+		User: "tester", Auth: []gossh.AuthMethod{gossh.PublicKeys(ts.client)}, Timeout: 5 * time.Second,
+		HostKeyCallback: func(_ string, _ net.Addr, key gossh.PublicKey) error {
+			seen = gossh.FingerprintSHA256(key)
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client.Close()
+	if got := ts.srv.HostKeyFingerprint(); got != seen || !strings.HasPrefix(got, "SHA256:") {
+		t.Errorf("server reports host key %q, the client saw %q", got, seen)
+	}
+	if !strings.Contains(ts.logBuf.String(), "host key "+seen) {
+		t.Errorf("the start line lacks the fingerprint %s:\n%s", seen, ts.logBuf.String())
+	}
+}
+
+// TestDataOpensEverySession: serve --data opens every session on the
+// dataset; one outside the data root is refused at start.
+func TestDataOpensEverySession(t *testing.T) {
+	ts := startServer(t, func(c *Config) { c.Data = "demo:210325" })
+	for range 2 {
+		term := openTerminal(t, ts.addr, ts.client, 100, 30)
+		term.waitFor(t, "opened demo:210325: 640 images, 50 neurons", 20*time.Second)
+		term.close()
+	}
+	dir := t.TempDir()
+	_, err := New(Config{Listen: "127.0.0.1:0", AllowAnyKey: true, HostKey: filepath.Join(dir, "host"), DataRoot: dir, Data: "/etc"},
+		jobs.NewEngine(nil, 1))
+	if err == nil || !strings.Contains(err.Error(), "--data: dataset /etc: not found or outside the data root") {
+		t.Errorf("--data /etc: err = %v", err)
+	}
 }
