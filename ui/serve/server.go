@@ -309,6 +309,8 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		UserName:       who.name,
 		Admin:          who.admin,
 		KeepJobsOnQuit: true,
+		// The client's terminal, not the server's, picks the image protocol.
+		Env: append(sess.Environ(), "TERM="+pty.Term),
 	})
 	p := tea.NewProgram(app, append(bm.MakeOptions(sess), tea.WithAltScreen(), tea.WithFPS(ui.FPS))...)
 	s.mu.Lock()
