@@ -126,7 +126,7 @@ func TestHostileDatasetsOverSSH(t *testing.T) {
 	for _, tt := range tests {
 		tt.setup()
 		term := openTerminal(t, ts.addr, ts.client, 160, 30)
-		term.waitFor(t, "─ Datasets", 10*time.Second)
+		term.waitFor(t, "▶ Datasets", 10*time.Second)
 		term.send(t, "o")
 		time.Sleep(200 * time.Millisecond)
 		term.send(t, tt.spec+"\r")
@@ -141,7 +141,7 @@ func TestHostileDatasetsOverSSH(t *testing.T) {
 
 		// The server still serves.
 		next := openTerminal(t, ts.addr, ts.client, 100, 30)
-		next.waitFor(t, "─ Datasets", 10*time.Second)
+		next.waitFor(t, "▶ Datasets", 10*time.Second)
 		next.close()
 	}
 }
