@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"itscope/data"
@@ -18,20 +19,49 @@ import (
 // test can measure a command's peak memory in a process of its own.
 const cliChildEnv = "ITSCOPE_CLI_CHILD"
 
+// cliPeakEnv names the file where the child writes its own peak resident
+// memory (VmHWM) as it exits. rusage's Maxrss of a child is not used: Go
+// starts children with vfork, and Linux carries the parent's high-water RSS
+// into the child (docs/reliability.md).
+const cliPeakEnv = "ITSCOPE_CLI_CHILD_PEAK"
+
+// recordPeak writes this process's VmHWM in bytes to path.
+func recordPeak(path string) {
+	if path == "" {
+		return
+	}
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
+			os.WriteFile(path, []byte(strconv.FormatInt(kb<<10, 10)), 0o644)
+		}
+	}
+}
+
 // runChild runs itscope args in a child process and returns its exit code,
 // output and peak resident memory in bytes.
-func runChild(t *testing.T, args ...string) (code int, stdout, stderr string, maxRSS int64) {
+func runChild(t *testing.T, args ...string) (code int, stdout, stderr string, peak int64) {
 	t.Helper()
+	peakFile := filepath.Join(t.TempDir(), "peak")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), cliChildEnv+"="+strings.Join(args, "\n"), "ITSCOPE_RUNS="+t.TempDir(), "ITSCOPE_CACHE="+t.TempDir())
+	cmd.Env = append(os.Environ(), cliChildEnv+"="+strings.Join(args, "\n"), cliPeakEnv+"="+peakFile,
+		"ITSCOPE_RUNS="+t.TempDir(), "ITSCOPE_CACHE="+t.TempDir())
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
 	if _, ok := err.(*exec.ExitError); err != nil && !ok {
 		t.Fatalf("itscope %s: %v", strings.Join(args, " "), err)
 	}
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return cmd.ProcessState.ExitCode(), out.String(), errOut.String(), ru.Maxrss << 10 // Linux: KiB
+	b, err := os.ReadFile(peakFile)
+	if err != nil {
+		t.Fatalf("itscope %s: the child recorded no peak: %v", strings.Join(args, " "), err)
+	}
+	peak, err = strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cmd.ProcessState.ExitCode(), out.String(), errOut.String(), peak
 }
 
 // TestTrainTooBigIsRefusedBeforeItStarts is the finding: a 224-pixel

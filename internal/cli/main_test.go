@@ -12,7 +12,9 @@ import (
 func TestMain(m *testing.M) {
 	compute.UseOpenBLAS()
 	if args := os.Getenv(cliChildEnv); args != "" {
-		os.Exit(Run(strings.Split(args, "\n"), os.Stdout, os.Stderr))
+		code := Run(strings.Split(args, "\n"), os.Stdout, os.Stderr)
+		recordPeak(os.Getenv(cliPeakEnv))
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }
