@@ -6,6 +6,7 @@ import (
 
 	"itscope/model/features"
 	"itscope/model/jobs"
+	"itscope/model/nets"
 	"itscope/model/readout"
 	"itscope/model/train"
 )
@@ -67,7 +68,14 @@ func buildJobs(ctx *Context, pl plan) ([]jobs.Job, error) {
 				if err := cc.Validate(); err != nil {
 					return nil, err
 				}
-				out = append(out, train.CotrainJob(ds, cc, pt.Label+" λ="+fmtNum(l)))
+				job := train.CotrainJob(ds, cc, pt.Label+" λ="+fmtNum(l))
+				// The Model pane opened the network with these options: the
+				// estimate reuses it (the architecture does not depend on
+				// the seed).
+				if net, err := features.OpenNetworkShared(cc.Net, nets.NetOptions{Weights: cc.Weights}); err == nil {
+					job.Memory, _ = train.CotrainMemory(cc, ds, net)
+				}
+				out = append(out, job)
 			}
 		}
 	}

@@ -13,7 +13,9 @@ import (
 	"strings"
 
 	"itscope/data"
+	"itscope/model/features"
 	"itscope/model/jobs"
+	"itscope/model/nets"
 	"itscope/model/readout"
 	"itscope/model/runs"
 	"itscope/model/train"
@@ -180,6 +182,13 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, name, err)
 	}
 	job := train.CotrainJob(ds, cfg, "")
+	trunk, err := features.OpenNetworkShared(cfg.Net, nets.NetOptions{Weights: cfg.Weights, Seed: cfg.Train.Seed})
+	if err != nil {
+		return fail(stderr, name, err)
+	}
+	if job.Memory, err = train.CotrainMemory(cfg, ds, trunk); err != nil {
+		return fail(stderr, name, err)
+	}
 	return runOneJob(name, common.newEngine(store, 1), job, common.json, stdout, stderr)
 }
 

@@ -3,6 +3,7 @@ package train
 import (
 	"itscope/data"
 	"itscope/model/jobs"
+	"itscope/model/nets"
 )
 
 // MaxBatch bounds the minibatch size a user may ask for.
@@ -69,4 +70,47 @@ func trainMemory(cfg TrainConfig, nTrain, nVal, neurons int) int64 {
 	total += int64(max(cfg.Batch, 1)) * act * 4
 	total += 5 * 4 * params // weights, gradients, two Adam moments, the best epoch's copy
 	return total + im2colBytes + jobs.BaseMemory
+}
+
+// stageCopies is how many float32 copies of each trainable tap's output a
+// co-training step holds per image: a tap is a whole block (an inverted
+// residual expands its input six times; a residual block has two or three
+// convs with batchnorm and ReLU), each kept for the backward pass with its
+// gradient. Measured against the peak RSS of a real run (memory_test.go).
+const stageCopies = 40
+
+// CotrainMemory estimates the peak bytes Cotrain needs for cfg on ds with
+// the trunk network net: the frozen trunk's output for the train and val
+// images, batch x the trainable taps' outputs x stageCopies x 4 bytes, and
+// the trainable stages' weights five times (weights, gradients, Adam
+// moments, best epoch). The network and dataset are not counted: they are
+// open before the job is made.
+func CotrainMemory(cfg CotrainConfig, ds *data.Dataset, net nets.Network) (int64, error) {
+	trunk, frozenTap, _, err := nets.TrainableStages(net, cfg.Trainable, cfg.Train.Seed)
+	if err != nil {
+		return 0, err
+	}
+	var frozen, trainable int64
+	after := false
+	for _, t := range net.Taps() {
+		switch {
+		case t.Name == frozenTap:
+			frozen, after = int64(t.Size()), true
+		case after:
+			trainable += int64(t.Size())
+		}
+	}
+	var params int64
+	for _, p := range trunk.Params() {
+		params += int64(p.Value.Size())
+	}
+	nTrain, nVal := 0, 0
+	if tr, va, err := responseSplits(ds); err == nil {
+		nTrain, nVal = len(tr.Indices), len(va.Indices)
+	}
+	n := int64(nTrain + nVal)
+	total := 4*n*frozen + 2*4*n*int64(ds.NumNeurons)
+	total += int64(max(cfg.Train.Batch, 1)) * 4 * (2*frozen + stageCopies*trainable)
+	total += 5 * 4 * params
+	return total + im2colBytes + jobs.BaseMemory, nil
 }

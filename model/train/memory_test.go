@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"itscope/data"
+	"itscope/model/features"
+	"itscope/model/nets"
 )
 
 // memoryChildEnv makes the test binary train one CNN and report its memory
@@ -45,17 +47,43 @@ type memoryReport struct {
 func trainMemoryChild(arg string) {
 	spec, batchText, _ := strings.Cut(arg, ";")
 	batch, _ := strconv.Atoi(batchText)
+	die := func(err error) {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(3)
+	}
 	ds, err := data.Open("demo:210325")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(3)
+		die(err)
 	}
-	cfg := DefaultTrainConfig()
-	if cfg.CNN, err = ParseCNNSpec(spec); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(3)
+	var run func() (int64, error)
+	if tap, ok := strings.CutPrefix(spec, "cotrain:"); ok {
+		cfg := DefaultCotrainConfig()
+		cfg.Net, cfg.Trainable, cfg.CacheDir = "mobilenetv2", tap, os.Getenv("ITSCOPE_TRAIN_MEMORY_CACHE")
+		cfg.Train.Batch, cfg.Train.Epochs = batch, 1
+		net, err := features.OpenNetworkShared(cfg.Net, nets.NetOptions{Seed: cfg.Train.Seed})
+		if err != nil {
+			die(err)
+		}
+		// The network is open before the baseline, as it is before a job
+		// is made; the peak measured includes the frozen trunk's one pass
+		// over the images.
+		run = func() (int64, error) {
+			if _, err := Cotrain(context.Background(), ds, cfg, nil); err != nil {
+				return 0, err
+			}
+			return CotrainMemory(cfg, ds, net)
+		}
+	} else {
+		cfg := DefaultTrainConfig()
+		if cfg.CNN, err = ParseCNNSpec(spec); err != nil {
+			die(err)
+		}
+		cfg.Batch, cfg.Epochs = batch, 1
+		run = func() (int64, error) {
+			_, err := TrainCNN(context.Background(), ds, cfg, nil)
+			return TrainMemory(cfg, ds), err
+		}
 	}
-	cfg.Batch, cfg.Epochs = batch, 1
 	runtime.GC()
 	debug.FreeOSMemory()
 	base := procStatusKB("VmRSS") << 10
@@ -65,12 +93,12 @@ func trainMemoryChild(arg string) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)
 	}
-	if _, err := TrainCNN(context.Background(), ds, cfg, nil); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(3)
+	estimate, err := run()
+	if err != nil {
+		die(err)
 	}
 	peak := procStatusKB("VmHWM") << 10
-	json.NewEncoder(os.Stdout).Encode(memoryReport{Base: base, Peak: peak, Estimate: TrainMemory(cfg, ds)})
+	json.NewEncoder(os.Stdout).Encode(memoryReport{Base: base, Peak: peak, Estimate: estimate})
 	os.Exit(0)
 }
 
@@ -88,10 +116,11 @@ func TestTrainMemoryEstimate(t *testing.T) {
 		{"layers=2,channels=16-32,size=64", 64},
 		{"layers=3,size=64", 128},
 		{"layers=3,channels=16-32-64,size=112", 32},
+		{"cotrain:features.14", 32},
 	}
 	for _, tt := range tests {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), memoryChildEnv+"="+tt.cnn+";"+strconv.Itoa(tt.batch))
+		cmd.Env = append(os.Environ(), memoryChildEnv+"="+tt.cnn+";"+strconv.Itoa(tt.batch), "ITSCOPE_TRAIN_MEMORY_CACHE="+t.TempDir())
 		out, err := cmd.Output()
 		if err != nil {
 			t.Fatalf("%s batch %d: child: %v\n%s", tt.cnn, tt.batch, err, out)
