@@ -150,7 +150,7 @@ func (e *Engine) SubmitAll(js []Job) ([]JobID, error) {
 func (e *Engine) submitLocked(job Job) JobID {
 	e.nextID++
 	id := e.nextID
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), memoryLimitKey{}, e.limits.JobMemory))
 	ent := &jobEntry{
 		status: JobStatus{ID: id, Name: job.Name, Kind: job.Kind, Owner: job.Owner, OwnerName: job.OwnerName,
 			Memory: job.Memory, State: runs.Queued, Submitted: time.Now()},

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -64,6 +65,16 @@ func (e *Engine) admitLocked(js []Job) error {
 		}
 	}
 	return nil
+}
+
+type memoryLimitKey struct{}
+
+// MemoryLimit is the per-job memory limit of the engine running the job
+// whose context is ctx, 0 for none. A job whose estimate needs what it opens
+// (a network's layer sizes) checks it against this once it knows.
+func MemoryLimit(ctx context.Context) int64 {
+	n, _ := ctx.Value(memoryLimitKey{}).(int64)
+	return n
 }
 
 // FormatBytes writes n as "512 MiB", "3.2 GiB".

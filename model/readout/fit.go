@@ -54,7 +54,8 @@ type FitSpec struct {
 	// passes one confined to its data root.
 	Open func(spec string) (*data.Dataset, error) `json:"-"`
 	// MaxMemory refuses the fit before its features are extracted when its
-	// estimate (FitMemory) is larger; 0 does not check.
+	// estimate (FitMemory) is larger; 0 is the limit of the engine running
+	// it (jobs.MemoryLimit), if any.
 	MaxMemory int64 `json:"-"`
 	// Extractor, when set, is used instead of parsing Features (which is
 	// then only recorded): features built once and reused across fits.
@@ -209,6 +210,9 @@ func Fit(ctx context.Context, spec FitSpec, emit func(jobs.Event)) (*runs.Run, e
 	if limit := min(len(train.Indices), dim); spec.PCA > limit {
 		return nil, fmt.Errorf("pca: n_components=%d must be at most min(n_train, features) = min(%d, %d) = %d",
 			spec.PCA, len(train.Indices), dim, limit)
+	}
+	if spec.MaxMemory == 0 {
+		spec.MaxMemory = jobs.MemoryLimit(ctx)
 	}
 	if err := checkMemory(spec, ds, dim, feats.Name()); err != nil {
 		return nil, err

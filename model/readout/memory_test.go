@@ -14,6 +14,7 @@ import (
 
 	"itscope/data"
 	"itscope/model/features"
+	"itscope/model/jobs"
 )
 
 // memoryChildEnv makes the test binary run one fit and report its memory
@@ -75,8 +76,8 @@ func fitMemoryChild(arg string) {
 // TestFitMemoryEstimate runs fits in child processes and checks FitMemory
 // within a factor of 2 of what each added to its process at the peak.
 func TestFitMemoryEstimate(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs fits in child processes")
+	if testing.Short() || raceEnabled {
+		t.Skip("measures fits in child processes (not under -race, which multiplies memory)")
 	}
 	for _, arg := range []string{"pixels:64;0;ridge", "pixels:96;300;ridgecv", "pixels:32;0;ridgecv"} {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -94,6 +95,33 @@ func TestFitMemoryEstimate(t *testing.T) {
 		t.Logf("%s: estimate %.1f MiB, measured %.1f MiB, ratio %.2f", arg, float64(r.Estimate)/(1<<20), float64(used)/(1<<20), ratio)
 		if ratio < 0.5 || ratio > 2 {
 			t.Errorf("%s: estimate %d bytes, measured %d: ratio %.2f, want within [0.5, 2]", arg, r.Estimate, used, ratio)
+		}
+	}
+}
+
+// TestFitRefusedByTheEngineLimit: a fit whose size is known only once its
+// features are open (a grid or sweep job) checks the engine's limit then,
+// before extracting anything.
+func TestFitRefusedByTheEngineLimit(t *testing.T) {
+	ds, err := data.Open("demo:210325")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := jobs.NewEngine(nil, 1)
+	e.SetLimits(jobs.Limits{JobMemory: 150 << 20})
+	spec := FitSpec{Data: ds.Name, Dataset: ds, Features: "pixels:96", Model: ModelRidge, Alpha: 1}
+	id, err := e.Submit(FitJob(spec)) // no estimate stated: the job checks
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.Wait(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	need := jobs.FormatBytes(FitMemory(spec, ds, 3*96*96))
+	for _, want := range []string{"needs about " + need, "640 images x 27648 features", "the limit of 150 MiB per job"} {
+		if !strings.Contains(st.Err, want) {
+			t.Errorf("error %q does not say %q", st.Err, want)
 		}
 	}
 }

@@ -106,8 +106,8 @@ func trainMemoryChild(arg string) {
 // that TrainMemory is within a factor of 2 of the memory the training added
 // to the process at its peak (VmHWM after minus VmRSS before).
 func TestTrainMemoryEstimate(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains CNNs")
+	if testing.Short() || raceEnabled {
+		t.Skip("measures training in child processes (not under -race, which multiplies memory)")
 	}
 	tests := []struct {
 		cnn   string
