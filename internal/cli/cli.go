@@ -28,6 +28,7 @@ type command struct {
 // docs/cli.md is generated from it (WriteDocs).
 func commandTable() []command {
 	return []command{
+		{"cache", "show the feature cache's size and files; `cache prune` removes the least recently used", runCache},
 		{"classify", "top-5 ImageNet classes of photos (checks a network's weights)", runClassify},
 		{"cotrain", "co-train a pretrained trunk's last stages on responses and object labels", runCotrain},
 		{"data", "summarise a dataset: images, neurons, splits, response range, noise ceiling", runData},

@@ -81,7 +81,8 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&spec.Data, "data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
 	fs.StringVar(&spec.Features, "features", "pixels", "features: pixels[:SIZE][:gray], or a network NET[:LAYER]")
 	fs.StringVar(&spec.Weights, "weights", "", "ONNX weights `FILE` for a pretrained network")
-	fs.StringVar(&spec.CacheDir, "cache", "", "feature cache `DIR` (default $ITSCOPE_CACHE, else $XDG_CACHE_HOME/itscope)")
+	var cf cacheFlags
+	addCache(fs, &cf, "")
 	fs.IntVar(&spec.PCA, "pca", 0, "reduce the features to `N` principal components fitted on train (0: no PCA)")
 	fs.StringVar(&spec.Model, "model", readout.ModelRidgeCV, "read-out: linear, ridge or ridgecv")
 	fs.Float64Var(&spec.Alpha, "alpha", 0, "ridge penalty (--model ridge)")
@@ -95,6 +96,7 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 	}
 	spec.Seed = c.seed
 	spec.MaxMemory = c.jobMemory()
+	spec.CacheDir, spec.CacheMax = cf.dir, cf.maxBytes()
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if alphas != "" {

@@ -11,8 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"codeberg.org/sbinet/npyio"
-
+	"itscope/data/npy"
 	"itscope/model/features"
 	"itscope/model/nets"
 	"itscope/model/readout"
@@ -92,10 +91,11 @@ func runLayers(args []string, stdout, stderr io.Writer) int {
 }
 
 func dumpTaps(net nets.Network, input, dir string) error {
-	x, shape, err := readFloat32Npy(input)
+	a, err := npy.ReadFile[float32](input)
 	if err != nil {
 		return err
 	}
+	x, shape := a.Data, a.Shape
 	in := net.Input()
 	size := in[0] * in[1] * in[2]
 	if len(x)%size != 0 || len(x) == 0 {
@@ -116,8 +116,7 @@ func dumpTaps(net nets.Network, input, dir string) error {
 	for _, name := range names {
 		v := out[name]
 		file := filepath.Join(dir, strings.NewReplacer("/", "_", ":", "_").Replace(name)+".npy")
-		err := runs.WriteFileAtomic(file, func(w io.Writer) error { return runs.WriteNPY(w, v, n, len(v)/n) })
-		if err != nil {
+		if err := npy.WriteFile(file, v, n, len(v)/n); err != nil {
 			return err
 		}
 	}
@@ -170,7 +169,8 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	pca := fs.Int("pca", 1000, "PCA components fitted on train before the read-out (0: none)")
 	readoutName := fs.String("model", readout.ModelRidgeCV, "read-out: linear, ridge or ridgecv")
 	alpha := fs.Float64("alpha", 0, "ridge penalty (--model ridge)")
-	cacheDir := fs.String("cache", "", "feature cache `DIR` (default $ITSCOPE_CACHE, else $XDG_CACHE_HOME/itscope)")
+	var cf cacheFlags
+	addCache(fs, &cf, "")
 	batch := fs.Int("batch", features.DefaultNetBatch, "images per forward pass")
 	extractOnly := fs.Bool("extract-only", false, "fill the feature cache for the layers (one forward pass per batch) and fit nothing")
 	if status, ok := parseFlagsOnly(fs, args, "sweep", stderr); !ok {
@@ -194,7 +194,7 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	}
 	spec := readout.SweepSpec{
 		Fit: readout.FitSpec{Data: *dataSpec, Weights: nf.weights, PCA: *pca, Model: *readoutName, Alpha: *alpha,
-			Seed: c.seed, CacheDir: *cacheDir, MaxMemory: c.jobMemory()},
+			Seed: c.seed, CacheDir: cf.dir, CacheMax: cf.maxBytes(), MaxMemory: c.jobMemory()},
 		Net: nf.net, Layers: list, BatchSize: *batch, ExtractOnly: *extractOnly,
 	}
 	ctx, stop := interruptible()
@@ -228,7 +228,7 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "sweep", err)
 	}
 	if *extractOnly {
-		fmt.Fprintf(stdout, "%d layers of %s cached in %s (%.1f s)\n", len(list), net.Name(), extractDir(*cacheDir), time.Since(start).Seconds())
+		fmt.Fprintf(stdout, "%d layers of %s cached in %s (%.1f s)\n", len(list), net.Name(), extractDir(cf.dir), time.Since(start).Seconds())
 		return 0
 	}
 	if c.json {
@@ -252,27 +252,6 @@ func marshalLayer(layer string, s runs.Summary, runID string) (json.RawMessage, 
 	m["layer"], _ = json.Marshal(layer)
 	m["run_id"], _ = json.Marshal(runID)
 	return json.Marshal(m)
-}
-
-// readFloat32Npy reads a float32 .npy file of any shape.
-func readFloat32Npy(path string) ([]float32, []int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	r, err := npyio.NewReader(f)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: not a .npy file: %v", path, err)
-	}
-	if dt := strings.Trim(r.Header.Descr.Type, `'"`); dt != "<f4" {
-		return nil, nil, fmt.Errorf("%s: want float32 ('<f4'), found %q", path, dt)
-	}
-	var x []float32
-	if err := r.Read(&x); err != nil {
-		return nil, nil, fmt.Errorf("%s: %v", path, err)
-	}
-	return x, r.Header.Descr.Shape, nil
 }
 
 func extractDir(flagDir string) string {

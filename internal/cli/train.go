@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"itscope/data"
+	"itscope/data/npy"
 	"itscope/model/features"
 	"itscope/model/jobs"
 	"itscope/model/nets"
@@ -161,7 +162,8 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 	weights := fs.String("weights", "", "ONNX export of the torchvision network (resnet18, resnet50)")
 	trainable := fs.String("trainable", "", "the first trainable stage, by tap (layer4, features.17); it and every later stage train, the rest is frozen")
 	lambda := fs.Float64("lambda", def.Lambda, "weight of the object-classification cross-entropy in the loss (MSE + lambda * CE)")
-	cacheDir := fs.String("cache", "", "feature cache `DIR` for the frozen part (default: the user cache folder)")
+	var cf cacheFlags
+	addCache(fs, &cf, " for the frozen part")
 	if status, ok := parseFlagsOnly(fs, args, name, stderr); !ok {
 		return status
 	}
@@ -173,7 +175,7 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := def
 	tf.apply(&cfg.Train, common.seed)
-	cfg.Net, cfg.Weights, cfg.Trainable, cfg.Lambda, cfg.CacheDir = *net, *weights, *trainable, *lambda, *cacheDir
+	cfg.Net, cfg.Weights, cfg.Trainable, cfg.Lambda, cfg.CacheDir, cfg.CacheMax = *net, *weights, *trainable, *lambda, cf.dir, cf.maxBytes()
 	if err := cfg.Validate(); err != nil {
 		return usageError(stderr, name, "%v", err)
 	}
@@ -354,9 +356,7 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, name, err)
 	}
-	if err := runs.WriteFileAtomic(*out, func(w io.Writer) error {
-		return runs.WriteNPY(w, p.Predictions, p.Rows, p.Cols)
-	}); err != nil {
+	if err := npy.WriteFile(*out, p.Predictions, p.Rows, p.Cols); err != nil {
 		return fail(stderr, name, err)
 	}
 	if common.json {

@@ -32,6 +32,8 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 	images := fs.String("images", "auto", "how stimuli are drawn: `MODE` (one of "+strings.Join(ui.ImageModes, ", ")+"; auto asks the terminal)")
 	var maxMemory memoryFlag
 	addMaxJobMemory(fs, &maxMemory, "half")
+	var cf cacheFlags
+	addCache(fs, &cf, "")
 	weights := networkWeights{}
 	fs.Var(weights, "weights", "`NAME=FILE`: a torchvision ONNX export for network NAME (resnet18, resnet50, vgg19, mobilenetv2); repeatable")
 	files, status, ok := parseFlags(fs, args)
@@ -79,7 +81,7 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 	app := ui.New(ui.Options{
 		Engine: engine, Store: store, Renderer: renderer, Width: w, Height: h,
 		Datasets: datasets, Initial: initial, ExportDir: *exportDir, Weights: weights,
-		Images: *images,
+		Images: *images, CacheDir: cf.dir, CacheMax: cf.maxBytes(),
 	})
 	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithOutput(out), tea.WithFPS(ui.FPS)}
 	if *mouse {

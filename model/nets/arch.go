@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"sync"
 
 	"gorgonia.org/tensor"
 
 	"itscope/compute"
 	"itscope/compute/nn"
+	"itscope/compute/parallel"
 )
 
 // archNet is a torchvision architecture built from compute/nn layers: a
@@ -110,7 +110,7 @@ func applyActivation(v []float32, act activation) {
 	if act == actNone {
 		return
 	}
-	inChunks(len(v), func(lo, hi int) {
+	parallel.Blocks(len(v), elementwiseGrain, func(lo, hi int) {
 		w := v[lo:hi]
 		if act == actReLU {
 			for i, x := range w {
@@ -124,25 +124,10 @@ func applyActivation(v []float32, act activation) {
 	})
 }
 
-// inChunks splits [0, n) into one contiguous chunk per core: the
-// element-wise passes are memory-bound, and large enough to share.
-func inChunks(n int, fn func(lo, hi int)) {
-	workers := runtime.GOMAXPROCS(0)
-	if n < 1<<15 || workers == 1 {
-		fn(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	step := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += step {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, min(lo+step, n))
-		}()
-	}
-	wg.Wait()
-}
+// elementwiseGrain is the smallest slice of an element-wise pass worth a
+// goroutine: the passes are memory-bound, so only large tensors gain from
+// sharing them between cores.
+const elementwiseGrain = 1 << 15
 
 // params lists every tensor in state_dict order, viewing the layers' own
 // storage.
@@ -385,7 +370,7 @@ func addInPlace(y, x *tensor.Dense, act activation) error {
 	if len(ys) != len(xs) {
 		return fmt.Errorf("residual add: shapes %v and %v differ", []int(y.Shape()), []int(x.Shape()))
 	}
-	inChunks(len(ys), func(lo, hi int) {
+	parallel.Blocks(len(ys), elementwiseGrain, func(lo, hi int) {
 		a, b := ys[lo:hi], xs[lo:hi]
 		switch act {
 		case actReLU:

@@ -61,6 +61,7 @@ type FitSpec struct {
 	// then only recorded): features built once and reused across fits.
 	Extractor features.Features `json:"-"`
 	CacheDir  string            `json:"-"` // the feature cache ("" for the default)
+	CacheMax  int64             `json:"-"` // its size bound (see features.OpenFeatureCache)
 }
 
 // Check validates the spec without touching data.
@@ -218,7 +219,7 @@ func Fit(ctx context.Context, spec FitSpec, emit func(jobs.Event)) (*runs.Run, e
 		return nil, err
 	}
 	phase("features " + feats.Name())
-	trainX, valX, closeFeatures, err := featureMatrices(ctx, ds, feats, spec.CacheDir, train.Indices, val.Indices, emit)
+	trainX, valX, closeFeatures, err := featureMatrices(ctx, ds, feats, spec, train.Indices, val.Indices, emit)
 	if err != nil {
 		return nil, err
 	}
@@ -320,6 +321,7 @@ func Fit(ctx context.Context, spec FitSpec, emit func(jobs.Event)) (*runs.Run, e
 	sum := runs.NaNSummary()
 	sum.Dataset, sum.Features, sum.Model, sum.PCA, sum.Seed = ds.Name, feats.Name(), spec.Model, pcaKept, spec.Seed
 	sum.NTrain, sum.NVal, sum.NNeurons = len(train.Indices), len(val.Indices), ds.NumNeurons
+	sum.NConstant = scores.Constant
 	sum.Alpha = 0
 	if lm.Alpha != nil {
 		_, sum.Alpha, _ = compute.MeanMedian(lm.Alpha)
@@ -408,6 +410,11 @@ func FitJob(spec FitSpec) jobs.Job {
 
 const defaultFolds = 5
 
+// logTo turns emit into a function that logs a line.
+func logTo(emit func(jobs.Event)) func(string) {
+	return func(msg string) { emit(jobs.Event{Kind: jobs.EventLog, Message: msg}) }
+}
+
 // fitReadout fits the spec's linear model to the training rows. With ridge
 // CV it warns when the chosen alpha is an end of the grid: the best one may
 // lie beyond it (PCA scores of wide network layers often want more than 1e6).
@@ -482,17 +489,17 @@ func toDense64(m compute.Matrix32) (*mat.Dense, error) {
 // Cacheable features come from the feature cache (extracted once for every
 // image and streamed to disk) and are read from the file as needed; others
 // (pixels) are extracted for these images into memory.
-func featureMatrices(ctx context.Context, ds *data.Dataset, f features.Features, cacheDir string, trainIdx, valIdx []int,
+func featureMatrices(ctx context.Context, ds *data.Dataset, f features.Features, spec FitSpec, trainIdx, valIdx []int,
 	emit func(jobs.Event)) (train, val compute.Matrix32, closeFn func(), err error) {
 	progress := func(done, total int) {
 		emit(jobs.Event{Kind: jobs.EventProgress, Done: done, Total: total, Message: "features"})
 	}
 	if f.CacheKey() != "" {
-		cache, err := features.OpenFeatureCache(cacheDir)
+		cache, err := features.OpenFeatureCache(spec.CacheDir, spec.CacheMax)
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		file, err := cache.Ensure(ctx, ds, f, progress)
+		file, err := cache.Ensure(ctx, ds, f, features.CacheReport{Progress: progress, Log: logTo(emit)})
 		if err != nil {
 			return nil, nil, nil, err
 		}

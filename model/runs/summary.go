@@ -3,6 +3,7 @@ package runs
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -25,6 +26,9 @@ type Summary struct {
 	NTrain   int `json:"n_train"`
 	NVal     int `json:"n_val"`
 	NNeurons int `json:"n_neurons"`
+	// NConstant counts the neurons whose val responses are constant: their
+	// EV, r and R2 are NaN and every mean and median leaves them out.
+	NConstant int `json:"n_constant,omitempty"`
 
 	EVMean   float64 `json:"ev_mean"`
 	EVMedian float64 `json:"ev_median"`
@@ -37,6 +41,15 @@ type Summary struct {
 	// neuron's ceiling; both NaN when the dataset has no repeats.
 	CeilingMean   float64 `json:"ceiling_mean,omitempty"`
 	CeilingEVMean float64 `json:"ceiling_ev_mean,omitempty"`
+}
+
+// ConstantNote says over how many neurons the means are taken when some
+// were left out for constant val responses, and is empty otherwise.
+func (s Summary) ConstantNote() string {
+	if s.NConstant == 0 {
+		return ""
+	}
+	return fmt.Sprintf("ev_mean over %d of %d neurons; %d constant on val, left out", s.NNeurons-s.NConstant, s.NNeurons, s.NConstant)
 }
 
 // NaNSummary returns a Summary whose metrics are all NaN (unknown), to be
@@ -88,6 +101,9 @@ func marshalNaNSafe(v reflect.Value) ([]byte, error) {
 		}
 		f := v.Field(i)
 		var val []byte
+		if f.Kind() == reflect.Int && f.Int() == 0 && strings.Contains(opts, "omitempty") {
+			continue
+		}
 		if f.Kind() == reflect.Float64 && (math.IsNaN(f.Float()) || math.IsInf(f.Float(), 0)) {
 			if strings.Contains(opts, "omitempty") {
 				continue

@@ -33,6 +33,7 @@ type CotrainConfig struct {
 	Lambda    float64     `json:"lambda"`
 	// CacheDir is the feature cache for the frozen part ("" for the default).
 	CacheDir string `json:"-"`
+	CacheMax int64  `json:"-"` // its size bound (see features.OpenFeatureCache)
 }
 
 // DefaultCotrainConfig trains with the study's Adam settings for 10 epochs
@@ -114,9 +115,11 @@ func Cotrain(ctx context.Context, ds *data.Dataset, cfg CotrainConfig, emit func
 		return nil, fmt.Errorf("cotrain: the frozen features at %s take %d MB for the train and val images, over the %d MB bound; make a later stage the first trainable one",
 			frozenTap, need>>20, frozenFeatureBudget>>20)
 	}
-	npy, err := features.CachedFeatures(ctx, ds, feats, features.FeatureOptions{CacheDir: cfg.CacheDir, Progress: func(done, total int) {
-		emit(jobs.Event{Kind: jobs.EventProgress, Done: done, Total: total, Message: "frozen features"})
-	}})
+	npy, err := features.CachedFeatures(ctx, ds, feats, features.FeatureOptions{CacheDir: cfg.CacheDir, CacheMax: cfg.CacheMax,
+		Progress: func(done, total int) {
+			emit(jobs.Event{Kind: jobs.EventProgress, Done: done, Total: total, Message: "frozen features"})
+		},
+		Log: func(msg string) { emit(jobs.Event{Kind: jobs.EventLog, Message: msg}) }})
 	if err != nil {
 		return nil, err
 	}

@@ -559,7 +559,7 @@ func fillScores(run *runs.Run, ds *data.Dataset, valImages []int, pred []float32
 	}
 	sum := runs.NaNSummary()
 	sum.Dataset, sum.Seed, sum.Alpha = ds.Name, run.Meta.Seed, 0
-	sum.NTrain, sum.NVal, sum.NNeurons = nTrain, len(valImages), ds.NumNeurons
+	sum.NTrain, sum.NVal, sum.NNeurons, sum.NConstant = nTrain, len(valImages), ds.NumNeurons, s.Constant
 	sum.EVMean, sum.EVMedian, sum.RMean, sum.RMedian = s.EVMean, s.EVMedian, s.RMean, s.RMedian
 	sum.MSEMean, sum.R2Mean = s.MSEMean, s.R2Mean
 	ceiling := make([]float64, ds.NumNeurons)
