@@ -78,9 +78,11 @@ type Server struct {
 
 	mu       sync.Mutex
 	sessions map[*tea.Program]struct{}
-	count    int
-	closing  bool
-	handlers sync.WaitGroup // sessions inside limitSessions
+	// listeners are those given to Serve, closed by Shutdown.
+	listeners []net.Listener
+	count     int
+	closing   bool
+	handlers  sync.WaitGroup // sessions inside limitSessions
 
 	unsubscribe func()
 }
@@ -367,9 +369,24 @@ func (s *Server) logJobs() {
 
 // Serve accepts sessions on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
+	// A Shutdown that came first (a signal at start) closes ln here, or
+	// closes it when it comes, so that Serve never outlives it.
+	s.mu.Lock()
+	closing := s.closing
+	if !closing {
+		s.listeners = append(s.listeners, ln)
+	}
+	s.mu.Unlock()
+	if closing {
+		ln.Close()
+		return nil
+	}
 	s.log.Printf("serving on %s, host key %s", ln.Addr(), s.hostKey)
 	err := s.ssh.Serve(ln)
-	if errors.Is(err, ssh.ErrServerClosed) {
+	s.mu.Lock()
+	closing = s.closing
+	s.mu.Unlock()
+	if errors.Is(err, ssh.ErrServerClosed) || closing && errors.Is(err, net.ErrClosed) {
 		return nil
 	}
 	return err
@@ -390,6 +407,9 @@ func (s *Server) ListenAndServe() error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
+	for _, ln := range s.listeners {
+		ln.Close() // no new sessions while the others are told
+	}
 	progs := make([]*tea.Program, 0, len(s.sessions))
 	for p := range s.sessions {
 		progs = append(progs, p)

@@ -585,3 +585,30 @@ func TestDataOpensEverySession(t *testing.T) {
 		t.Errorf("--data /etc: err = %v", err)
 	}
 }
+
+// TestShutdownBeforeServe is a signal at start: Serve, called after
+// Shutdown, returns at once instead of serving for ever.
+func TestShutdownBeforeServe(t *testing.T) {
+	dir := t.TempDir()
+	srv, err := New(Config{Listen: "127.0.0.1:0", AllowAnyKey: true, HostKey: filepath.Join(dir, "host")}, jobs.NewEngine(nil, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Errorf("Serve after Shutdown: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve after Shutdown kept serving")
+	}
+}
