@@ -53,6 +53,10 @@ func TestServePrintsHostKeyFingerprint(t *testing.T) {
 			t.Fatal("serve printed no host key within 20s")
 		}
 	}
+	go func() { // the rest of the output, until the child exits
+		for range lines {
+		}
+	}()
 	raw, err := os.ReadFile(hostKey)
 	if err != nil {
 		t.Fatal(err)
