@@ -112,8 +112,9 @@ func TestOnlyTheOwnerOrAnAdminCancels(t *testing.T) {
 	if st, _ := tm.engine.Status(first); st.State != runs.Running {
 		t.Fatalf("declining cancelled the job: %s", st.State)
 	}
+	alice.out.Reset()
 	alice.send(t, "x")
-	time.Sleep(200 * time.Millisecond)
+	alice.waitFor(t, "cancel job 1, alice-first of alice@lab? (y/n)", 5*time.Second)
 	alice.send(t, "y")
 	st := waitState(t, tm.engine, first, runs.Cancelled)
 	if want := "alice@lab (" + fingerprint(tm.alice) + ")"; st.CancelledBy != want {
@@ -170,10 +171,11 @@ func TestGridJobsBelongToTheKey(t *testing.T) {
 	alice.waitFor(t, "start 10000 jobs? (y/n)", 5*time.Second)
 	alice.send(t, "n")
 	alice.waitFor(t, "not done: start 10000 jobs?", 5*time.Second)
+	alice.out.Reset()
 	alice.send(t, "s")
-	time.Sleep(200 * time.Millisecond)
+	alice.waitFor(t, "start 10000 jobs? (y/n)", 5*time.Second)
 	alice.send(t, "y")
-	alice.waitFor(t, "10000 job(s) refused: you have 0 queued or running and the limit is 32 per user", 10*time.Second)
+	alice.waitFor(t, "10000 job(s) refused: you have 0 queued or running and the limit is 32 per user", 60*time.Second)
 	if n := len(tm.engine.Snapshot()); n != 0 {
 		t.Fatalf("%d jobs queued by a refused grid", n)
 	}
