@@ -78,9 +78,9 @@ type Options struct {
 	// Weights are torchvision ONNX exports by network name ("resnet50": a
 	// file), for the pretrained networks that ship without weights.
 	Weights map[string]string
-	// User owns the jobs this session starts: on a server the SHA256
-	// fingerprint of the session's key, empty locally. UserName shows it.
-	User, UserName string
+	// User owns the jobs this session starts: on a server the identity of
+	// the session's key ("comment SHA256:..."), empty locally.
+	User string
 	// Admin lets this session cancel anyone's job; others cancel only
 	// jobs whose Owner is User.
 	Admin bool
@@ -159,7 +159,6 @@ func New(opts Options) *App {
 		CacheMax: opts.CacheMax,
 		Weights:  opts.Weights,
 		User:     opts.User,
-		UserName: opts.UserName,
 		Admin:    opts.Admin,
 		Open:     open,
 		Choice:   ModelChoice{Source: srcPixels, Pixels: 32},

@@ -135,7 +135,7 @@ func (p *jobsPane) View() string {
 		state := p.stateStyle(j.State).Render(fmt.Sprintf("%-9s", j.State))
 		name := fmt.Sprintf("%-*.*s", nameW, nameW, data.Printable(j.Name))
 		if ownerW > 0 {
-			name += fmt.Sprintf(" %-*.*s", ownerW-1, ownerW-1, ownerName(j))
+			name += fmt.Sprintf(" %-*.*s", ownerW-1, ownerW-1, ownerName(j.Owner))
 		}
 		prefix := fmt.Sprintf("%4d  %s", j.ID, name)
 		if i == p.row.pos {

@@ -32,8 +32,12 @@ func (e *Engine) SetLimits(l Limits) {
 	e.limits = l
 }
 
-// admitLocked checks a batch of jobs against the limits.
+// admitLocked checks a batch of jobs against the limits (and that the
+// engine still takes jobs).
 func (e *Engine) admitLocked(js []Job) error {
+	if e.closed {
+		return ErrEngineClosed
+	}
 	l := e.limits
 	if l.JobMemory > 0 {
 		for _, j := range js {

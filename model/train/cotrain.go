@@ -66,13 +66,12 @@ const frozenFeatureBudget = 2 << 30
 // disk, then memory); each step runs only the trainable stages and heads.
 // Datasets without object labels train the neural head alone.
 //
-// The trainable stages are float compute/nn layers holding the trunk's
-// weights with each BatchNorm folded into its conv (BatchNorm statistics stay
-// frozen, as is usual when fine-tuning small batches). The embedded
-// MobileNetV2 is int8: its frozen part runs int8 as in feature extraction,
-// and its trainable stages are the float MobileNetV2 architecture starting
-// from torchvision's initialisation (seeded), since compute/onnx does not
-// expose the int8 weights for dequantization.
+// The trainable stages are a copy of the network's own stages
+// (nets.TrainableStages), each BatchNorm folded into its conv (BatchNorm
+// statistics stay frozen, as is usual when fine-tuning small batches). The
+// embedded MobileNetV2 is int8: its frozen part runs int8 as in feature
+// extraction, and its trainable stages are the float MobileNetV2
+// architecture holding its dequantized weights.
 func Cotrain(ctx context.Context, ds *data.Dataset, cfg CotrainConfig, emit func(jobs.Event)) (*runs.Run, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -89,7 +88,7 @@ func Cotrain(ctx context.Context, ds *data.Dataset, cfg CotrainConfig, emit func
 	if err != nil {
 		return nil, err
 	}
-	trunk, frozenTap, note, err := nets.TrainableStages(trunkNet, cfg.Trainable, cfg.Train.Seed)
+	trunk, frozenTap, note, err := nets.TrainableStages(trunkNet, cfg.Trainable)
 	if err != nil {
 		return nil, err
 	}
@@ -139,13 +138,11 @@ func Cotrain(ctx context.Context, ds *data.Dataset, cfg CotrainConfig, emit func
 	if err != nil {
 		return nil, err
 	}
-	head, err := nn.NewLinear(outC, neurons+len(classes), true)
+	net, head, err := cotrainNet(trunk, outC, neurons+len(classes))
 	if err != nil {
 		return nil, err
 	}
 	nn.InitDefault(head, nn.NewRand(cfg.Train.Seed^0x5eed))
-	net := nn.NewSequential(nn.Child{Name: "trunk", Layer: trunk}, nn.Child{Name: "pool", Layer: &nn.GlobalAvgPool{}},
-		nn.Child{Name: "flatten", Layer: &nn.Flatten{}}, nn.Child{Name: "head", Layer: head})
 
 	mean, std := targetStandardiser(ds, trainSplit.Indices)
 	tTrain := standardisedTargets(ds, trainSplit.Indices, mean, std)
@@ -374,6 +371,17 @@ func nanToNull(xs []float64) []float64 {
 	return out
 }
 
+// cotrainNet is the trainable stages, global average pooling and one linear
+// head (zero weights) of outputs units: the neural and the class columns.
+func cotrainNet(trunk nn.Layer, channels, outputs int) (net *nn.Sequential, head *nn.Linear, err error) {
+	if head, err = nn.NewLinear(channels, outputs, true); err != nil {
+		return nil, nil, err
+	}
+	net = nn.NewSequential(nn.Child{Name: "trunk", Layer: trunk}, nn.Child{Name: "pool", Layer: &nn.GlobalAvgPool{}},
+		nn.Child{Name: "flatten", Layer: &nn.Flatten{}}, nn.Child{Name: "head", Layer: head})
+	return net, head, nil
+}
+
 // stageOutChannels runs one zero input through the trainable stages to learn
 // their output channels.
 func stageOutChannels(trunk nn.Layer, inShape []int) (int, error) {
@@ -404,7 +412,7 @@ func loadCotrained(dir string, meta runs.RunMeta, wpath string) (*TrainedNet, er
 	if err != nil {
 		return nil, err
 	}
-	trunk, frozenTap, _, err := nets.TrainableStages(trunkNet, spec.Trainable, spec.Train.Seed)
+	trunk, frozenTap, _, err := nets.TrainableStages(trunkNet, spec.Trainable)
 	if err != nil {
 		return nil, err
 	}
@@ -424,12 +432,10 @@ func loadCotrained(dir string, meta runs.RunMeta, wpath string) (*TrainedNet, er
 	if err != nil {
 		return nil, err
 	}
-	head, err := nn.NewLinear(outC, len(mean.Data)+len(spec.Classes), true)
+	net, _, err := cotrainNet(trunk, outC, len(mean.Data)+len(spec.Classes))
 	if err != nil {
 		return nil, err
 	}
-	net := nn.NewSequential(nn.Child{Name: "trunk", Layer: trunk}, nn.Child{Name: "pool", Layer: &nn.GlobalAvgPool{}},
-		nn.Child{Name: "flatten", Layer: &nn.Flatten{}}, nn.Child{Name: "head", Layer: head})
 	if err := loadState(wpath, net, byName); err != nil {
 		return nil, err
 	}

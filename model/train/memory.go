@@ -86,7 +86,7 @@ const stageCopies = 40
 // moments, best epoch). The network and dataset are not counted: they are
 // open before the job is made.
 func CotrainMemory(cfg CotrainConfig, ds *data.Dataset, net nets.Network) (int64, error) {
-	trunk, frozenTap, _, err := nets.TrainableStages(net, cfg.Trainable, cfg.Train.Seed)
+	trunk, frozenTap, _, err := nets.TrainableStages(net, cfg.Trainable)
 	if err != nil {
 		return 0, err
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/ssh"
 	gossh "golang.org/x/crypto/ssh"
 
 	"itscope/model/jobs"
@@ -50,11 +51,15 @@ func startTeam(t *testing.T, tweak func(*Config)) *team {
 
 func fingerprint(s gossh.Signer) string { return gossh.FingerprintSHA256(s.PublicKey()) }
 
+// identity is how the server names the owner of a key: its comment in
+// authorized_keys, then its fingerprint.
+func identity(name string, s gossh.Signer) string { return name + " " + fingerprint(s) }
+
 // submitBlocking submits a job owned by owner's key that runs until
 // cancelled, as owner's session would.
 func submitBlocking(t *testing.T, e *jobs.Engine, name string, owner gossh.Signer, ownerName string) jobs.JobID {
 	t.Helper()
-	id, err := e.Submit(jobs.Job{Name: name, Kind: "fit", Owner: fingerprint(owner), OwnerName: ownerName,
+	id, err := e.Submit(jobs.Job{Name: name, Kind: "fit", Owner: identity(ownerName, owner),
 		Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
 			<-ctx.Done()
 			return nil, ctx.Err()
@@ -117,7 +122,7 @@ func TestOnlyTheOwnerOrAnAdminCancels(t *testing.T) {
 	alice.waitFor(t, "cancel job 1, alice-first of alice@lab? (y/n)", 5*time.Second)
 	alice.send(t, "y")
 	st := waitState(t, tm.engine, first, runs.Cancelled)
-	if want := "alice@lab (" + fingerprint(tm.alice) + ")"; st.CancelledBy != want {
+	if want := identity("alice@lab", tm.alice); st.CancelledBy != want {
 		t.Errorf("cancelled by %q, want %q", st.CancelledBy, want)
 	}
 
@@ -131,14 +136,14 @@ func TestOnlyTheOwnerOrAnAdminCancels(t *testing.T) {
 	carol.waitFor(t, "cancel job 2, alice-second of alice@lab? (y/n)", 5*time.Second)
 	carol.send(t, "y")
 	st = waitState(t, tm.engine, second, runs.Cancelled)
-	if !strings.HasPrefix(st.CancelledBy, "carol@lab (SHA256:") {
+	if st.CancelledBy != identity("carol@lab", tm.carol) {
 		t.Errorf("cancelled by %q, want carol's key", st.CancelledBy)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for _, want := range []string{
-		`job 1 cancelled name="alice-first" owner="alice@lab" key=` + fingerprint(tm.alice) + ` cancelled_by="alice@lab (` + fingerprint(tm.alice) + `)"`,
-		`job 2 cancelled name="alice-second" owner="alice@lab" key=` + fingerprint(tm.alice) + ` cancelled_by="carol@lab (` + fingerprint(tm.carol) + `)"`,
-		`session start user="alice" name="bob@lab" key=` + fingerprint(tm.bob),
+		`job 1 cancelled name="alice-first" owner="` + identity("alice@lab", tm.alice) + `" cancelled_by="` + identity("alice@lab", tm.alice) + `"`,
+		`job 2 cancelled name="alice-second" owner="` + identity("alice@lab", tm.alice) + `" cancelled_by="` + identity("carol@lab", tm.carol) + `"`,
+		`session start user="alice" key=` + fingerprint(tm.bob) + ` owner="` + identity("bob@lab", tm.bob) + `"`,
 	} {
 		for !strings.Contains(tm.logBuf.String(), want) {
 			if time.Now().After(deadline) {
@@ -184,11 +189,50 @@ func TestGridJobsBelongToTheKey(t *testing.T) {
 	alice.send(t, "s")
 	alice.waitFor(t, "started 5 job(s)", 10*time.Second)
 	for _, st := range tm.engine.Snapshot() {
-		if st.Owner != fingerprint(tm.alice) || st.OwnerName != "alice@lab" {
-			t.Errorf("job %d: owner %q (%q), want alice's key %s", st.ID, st.Owner, st.OwnerName, fingerprint(tm.alice))
+		if st.Owner != identity("alice@lab", tm.alice) {
+			t.Errorf("job %d: owner %q, want alice's key %s", st.ID, st.Owner, identity("alice@lab", tm.alice))
 		}
 		if st.Memory <= 0 {
 			t.Errorf("job %d states no memory estimate", st.ID)
 		}
+	}
+}
+
+// keySession is a session that only knows its key: all owner asks.
+type keySession struct {
+	ssh.Session
+	key ssh.PublicKey
+}
+
+func (s keySession) PublicKey() ssh.PublicKey { return s.key }
+func (s keySession) User() string             { return "root" } // chosen by the client: never the owner
+
+// A session's jobs are owned by its key: the authorized_keys comment and
+// the key's fingerprint, not the user name the client sent.
+func TestOwnerIsTheKey(t *testing.T) {
+	ts := startServer(t, nil)
+	named, bare := newSigner(t), newSigner(t)
+	line := gossh.MarshalAuthorizedKey(named.PublicKey())
+	keys := append(append(line[:len(line)-1:len(line)-1], " ada@lab\n"...), gossh.MarshalAuthorizedKey(bare.PublicKey())...)
+	keys = append(keys, gossh.MarshalAuthorizedKey(ts.client.PublicKey())...)
+	if err := os.WriteFile(ts.keyFile, keys, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if !ts.srv.keys.allowed(named.PublicKey()) { // the file grew: it is re-read
+		t.Fatal("the new key is not let in")
+	}
+	for _, tc := range []struct {
+		key  gossh.PublicKey
+		want string
+	}{
+		{named.PublicKey(), "ada@lab " + gossh.FingerprintSHA256(named.PublicKey())},
+		{bare.PublicKey(), gossh.FingerprintSHA256(bare.PublicKey())},
+	} {
+		if got := ts.srv.owner(keySession{key: tc.key}); got != tc.want {
+			t.Errorf("owner = %q, want %q", got, tc.want)
+		}
+	}
+	if got := ts.srv.owner(keySession{}); got != "" {
+		t.Errorf("owner of a session without a key = %q, want none", got)
 	}
 }

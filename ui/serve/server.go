@@ -214,7 +214,7 @@ func (s *Server) allowKey(ctx ssh.Context, key ssh.PublicKey) bool {
 	if s.keys == nil {
 		return true
 	}
-	_, ok := s.keys.lookup(key)
+	ok := s.keys.allowed(key)
 	if !ok {
 		s.log.Printf("refused key %s for user %q from %s", gossh.FingerprintSHA256(key), data.Printable(ctx.User()), ctx.RemoteAddr())
 	}
@@ -288,19 +288,40 @@ const shutdownReason = "itscope: the server is shutting down (stopped by its ope
 
 func (s *Server) logSession(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
-		who := s.identify(sess.PublicKey())
+		fp := "-"
+		if k := sess.PublicKey(); k != nil {
+			fp = gossh.FingerprintSHA256(k)
+		}
+		owner := data.Printable(s.owner(sess))
 		start := time.Now()
-		s.log.Printf("session start user=%q name=%q key=%s remote=%s", data.Printable(sess.User()), who.name, who.fingerprint, sess.RemoteAddr())
+		s.log.Printf("session start user=%q key=%s owner=%q remote=%s", data.Printable(sess.User()), fp, owner, sess.RemoteAddr())
 		next(sess)
-		s.log.Printf("session end user=%q name=%q key=%s remote=%s duration=%s", data.Printable(sess.User()), who.name, who.fingerprint, sess.RemoteAddr(), time.Since(start).Round(time.Millisecond))
+		s.log.Printf("session end user=%q key=%s owner=%q remote=%s duration=%s", data.Printable(sess.User()), fp, owner, sess.RemoteAddr(), time.Since(start).Round(time.Millisecond))
 	}
+}
+
+// owner is who owns the jobs a session submits: the identity of its
+// authenticated key, its SHA256 fingerprint after the key's authorized_keys
+// comment when it has one. Never the user name the client sent, which
+// anyone may choose.
+func (s *Server) owner(sess ssh.Session) string {
+	k := sess.PublicKey()
+	if k == nil {
+		return ""
+	}
+	fp := gossh.FingerprintSHA256(k)
+	if s.keys != nil {
+		if name := s.keys.name(k); name != "" {
+			return name + " " + fp
+		}
+	}
+	return fp
 }
 
 // program makes the session's own TUI over the shared engine. Its jobs
 // outlive the session: a lab starts a grid and closes the laptop.
 func (s *Server) program(sess ssh.Session) *tea.Program {
 	pty, _, _ := sess.Pty()
-	who := s.identify(sess.PublicKey())
 	app := ui.New(ui.Options{
 		Engine:         s.engine,
 		Renderer:       sessionRenderer(sess),
@@ -313,9 +334,8 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		Weights:        s.cfg.Weights,
 		CacheDir:       s.cfg.CacheDir,
 		CacheMax:       s.cfg.CacheMax,
-		User:           who.fingerprint,
-		UserName:       who.name,
-		Admin:          who.admin,
+		User:           s.owner(sess),
+		Admin:          s.isAdmin(sess),
 		KeepJobsOnQuit: true,
 		// The client's terminal, not the server's, picks the image protocol.
 		Env: append(sess.Environ(), "TERM="+pty.Term),
@@ -346,7 +366,7 @@ func (s *Server) logJobs() {
 				if st, ok := s.engine.Status(ev.Job); ok {
 					line += fmt.Sprintf(" name=%q", data.Printable(st.Name))
 					if st.Owner != "" {
-						line += fmt.Sprintf(" owner=%q key=%s", data.Printable(st.OwnerName), data.Printable(st.Owner))
+						line += fmt.Sprintf(" owner=%q", data.Printable(st.Owner))
 					}
 					if st.CancelledBy != "" {
 						line += fmt.Sprintf(" cancelled_by=%q", data.Printable(st.CancelledBy))

@@ -215,7 +215,7 @@ func TestAuthorizedKeyGetsTheExplorer(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("q did not end the session")
 	}
-	if log := ts.logBuf.String(); !strings.Contains(log, "session start user=\"tester\" name=\"key ") || !strings.Contains(log, "session end") {
+	if log := ts.logBuf.String(); !strings.Contains(log, "session start user=\"tester\" key=SHA256:") || !strings.Contains(log, "session end") {
 		t.Errorf("log lacks the session's start and end lines:\n%s", log)
 	}
 }
@@ -295,10 +295,9 @@ func TestTwoClientsSeeTheSameJob(t *testing.T) {
 	b.send(t, "4")
 	release := make(chan struct{})
 	_, err := ts.engine.Submit(jobs.Job{
-		Name:      "shared-probe",
-		Kind:      "fit",
-		Owner:     "SHA256:tester",
-		OwnerName: "tester",
+		Name:  "shared-probe",
+		Kind:  "fit",
+		Owner: "tester SHA256:tester",
 		Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
 			emit(jobs.Event{Kind: jobs.EventProgress, Done: 3, Total: 7, Message: "halfway-mark"})
 			select {
@@ -321,7 +320,7 @@ func TestTwoClientsSeeTheSameJob(t *testing.T) {
 		term.waitFor(t, "Jobs — 0 running, 0 queued, 1 done", 5*time.Second)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(ts.logBuf.String(), `job 1 done name="shared-probe" owner="tester" key=SHA256:tester`) {
+	for !strings.Contains(ts.logBuf.String(), `job 1 done name="shared-probe" owner="tester SHA256:tester"`) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the job's owner is not logged:\n%s", ts.logBuf.String())
 		}
