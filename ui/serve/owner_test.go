@@ -163,12 +163,16 @@ func TestGridJobsBelongToTheKey(t *testing.T) {
 	alice := openTerminalAs(t, tm.addr, "bob", tm.alice, 110, 30)
 	alice.waitFor(t, "opened demo:210325", 20*time.Second)
 	alice.send(t, "3")
-	alice.waitFor(t, "5 job(s)", 5*time.Second) // the default: 5 alphas
+	time.Sleep(200 * time.Millisecond)
+	alice.send(t, "j\r\x15") // ridge alphas: edit, clear
+	time.Sleep(200 * time.Millisecond)
+	alice.send(t, "0.1,1,10,100,1000\r")
+	alice.waitFor(t, "5 job(s)", 5*time.Second)
 	seeds := make([]string, 2000)
 	for i := range seeds {
 		seeds[i] = strconv.Itoa(i)
 	}
-	alice.send(t, "jjj\r\x15") // seeds: edit, clear
+	alice.send(t, "jj\r\x15") // seeds: edit, clear
 	time.Sleep(200 * time.Millisecond)
 	alice.send(t, strings.Join(seeds, ",")+"\r")
 	alice.waitFor(t, "10000 job(s)", 10*time.Second)
