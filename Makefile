@@ -29,6 +29,8 @@ vet: deps
 
 test: vet build
 	$(GO) test -race -count=1 ./...
+	# Tests that skip under the race detector (too slow there) run once without it.
+	$(GO) test -count=1 -run 'TestDefaultGridInteriorOnEveryLayer' ./model/readout/
 	ITSCOPE_BIN=$(BIN) scripts/e2e-tui.sh
 
 clean:

@@ -68,6 +68,17 @@ type PairedBootstrap struct {
 	EV, R Difference
 }
 
+// BootstrapRun scores a run's predictions on DefaultResamples resamples of
+// its images drawn with seed: the intervals every run's summary carries.
+func BootstrapRun(yTrue, yPred mat.Matrix, seed uint64) (*Bootstrap, error) {
+	n, _ := yTrue.Dims()
+	idx, err := BootstrapIndices(n, DefaultResamples, seed)
+	if err != nil {
+		return nil, err
+	}
+	return BootstrapScores(yTrue, yPred, idx)
+}
+
 // BootstrapScores resamples the images (rows) of yTrue and yPred (images x
 // neurons; neurons are never resampled) with the given indices (see
 // BootstrapIndices), recomputes every neuron's EV and Pearson r on each

@@ -151,7 +151,7 @@ func TestLiveLossAndQuitMidJob(t *testing.T) {
 	}
 	ents, _ := os.ReadDir(store.Dir)
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), ".") {
+		if strings.HasPrefix(e.Name(), ".") && e.Name() != jobs.QueueDir {
 			t.Errorf("a partial folder is left in the store: %s", e.Name())
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 
 	"itscope/data"
 	"itscope/model/runs"
@@ -106,6 +107,7 @@ type resultsPane struct {
 	desc      bool
 	rows      cursor
 	focusList bool
+	best      bestLayersMsg // the best layer per neuron of the run's sweep
 }
 
 func newResultsPane(ctx *Context, exportDir string) *resultsPane {
@@ -157,7 +159,19 @@ func (p *resultsPane) Update(msg tea.Msg) tea.Cmd {
 		p.run, p.pred, p.act, p.figCErr = msg.run, msg.pred, msg.actual, msg.figureCErr
 		p.focusList = false
 		p.rows = cursor{}
-		return nil
+		p.best = bestLayersMsg{}
+		return loadBestLayers(p.ctx, p.run.Meta)
+	case bestLayersMsg:
+		if p.run != nil && msg.runID == p.run.Meta.ID {
+			p.best = msg
+		}
+	case runsMsg:
+		// A sweep still running adds layers: choose again over them all.
+		if p.run != nil && p.best.runID != "" {
+			if _, _, metas, _ := sweepLayers(p.ctx.Runs, p.run.Meta); !slices.Equal(runIDs(metas), p.best.ids) {
+				return loadBestLayers(p.ctx, p.run.Meta)
+			}
+		}
 	case tea.KeyMsg:
 		return p.key(msg)
 	}
@@ -308,7 +322,14 @@ func (p *resultsPane) View() string {
 	if note := s.ConstantNote(); note != "" {
 		head += st.Dim.Render(note) + "\n"
 	}
+	for _, w := range m.Warnings {
+		head += st.Bad.Render(ansiCut("warning: "+w, 0, rightW-4)) + "\n"
+	}
+	if s.EVMeanLo < s.EVMeanHi {
+		head += st.Label.Render("95% bootstrap") + " " + st.Value.Render(fmt.Sprintf("EV%s  r%s", interval(s.EVMeanLo, s.EVMeanHi), interval(s.RMeanLo, s.RMeanHi))) + "\n"
+	}
 	tabs := make([]string, numViews)
+	tabsY := 1 + strings.Count(head, "\n") // under the box's top border
 	sep := st.Dim.Render(" │ ")
 	// The wheel over the run turns its views (or scrolls the neuron table,
 	// added below); a click on a view's name shows it.
@@ -326,7 +347,7 @@ func (p *resultsPane) View() string {
 		} else {
 			tabs[i] = st.TabInactive.Render(n)
 		}
-		z.add(x, 3, ansiWidth(tabs[i]), 1, func(int, int) tea.Cmd {
+		z.add(x, tabsY, ansiWidth(tabs[i]), 1, func(int, int) tea.Cmd {
 			p.view, p.focusList = i, false
 			return nil
 		}, nil)
@@ -414,36 +435,26 @@ func (p *resultsPane) histogramView(w, h int) string {
 func (p *resultsPane) layersView(w int) string {
 	st := p.ctx.Styles
 	m := p.run.Meta
-	net, _, ok := strings.Cut(m.Strategy, ":")
-	if !ok || strings.HasPrefix(m.Strategy, "pixels") {
+	net, labels, metas, ok := sweepLayers(p.ctx.Runs, m)
+	if !ok {
 		return st.Dim.Render("EV across layers needs runs on network layers (a sweep in Model, w).")
 	}
-	var labels []string
-	var evs []float64
-	seen := map[string]int{}
-	for _, r := range p.ctx.Runs {
-		n, tap, ok := strings.Cut(r.Strategy, ":")
-		if !ok || n != net || r.Status != runs.Done || r.Model != m.Model ||
-			r.Summary.PCA != m.Summary.PCA || r.Dataset.Hash != m.Dataset.Hash {
-			continue
-		}
-		// The newest run of a layer wins.
-		if i, ok := seen[tap]; ok {
-			evs[i] = r.Summary.EVMean
-			continue
-		}
-		seen[tap] = len(labels)
-		labels = append(labels, tap)
-		evs = append(evs, r.Summary.EVMean)
-	}
+	evs := make([]float64, len(metas))
 	best := -1
-	for i, v := range evs {
-		if best < 0 || v > evs[best] {
+	for i, r := range metas {
+		evs[i] = r.Summary.EVMean
+		if best < 0 || evs[i] > evs[best] {
 			best = i
 		}
 	}
-	return st.Label.Render(fmt.Sprintf("mean EV per layer of %s (%s, pca %d)", net, m.Model, m.Summary.PCA)) + "\n" +
-		hbars(st, labels, evs, w, best)
+	title := st.Label.Render(fmt.Sprintf("mean EV per layer of %s (%s, pca %d)", net, m.Model, m.Summary.PCA)) + "\n"
+	switch b := p.best; {
+	case b.best != nil && slices.Equal(b.ids, runIDs(metas)):
+		return title + withBestLayers(st, hbars(st, labels, evs, w-bestLayersWidth, best), b.best, evs[best], w)
+	case b.err != nil:
+		return title + hbars(st, labels, evs, w, best) + "\n\n" + st.Dim.Render(ansi.Wordwrap("best layer per neuron: "+b.err.Error(), w, ""))
+	}
+	return title + hbars(st, labels, evs, w, best)
 }
 
 func (p *resultsPane) neuronTable(w, h int) string {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"itscope/compute"
+	"itscope/compute/onnx"
 	"itscope/data"
 	"itscope/model/runs"
 )
@@ -28,15 +29,20 @@ type command struct {
 func commandTable() []command {
 	return []command{
 		{"cache", "show the feature cache's size and files; `cache prune` removes the least recently used", runCache},
+		{"cancel", "cancel queued or running jobs of the run store's queue, whichever process runs them", runCancel},
 		{"classify", "top-5 ImageNet classes of photos (checks a network's weights)", runClassify},
+		{"compare", "paired bootstrap of two runs on the same val images: the difference in mean EV and r, its interval", runCompare},
 		{"cotrain", "co-train a pretrained trunk's last stages on responses and object labels", runCotrain},
 		{"data", "summarise a dataset: images, neurons, splits, response range, noise ceiling", runData},
 		{"export", "write the comparison table of saved runs as CSV", runExport},
 		{"fit", "fit a linear read-out from features to neurons on train, score it on val, save the run", runFit},
 		{"grid", "run every point of a JSON grid of trainings or fits, table sorted by val EV", runGrid},
+		{"job", "run queued jobs: job run --runs STORE JOB (one, as an executor does), job run-queued (all)", runJob},
+		{"jobs", "list the run store's jobs, from any process: state, progress, ETA, run (--watch, --json, --all)", runJobsList},
 		{"layers", "list a network's taps with their output shapes", runLayers},
 		{"predict", "predict responses on any split with a saved run (-o predictions.npy)", runPredict},
 		{"runs", "list the saved runs", runRuns},
+		{"score", "Brain-Score's neural predictivity: PLS on raw features over 10 shuffled 90/10 splits, median r, ceiling", runScore},
 		{"serve", "serve the explorer over SSH: one job engine and run store for every session", runServe},
 		{"sweep", "fit a read-out on every layer of a network (EV and r per layer)", runSweep},
 		{"train", "train a CNN from scratch on the images, live loss per epoch", runTrain},
@@ -74,6 +80,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "itscope", runs.Version())
 		fmt.Fprintln(stdout, "blas:", compute.UseOpenBLAS())
+		fmt.Fprintln(stdout, "int8 kernels:", onnx.Int8Kernel())
 		return 0
 	}
 	c, ok := lookup(name)
@@ -183,7 +190,7 @@ func openRunStore(dir string) (*runs.Store, error) {
 // openDataAndStore opens the dataset a command works on and the run store it
 // saves into.
 func (c *commonFlags) openDataAndStore(spec string) (*data.Dataset, *runs.Store, error) {
-	ds, err := data.Open(spec)
+	ds, err := data.Open(absPath(spec))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -5,10 +5,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strconv"
 
-	"itscope/compute"
 	"itscope/data"
+	"itscope/model/jobs"
 	"itscope/model/readout"
 	"itscope/model/runs"
 )
@@ -76,6 +75,8 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("fit", "--data SPEC --features pixels[:SIZE] [--pca N] --model linear|ridge|ridgecv [flags]", stderr)
 	var c commonFlags
 	addCommon(fs, &c)
+	var jf jobFlags
+	addJobFlags(fs, &jf)
 	var spec readout.FitSpec
 	var alphas string
 	fs.StringVar(&spec.Data, "data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
@@ -86,7 +87,7 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&spec.PCA, "pca", 0, "reduce the features to `N` principal components fitted on train (0: no PCA)")
 	fs.StringVar(&spec.Model, "model", readout.ModelRidgeCV, "read-out: linear, ridge or ridgecv")
 	fs.Float64Var(&spec.Alpha, "alpha", 0, "ridge penalty (--model ridge)")
-	fs.StringVar(&alphas, "alphas", "", "ridge CV grid: a `LIST` 0.1,1,10 or START:STOP:COUNT log-spaced (default "+alphaGridText(compute.DefaultAlphas())+")")
+	fs.StringVar(&alphas, "alphas", "", "ridge CV grid: a `LIST` 0.1,1,10 or START:STOP:COUNT log-spaced, tried as given (default "+readout.DefaultGridHelp()+")")
 	fs.IntVar(&spec.Folds, "folds", 5, "cross-validation folds (--model ridgecv), stratified by object label when there are labels")
 	fs.BoolVar(&spec.PerNeuronAlpha, "per-neuron-alpha", false, "let ridge CV choose an alpha per neuron")
 	fs.StringVar(&spec.Standardise, "standardise", "auto", "standardise features on train: auto (pixels only), on, off")
@@ -120,41 +121,56 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 	if err := spec.Check(); err != nil {
 		return usageError(stderr, "fit", "%v", err)
 	}
+	if *noSave && jf.detach {
+		return usageError(stderr, "fit", "--detach submits the fit to the run store's queue: not with --no-save")
+	}
+	spec.Data, spec.Weights = absPath(spec.Data), absPath(spec.Weights)
+	progress := newProgressPrinter(stderr, c.json)
+	var meta runs.RunMeta
 	var store *runs.Store
-	if !*noSave {
+	if *noSave {
+		// Nothing is saved, so nothing goes through the queue either.
+		ctx, stop := interruptible()
+		defer stop()
+		run, err := readout.Fit(ctx, spec, progress.emit)
+		progress.finish()
+		if err != nil {
+			return fail(stderr, "fit", err)
+		}
+		meta = run.Meta
+	} else {
 		var err error
 		if store, err = c.openStore(); err != nil {
 			return fail(stderr, "fit", err)
 		}
-	}
-
-	ctx, stop := interruptible()
-	defer stop()
-	progress := newProgressPrinter(stderr, c.json)
-	run, err := readout.Fit(ctx, spec, progress.emit)
-	progress.finish()
-	if err != nil {
-		return fail(stderr, "fit", err)
-	}
-	if run.Meta.Error != "" && !c.json {
-		fmt.Fprintln(stderr, "warning:", run.Meta.Error)
-	}
-	if store != nil {
-		if _, err := store.Save(run); err != nil {
+		job := readout.FitJob(spec)
+		job.Owner = localOwner()
+		if jf.detach {
+			return submitDetached("fit", store, jf.keep, []jobs.Job{job}, c.json, stdout, stderr)
+		}
+		st, err := runJobWith(store, jf.keep, job, progress.emit)
+		progress.finish()
+		if err != nil {
+			return fail(stderr, "fit", err)
+		}
+		if meta, err = store.LoadMeta(st.RunID); err != nil {
 			return fail(stderr, "fit", err)
 		}
 	}
+	if !c.json {
+		printWarnings(stderr, "", meta)
+	}
 	if c.json {
-		if err := writeJSON(stdout, summaryWithID(run.Meta)); err != nil {
+		if err := writeJSON(stdout, summaryWithID(meta)); err != nil {
 			return fail(stderr, "fit", err)
 		}
 		return 0
 	}
-	printComparison(stdout, []runs.RunMeta{run.Meta}, false)
-	s := run.Meta.Summary
+	printComparison(stdout, []runs.RunMeta{meta}, false)
+	s := meta.Summary
 	fmt.Fprintf(stdout, "\n%d train and %d val images, %d neurons, dataset %s\n", s.NTrain, s.NVal, s.NNeurons, s.Dataset)
 	if store != nil {
-		fmt.Fprintf(stdout, "saved run %s in %s\n", run.Meta.ID, store.Dir)
+		fmt.Fprintf(stdout, "saved run %s in %s\n", meta.ID, store.Dir)
 	}
 	return 0
 }
@@ -223,9 +239,9 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// alphaGridText writes a log-spaced grid as --alphas reads it,
-// START:STOP:COUNT, so that the help states the grid the code uses.
-func alphaGridText(grid []float64) string {
-	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
-	return f(grid[0]) + ":" + f(grid[len(grid)-1]) + ":" + strconv.Itoa(len(grid))
+// printWarnings prints each of a run's warnings once, after the label.
+func printWarnings(w io.Writer, label string, m runs.RunMeta) {
+	for _, msg := range m.Warnings {
+		fmt.Fprintf(w, "warning%s: %s\n", label, msg)
+	}
 }

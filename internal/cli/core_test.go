@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"itscope/compute/onnx"
 	"itscope/data/npy"
 	"itscope/model/readout"
 	"itscope/model/runs"
@@ -37,6 +38,7 @@ func TestUsageAndVersion(t *testing.T) {
 	}{
 		{[]string{"help"}, 0, "fit ", ""},
 		{[]string{"version"}, 0, "itscope ", ""},
+		{[]string{"version"}, 0, "int8 kernels: " + onnx.Int8Kernel(), ""},
 		{[]string{"nosuch"}, 2, "", `unknown command "nosuch"`},
 		{[]string{"fit", "--nosuchflag"}, 2, "", "flag provided but not defined: -nosuchflag"},
 		{[]string{"fit", "--pca", "many"}, 2, "", `invalid value "many" for flag -pca`},

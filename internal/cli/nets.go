@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -159,9 +160,11 @@ func runClassify(args []string, stdout, stderr io.Writer) int {
 }
 
 func runSweep(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("sweep", "--data SPEC --net NET [--weights F] --layers all|L1,L2 --pca N --model ridgecv [--json] [--runs DIR] [--seed S]", stderr)
+	fs := newFlags("sweep", "--data SPEC --net NET [--weights F] --layers all|L1,L2 --pca N --model ridgecv [--json] [--runs DIR] [--seed S] [--detach]", stderr)
 	var c commonFlags
 	addCommon(fs, &c)
+	var jf jobFlags
+	addJobFlags(fs, &jf)
 	var nf netFlags
 	nf.addNet(fs)
 	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
@@ -169,6 +172,8 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	pca := fs.Int("pca", 1000, "PCA components fitted on train before the read-out (0: none)")
 	readoutName := fs.String("model", readout.ModelRidgeCV, "read-out: linear, ridge or ridgecv")
 	alpha := fs.Float64("alpha", 0, "ridge penalty (--model ridge)")
+	alphas := fs.String("alphas", "", "ridge CV grid, as for fit (default "+readout.DefaultGridHelp()+")")
+	folds := fs.Int("folds", 5, "cross-validation folds (--model ridgecv), stratified by object label when there are labels")
 	var cf cacheFlags
 	addCache(fs, &cf, "")
 	batch := fs.Int("batch", features.DefaultNetBatch, "images per forward pass")
@@ -192,51 +197,143 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "sweep", err)
 	}
+	var grid []float64
+	if *alphas != "" {
+		if grid, err = readout.ParseAlphas(*alphas); err != nil {
+			return usageError(stderr, "sweep", "--alphas: %v", err)
+		}
+	}
 	spec := readout.SweepSpec{
-		Fit: readout.FitSpec{Data: *dataSpec, Weights: nf.weights, PCA: *pca, Model: *readoutName, Alpha: *alpha,
-			Seed: c.seed, CacheDir: cf.dir, CacheMax: cf.maxBytes()},
+		Fit: readout.FitSpec{Data: absPath(*dataSpec), Weights: absPath(nf.weights), PCA: *pca, Model: *readoutName,
+			Alpha: *alpha, Alphas: grid, Folds: *folds, Seed: c.seed, CacheDir: cf.dir, CacheMax: cf.maxBytes()},
 		Net: nf.net, Layers: list, BatchSize: *batch, ExtractOnly: *extractOnly,
 	}
-	ctx, stop := interruptible()
-	defer stop()
 	start := time.Now()
 	progress := newProgressPrinter(stderr, c.json)
-	out := []json.RawMessage{}
-	// Rows are printed as each layer finishes, so the columns are fixed.
-	const row = "%-14s %7s %7s %9s %5s  %s\n"
-	if !c.json && !*extractOnly {
-		fmt.Fprintf(stdout, row, "LAYER", "EV", "r", "ALPHA", "PCA", "RUN")
-	}
-	err = readout.Sweep(ctx, spec, progress.emit, func(layer string, run *runs.Run) error {
-		progress.finish()
-		id, err := store.Save(run)
-		if err != nil {
-			return err
-		}
-		s := run.Meta.Summary
-		if c.json {
-			b, err := marshalLayer(layer, s, id)
-			out = append(out, b)
-			return err
-		}
-		_, err = fmt.Fprintf(stdout, row, layer, num(s.EVMean, 4), num(s.RMean, 4),
-			num(s.Alpha, 3), fmt.Sprint(s.PCA), id)
-		return err
-	})
-	progress.finish()
-	if err != nil {
-		return fail(stderr, "sweep", err)
-	}
 	if *extractOnly {
+		// Filling the cache makes no run, so it is no job of the queue.
+		ctx, stop := interruptible()
+		defer stop()
+		err := readout.Sweep(ctx, spec, progress.emit, nil)
+		progress.finish()
+		if err != nil {
+			return fail(stderr, "sweep", err)
+		}
 		fmt.Fprintf(stdout, "%d layers of %s cached in %s (%.1f s)\n", len(list), net.Name(), extractDir(cf.dir), time.Since(start).Seconds())
 		return 0
 	}
-	if c.json {
-		if err := writeJSON(stdout, out); err != nil {
+	layerJobs, err := readout.SweepJobs(spec)
+	if err != nil {
+		return fail(stderr, "sweep", err)
+	}
+	for i := range layerJobs {
+		layerJobs[i].Owner = localOwner()
+	}
+	if jf.detach {
+		return submitDetached("sweep", store, jf.keep, layerJobs, c.json, stdout, stderr)
+	}
+	out := []json.RawMessage{}
+	// Rows are printed as each layer finishes, so the columns are fixed.
+	const row = "%-14s %7s %7s %9s %5s  %s\n"
+	if !c.json {
+		fmt.Fprintf(stdout, row, "LAYER", "EV", "r", "ALPHA", "PCA", "RUN")
+	}
+	var best bestLayers
+	// One layer at a time, in order, as before the queue: the first fills
+	// the feature cache with every layer in one pass of the network.
+	for i, job := range layerJobs {
+		layer := list[i]
+		st, err := runJobWith(store, jf.keep, job, progress.emit)
+		progress.finish()
+		if err != nil {
+			return fail(stderr, "sweep", fmt.Errorf("layer %s: %w", layer, err))
+		}
+		run, err := store.Load(st.RunID)
+		if err != nil {
 			return fail(stderr, "sweep", err)
 		}
+		best.add(layer, run)
+		s := run.Meta.Summary
+		if c.json {
+			b, err := marshalLayer(layer, s, run.Meta.ID)
+			if err != nil {
+				return fail(stderr, "sweep", err)
+			}
+			out = append(out, b)
+			continue
+		}
+		printWarnings(stderr, " ("+layer+")", run.Meta)
+		fmt.Fprintf(stdout, row, layer, num(s.EVMean, 4), num(s.RMean, 4), num(s.Alpha, 3), fmt.Sprint(s.PCA), run.Meta.ID)
+	}
+	choice, err := best.choose()
+	if err != nil {
+		return fail(stderr, "sweep", err)
+	}
+	if c.json {
+		obj := map[string]any{"layers": out}
+		if choice != nil {
+			obj["best_layer_per_neuron"] = perNeuron(choice)
+			obj["best_layer_val_ev_mean"] = jsonNum(choice.ValEVMean)
+		}
+		if err := writeJSON(stdout, obj); err != nil {
+			return fail(stderr, "sweep", err)
+		}
+		return 0
+	}
+	if choice != nil {
+		printBestLayers(stdout, choice)
 	}
 	return 0
+}
+
+// bestLayers collects a sweep's layers for the best layer per neuron.
+type bestLayers []readout.LayerScores
+
+func (b *bestLayers) add(layer string, run *runs.Run) {
+	*b = append(*b, readout.LayerScoresOf(layer, run))
+}
+
+// choose picks each neuron's layer by training CV score; nil when some layer
+// has no CV scores (a read-out other than ridge CV).
+func (b bestLayers) choose() (*readout.BestLayers, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	c, err := readout.ChooseBestLayers(b)
+	if errors.Is(err, readout.ErrNoCVScores) {
+		return nil, nil
+	}
+	return c, err
+}
+
+// bestNeuron is one neuron's chosen layer in `sweep --json`.
+type bestNeuron struct {
+	Neuron  int    `json:"neuron"`
+	Layer   string `json:"layer"`
+	Depth   int    `json:"depth"` // the layer's position in the sweep, 0 shallowest
+	CVScore any    `json:"cv_score"`
+	ValEV   any    `json:"val_ev"`
+}
+
+func perNeuron(c *readout.BestLayers) []bestNeuron {
+	out := make([]bestNeuron, len(c.Layer))
+	for j, l := range c.Layer {
+		out[j] = bestNeuron{Neuron: j, Depth: l, ValEV: jsonNum(c.ValEV[j])}
+		if l >= 0 {
+			out[j].Layer, out[j].CVScore = c.Layers[l].Layer, jsonNum(c.Layers[l].CVScore[j])
+		}
+	}
+	return out
+}
+
+// printBestLayers writes the histogram of best-layer depth and the val EV
+// of the chosen layers.
+func printBestLayers(w io.Writer, c *readout.BestLayers) {
+	fmt.Fprintf(w, "\nbest layer per neuron, chosen by training CV R² (not val): mean val EV %s over %d neurons\n", num(c.ValEVMean, 4), c.Count)
+	most := max(1, slices.Max(c.Histogram))
+	for l, n := range c.Histogram {
+		fmt.Fprintf(w, "  %-14s %4d  %s\n", c.Layers[l].Layer, n, strings.Repeat("#", (n*40+most-1)/most))
+	}
 }
 
 // marshalLayer is the summary's JSON with "layer" and "run_id" added.

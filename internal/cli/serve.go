@@ -56,6 +56,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "serve", err)
 	}
 	engine := jobs.NewEngine(store, *maxJobs)
+	// Every session sees every job of the store, whoever runs it.
+	engine.Follow()
 	logger := log.New(stderr, "itscope serve: ", log.LstdFlags)
 	srv, err := serve.New(serve.Config{
 		Listen:         *listen,

@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -10,7 +10,9 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"itscope/data"
 	"itscope/data/npy"
@@ -43,9 +45,11 @@ func (t trainFlags) apply(cfg *train.TrainConfig, seed uint64) {
 
 func runTrain(args []string, stdout, stderr io.Writer) int {
 	const name = "train"
-	fs := newFlags(name, "--data SPEC [--cnn SPEC] [--lr --wd --batch --epochs --patience --seed] [--json] [--runs DIR]", stderr)
+	fs := newFlags(name, "--data SPEC [--cnn SPEC] [--lr --wd --batch --epochs --patience --seed] [--json] [--runs DIR] [--detach]", stderr)
 	var common commonFlags
 	addCommon(fs, &common)
+	var jf jobFlags
+	addJobFlags(fs, &jf)
 	var tf trainFlags
 	def := train.DefaultTrainConfig()
 	addTrainFlags(fs, &tf, def)
@@ -69,17 +73,24 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, name, err)
 	}
 	job := train.TrainJob(ds, cfg, "")
+	job.Owner = localOwner()
+	if jf.detach {
+		return submitDetached(name, store, jf.keep, []jobs.Job{job}, common.json, stdout, stderr)
+	}
 	if !common.json {
 		fmt.Fprintf(stdout, "training cnn %s on %s: lr %g, wd %g, batch %d, up to %d epochs (patience %d), seed %d\n",
 			spec, ds.Name, cfg.LR, cfg.WeightDecay, cfg.Batch, cfg.Epochs, cfg.Patience, cfg.Seed)
 	}
-	return runOneJob(name, store, job, common.json, stdout, stderr)
+	return runOneJob(name, store, jf.keep, job, common.json, stdout, stderr)
 }
 
 // runOneJob runs job on an engine saving into store, prints its epochs (not
 // with --json), cancels it on Ctrl-C (the best run so far is saved), then
 // prints the saved run's summary as a table or JSON.
-func runOneJob(name string, store *runs.Store, job jobs.Job, asJSON bool, stdout, stderr io.Writer) int {
+func runOneJob(name string, store *runs.Store, keep time.Duration, job jobs.Job, asJSON bool, stdout, stderr io.Writer) int {
+	if _, err := openQueue(store, keep); err != nil {
+		return fail(stderr, name, err)
+	}
 	engine := jobs.NewEngine(store, 1)
 	events, unsubscribe := engine.Subscribe()
 	defer unsubscribe()
@@ -149,9 +160,11 @@ func runOneJob(name string, store *runs.Store, job jobs.Job, asJSON bool, stdout
 
 func runCotrain(args []string, stdout, stderr io.Writer) int {
 	const name = "cotrain"
-	fs := newFlags(name, "--data SPEC --net NET [--weights F] --trainable TAP --lambda L [--epochs N] [--cache DIR] [--json] [--runs DIR]", stderr)
+	fs := newFlags(name, "--data SPEC --net NET [--weights F] --trainable TAP --lambda L [--epochs N] [--cache DIR] [--json] [--runs DIR] [--detach]", stderr)
 	var common commonFlags
 	addCommon(fs, &common)
+	var jf jobFlags
+	addJobFlags(fs, &jf)
 	var tf trainFlags
 	def := train.DefaultCotrainConfig()
 	addTrainFlags(fs, &tf, def.Train)
@@ -173,7 +186,7 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := def
 	tf.apply(&cfg.Train, common.seed)
-	cfg.Net, cfg.Weights, cfg.Trainable, cfg.Lambda, cfg.CacheDir, cfg.CacheMax = *net, *weights, *trainable, *lambda, cf.dir, cf.maxBytes()
+	cfg.Net, cfg.Weights, cfg.Trainable, cfg.Lambda, cfg.CacheDir, cfg.CacheMax = *net, absPath(*weights), *trainable, *lambda, cf.dir, cf.maxBytes()
 	if err := cfg.Validate(); err != nil {
 		return usageError(stderr, name, "%v", err)
 	}
@@ -182,14 +195,20 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, name, err)
 	}
 	job := train.CotrainJob(ds, cfg, "")
-	return runOneJob(name, store, job, common.json, stdout, stderr)
+	job.Owner = localOwner()
+	if jf.detach {
+		return submitDetached(name, store, jf.keep, []jobs.Job{job}, common.json, stdout, stderr)
+	}
+	return runOneJob(name, store, jf.keep, job, common.json, stdout, stderr)
 }
 
 func runGrid(args []string, stdout, stderr io.Writer) int {
 	const name = "grid"
-	fs := newFlags(name, "--data SPEC --grid FILE.json [--jobs N] [--json] [--runs DIR]", stderr)
+	fs := newFlags(name, "--data SPEC --grid FILE.json [--jobs N] [--json] [--runs DIR] [--detach]", stderr)
 	var common commonFlags
 	addCommon(fs, &common)
+	var jf jobFlags
+	addJobFlags(fs, &jf)
 	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
 	gridFile := fs.String("grid", "", "JSON grid spec (see README: lists of lr, wd, batch, layers, channels, epochs, seeds; or kind fit with features, pca, model, alphas)")
 	parallel := fs.Int("jobs", 1, "how many grid points run at once")
@@ -214,12 +233,23 @@ func runGrid(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, name, err)
 	}
+	gridJobs := make([]jobs.Job, len(points))
+	for i, p := range points {
+		gridJobs[i] = readout.GridJob(ds, p)
+		gridJobs[i].Owner = localOwner()
+	}
+	if jf.detach {
+		return submitDetached(name, store, jf.keep, gridJobs, common.json, stdout, stderr)
+	}
+	if _, err := openQueue(store, jf.keep); err != nil {
+		return fail(stderr, name, err)
+	}
 	engine := jobs.NewEngine(store, *parallel)
 	events, unsubscribe := engine.Subscribe()
 	defer unsubscribe()
 	labels := map[jobs.JobID]string{}
-	for _, p := range points {
-		id, err := engine.Submit(readout.GridJob(ds, p))
+	for i, p := range points {
+		id, err := engine.Submit(gridJobs[i])
 		if err != nil {
 			return fail(stderr, name, err)
 		}
@@ -311,18 +341,24 @@ func evOrder(m runs.RunMeta) float64 {
 
 func runPredict(args []string, stdout, stderr io.Writer) int {
 	const name = "predict"
-	fs := newFlags(name, "--run DIR|ID --data SPEC [--split test] -o predictions.npy [--json] [--runs DIR]", stderr)
+	fs := newFlags(name, "--run DIR|ID --data SPEC [--split train|val|test] [-o FILE.npy|FILE.csv] [--json] [--runs DIR]", stderr)
 	var common commonFlags
 	addCommon(fs, &common)
-	runRef := fs.String("run", "", "a saved run: its folder, or its id in the run store")
+	runRef := fs.String("run", "", "a saved run (fit, a sweep's layer, train or cotrain): its folder, or its id in the run store")
 	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
 	split := fs.String("split", data.Test, "split to predict: train, val or test (test may have no responses)")
-	out := fs.String("o", "predictions.npy", "output .npy file: images x neurons, float32, in the split's image order")
+	out := fs.String("o", "predictions.npy", "output `FILE`: .npy (images x neurons, float32) or .csv (header image,n0,n1,..., a row per image named by file name or index), in the split's image order")
+	var cf cacheFlags
+	addCache(fs, &cf, " for read-out runs")
 	if status, ok := parseFlagsOnly(fs, args, name, stderr); !ok {
 		return status
 	}
 	if *runRef == "" {
 		return usageError(stderr, name, "--run is required: a run folder or id")
+	}
+	asCSV := strings.HasSuffix(strings.ToLower(*out), ".csv")
+	if !asCSV && !strings.HasSuffix(strings.ToLower(*out), ".npy") {
+		return usageError(stderr, name, "-o %s: want a .npy or .csv file", *out)
 	}
 	dir := *runRef
 	if _, err := os.Stat(dir); err != nil {
@@ -339,11 +375,19 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, name, err)
 	}
-	p, err := train.PredictRun(context.Background(), dir, ds, *split)
+	ctx, stop := interruptible()
+	defer stop()
+	p, err := readout.PredictRun(ctx, dir, ds, *split, cf.dir, cf.maxBytes())
 	if err != nil {
 		return fail(stderr, name, err)
 	}
-	if err := npy.WriteFile(*out, p.Predictions, p.Rows, p.Cols); err != nil {
+	write := func() error { return npy.WriteFile(*out, p.Predictions, p.Rows, p.Cols) }
+	if asCSV {
+		write = func() error {
+			return runs.WriteFileAtomic(*out, func(w io.Writer) error { return writePredictionsCSV(w, p, ds.Images.Name) })
+		}
+	}
+	if err := write(); err != nil {
 		return fail(stderr, name, err)
 	}
 	if common.json {
@@ -351,9 +395,7 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 		if p.Scores != nil {
 			obj["ev_mean"], obj["r_mean"], obj["mse_mean"] = p.Scores.EVMean, p.Scores.RMean, p.Scores.MSEMean
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(obj); err != nil {
+		if err := writeJSON(stdout, obj); err != nil {
 			return fail(stderr, name, err)
 		}
 		return 0
@@ -363,4 +405,29 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "scores on %s: EV mean %.4f, r mean %.4f, MSE mean %.4g\n", *split, p.Scores.EVMean, p.Scores.RMean, p.Scores.MSEMean)
 	}
 	return 0
+}
+
+// writePredictionsCSV writes a course-style submission: a header
+// image,n0,n1,... and one row per image, named by imageName, in row order.
+func writePredictionsCSV(w io.Writer, p *train.Prediction, imageName func(int) string) error {
+	cw := csv.NewWriter(w)
+	row := make([]string, p.Cols+1)
+	row[0] = "image"
+	for j := range p.Cols {
+		row[j+1] = "n" + strconv.Itoa(j)
+	}
+	if err := cw.Write(row); err != nil {
+		return err
+	}
+	for i, img := range p.Images {
+		row[0] = imageName(img)
+		for j, v := range p.Predictions[i*p.Cols : (i+1)*p.Cols] {
+			row[j+1] = strconv.FormatFloat(float64(v), 'g', -1, 32)
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }

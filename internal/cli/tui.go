@@ -38,6 +38,12 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return status
 	}
+	// Datasets are recorded in the specs of queued jobs, which another
+	// process may run from another folder.
+	*spec = absPath(*spec)
+	for i := range files {
+		files[i] = absPath(files[i])
+	}
 	if err := ui.CheckImageMode(*images); err != nil {
 		return usageError(stderr, "tui", "%v", err)
 	}
@@ -56,6 +62,9 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "tui", err)
 	}
 	engine := jobs.NewEngine(store, *parallel)
+	// The Jobs and Live panes show every job of the store: grids started
+	// from another terminal, other users' jobs, cluster jobs.
+	engine.Follow()
 
 	datasets := []string{"demo", "demo:" + data.DemoSessions[1]}
 	datasets = append(datasets, files...)

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -22,6 +23,11 @@ type Job struct {
 	// Owner says who submitted the job: the SSH user of a server session,
 	// empty on one's own machine.
 	Owner string
+	// Payload, when set, describes the job completely, as JSON: the
+	// Builder registered for Kind turns it back into the job. With it (and a
+	// store) the job goes through the store's queue, where every process
+	// sees it, follows it, and can run it.
+	Payload json.RawMessage
 	// Run does the work. It reports progress through emit (which never
 	// blocks for long) and returns soon after ctx is cancelled, with
 	// ctx.Err() (or an error wrapping it) and, if it has one, the best run so
@@ -41,6 +47,13 @@ type JobStatus struct {
 	Kind  runs.Kind
 	Owner string
 	State runs.State
+
+	// QueueID is the job's id in the run store's queue ("" for a job that
+	// lives only in this engine); Executor names what runs it. Foreign is
+	// set for a job another process runs, which this engine only follows.
+	QueueID  string
+	Executor string
+	Foreign  bool
 
 	Submitted, Started, Finished time.Time
 	Elapsed                      time.Duration // running time so far, or in total
@@ -72,6 +85,13 @@ type jobEntry struct {
 	status JobStatus
 	cancel context.CancelFunc
 	done   chan struct{} // closed when finished
+	// lease holds the queue job this engine runs, from its claim on.
+	lease *Lease
+	// fromQueue marks a job this engine took from the queue (RunQueued,
+	// RunJob): if another process claims it first, the engine drops it
+	// (dropped) instead of following it.
+	fromQueue, dropped bool
+	cursor             Cursor // a foreign job's events read so far
 }
 
 // Engine runs jobs in goroutines, at most MaxRunning at once, and tells any
@@ -89,6 +109,14 @@ type Engine struct {
 	subs    map[*subscriber]struct{}
 	closed  bool
 	wg      sync.WaitGroup
+
+	shared               *Queue           // the store's queue; nil without a store
+	executor, executorID string           // what this engine claims queue jobs as
+	byQueue              map[string]JobID // queue id -> job, own and followed
+	following            bool             // Follow was called
+	pollStop             chan struct{}    // closed by Shutdown; nil while no poller runs
+	pollDone             chan struct{}
+	since                time.Time // jobs finished before are history, not followed
 }
 
 type queuedJob struct {
@@ -99,13 +127,24 @@ type queuedJob struct {
 
 // NewEngine returns an engine that saves runs to store (nil: do not save) and
 // runs at most maxRunning jobs at once (at least 1).
+// Jobs with a Payload go through the store's queue (see Follow, RunQueued).
 func NewEngine(store *runs.Store, maxRunning int) *Engine {
-	return &Engine{
+	e := &Engine{
 		store:      store,
 		maxRunning: max(1, maxRunning),
 		jobs:       map[JobID]*jobEntry{},
 		subs:       map[*subscriber]struct{}{},
+		executor:   ExecutorLocal,
+		executorID: LocalExecutorID(),
+		byQueue:    map[string]JobID{},
+		since:      time.Now().Add(-followHistory),
 	}
+	if store != nil {
+		// Without its queue folder the engine still runs and saves jobs;
+		// they are only not visible to other processes.
+		e.shared, _ = OpenQueue(store.Dir)
+	}
+	return e
 }
 
 // Store is the run store the engine saves into, or nil.
@@ -117,25 +156,47 @@ var ErrEngineClosed = errors.New("job engine is shut down")
 // Submit queues job and returns its id at once. After Shutdown it returns an
 // error.
 func (e *Engine) Submit(job Job) (JobID, error) {
+	var qid string
+	if e.shared != nil && job.Payload != nil {
+		var err error
+		qid, err = e.shared.Submit(Spec{Kind: job.Kind, Name: job.Name, Owner: job.Owner, Payload: job.Payload}, e.executor)
+		if err != nil {
+			return 0, err
+		}
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
+		if qid != "" {
+			e.shared.Cancel(qid, "")
+		}
 		return 0, ErrEngineClosed
 	}
+	return e.enqueueLocked(job, qid, false), nil
+}
+
+// enqueueLocked adds job (queue job qid, if not "") to the engine's own
+// queue and returns its id.
+func (e *Engine) enqueueLocked(job Job, qid string, fromQueue bool) JobID {
 	e.nextID++
 	id := e.nextID
 	ctx, cancel := context.WithCancel(context.Background())
 	ent := &jobEntry{
-		status: JobStatus{ID: id, Name: job.Name, Kind: job.Kind, Owner: job.Owner, State: runs.Queued, Submitted: time.Now()},
-		cancel: cancel,
-		done:   make(chan struct{}),
+		status: JobStatus{ID: id, Name: job.Name, Kind: job.Kind, Owner: job.Owner, State: runs.Queued, Submitted: time.Now(),
+			QueueID: qid, Executor: e.executor},
+		cancel:    cancel,
+		done:      make(chan struct{}),
+		fromQueue: fromQueue,
 	}
 	e.jobs[id] = ent
+	if qid != "" {
+		e.byQueue[qid] = id
+	}
 	e.publishLocked(Event{Job: id, Kind: EventQueued, Time: ent.status.Submitted, Message: job.Name})
 	e.wg.Add(1)
 	e.queue = append(e.queue, queuedJob{ctx, ent, job})
 	e.dispatchLocked()
-	return id, nil
+	return id
 }
 
 // dispatchLocked starts queued jobs, oldest first, while there is room.
@@ -169,7 +230,12 @@ func (e *Engine) cancelQueued(q queuedJob) {
 
 func (e *Engine) run(ctx context.Context, ent *jobEntry, job Job) {
 	defer e.wg.Done()
-	defer close(ent.done)
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			close(ent.done)
+		}
+	}()
 	defer func() {
 		e.mu.Lock()
 		e.running--
@@ -178,12 +244,23 @@ func (e *Engine) run(ctx context.Context, ent *jobEntry, job Job) {
 	}()
 	defer ent.cancel()
 	id := ent.status.ID
+	if qid := ent.status.QueueID; qid != "" {
+		switch e.claim(ent, qid) {
+		case claimFollow:
+			handedOff = true
+			return
+		case claimNone:
+			return
+		}
+	}
 
 	e.mu.Lock()
 	ent.status.State = runs.Running
 	ent.status.Started = time.Now()
-	e.publishLocked(Event{Job: id, Kind: EventStarted, Time: ent.status.Started, Message: job.Name})
+	started := Event{Job: id, Kind: EventStarted, Time: ent.status.Started, Message: job.Name}
+	e.publishLocked(started)
 	e.mu.Unlock()
+	ent.logEvent(started)
 
 	emit := func(ev Event) { e.record(ent, ev) }
 	run, err := runSafely(ctx, job, emit)
@@ -211,13 +288,22 @@ func (e *Engine) record(ent *jobEntry, ev Event) {
 	}
 	now := time.Now()
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	st := &ent.status
 	if st.State != runs.Running {
+		e.mu.Unlock()
 		return
 	}
 	ev.Job, ev.Time = st.ID, now
 	ev.Elapsed = now.Sub(st.Started)
+	applyEvent(st, &ev)
+	e.publishLocked(ev)
+	e.mu.Unlock()
+	ent.logEvent(ev)
+}
+
+// applyEvent folds a running job's event into its status, filling in the
+// event's ETA from its progress when the job gave none.
+func applyEvent(st *JobStatus, ev *Event) {
 	switch ev.Kind {
 	case EventProgress:
 		st.Done, st.Total = ev.Done, ev.Total
@@ -254,7 +340,6 @@ func (e *Engine) record(ent *jobEntry, ev Event) {
 	if ev.Message != "" {
 		st.Message = ev.Message
 	}
-	e.publishLocked(ev)
 }
 
 // finish records how a job ended, saves its run and tells subscribers.
@@ -276,10 +361,16 @@ func (e *Engine) finish(ent *jobEntry, job Job, run *runs.Run, err error) {
 		state = runs.Failed
 	}
 	finished := time.Now()
+	// A job another process took over (its heartbeat had stalled) is that
+	// process's to save: saving here too would save it twice.
+	lost := ent.lease != nil && ent.lease.Lost()
+	if lost {
+		state, err = runs.Cancelled, ErrLostClaim
+	}
 
 	var runID string
 	var saveErr error
-	if e.store != nil && !(state == runs.Cancelled && started.IsZero()) {
+	if e.store != nil && !lost && !(state == runs.Cancelled && started.IsZero()) {
 		if run == nil {
 			run = &runs.Run{} // a record that the job failed or was cancelled
 		}
@@ -309,7 +400,6 @@ func (e *Engine) finish(ent *jobEntry, job Job, run *runs.Run, err error) {
 	}
 
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	st.State = state
 	st.Finished = finished
 	if !started.IsZero() {
@@ -324,20 +414,32 @@ func (e *Engine) finish(ent *jobEntry, job Job, run *runs.Run, err error) {
 		s := run.Meta.Summary
 		st.Summary = &s
 	}
-	e.publishLocked(Event{Job: st.ID, Kind: EventKind(state), Time: finished, Elapsed: st.Elapsed, Message: st.Err, RunID: runID,
-		Done: st.Done, Total: st.Total})
+	end := Event{Job: st.ID, Kind: EventKind(state), Time: finished, Elapsed: st.Elapsed, Message: st.Err, RunID: runID,
+		Done: st.Done, Total: st.Total}
+	e.mu.Unlock()
+	// The queue hears first: a process that exits on this event must
+	// leave the job's final state behind.
+	e.recordInQueue(ent, end)
+	e.mu.Lock()
+	e.publishLocked(end)
+	e.mu.Unlock()
 }
 
 // Cancel asks job id to stop. A queued job is cancelled at once; a running
-// one when it next checks its context. It reports whether the job exists.
+// one when it next checks its context; one another process runs through
+// the queue's cancel file. It reports whether the job exists.
 func (e *Engine) Cancel(id JobID) bool {
 	e.mu.Lock()
 	ent, ok := e.jobs[id]
 	q, queued := e.unqueueLocked(id)
+	foreign := ok && ent.status.Foreign && !ent.status.State.Finished()
 	e.mu.Unlock()
-	if queued {
+	switch {
+	case queued:
 		e.cancelQueued(q)
-	} else if ok {
+	case foreign:
+		e.shared.Cancel(ent.status.QueueID, "")
+	case ok:
 		ent.cancel()
 	}
 	return ok
@@ -392,14 +494,17 @@ func (e *Engine) Snapshot() []JobStatus {
 	defer e.mu.Unlock()
 	out := make([]JobStatus, 0, len(e.jobs))
 	for _, ent := range e.jobs {
-		out = append(out, e.copyStatusLocked(ent))
+		if !ent.dropped {
+			out = append(out, e.copyStatusLocked(ent))
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 
-// Shutdown stops taking jobs, cancels every queued and running one, and
-// waits (until ctx ends) for them to finish and be recorded as cancelled.
+// Shutdown stops taking jobs, cancels every queued and running job of its
+// own, and waits (until ctx ends) for them to finish and be recorded as
+// cancelled, in the store's queue too. Jobs it only follows go on.
 func (e *Engine) Shutdown(ctx context.Context) error {
 	e.mu.Lock()
 	e.closed = true
@@ -409,6 +514,7 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 		ent.cancel()
 	}
 	e.mu.Unlock()
+	e.stopPoller(ctx)
 	for _, q := range queued {
 		e.cancelQueued(q)
 	}

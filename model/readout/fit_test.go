@@ -207,6 +207,9 @@ type sklearnCase struct {
 	MSE   []float64 `json:"mse"`
 	R2    []float64 `json:"r2"`
 	Alpha float64   `json:"alpha"`
+	// For the scale-free default grid: its unit and decade extensions.
+	Scale      float64 `json:"scale"`
+	Extensions int     `json:"extensions"`
 }
 
 // TestFitMatchesSklearn runs the whole pipeline (pixels -> standardise ->
@@ -267,6 +270,11 @@ func TestFitMatchesSklearn(t *testing.T) {
 			s := run.Meta.Summary
 			if spec.Model != ModelLinear && math.Abs(s.Alpha-c.Alpha) > 1e-9*c.Alpha {
 				t.Errorf("alpha %v, sklearn %v", s.Alpha, c.Alpha)
+			}
+			if g := run.Meta.AlphaGrid; c.Scale != 0 {
+				if g == nil || !g.Default || math.Abs(g.Scale/c.Scale-1) > 1e-9 || g.Extensions != c.Extensions {
+					t.Errorf("alpha grid %+v; sklearn: default, scale %v, %d extensions", g, c.Scale, c.Extensions)
+				}
 			}
 			evMean, _, _ := compute.MeanMedian(c.EV)
 			if math.Abs(s.EVMean-evMean) > tol {

@@ -72,6 +72,7 @@ const (
 	KindSweep   Kind = "sweep"
 	KindTrain   Kind = "train"
 	KindCotrain Kind = "cotrain"
+	KindScore   Kind = "score" // Brain-Score's protocol (itscope score)
 )
 
 // ErrNoRun is what errors.Is finds in the error of asking a store for a run
@@ -126,6 +127,30 @@ type RunMeta struct {
 	Summary Summary         `json:"summary"`
 	// Files lists the files in the run folder besides run.json.
 	Files []string `json:"files,omitempty"`
+	// AlphaGrid is the grid ridge CV chose its alpha from (read-outs fitted
+	// with ridgecv only).
+	AlphaGrid *AlphaGrid `json:"alpha_grid,omitempty"`
+	// Warnings are the run's warnings, one each (an alpha at an end of its
+	// grid, PCA components dropped, a read-out too large to save); Error
+	// joins them for readers of older stores.
+	Warnings []string `json:"warnings,omitempty"`
+	// NeuronCVScore is each neuron's training cross-validation score (mean
+	// held-out R² over the folds) at the alpha it was refitted with: ridge CV
+	// read-outs only. Sweeps choose each neuron's layer by it, never by val.
+	NeuronCVScore []float64 `json:"neuron_cv_score,omitempty"`
+}
+
+// AlphaGrid records a ridge CV grid: the alphas tried, ascending for the
+// default grid, whether it was the scale-free default (alphas relative to
+// Scale, the mean eigenvalue of the centred design's XᵀX), how many decades
+// it grew by because CV chose an end, and whether the alpha chosen for all
+// neurons is still an end (false with per-neuron alphas).
+type AlphaGrid struct {
+	Alphas     []float64 `json:"alphas"`
+	Default    bool      `json:"default"`
+	Scale      float64   `json:"scale"`
+	Extensions int       `json:"extensions"`
+	AtEnd      bool      `json:"at_end"`
 }
 
 // NeuronScore is one row of neurons.csv: a neuron's scores on validation.

@@ -41,7 +41,27 @@ type Summary struct {
 	// neuron's ceiling; both NaN when the dataset has no repeats.
 	CeilingMean   float64 `json:"ceiling_mean,omitempty"`
 	CeilingEVMean float64 `json:"ceiling_ev_mean,omitempty"`
+	// EVMeanLo, EVMeanHi, RMeanLo and RMeanHi are the 95% percentile
+	// bootstrap intervals of EVMean and RMean over the validation images
+	// (compute.BootstrapRun with BootstrapSeed); NaN (left out of the JSON) when unknown.
+	EVMeanLo float64 `json:"ev_mean_lo,omitempty"`
+	EVMeanHi float64 `json:"ev_mean_hi,omitempty"`
+	RMeanLo  float64 `json:"r_mean_lo,omitempty"`
+	RMeanHi  float64 `json:"r_mean_hi,omitempty"`
+	// Brain-Score's neural predictivity (score runs): the mean over splits
+	// of the median over neurons of test-image r, its standard error, and,
+	// where the data has repeats, the internal-consistency ceiling, the
+	// score over it and that ratio squared (Brain-Score's current form).
+	BrainScore              float64 `json:"brain_score,omitempty"`
+	BrainScoreStdErr        float64 `json:"brain_score_stderr,omitempty"`
+	BrainScoreCeiling       float64 `json:"brain_score_ceiling,omitempty"`
+	BrainScoreCeiled        float64 `json:"brain_score_ceiled,omitempty"`
+	BrainScoreCeiledSquared float64 `json:"brain_score_ceiled_squared,omitempty"`
 }
+
+// BootstrapSeed seeds the resamples of every run's intervals, so that runs
+// scored on the same images are resampled alike (as `itscope compare` does).
+const BootstrapSeed = 0
 
 // ConstantNote says over how many neurons the means are taken when some
 // were left out for constant val responses, and is empty otherwise.
