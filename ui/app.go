@@ -78,9 +78,12 @@ type Options struct {
 	// Weights are torchvision ONNX exports by network name ("resnet50": a
 	// file), for the pretrained networks that ship without weights.
 	Weights map[string]string
-	// User owns the jobs this session starts (the SSH user of a server
-	// session; empty locally).
+	// User owns the jobs this session starts: on a server the identity of
+	// the session's key ("comment SHA256:..."), empty locally.
 	User string
+	// Admin lets this session cancel anyone's job; others cancel only
+	// jobs whose Owner is User.
+	Admin bool
 	// ConfigDir holds the user's settings (the Grid's fields); "" is
 	// $XDG_CONFIG_HOME/itscope, else ~/.config/itscope.
 	ConfigDir string
@@ -103,8 +106,10 @@ type App struct {
 	height int
 	status string
 	isErr  bool
-	opts   Options
-	quit   bool
+	// pending is a question the status line asks; the next key answers it.
+	pending *confirmMsg
+	opts    Options
+	quit    bool
 	// confirming is true while the status line asks whether to quit with
 	// jobs running.
 	confirming bool
@@ -154,6 +159,7 @@ func New(opts Options) *App {
 		CacheMax: opts.CacheMax,
 		Weights:  opts.Weights,
 		User:     opts.User,
+		Admin:    opts.Admin,
 		Open:     open,
 		Choice:   ModelChoice{Source: srcPixels, Pixels: 32},
 		Jobs:     map[jobs.JobID]jobs.JobStatus{},
@@ -201,12 +207,14 @@ type (
 )
 
 func setStatus(format string, args ...any) tea.Cmd {
-	text := fmt.Sprintf(format, args...)
+	text := data.Printable(fmt.Sprintf(format, args...))
 	return func() tea.Msg { return statusMsg{text: text} }
 }
 
+// setError shows err in the status line; errors quote file names, typed
+// specs and file contents, so their control characters are escaped.
 func setError(err error) tea.Cmd {
-	return func() tea.Msg { return statusMsg{text: err.Error(), isErr: true} }
+	return func() tea.Msg { return statusMsg{text: data.Printable(err.Error()), isErr: true} }
 }
 
 func gotoPane(i int) tea.Cmd { return func() tea.Msg { return gotoPaneMsg(i) } }
@@ -274,6 +282,10 @@ func (a *App) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case statusMsg:
 		a.status, a.isErr = msg.text, msg.isErr
 		return a, nil
+	case confirmMsg:
+		a.pending = &msg
+		a.status, a.isErr = msg.prompt+" (y/n)", false
+		return a, nil
 	case snapshotMsg:
 		for _, st := range msg {
 			a.ctx.setJob(st)
@@ -336,6 +348,9 @@ func (a *App) handleOneKey(msg tea.KeyMsg) tea.Cmd {
 	p := a.panes[a.active]
 	if a.confirming {
 		return a.answerQuit(msg)
+	}
+	if a.pending != nil {
+		return a.answer(msg)
 	}
 	if msg.String() == "ctrl+c" {
 		return a.Quit()

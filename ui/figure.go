@@ -7,6 +7,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"itscope/data"
 	"itscope/model/figures"
 )
 
@@ -39,7 +40,7 @@ func saveFigure(dir, name string, kind figures.Kind, input func() (figures.Input
 			err = fig.Save(path)
 		}
 		if err != nil {
-			return statusMsg{text: fmt.Sprintf("figure %s: %v", kind, err), isErr: true}
+			return statusMsg{text: data.Printable(fmt.Sprintf("figure %s: %v", kind, err)), isErr: true}
 		}
 		return statusMsg{text: "wrote " + path}
 	}

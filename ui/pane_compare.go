@@ -13,6 +13,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"itscope/data"
 	"itscope/model/figures"
 	"itscope/model/readout"
 	"itscope/model/runs"
@@ -317,7 +318,7 @@ func (p *comparePane) export() tea.Cmd {
 			err = store.Export(path)
 		}
 		if err != nil {
-			return statusMsg{text: err.Error(), isErr: true}
+			return statusMsg{text: data.Printable(err.Error()), isErr: true}
 		}
 		return statusMsg{text: "wrote " + path}
 	}

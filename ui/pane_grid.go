@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"itscope/data"
 	"itscope/model/readout"
 	"itscope/model/train"
 )
@@ -396,18 +397,30 @@ func (p *gridPane) start() tea.Cmd {
 	if err != nil {
 		return setError(err)
 	}
+	if n := pl.jobs(); n > confirmJobs {
+		return confirm(fmt.Sprintf("start %d jobs?", n), func() tea.Cmd { return p.submit(pl) })
+	}
+	return p.submit(pl)
+}
+
+// confirmJobs is the largest grid that starts without asking.
+const confirmJobs = 100
+
+// submit builds the plan's jobs and submits them all, or none when the
+// engine refuses one (its memory, the user's job limit).
+func (p *gridPane) submit(pl plan) tea.Cmd {
 	jobs, err := buildJobs(p.ctx, pl)
 	if err != nil {
 		return setError(err)
 	}
-	for _, j := range jobs {
-		j.Owner = p.ctx.User
-		id, err := p.ctx.Engine.Submit(j)
-		if err != nil {
-			return setError(err)
-		}
-		p.ctx.Started = append(p.ctx.Started, id)
+	for i := range jobs {
+		jobs[i].Owner = p.ctx.User
 	}
+	ids, err := p.ctx.Engine.SubmitAll(jobs)
+	if err != nil {
+		return setError(err)
+	}
+	p.ctx.Started = append(p.ctx.Started, ids...)
 	dropped := ""
 	if pl.dropped > 0 {
 		dropped = fmt.Sprintf(" (%d depth/channels combination(s) dropped, as the grid said)", pl.dropped)
@@ -431,7 +444,7 @@ func (p *gridPane) View() string {
 	}
 	dsName := "no dataset (open one in Data)"
 	if p.ctx.Dataset != nil {
-		dsName = p.ctx.DatasetSpec
+		dsName = data.Printable(p.ctx.DatasetSpec)
 	}
 	b.WriteString(kv(st, "data", dsName) + "\n")
 	b.WriteString(kv(st, "jobs of", what) + "\n")
@@ -469,7 +482,7 @@ func (p *gridPane) View() string {
 	pl, err := p.expand()
 	var hint string
 	if err != nil {
-		b.WriteString(st.Bad.Render(err.Error()) + "\n")
+		b.WriteString(st.Bad.Render(data.Printable(err.Error())) + "\n")
 		hint = "fix the field above, then s starts the jobs"
 	} else {
 		n := pl.jobs()

@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"itscope/data"
 	"itscope/model/figures"
 	"itscope/model/runs"
 )
@@ -147,7 +148,7 @@ func (p *resultsPane) Update(msg tea.Msg) tea.Cmd {
 		}
 	case runsMsg:
 		// A sweep still running adds layers: choose again over them all.
-		if p.run != nil && p.best.runID != "" {
+		if p.run != nil {
 			if _, _, metas, _ := figures.SweepLayers(p.ctx.Runs, p.run.Meta); !slices.Equal(runIDs(metas), p.best.ids) {
 				return loadBestLayers(p.ctx, p.run.Meta)
 			}
@@ -216,7 +217,7 @@ func (p *resultsPane) export() tea.Cmd {
 			err = runs.WriteFileAtomic(path, func(w io.Writer) error { return writeNeuronTable(w, run) })
 		}
 		if err != nil {
-			return statusMsg{text: err.Error(), isErr: true}
+			return statusMsg{text: data.Printable(err.Error()), isErr: true}
 		}
 		return statusMsg{text: "wrote " + path}
 	}
@@ -364,7 +365,7 @@ func (p *resultsPane) View() string {
 		body = p.layersView(innerW)
 	case viewRates:
 		if p.figCErr != nil {
-			body = st.Bad.Render(p.figCErr.Error())
+			body = st.Bad.Render(data.Printable(p.figCErr.Error()))
 		} else {
 			r := pearson(p.act, p.pred)
 			body = st.Label.Render(fmt.Sprintf("mean response per validation image, %d images, r = %s", len(p.act), fmtNum(r))) + "\n" +

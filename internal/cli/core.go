@@ -97,6 +97,7 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 		return status
 	}
 	spec.Seed = c.seed
+	spec.MaxMemory = c.jobMemory()
 	spec.CacheDir, spec.CacheMax = cf.dir, cf.maxBytes()
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })

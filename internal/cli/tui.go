@@ -23,13 +23,15 @@ import (
 )
 
 func runTUI(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("tui", "[--data SPEC] [--runs DIR] [--jobs N] [--weights NAME=FILE]... [FILE...]", stderr)
+	fs := newFlags("tui", "[--data SPEC] [--runs DIR] [--jobs N] [--max-job-memory SIZE] [--weights NAME=FILE]... [FILE...]", stderr)
 	spec := fs.String("data", "", "dataset `SPEC` to open at start: demo, demo:SESSION, an .h5 file or a folder")
 	runsDir := fs.String("runs", "", runsFlagUsage(""))
 	parallel := fs.Int("jobs", 0, "jobs running at once (`N`, default half the cores); the rest queue")
 	exportDir := fs.String("export-dir", ".", "`DIR` where Results and Compare write CSV files")
 	mouse := fs.Bool("mouse", false, "enable mouse reporting: clicks select tabs, rows and fields; the wheel scrolls")
 	images := fs.String("images", "auto", "how stimuli are drawn: `MODE` (one of "+strings.Join(ui.ImageModes, ", ")+"; auto asks the terminal)")
+	var maxMemory memoryFlag
+	addMaxJobMemory(fs, &maxMemory, "half")
 	var cf cacheFlags
 	addCache(fs, &cf, "")
 	weights := networkWeights{}
@@ -62,6 +64,7 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "tui", err)
 	}
 	engine := jobs.NewEngine(store, *parallel)
+	engine.SetLimits(jobs.Limits{JobMemory: maxMemory.bytes(2)})
 	// The Jobs and Live panes show every job of the store: grids started
 	// from another terminal, other users' jobs, cluster jobs.
 	engine.Follow()

@@ -52,7 +52,7 @@ func ValPairs(ds *data.Dataset, run *runs.Run, neuron int) (pred, actual []float
 	val, ok := ds.SplitByName(data.Val)
 	if !ok || len(val.Indices) != run.PredRows || ds.NumNeurons != run.PredCols {
 		return nil, nil, fmt.Errorf("predictions are %d x %d but %s's val split is %d images x %d neurons",
-			run.PredRows, run.PredCols, ds.Name, len(val.Indices), ds.NumNeurons)
+			run.PredRows, run.PredCols, data.Printable(ds.Name), len(val.Indices), ds.NumNeurons)
 	}
 	if neuron >= run.PredCols {
 		return nil, nil, fmt.Errorf("neuron %d: run %s predicts neurons 0 to %d", neuron, run.Meta.ID, run.PredCols-1)

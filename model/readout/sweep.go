@@ -6,7 +6,6 @@ import (
 	"strings"
 	"sync"
 
-	"itscope/data"
 	"itscope/model/features"
 	"itscope/model/jobs"
 	"itscope/model/nets"
@@ -111,13 +110,11 @@ func (sw *sweep) open() error {
 	if err := fit.Check(); err != nil && !spec.ExtractOnly {
 		return err
 	}
-	if fit.Dataset == nil {
-		ds, err := data.Open(fit.Data)
-		if err != nil {
-			return err
-		}
-		fit.Dataset = ds
+	ds, err := fit.dataset()
+	if err != nil {
+		return err
 	}
+	fit.Dataset = ds
 	if strings.HasPrefix(spec.Net, "onnx:") && !strings.HasSuffix(spec.Net, ".onnx") {
 		return fmt.Errorf("sweep: network %q: an onnx: path must end in .onnx so that NET:LAYER can name its layers", spec.Net)
 	}
