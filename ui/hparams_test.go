@@ -87,3 +87,27 @@ func TestCompareNote(t *testing.T) {
 		t.Errorf("the store's note %q (%v)", m.Note, err)
 	}
 }
+
+// TestResultsListTellsRunsApart: Results' run list cuts labels from the
+// left, keeping the layer and the settings that tell runs apart (lr here),
+// and grows with the terminal.
+func TestResultsListTellsRunsApart(t *testing.T) {
+	for _, c := range []struct {
+		w, h int
+		want []string
+	}{
+		{80, 24, []string{"size=64 lr=0.001 ", "size=64 lr=0.0003 ", "…netv2:features.14 α=1 "}},
+		{160, 30, []string{" cnn layers=3,channels=32-64-128,size=64 lr=0.001 ", "ridge mobilenetv2:features.14 α=1 "}},
+	} {
+		tm, _ := startApp(t, Options{Width: c.w, Height: c.h})
+		tm.Send(runsMessage(trainedRuns()))
+		keys(tm, "6")
+		waitFor(t, tm, 5*time.Second, "run, newest first")
+		frame := finalFrame(t, tm)
+		for _, w := range c.want {
+			if !strings.Contains(frame, w) {
+				t.Errorf("%dx%d: no %q in\n%s", c.w, c.h, w, frame)
+			}
+		}
+	}
+}

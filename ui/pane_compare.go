@@ -90,11 +90,15 @@ func (p *comparePane) FullHelp() [][]key.Binding {
 }
 
 // settings are the settings that tell the scored runs apart beyond the
-// model and strategy columns (which show the read-out, the features or CNN,
-// the PCA and alpha), whatever the filter shows.
-func (p *comparePane) settings() []string {
+// model and strategy columns, whatever the filter shows.
+func (p *comparePane) settings() []string { return apartSettings(p.ctx.Runs) }
+
+// apartSettings are the settings that tell the scored runs of all apart
+// beyond what runLabel and strategyLabel show (the read-out, the features
+// or CNN, the PCA and alpha).
+func apartSettings(all []runs.RunMeta) []string {
 	var scoredRuns []runs.RunMeta
-	for _, r := range p.ctx.Runs {
+	for _, r := range all {
 		if scored(r) {
 			scoredRuns = append(scoredRuns, r)
 		}

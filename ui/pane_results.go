@@ -273,29 +273,38 @@ func (p *resultsPane) sortedNeurons() []runs.NeuronScore {
 
 func (p *resultsPane) View() string {
 	st := p.ctx.Styles
+	// The list grows with a terminal wider than 100 columns, up to 80.
 	listW := min(40, p.w*2/5)
-	runs := p.runs()
+	if p.w > 100 {
+		listW = min(80, 40+(p.w-100)/2)
+	}
+	list := p.runs()
+	apart := apartSettings(p.ctx.Runs)
+	// Labels are cut from the left, keeping their end: the layer, the
+	// settings that tell the runs apart.
+	labelCol := column{width: listW - 10, left: true}
 	var l strings.Builder
-	if len(runs) == 0 {
+	if len(list) == 0 {
 		l.WriteString(st.Dim.Render("No finished runs yet."))
 	} else {
 		l.WriteString(st.Heading.Render(fmt.Sprintf(" %-*s %6s", listW-10, "run, newest first", "mean EV")) + "\n")
 	}
-	first, end := p.list.window(len(runs), p.h-3)
+	first, end := p.list.window(len(list), p.h-3)
 	z := &p.ctx.zones
 	// A click selects a run, a second click on it opens it.
 	z.rows(1, 2, listW-2, first, end-first, func(i int) tea.Cmd {
 		again := i == p.list.pos && p.focusList
 		p.list.pos, p.focusList = i, true
 		if again {
-			p.loading = runs[i].ID
+			p.loading = list[i].ID
 			return loadRun(p.ctx, p.loading)
 		}
 		return nil
 	}, scroll(&p.list, func() int { return len(p.runs()) }))
 	for i := first; i < end; i++ {
-		r := runs[i]
-		line := fmt.Sprintf("%-*.*s %6s", listW-10, listW-10, runLabel(r), fmtNum(r.Summary.EVMean))
+		r := list[i]
+		label := strings.TrimSpace(runLabel(r) + " " + runs.HparamText(r, apart))
+		line := labelCol.cell(label) + " " + fmt.Sprintf("%6s", fmtNum(r.Summary.EVMean))
 		if p.run != nil && r.ID == p.run.Meta.ID {
 			line = "●" + line
 		} else {
