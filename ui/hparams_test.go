@@ -111,3 +111,13 @@ func TestResultsListTellsRunsApart(t *testing.T) {
 		}
 	}
 }
+
+// TestResultsShowNote: an open run's note is under its scores.
+func TestResultsShowNote(t *testing.T) {
+	tm, _ := startApp(t, Options{})
+	rs := trainedRuns()
+	tm.Send(runsMessage(rs))
+	keys(tm, "6")
+	tm.Send(runLoadedMsg{run: rs[1]})
+	waitFor(t, tm, 5*time.Second, "note slower, better")
+}

@@ -333,6 +333,9 @@ func (p *resultsPane) View() string {
 	if note := s.ConstantNote(); note != "" {
 		head += st.Dim.Render(note) + "\n"
 	}
+	if m.Note != "" {
+		head += st.Label.Render("note") + " " + st.Value.Render(ansiCut(data.Printable(m.Note), 0, rightW-9)) + "\n"
+	}
 	for _, w := range m.Warnings {
 		head += st.Bad.Render(ansiCut("warning: "+w, 0, rightW-4)) + "\n"
 	}
