@@ -155,7 +155,7 @@ func (s *Slurm) plan(b SlurmBatch, size int, batchDir string) []slurmChunk {
 		}
 		var w strings.Builder
 		w.WriteString("#!/bin/bash\n")
-		fmt.Fprintf(&w, "# itscope: %d jobs of %q, chunk %d; task i runs the job on line i+1 of the manifest\n", len(jobs), b.Name, i)
+		fmt.Fprintf(&w, "# itscope batch %q, chunk %d: %d tasks; task i runs the job on line i+1 of the manifest\n", b.Name, i, len(jobs))
 		for _, opt := range append([]string{
 			"--job-name=itscope-" + shellSafe(b.Name),
 			"--array=" + array,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -153,7 +154,7 @@ func (q *Queue) Sync(list []Entry) (map[string]SlurmView, error) {
 		default:
 			reason += exitCodeText(v.Task.ExitCode)
 		}
-		if v.Task.State != "" {
+		if _, err := os.Stat(v.Info.Log); err == nil {
 			reason += "; log " + v.Info.Log
 		}
 		// The claim is the task's own, so it is granted even while the

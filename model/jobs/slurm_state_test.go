@@ -59,6 +59,8 @@ func TestSlurmSyncMapsEveryState(t *testing.T) {
 		case viaScontrol:
 			fakeWrite(t, state, "job-100", "JobId=100 ArrayJobId=100 ArrayTaskId=0 UserId=ada(1000) JobState="+tc.slurm+
 				" Reason="+tc.reason+" Dependency=(null) ExitCode="+tc.exit+" RunTime=00:00:03\n")
+			info, _, _ := s.Queue.ReadSlurmInfo(id)
+			fakeWrite(t, filepath.Dir(info.Log), filepath.Base(info.Log), "the task's output\n")
 		}
 		list, _ := s.Queue.List()
 		views, err := s.Queue.Sync(list)
