@@ -17,7 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 case $what in
 forward)
-	go test -c -o "$tmp/model.test" ./model
+	go test -c -o "$tmp/model.test" ./model/nets
 	ours() { "$tmp/model.test" -test.run '^$' -test.bench ResNet50RandomForward -test.benchtime 3x | awk '/^Benchmark/ { print $7 }'; }
 	theirs() { /usr/bin/python3 bench/nets/torch_peer.py forward | sed 's/.*"ms_per_image_mean": \([0-9.]*\).*/\1/'; }
 	;;

@@ -46,31 +46,36 @@ import (
 	"gonum.org/v1/netlib/blas/netlib"
 )
 
-// OpenBLAS does the heavy matrix work whenever cgo is available; every package
-// that does linear algebra imports compute, so this runs before any of it.
-func init() {
-	blas32.Use(netlib.Implementation{})
-	blas64.Use(netlib.Implementation{})
-	// Between two products the Go code (im2col, activations, pooling) needs
-	// both cores; a spinning OpenBLAS thread took a quarter of the CPU of a
-	// ResNet50 forward pass in sched_yield (BENCHMARKS.md). 2^6 cycles is
-	// OpenBLAS's floor of 2^4 with a little slack; waking a sleeping thread
-	// costs microseconds against the milliseconds of a layer's product.
-	timeout := C.CString("6")
-	C.restartIdleThreads(timeout)
-	C.free(unsafe.Pointer(timeout))
-	blasThreads.Store(int32(C.openblas_get_num_threads()))
+// UseOpenBLAS makes OpenBLAS serve gonum's blas32 and blas64 (until then
+// gonum's pure-Go BLAS does) and returns the name of the BLAS now in use.
+// main calls it once at start-up, before any numeric work; calling it again
+// does nothing. It is a call rather than an import side effect so that a
+// program or test chooses its BLAS where it can be seen.
+func UseOpenBLAS() string {
+	openBLAS.Do(func() {
+		blas32.Use(netlib.Implementation{})
+		blas64.Use(netlib.Implementation{})
+		// Between two products the Go code (im2col, activations, pooling)
+		// needs both cores; a spinning OpenBLAS thread took a quarter of the
+		// CPU of a ResNet50 forward pass in sched_yield (BENCHMARKS.md). 2^6
+		// cycles is OpenBLAS's floor of 2^4 with a little slack; waking a
+		// sleeping thread costs microseconds against the milliseconds of a
+		// layer's product.
+		timeout := C.CString("6")
+		C.restartIdleThreads(timeout)
+		C.free(unsafe.Pointer(timeout))
+		blasThreads.Store(int32(C.openblas_get_num_threads()))
+	})
+	return "OpenBLAS"
 }
 
 // idleThreadTimeout reports OpenBLAS's idle-thread timeout (log2 cycles),
 // or -1 when the library does not say.
 func idleThreadTimeout() int { return int(C.idleThreadTimeout()) }
 
-// BLASName says which BLAS serves gonum, for benchmarks and `itscope version`.
-const BLASName = "OpenBLAS"
-
 var (
-	blasThreads  atomic.Int32 // OpenBLAS's current thread count
+	openBLAS     sync.Once
+	blasThreads  atomic.Int32 // OpenBLAS's current thread count; 0 before UseOpenBLAS
 	singleMu     sync.Mutex
 	singleUsers  int
 	savedThreads C.int
@@ -78,14 +83,18 @@ var (
 
 // BLASThreads reports how many threads OpenBLAS uses for one call: 1 means
 // callers should spread large products over goroutines themselves; 0 means
-// the BLAS manages its own parallelism.
+// the BLAS manages its own parallelism (gonum's, before UseOpenBLAS).
 func BLASThreads() int { return int(blasThreads.Load()) }
 
 // SingleThreadBLAS makes OpenBLAS run each call on the calling thread until
 // every caller has called its restore function. Training loops that split
 // their products over goroutines use it: OpenBLAS's own idle threads spin
-// on sched_yield between calls and steal the cores the Go code needs.
+// on sched_yield between calls and steal the cores the Go code needs. Before
+// UseOpenBLAS it does nothing: gonum's BLAS has no idle threads.
 func SingleThreadBLAS() (restore func()) {
+	if blasThreads.Load() == 0 {
+		return func() {}
+	}
 	singleMu.Lock()
 	defer singleMu.Unlock()
 	if singleUsers == 0 {

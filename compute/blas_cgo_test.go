@@ -23,3 +23,23 @@ func TestIdleThreadTimeout(t *testing.T) {
 		t.Errorf("OpenBLAS idle-thread timeout 2^%d cycles, want 2^%d", got, want)
 	}
 }
+
+// TestUseOpenBLAS checks what UseOpenBLAS (called by TestMain) reports and
+// that SingleThreadBLAS then pins OpenBLAS to one thread until restored.
+func TestUseOpenBLAS(t *testing.T) {
+	if got := UseOpenBLAS(); got != "OpenBLAS" {
+		t.Errorf("UseOpenBLAS() = %q, want OpenBLAS", got)
+	}
+	threads := BLASThreads()
+	if threads < 1 {
+		t.Fatalf("BLASThreads() = %d after UseOpenBLAS, want at least 1", threads)
+	}
+	restore := SingleThreadBLAS()
+	if got := BLASThreads(); got != 1 {
+		t.Errorf("BLASThreads() = %d under SingleThreadBLAS, want 1", got)
+	}
+	restore()
+	if got := BLASThreads(); got != threads {
+		t.Errorf("BLASThreads() = %d after restore, want %d", got, threads)
+	}
+}

@@ -2,8 +2,9 @@
 
 package compute
 
-// BLASName says which BLAS serves gonum, for benchmarks and `itscope version`.
-const BLASName = "gonum (pure Go)"
+// UseOpenBLAS cannot switch without cgo: gonum's pure-Go BLAS stays, and
+// its name is returned.
+func UseOpenBLAS() string { return "gonum (pure Go)" }
 
 // BLASThreads is 0: gonum's own BLAS manages its parallelism.
 func BLASThreads() int { return 0 }

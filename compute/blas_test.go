@@ -7,8 +7,8 @@ import (
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
-// TestSgemmThroughConfiguredBLAS checks that the BLAS chosen at init computes
-// a real product, whichever implementation it is.
+// TestSgemmThroughConfiguredBLAS checks that the BLAS TestMain chose
+// computes a real product, whichever implementation it is.
 func TestSgemmThroughConfiguredBLAS(t *testing.T) {
 	a := blas32.General{Rows: 2, Cols: 3, Stride: 3, Data: []float32{1, 2, 3, 4, 5, 6}}
 	b := blas32.General{Rows: 3, Cols: 2, Stride: 2, Data: []float32{7, 8, 9, 10, 11, 12}}
@@ -17,7 +17,7 @@ func TestSgemmThroughConfiguredBLAS(t *testing.T) {
 	want := []float32{58, 64, 139, 154}
 	for i, w := range want {
 		if c.Data[i] != w {
-			t.Fatalf("%s sgemm: c[%d] = %v, want %v", BLASName, i, c.Data[i], w)
+			t.Fatalf("%s sgemm: c[%d] = %v, want %v", UseOpenBLAS(), i, c.Data[i], w)
 		}
 	}
 }

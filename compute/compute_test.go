@@ -3,13 +3,14 @@ package compute
 import (
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"itscope/data/npy"
 )
 
 func randDense32(r, c int, seed uint64) *Dense32 {
@@ -25,25 +26,35 @@ func randDense32(r, c int, seed uint64) *Dense32 {
 func writeNpy(t *testing.T, m *Dense32) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "x.npy")
-	w, err := CreateNpy(path, m.R, m.C)
+	w, err := npy.Create(path, m.R, m.C)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for r := 0; r < m.R; r += 3 { // odd block sizes on purpose
 		end := min(r+3, m.R)
-		if err := w.Write(m.Data[r*m.C : end*m.C]); err != nil {
+		if err := w.WriteRows(r, m.Data[r*m.C:end*m.C]); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := w.Close(); err != nil {
+	if err := w.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	return path
 }
 
-func TestNpyFileRoundTrip(t *testing.T) {
+// An .npy file on disk is a Matrix32 whose single rows RowSubset reads
+// without reading whole columns.
+var _ interface {
+	Matrix32
+	rowReader
+} = (*npy.File)(nil)
+
+// TestNpyFileAsMatrix32 reads an .npy file through the Matrix32 helpers:
+// whole, by column ranges and by row subsets, and a numpy-written file the
+// same as npyio reads it.
+func TestNpyFileAsMatrix32(t *testing.T) {
 	m := randDense32(17, 23, 1)
-	f, err := OpenNpy(writeNpy(t, m))
+	f, err := npy.Open(writeNpy(t, m))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,17 +67,18 @@ func TestNpyFileRoundTrip(t *testing.T) {
 	if !slices.Equal(got.Data, m.Data) {
 		t.Fatal("rows read back differ from rows written")
 	}
-	cols := make([]float32, 17*5)
-	if err := f.ReadCols(9, 5, cols); err != nil {
+	rows := []int{16, 0, 9, 9}
+	fromFile, fromMemory := make([]float32, len(rows)*5), make([]float32, len(rows)*5)
+	if err := (RowSubset{f, rows}).ReadCols(9, 5, fromFile); err != nil {
 		t.Fatal(err)
 	}
-	for i := range 17 {
-		if !slices.Equal(cols[i*5:(i+1)*5], m.Data[i*23+9:i*23+14]) {
-			t.Fatalf("columns 9..13 of row %d differ", i)
-		}
+	if err := (RowSubset{m, rows}).ReadCols(9, 5, fromMemory); err != nil {
+		t.Fatal(err)
 	}
-	// A numpy-written file reads the same as npyio reads it.
-	npf, err := OpenNpy(filepath.Join(fixtureDir, "pixels/x.npy"))
+	if !slices.Equal(fromFile, fromMemory) {
+		t.Errorf("row subset columns 9..13: file %v, memory %v", fromFile, fromMemory)
+	}
+	npf, err := npy.Open(filepath.Join(fixtureDir, "pixels/x.npy"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,48 +93,6 @@ func TestNpyFileRoundTrip(t *testing.T) {
 	}
 }
 
-func TestNpyFileErrors(t *testing.T) {
-	dir := t.TempDir()
-	good := writeNpy(t, randDense32(4, 5, 2))
-	raw, _ := os.ReadFile(good)
-	header := func(descr, order, shape string) []byte {
-		h := "{'descr': '" + descr + "', 'fortran_order': " + order + ", 'shape': (" + shape + "), }"
-		h += strings.Repeat(" ", 118-len(h)) + "\n"
-		return append([]byte("\x93NUMPY\x01\x00\x76\x00"), h...)
-	}
-	cases := []struct {
-		name string
-		data []byte
-		want string
-	}{
-		{"truncated", raw[:len(raw)-7], "truncated"},
-		{"not npy", []byte("hello, world"), "not an .npy file"},
-		{"float64", append(header("<f8", "False", "4, 5"), make([]byte, 160)...), "want '<f4' (float32), found <f8"},
-		{"fortran", append(header("<f4", "True", "4, 5"), make([]byte, 80)...), "C order"},
-		{"3-D", append(header("<f4", "False", "2, 2, 5"), make([]byte, 80)...), "want 2 dimensions"},
-		{"empty", nil, "not an .npy file"},
-	}
-	for _, c := range cases {
-		path := filepath.Join(dir, c.name+".npy")
-		os.WriteFile(path, c.data, 0o644)
-		_, err := OpenNpy(path)
-		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), path) {
-			t.Errorf("%s: error %v, want one naming %s and saying %q", c.name, err, path, c.want)
-		}
-	}
-	w, err := CreateNpy(filepath.Join(dir, "short.npy"), 3, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Write([]float32{1, 2})
-	if err := w.Close(); err == nil || !strings.Contains(err.Error(), "1 of 3 rows") {
-		t.Errorf("closing a short file: %v, want a rows-written error", err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "short.npy")); !os.IsNotExist(err) {
-		t.Error("a short file was left in place")
-	}
-}
-
 // TestPCAStreamsFromDisk fits the same PCA from memory and from an .npy file
 // read in narrow panels.
 func TestPCAStreamsFromDisk(t *testing.T) {
@@ -131,7 +101,7 @@ func TestPCAStreamsFromDisk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := OpenNpy(writeNpy(t, train))
+	f, err := npy.Open(writeNpy(t, train))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"codeberg.org/sbinet/npyio/npy"
@@ -130,20 +131,59 @@ func TestMetricsAgainstSklearn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	want := map[string][]float64{}
 	for _, c := range []struct {
 		name string
 		got  []float64
 	}{{"ev", s.EV}, {"r2", s.R2}, {"mse", s.MSE}, {"r", s.R}} {
-		assertClose(t, c.name, c.got, f64(t, "metrics/"+c.name), 1e-12)
+		want[c.name] = sklearnUndefined(f64(t, "metrics/"+c.name))
+		assertClose(t, c.name, c.got, want[c.name], 1e-12)
 	}
-	// Constant targets (neurons 1, 2) and a constant prediction (4) leave r
-	// NaN, and the summaries skip them.
-	if s.RCount != 3 {
-		t.Errorf("RCount = %d, want 3", s.RCount)
+	// Constant targets (neurons 1, 2) leave EV, R2 and r NaN and are in no
+	// summary; a constant prediction (4) leaves only r NaN.
+	if s.Constant != 2 || s.RCount != 3 {
+		t.Errorf("Constant = %d, RCount = %d, want 2 and 3", s.Constant, s.RCount)
 	}
-	if math.IsNaN(s.RMean) || math.IsNaN(s.RMedian) {
-		t.Errorf("r summaries are NaN: %v %v", s.RMean, s.RMedian)
+	mse := want["mse"]
+	mse[1], mse[2] = math.NaN(), math.NaN()
+	for _, c := range []struct {
+		name              string
+		mean, median      float64
+		vals              []float64
+		wantCount, gotCnt int
+	}{
+		{"ev", s.EVMean, s.EVMedian, want["ev"], 4, len(s.EV) - s.Constant},
+		{"r2", s.R2Mean, s.R2Median, want["r2"], 4, len(s.R2) - s.Constant},
+		{"mse", s.MSEMean, s.MSEMedian, mse, 4, len(s.MSE) - s.Constant},
+		{"r", s.RMean, s.RMedian, want["r"], 3, s.RCount},
+	} {
+		var finite []float64
+		for _, v := range c.vals {
+			if !math.IsNaN(v) {
+				finite = append(finite, v)
+			}
+		}
+		slices.Sort(finite)
+		k := len(finite)
+		wantMean := mean(finite)
+		wantMedian := (finite[(k-1)/2] + finite[k/2]) / 2
+		if k != c.wantCount || c.gotCnt != k || math.Abs(c.mean-wantMean) > 1e-12 || math.Abs(c.median-wantMedian) > 1e-12 {
+			t.Errorf("%s: mean %v median %v over %d neurons, want %v %v over %d", c.name, c.mean, c.median, c.gotCnt, wantMean, wantMedian, k)
+		}
 	}
+}
+
+// sklearnUndefined maps scikit-learn's force_finite=False scores for
+// constant responses (NaN for a perfect prediction, -Inf otherwise) to the
+// NaN itscope gives both.
+func sklearnUndefined(x []float64) []float64 {
+	out := slices.Clone(x)
+	for i, v := range out {
+		if math.IsInf(v, 0) {
+			out[i] = math.NaN()
+		}
+	}
+	return out
 }
 
 func TestCeilingAgainstNumpy(t *testing.T) {
@@ -279,7 +319,7 @@ func TestReadoutsAgainstSklearn(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			assertClose(t, "EV", s.EV, f64(t, c.prefix+"_ev"), 1e-4)
+			assertClose(t, "EV", s.EV, sklearnUndefined(f64(t, c.prefix+"_ev")), 1e-4)
 			assertClose(t, "r", s.R, f64(t, c.prefix+"_r"), 1e-4)
 		})
 	}

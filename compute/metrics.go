@@ -12,11 +12,16 @@ import (
 // measured responses, and their mean and median over neurons.
 //
 // EV and R2 follow scikit-learn's explained_variance_score and r2_score with
-// multioutput='raw_values' (force_finite=True): a neuron whose residual
-// variance is exactly zero scores 1, and one with a nonzero residual but
-// constant responses scores 0. R is Pearson's r; it is NaN when either the
-// responses or the predictions of a neuron are constant, and NaN entries are
-// left out of the mean and median (RCount says how many neurons remain).
+// multioutput='raw_values' and force_finite=False, except that a neuron whose
+// responses are constant over the scored images gets NaN for both (scikit-learn
+// gives NaN or -Inf): no prediction can explain variance that is not there, and
+// scikit-learn's default (force_finite=True) scores such a neuron 1 or 0,
+// which lifts the mean above what the data show. R is Pearson's r; it is NaN
+// when either the responses or the predictions of a neuron are constant.
+// NaN entries are left out of the means and medians: Constant says how many
+// neurons were left out for constant responses (out of every summary, MSE's
+// too, so all summaries are over the same neurons), and RCount how many
+// neurons the r summaries use.
 type Scores struct {
 	EV, R, MSE, R2 []float64 // one per neuron
 
@@ -25,6 +30,7 @@ type Scores struct {
 	MSEMean, MSEMedian float64
 	R2Mean, R2Median   float64
 	RCount             int
+	Constant           int // neurons with constant responses: NaN EV, r and R2, in no summary
 
 	// Set by WithCeiling: noise-corrected scores, NaN for neurons whose
 	// ceiling is not positive; summaries skip the NaNs.
@@ -34,11 +40,20 @@ type Scores struct {
 	CorrectedCount                     int
 }
 
+// MinScoredImages is the fewest images Score accepts: with one image every
+// response is constant, and with two Pearson's r is always ±1 and any line
+// through both points explains all their variance.
+const MinScoredImages = 3
+
 // Score computes every per-neuron measure of yPred against yTrue (images x
-// neurons) and their summaries.
+// neurons) and their summaries. It needs at least MinScoredImages images (a
+// val or test split that small is an error).
 func Score(yTrue, yPred mat.Matrix) (*Scores, error) {
 	if err := sameShape(yTrue, yPred); err != nil {
 		return nil, err
+	}
+	if n, _ := yTrue.Dims(); n < MinScoredImages {
+		return nil, fmt.Errorf("compute: %d images to score, want at least %d (with fewer, EV, r and R2 say nothing about the fit; enlarge the val or test split)", n, MinScoredImages)
 	}
 	for k, m := range []mat.Matrix{yTrue, yPred} {
 		name := [2]string{"responses", "predictions"}[k]
@@ -51,9 +66,16 @@ func Score(yTrue, yPred mat.Matrix) (*Scores, error) {
 	s.R, _ = PearsonR(yTrue, yPred)
 	s.MSE, _ = MeanSquaredError(yTrue, yPred)
 	s.R2, _ = R2Score(yTrue, yPred)
+	scoredMSE := slices.Clone(s.MSE)
+	for j, ev := range s.EV {
+		if math.IsNaN(ev) {
+			s.Constant++
+			scoredMSE[j] = math.NaN()
+		}
+	}
 	s.EVMean, s.EVMedian, _ = MeanMedian(s.EV)
 	s.RMean, s.RMedian, s.RCount = MeanMedian(s.R)
-	s.MSEMean, s.MSEMedian, _ = MeanMedian(s.MSE)
+	s.MSEMean, s.MSEMedian, _ = MeanMedian(scoredMSE)
 	s.R2Mean, s.R2Median, _ = MeanMedian(s.R2)
 	return s, nil
 }
@@ -82,9 +104,9 @@ func sameShape(a, b mat.Matrix) error {
 	return nil
 }
 
-// ExplainedVariance is scikit-learn's explained_variance_score per neuron:
-// 1 - Var(y - ŷ)/Var(y), with its handling of zero numerators and
-// denominators.
+// ExplainedVariance is scikit-learn's explained_variance_score per neuron,
+// 1 - Var(y - ŷ)/Var(y) (force_finite=False); NaN for a neuron whose
+// responses are constant.
 func ExplainedVariance(yTrue, yPred mat.Matrix) ([]float64, error) {
 	if err := sameShape(yTrue, yPred); err != nil {
 		return nil, err
@@ -98,13 +120,21 @@ func ExplainedVariance(yTrue, yPred mat.Matrix) ([]float64, error) {
 			col[i] = yTrue.At(i, j)
 			diff[i] = col[i] - yPred.At(i, j)
 		}
-		out[j] = forceFinite(centredSumSq(diff), centredSumSq(col))
+		out[j] = unexplained(centredSumSq(diff), col, false)
 	}
 	return out, nil
 }
 
-// R2Score is scikit-learn's r2_score per neuron: 1 - Σ(y-ŷ)²/Σ(y-ȳ)².
+// R2Score is scikit-learn's r2_score per neuron, 1 - Σ(y-ŷ)²/Σ(y-ȳ)²
+// (force_finite=False); NaN for a neuron whose responses are constant.
 func R2Score(yTrue, yPred mat.Matrix) ([]float64, error) {
+	return r2Score(yTrue, yPred, false)
+}
+
+// r2Score is R2Score; with forceFinite a constant neuron scores as under
+// scikit-learn's default instead (1 if predicted exactly, else 0), which is
+// the score its RidgeCV and GridSearchCV choose alphas by.
+func r2Score(yTrue, yPred mat.Matrix, forceFinite bool) ([]float64, error) {
 	if err := sameShape(yTrue, yPred); err != nil {
 		return nil, err
 	}
@@ -118,20 +148,39 @@ func R2Score(yTrue, yPred mat.Matrix) ([]float64, error) {
 			d := col[i] - yPred.At(i, j)
 			num += d * d
 		}
-		out[j] = forceFinite(num/float64(n), centredSumSq(col))
+		out[j] = unexplained(num/float64(n), col, forceFinite)
 	}
 	return out, nil
 }
 
-// forceFinite is scikit-learn's force_finite rule for 1 - num/den.
-func forceFinite(num, den float64) float64 {
-	switch {
-	case num == 0:
-		return 1
-	case den == 0:
+// unexplained is 1 - num/Var(y) for the responses y of one neuron. When y
+// is constant (every value equal, or a variance that underflows to 0) it is
+// NaN, or with forceFinite scikit-learn's default: 1 for a perfect
+// prediction (num 0), else 0.
+func unexplained(num float64, y []float64, forceFinite bool) float64 {
+	den := centredSumSq(y)
+	if den == 0 || isConstant(y) {
+		switch {
+		case !forceFinite:
+			return math.NaN()
+		case num == 0:
+			return 1
+		}
 		return 0
 	}
 	return 1 - num/den
+}
+
+// isConstant reports whether every value equals the first: the mean of
+// equal values can differ from them by a rounding error, which leaves a tiny
+// nonzero variance.
+func isConstant(x []float64) bool {
+	for _, v := range x {
+		if v != x[0] {
+			return false
+		}
+	}
+	return true
 }
 
 // MeanSquaredError is the mean of (y - ŷ)² per neuron.
@@ -181,7 +230,7 @@ func pearson(a, b []float64) float64 {
 		saa += da * da
 		sbb += db * db
 	}
-	if saa == 0 || sbb == 0 {
+	if saa == 0 || sbb == 0 || isConstant(a) || isConstant(b) {
 		return math.NaN()
 	}
 	r := sab / math.Sqrt(saa*sbb)

@@ -3,6 +3,7 @@ package compute
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -142,7 +143,7 @@ func RidgeCV(x, y mat.Matrix, opt RidgeCVOptions) (*RidgeCVResult, error) {
 			path.predictInto(&pred, &scratch, P, alpha)
 			var s []float64
 			if crit == CriterionR2 {
-				s, _ = R2Score(yho, &pred)
+				s, _ = r2Score(yho, &pred, true)
 			} else {
 				s, _ = MeanSquaredError(yho, &pred)
 			}
@@ -199,6 +200,21 @@ func rowsOf(m mat.Matrix, rows []int, cols int) *mat.Dense {
 		for j := range cols {
 			out.Set(k, j, m.At(i, j))
 		}
+	}
+	return out
+}
+
+// ChosenNeuronCVScore is each neuron's cross-validation score at the alpha
+// it was refitted with (the shared alpha, or its own with PerNeuron): its
+// entry in NeuronCVScore, the neuron's held-out criterion averaged over the
+// folds as scikit-learn's RidgeCV(cv=k) averages fold scores. It uses only
+// the training images, so it can choose among read-outs (a layer per neuron,
+// see BestLayerPerNeuron) without biasing their validation scores.
+func (r *RidgeCVResult) ChosenNeuronCVScore() []float64 {
+	_, t := r.NeuronCVScore.Dims()
+	out := make([]float64, t)
+	for j := range t {
+		out[j] = r.NeuronCVScore.At(slices.Index(r.Grid, r.Model.Alpha[j]), j)
 	}
 	return out
 }

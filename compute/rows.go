@@ -156,7 +156,7 @@ func (s RowSubset) ReadCols(c0, w int, dst []float32) error {
 	}
 	if r, ok := s.M.(rowReader); ok {
 		for k, i := range s.Indices {
-			if err := r.readRowCols(i, c0, w, dst[k*w:(k+1)*w]); err != nil {
+			if err := r.ReadRowCols(i, c0, dst[k*w:(k+1)*w]); err != nil {
 				return err
 			}
 		}
@@ -172,13 +172,19 @@ func (s RowSubset) ReadCols(c0, w int, dst []float32) error {
 	return nil
 }
 
-// rowReader is implemented by matrices that read part of one row cheaply.
+// rowReader is implemented by matrices that read part of one row cheaply
+// (Dense32, and npy.File on disk).
 type rowReader interface {
-	readRowCols(row, c0, w int, dst []float32) error
+	// ReadRowCols copies columns [c0, c0+len(dst)) of row i into dst.
+	ReadRowCols(i, c0 int, dst []float32) error
 }
 
-func (m *Dense32) readRowCols(i, c0, w int, dst []float32) error {
-	copy(dst, m.Data[i*m.C+c0:i*m.C+c0+w])
+// ReadRowCols copies columns [c0, c0+len(dst)) of row i into dst.
+func (m *Dense32) ReadRowCols(i, c0 int, dst []float32) error {
+	if i < 0 || i >= m.R || c0 < 0 || c0+len(dst) > m.C {
+		return fmt.Errorf("compute: row %d, columns [%d,%d) outside (%d,%d)", i, c0, c0+len(dst), m.R, m.C)
+	}
+	copy(dst, m.Data[i*m.C+c0:])
 	return nil
 }
 

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"itscope/data/npy"
 )
 
 //go:embed demo/images_201025.zip demo/images_210325.zip
@@ -58,7 +60,7 @@ func openDemo(session string) (*Dataset, error) {
 		Responses:   transpose2(avg.Data, avg.Shape[0], avg.Shape[1]),
 	}
 	if raw, err := demoFS.ReadFile("demo/responses_raw_" + session + ".npy"); err == nil {
-		rep, err := readNPY(name+" raw responses", raw)
+		rep, err := npy.Decode[float32](name+" raw responses", raw)
 		if err != nil {
 			return nil, err
 		}
@@ -80,12 +82,12 @@ func openDemo(session string) (*Dataset, error) {
 	return d, nil
 }
 
-func readEmbeddedNPY(path string) (*npyArray, error) {
+func readEmbeddedNPY(path string) (*npy.Array[float32], error) {
 	raw, err := demoFS.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return readNPY(path, raw)
+	return npy.Decode[float32](path, raw)
 }
 
 // repeatsImageMajor reorders (neurons, images, trials) to (images, neurons, trials).
@@ -189,4 +191,15 @@ func checkFinite(file, key string, v []float32, cols int, names func(int) string
 		}
 	}
 	return nil
+}
+
+// transpose2 returns the (cols, rows) transpose of a row-major (rows, cols) matrix.
+func transpose2(src []float32, rows, cols int) []float32 {
+	dst := make([]float32, len(src))
+	for r := range rows {
+		for c := range cols {
+			dst[c*rows+r] = src[r*cols+c]
+		}
+	}
+	return dst
 }

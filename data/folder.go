@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"itscope/data/npy"
 )
 
 // openFolder loads a folder of the user's own data:
@@ -142,11 +144,7 @@ func readFolderResponses(dir string, nImages int) (string, []float32, int, error
 	case !noNPY && !noCSV:
 		return "", nil, 0, fmt.Errorf("%s: want one of responses.npy or responses.csv, found both", dir)
 	case !noNPY:
-		raw, err := os.ReadFile(npyPath)
-		if err != nil {
-			return "", nil, 0, err
-		}
-		a, err := readNPY(npyPath, raw)
+		a, err := npy.ReadFile[float32](npyPath)
 		if err != nil {
 			return "", nil, 0, err
 		}

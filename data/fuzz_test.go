@@ -27,31 +27,6 @@ func readSeeds(f *testing.F, paths ...string) [][]byte {
 	return out
 }
 
-func FuzzReadNPY(f *testing.F) {
-	for _, b := range readSeeds(f, "../testdata/data/images/float_16x10.npy", "../testdata/data/images/src_noise_8x8.npy") {
-		f.Add(b)
-		f.Add(b[:len(b)-3])
-	}
-	f.Add(npyBytes("<i4", true, "(2, 3)", make([]byte, 24)))
-	f.Add(npyBytes("|u1", false, "(2, 1, 2)", []byte{1, 2, 3, 4}))
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		a, err := readNPY("r.npy", raw)
-		if err != nil {
-			if !strings.HasPrefix(err.Error(), "r.npy: ") {
-				t.Fatalf("error %q does not name the file", err)
-			}
-			return
-		}
-		n := 1
-		for _, d := range a.Shape {
-			n *= d
-		}
-		if len(a.Data) != n {
-			t.Fatalf("shape %v with %d values", a.Shape, len(a.Data))
-		}
-	})
-}
-
 func FuzzResponsesCSV(f *testing.F) {
 	f.Add([]byte("n1,n2\n0, 0.5\n1,1.5\n2,2e1\n"), uint8(3))
 	f.Add([]byte("\ufeff1,2\r\n\r\n3,4\r\n"), uint8(2))

@@ -7,15 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"itscope/data/npy"
 )
 
-func loadNPY(t *testing.T, path string) *npyArray {
+func loadNPY(t *testing.T, path string) *npy.Array[float32] {
 	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := readNPY(path, raw)
+	a, err := npy.ReadFile[float32](path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +35,7 @@ func loadImage(t *testing.T, path string) *image.RGBA {
 
 // rgbDiff compares an image with a Pillow (H, W, 3) uint8 array: the largest
 // absolute difference and the fraction of values that differ.
-func rgbDiff(t *testing.T, img *image.RGBA, want *npyArray) (maxDiff int, frac float64) {
+func rgbDiff(t *testing.T, img *image.RGBA, want *npy.Array[float32]) (maxDiff int, frac float64) {
 	t.Helper()
 	h, w := img.Rect.Dy(), img.Rect.Dx()
 	if len(want.Shape) != 3 || want.Shape[0] != h || want.Shape[1] != w || want.Shape[2] != 3 {

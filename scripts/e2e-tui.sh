@@ -4,7 +4,12 @@
 # the screen is read with capture-pane. It opens the small demo session,
 # picks a MobileNetV2 layer, fits a grid of two ridge alphas on it, opens a run's EV
 # histogram, exports it, compares the two runs, checks the resize message,
-# the help and NO_COLOR, and quits. Exits non-zero with the screen on failure.
+# the help and NO_COLOR, and quits. Then the job queue: a CLI grid submitted
+# with --detach and run by `itscope job run-queued` in another window shows
+# in an explorer started after it, with its live loss curve; SIGKILL of the
+# runner shows its jobs failed ("process gone") within 35 s, and the store
+# stays readable with no half-written run. Exits non-zero with the screen on
+# failure.
 #
 # Usage: scripts/e2e-tui.sh            (builds bin/itscope-e2e from the repo)
 #        ITSCOPE_BIN=path scripts/e2e-tui.sh   (tests a binary already built)
@@ -28,13 +33,15 @@ if [ -z "$bin" ]; then
 fi
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 
-# start NAME ENV...: the explorer in a 100x30 tmux window. CI is unset for it:
-# termenv takes a set CI to mean "no terminal" and would draw without colour.
+# start NAME ENV...: the explorer in a 100x30 tmux window, on the run store
+# $store. CI is unset for it: termenv takes a set CI to mean "no terminal"
+# and would draw without colour.
+store="$work/runs"
 start() {
 	local name=$1
 	shift
 	tmux -S "$sock" new-session -d -s "$name" -x 100 -y 30 \
-		"cd '$work' && env -u CI ITSCOPE_CACHE='$work/cache' $* '$bin' tui --runs '$work/runs' --export-dir '$work'; echo \"exit \$?\" > '$work/$name.exit'; sleep 600"
+		"cd '$work' && env -u CI ITSCOPE_CACHE='$work/cache' $* '$bin' tui --runs '$store' --export-dir '$work'; echo \"exit \$?\" > '$work/$name.exit'; sleep 600"
 }
 screen() { tmux -S "$sock" capture-pane -p -t "$1"; }
 send() {
@@ -137,4 +144,56 @@ send $n 7
 wait_for $n "[7 Compare]"
 send $n q
 
-echo "e2e-tui: ok (open, grid of 2 fits, histogram, export, compare, resize, help, NO_COLOR, quit)"
+
+# The job queue. A grid of two long trainings, submitted from the command
+# line and run by `itscope job run-queued` in a window of its own.
+store="$work/queued-runs"
+cat > "$work/grid.json" <<'JSON'
+{"cnn": "layers=1,channels=4,size=64", "lr": [0.001, 0.003], "epochs": [500], "batch": [64], "patience": 1000, "seeds": [1]}
+JSON
+"$bin" grid --detach --runs "$store" --data demo:210325 --grid "$work/grid.json" > "$work/detach.out" ||
+	{ echo "e2e-tui: FAIL: grid --detach: $(cat "$work/detach.out")" >&2; exit 1; }
+tmux -S "$sock" new-session -d -s runner -x 100 -y 30 \
+	"cd '$work' && echo \$\$ > '$work/runner.pid' && exec env ITSCOPE_CACHE='$work/cache' '$bin' job run-queued --jobs 2 --runs '$store'"
+# jobs_json: the queue as `itscope jobs --json` sees it from yet another process.
+jobs_json() { "$bin" jobs --json --runs "$store"; }
+for _ in $(seq 300); do
+	[ "$(jobs_json | grep -c '"state": "running"')" -eq 2 ] && break
+	sleep 0.2
+done
+[ "$(jobs_json | grep -c '"state": "running"')" -eq 2 ] || fail "itscope jobs does not show the 2 grid points running: $(jobs_json)" runner
+
+# An explorer started after the grid shows its jobs and a live loss curve.
+q=queued
+start $q COLORTERM=truecolor TERM=xterm-256color
+wait_for $q "1 Data"
+send $q 4
+wait_for $q "2 running, 0 queued" 30
+send $q 5
+wait_for $q "train lr=0.00" 30
+wait_for $q "state    running"
+livesteps() { screen $q | grep -o 'training loss per step ([0-9]* steps)' | grep -o '[0-9][0-9]*' || echo 0; }
+for _ in $(seq 600); do [ "$(livesteps)" -gt 0 ] && break; sleep 0.2; done
+steps1=$(livesteps)
+sleep 3
+steps2=$(livesteps)
+[ "${steps2:-0}" -gt "${steps1:-0}" ] || fail "the live loss curve does not grow ($steps1 then $steps2 steps)" $q
+
+# SIGKILL of the process running the jobs: within 35 s both show failed
+# ("process gone"), in itscope jobs and in the explorer; the store stays
+# readable and holds no run, whole or half-written.
+kill -9 "$(cat "$work/runner.pid")"
+killed=$SECONDS
+until [ "$(jobs_json | grep -c '"reason": "process gone"')" -eq 2 ]; do
+	[ $((SECONDS - killed)) -le 35 ] || fail "35 s after kill -9 itscope jobs shows: $(jobs_json)" $q
+	sleep 0.5
+done
+echo "e2e-tui: jobs of the killed runner failed (process gone) after $((SECONDS - killed)) s"
+send $q 4
+wait_for $q "process gone" 10
+[ "$(screen $q | grep -c ' failed ')" -eq 2 ] || fail "the explorer does not show both jobs failed" $q
+"$bin" runs --runs "$store" > "$work/runs.out" 2>&1 || fail "itscope runs after the kill: $(cat "$work/runs.out")" $q
+[ -z "$(ls "$store" | grep -v '^\.')" ] || fail "the store holds runs after the kill: $(ls "$store")" $q
+send $q q
+
+echo "e2e-tui: ok (open, grid of 2 fits, histogram, export, compare, resize, help, NO_COLOR, quit; a queued CLI grid live in the explorer, SIGKILL of its runner)"

@@ -14,7 +14,9 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"itscope/data"
-	"itscope/model"
+	"itscope/model/jobs"
+	"itscope/model/nets"
+	"itscope/model/runs"
 )
 
 // MinWidth and MinHeight are the smallest terminal the explorer draws in.
@@ -48,8 +50,8 @@ type pane interface {
 type Options struct {
 	// Engine runs the jobs and Store holds the runs; both are shared by
 	// every session of a server. Store nil means Engine.Store().
-	Engine *model.Engine
-	Store  *model.Store
+	Engine *jobs.Engine
+	Store  *runs.Store
 	// Renderer draws for this terminal: its colour profile and background
 	// pick the styles. Nil means lipgloss's default renderer (stdout).
 	Renderer *lipgloss.Renderer
@@ -62,7 +64,7 @@ type Options struct {
 	Datasets []string
 	// Initial, when set, is opened at start.
 	Initial string
-	// CacheDir is the feature cache ("" for model.DefaultCacheDir()).
+	// CacheDir is the feature cache ("" for features.DefaultCacheDir()).
 	CacheDir string
 	// ExportDir is where Results writes CSV files; "" is the working folder.
 	ExportDir string
@@ -131,8 +133,8 @@ func New(opts Options) *App {
 		User:     opts.User,
 		Open:     open,
 		Choice:   ModelChoice{Source: srcPixels, Pixels: 32},
-		Jobs:     map[model.JobID]model.JobStatus{},
-		Taps:     map[string][]model.Tap{},
+		Jobs:     map[jobs.JobID]jobs.JobStatus{},
+		Taps:     map[string][]nets.Tap{},
 	}
 	a := &App{ctx: ctx, opts: opts, width: opts.Width, height: opts.Height}
 	a.panes = []pane{
@@ -235,7 +237,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			a.ctx.setJob(st)
 		}
 		cmds = append(cmds, waitEvent(a.ctx.Engine, msg.ch))
-		if msg.has(model.EventKind.Terminal) && a.ctx.Store != nil {
+		if msg.has(jobs.EventKind.Terminal) && a.ctx.Store != nil {
 			cmds = append(cmds, loadRuns(a.ctx.Store))
 		}
 	case tickMsg:

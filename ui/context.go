@@ -7,7 +7,9 @@ import (
 	"github.com/muesli/termenv"
 
 	"itscope/data"
-	"itscope/model"
+	"itscope/model/jobs"
+	"itscope/model/nets"
+	"itscope/model/runs"
 )
 
 // Context is shared by the panes of one app instance (one terminal, one SSH
@@ -22,8 +24,8 @@ type Context struct {
 	Styles   Styles
 	Keys     KeyMap
 
-	Engine   *model.Engine
-	Store    *model.Store
+	Engine   *jobs.Engine
+	Store    *runs.Store
 	CacheDir string
 	// Weights maps a network name to its ONNX export (Options.Weights).
 	Weights map[string]string
@@ -39,19 +41,19 @@ type Context struct {
 	Choice      ModelChoice
 	// Started holds the ids of jobs this session started: they are cancelled
 	// when it quits.
-	Started []model.JobID
+	Started []jobs.JobID
 	// Jobs mirrors the engine's jobs, updated by the app from its events
 	// before any pane sees them; JobOrder is submission order.
-	Jobs     map[model.JobID]model.JobStatus
-	JobOrder []model.JobID
+	Jobs     map[jobs.JobID]jobs.JobStatus
+	JobOrder []jobs.JobID
 	// Taps caches each network's tap list, as the Model pane read it.
-	Taps map[string][]model.Tap
+	Taps map[string][]nets.Tap
 	// Runs is the store's listing, oldest first.
-	Runs []model.RunMeta
+	Runs []runs.RunMeta
 }
 
 // setJob records a job's latest status.
-func (c *Context) setJob(st model.JobStatus) {
+func (c *Context) setJob(st jobs.JobStatus) {
 	if st.ID == 0 {
 		return
 	}

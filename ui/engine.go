@@ -5,21 +5,22 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"itscope/model"
+	"itscope/model/jobs"
+	"itscope/model/runs"
 )
 
 // jobMsg carries the engine events that arrived together and each of
 // their jobs' status right after them. The statuses are read in the
 // command's goroutine, so Update never waits on the engine's lock.
 type jobMsg struct {
-	events   []model.Event
-	statuses []model.JobStatus
-	ch       <-chan model.Event
+	events   []jobs.Event
+	statuses []jobs.JobStatus
+	ch       <-chan jobs.Event
 }
 
 // has reports whether any of the events is of kind k (or, for "terminal",
 // ends a job).
-func (m jobMsg) has(match func(model.EventKind) bool) bool {
+func (m jobMsg) has(match func(jobs.EventKind) bool) bool {
 	for _, ev := range m.events {
 		if match(ev.Kind) {
 			return true
@@ -39,13 +40,13 @@ const batchWindow = 30 * time.Millisecond
 
 // waitEvent blocks in a command goroutine, never in Update, until the engine
 // sends events, and gathers those that follow within batchWindow.
-func waitEvent(eng *model.Engine, ch <-chan model.Event) tea.Cmd {
+func waitEvent(eng *jobs.Engine, ch <-chan jobs.Event) tea.Cmd {
 	return func() tea.Msg {
 		ev, ok := <-ch
 		if !ok {
 			return jobsClosedMsg{}
 		}
-		events := []model.Event{ev}
+		events := []jobs.Event{ev}
 		timer := time.NewTimer(batchWindow)
 		defer timer.Stop()
 	gather:
@@ -60,8 +61,8 @@ func waitEvent(eng *model.Engine, ch <-chan model.Event) tea.Cmd {
 				break gather
 			}
 		}
-		var statuses []model.JobStatus
-		seen := map[model.JobID]bool{}
+		var statuses []jobs.JobStatus
+		seen := map[jobs.JobID]bool{}
 		for _, ev := range events {
 			if !seen[ev.Job] {
 				seen[ev.Job] = true
@@ -76,19 +77,19 @@ func waitEvent(eng *model.Engine, ch <-chan model.Event) tea.Cmd {
 
 // snapshotMsg is every job the engine knows, for a session that opens while
 // others' jobs run.
-type snapshotMsg []model.JobStatus
+type snapshotMsg []jobs.JobStatus
 
-func snapshot(eng *model.Engine) tea.Cmd {
+func snapshot(eng *jobs.Engine) tea.Cmd {
 	return func() tea.Msg { return snapshotMsg(eng.Snapshot()) }
 }
 
 // runsMsg is the run store's listing.
 type runsMsg struct {
-	runs []model.RunMeta
+	runs []runs.RunMeta
 	err  error
 }
 
-func loadRuns(st *model.Store) tea.Cmd {
+func loadRuns(st *runs.Store) tea.Cmd {
 	return func() tea.Msg {
 		runs, err := st.List()
 		return runsMsg{runs: runs, err: err}

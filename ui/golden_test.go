@@ -9,7 +9,9 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"itscope/data"
-	"itscope/model"
+	"itscope/model/jobs"
+	"itscope/model/nets"
+	"itscope/model/runs"
 )
 
 // Golden frames of every pane at 100x30 without colour. Panes that show the
@@ -42,8 +44,8 @@ func TestGoldenDataEmpty(t *testing.T) {
 	requireGolden(t, finalFrame(t, tm))
 }
 
-func fixedTaps() []model.Tap {
-	return []model.Tap{
+func fixedTaps() []nets.Tap {
+	return []nets.Tap{
 		{Name: "features.0", Shape: []int{32, 112, 112}},
 		{Name: "features.2", Shape: []int{24, 56, 56}},
 		{Name: "features.4", Shape: []int{32, 28, 28}},
@@ -86,25 +88,25 @@ func TestGoldenGridTraining(t *testing.T) {
 	requireGolden(t, finalFrame(t, tm))
 }
 
-func fixedJobs() []model.JobStatus {
+func fixedJobs() []jobs.JobStatus {
 	t0 := time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC)
-	var steps []model.LossPoint
+	var steps []runs.LossPoint
 	for i := 1; i <= 120; i++ {
-		steps = append(steps, model.LossPoint{Step: i, Epoch: (i-1)/30 + 1, TrainLoss: 1.2*math.Exp(-float64(i)/40) + 0.3 + 0.05*math.Sin(float64(i))})
+		steps = append(steps, runs.LossPoint{Step: i, Epoch: (i-1)/30 + 1, TrainLoss: 1.2*math.Exp(-float64(i)/40) + 0.3 + 0.05*math.Sin(float64(i))})
 	}
-	var epochs []model.LossPoint
+	var epochs []runs.LossPoint
 	for e := 1; e <= 4; e++ {
-		epochs = append(epochs, model.LossPoint{Step: 30 * e, Epoch: e, TrainLoss: 1.2*math.Exp(-float64(30*e)/40) + 0.3,
+		epochs = append(epochs, runs.LossPoint{Step: 30 * e, Epoch: e, TrainLoss: 1.2*math.Exp(-float64(30*e)/40) + 0.3,
 			ValLoss: 1.1*math.Exp(-float64(30*e)/50) + 0.45, ValEV: 0.05 * float64(e)})
 	}
-	return []model.JobStatus{
-		{ID: 1, Name: "ridge α=1 on pixels:32 + PCA 20", Kind: "fit", State: model.JobDone, Submitted: t0,
+	return []jobs.JobStatus{
+		{ID: 1, Name: "ridge α=1 on pixels:32 + PCA 20", Kind: "fit", State: runs.Done, Submitted: t0,
 			Elapsed: 2100 * time.Millisecond, Done: 1200, Total: 1200, Rate: 571.4, RunID: "run-a"},
-		{ID: 2, Name: "cnn layers=3 lr=0.001 wd=0.001 batch=32 epochs=10 seed=0", Kind: "train", State: model.JobRunning,
+		{ID: 2, Name: "cnn layers=3 lr=0.001 wd=0.001 batch=32 epochs=10 seed=0", Kind: "train", State: runs.Running,
 			Submitted: t0, Elapsed: 95 * time.Second, ETA: 142 * time.Second, Done: 4, Total: 10, Rate: 0.042,
 			Step: 120, Epoch: 4, StepLoss: steps, Epochs: epochs},
-		{ID: 3, Name: "cnn layers=3 lr=0.0003 wd=0.001 batch=32 epochs=10 seed=0", Kind: "train", State: model.JobQueued, Submitted: t0},
-		{ID: 4, Name: "ridge α=100 on resnet50:layer3", Kind: "fit", State: model.JobFailed, Submitted: t0,
+		{ID: 3, Name: "cnn layers=3 lr=0.0003 wd=0.001 batch=32 epochs=10 seed=0", Kind: "train", State: runs.Queued, Submitted: t0},
+		{ID: 4, Name: "ridge α=100 on resnet50:layer3", Kind: "fit", State: runs.Failed, Submitted: t0,
 			Elapsed: 300 * time.Millisecond, Err: "network \"resnet50\": needs --weights FILE (an ONNX export)"},
 	}
 }
@@ -126,19 +128,19 @@ func TestGoldenLive(t *testing.T) {
 }
 
 // fixedRun is a run whose neurons' scores follow a fixed pattern.
-func fixedRun(id, modelName, strategy string, alpha, shift float64, neurons int) *model.Run {
-	run := &model.Run{Meta: model.RunMeta{ID: id, Kind: "fit", Status: model.StatusDone, Model: modelName,
-		Strategy: strategy, Dataset: model.DatasetRef{Name: "demo", Hash: "h"}}}
+func fixedRun(id, modelName, strategy string, alpha, shift float64, neurons int) *runs.Run {
+	run := &runs.Run{Meta: runs.RunMeta{ID: id, Kind: "fit", Status: runs.Done, Model: modelName,
+		Strategy: strategy, Dataset: runs.DatasetRef{Name: "demo", Hash: "h"}}}
 	var evs, rs, mses []float64
 	for j := range neurons {
 		ev := shift + 0.25*math.Sin(float64(j)*0.7) + 0.1*math.Cos(float64(j)*1.3)
 		r := math.Sqrt(math.Max(0, ev)) + 0.05
 		mse := 1.5 - ev
-		run.Neurons = append(run.Neurons, model.NeuronScore{Neuron: j, EV: ev, R: r, MSE: mse, R2: ev - 0.01,
+		run.Neurons = append(run.Neurons, runs.NeuronScore{Neuron: j, EV: ev, R: r, MSE: mse, R2: ev - 0.01,
 			Ceiling: math.NaN(), EVCorrected: math.NaN(), Alpha: math.NaN()})
 		evs, rs, mses = append(evs, ev), append(rs, r), append(mses, mse)
 	}
-	s := model.NaNSummary()
+	s := runs.NaNSummary()
 	s.Dataset, s.Features, s.Model, s.Alpha = "demo", strategy, modelName, alpha
 	s.NNeurons, s.NTrain, s.NVal = neurons, 1080, 120
 	s.EVMean, s.RMean, s.MSEMean = nanMean(evs), nanMean(rs), nanMean(mses)
@@ -147,8 +149,8 @@ func fixedRun(id, modelName, strategy string, alpha, shift float64, neurons int)
 	return run
 }
 
-func fixedRuns() []*model.Run {
-	return []*model.Run{
+func fixedRuns() []*runs.Run {
+	return []*runs.Run{
 		fixedRun("run-a", "ridge", "pixels:32", 1, 0.05, 89),
 		fixedRun("run-b", "ridge", "pixels:32", 100, 0.15, 89),
 		fixedRun("run-c", "ridgecv", "mobilenetv2:features.4", 10, 0.2, 89),
@@ -160,15 +162,15 @@ func fixedRuns() []*model.Run {
 
 // cancelledTraining is a training run stopped by its user after saving its
 // best epoch: it is listed, marked as cancelled.
-func cancelledTraining() *model.Run {
+func cancelledTraining() *runs.Run {
 	r := fixedRun("run-f", "cnn", "layers=3,channels=32-64-128,size=64", 0, 0.1, 89)
-	r.Meta.Kind, r.Meta.Status = "train", model.StatusCancelled
+	r.Meta.Kind, r.Meta.Status = "train", runs.Cancelled
 	return r
 }
 
-func runsMessage(runs []*model.Run) runsMsg {
-	var metas []model.RunMeta
-	for _, r := range runs {
+func runsMessage(list []*runs.Run) runsMsg {
+	var metas []runs.RunMeta
+	for _, r := range list {
 		metas = append(metas, r.Meta)
 	}
 	return runsMsg{runs: metas}
@@ -197,11 +199,11 @@ func TestGoldenResults(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tm, _ := startApp(t, Options{})
-			runs := fixedRuns()
-			tm.Send(runsMessage(runs))
+			fixed := fixedRuns()
+			tm.Send(runsMessage(fixed))
 			pred, actual := fixedImageMeans()
 			keys(tm, "6")
-			tm.Send(runLoadedMsg{run: runs[tc.run], pred: pred, actual: actual})
+			tm.Send(runLoadedMsg{run: fixed[tc.run], pred: pred, actual: actual})
 			keys(tm, tc.keys...)
 			waitFor(t, tm, 5*time.Second, tc.until)
 			requireGolden(t, finalFrame(t, tm))
@@ -211,8 +213,8 @@ func TestGoldenResults(t *testing.T) {
 
 func TestGoldenCompare(t *testing.T) {
 	tm, _ := startApp(t, Options{})
-	runs := fixedRuns()
-	tm.Send(runsMessage(runs))
+	fixed := fixedRuns()
+	tm.Send(runsMessage(fixed))
 	keys(tm, "7", "space", "down", "space")
 	waitFor(t, tm, 5*time.Second, "2 marked")
 	requireGolden(t, finalFrame(t, tm))
@@ -220,10 +222,10 @@ func TestGoldenCompare(t *testing.T) {
 
 func TestGoldenCompareSideBySide(t *testing.T) {
 	tm, _ := startApp(t, Options{})
-	runs := fixedRuns()
-	tm.Send(runsMessage(runs))
+	fixed := fixedRuns()
+	tm.Send(runsMessage(fixed))
 	keys(tm, "7")
-	tm.Send(compareLoadedMsg{runs: []*model.Run{runs[4], runs[0]}})
+	tm.Send(compareLoadedMsg{runs: []*runs.Run{fixed[4], fixed[0]}})
 	waitFor(t, tm, 5*time.Second, "on the same axes")
 	requireGolden(t, finalFrame(t, tm))
 }

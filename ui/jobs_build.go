@@ -1,84 +1,81 @@
 package ui
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
-	"itscope/data"
-	"itscope/model"
+	"itscope/model/jobs"
+	"itscope/model/readout"
+	"itscope/model/train"
 )
 
 // buildJobs turns the grid's plan into engine jobs on the session's dataset.
 // A sweep becomes one read-out job per tap of its network, so that each
-// layer is a run of its own and Results can draw EV across layers.
-func buildJobs(ctx *Context, pl plan) ([]model.Job, error) {
+// layer is a run of its own and Results can draw EV across layers; the
+// network runs once for all of them (readout.SweepJobs).
+func buildJobs(ctx *Context, pl plan) ([]jobs.Job, error) {
 	ds, spec := ctx.Dataset, ctx.DatasetSpec
-	var jobs []model.Job
+	var out []jobs.Job
 	for _, pt := range pl.points {
 		switch pt.Kind {
 		case "fit":
 			f := *pt.Fit
-			features := []string{f.Features}
-			if pl.sweep != "" {
-				taps := ctx.Taps[pl.sweep]
-				if len(taps) == 0 {
-					return nil, fmt.Errorf("the taps of %s are not listed yet: open it in the Model pane", pl.sweep)
-				}
-				features = features[:0]
-				for _, t := range taps {
-					features = append(features, pl.sweep+":"+t.Name)
-				}
-			}
-			for _, feat := range features {
-				net, _, _ := strings.Cut(feat, ":")
-				fs := model.FitSpec{Data: spec, Dataset: ds, Features: feat, PCA: f.PCA, Model: f.Model,
-					Alpha: f.Alpha, Alphas: f.Alphas, Folds: f.Folds, Seed: f.Seed, CacheDir: ctx.CacheDir,
-					Weights: ctx.Weights[net]}
+			fs := readout.FitSpec{Data: spec, Dataset: ds, Features: f.Features, PCA: f.PCA, Model: f.Model,
+				Alpha: f.Alpha, Alphas: f.Alphas, Folds: f.Folds, Seed: f.Seed, CacheDir: ctx.CacheDir}
+			if pl.sweep == "" {
+				net, _, _ := strings.Cut(f.Features, ":")
+				fs.Weights = ctx.Weights[net]
 				if err := fs.Check(); err != nil {
 					return nil, err
 				}
-				job := model.FitJob(fs)
+				job := readout.FitJob(fs)
 				job.Name = fitJobName(fs)
-				if pl.sweep != "" {
-					job.Kind = "sweep"
-				}
-				jobs = append(jobs, job)
+				out = append(out, job)
+				continue
+			}
+			taps := ctx.Taps[pl.sweep]
+			if len(taps) == 0 {
+				return nil, fmt.Errorf("the taps of %s are not listed yet: open it in the Model pane", pl.sweep)
+			}
+			sw := readout.SweepSpec{Fit: fs, Net: pl.sweep}
+			sw.Fit.Weights = ctx.Weights[pl.sweep]
+			for _, t := range taps {
+				sw.Layers = append(sw.Layers, t.Name)
+			}
+			layerJobs, err := readout.SweepJobs(sw)
+			if err != nil {
+				return nil, err
+			}
+			for i, job := range layerJobs {
+				layer := sw.Fit
+				layer.Features = pl.sweep + ":" + sw.Layers[i]
+				job.Name = fitJobName(layer)
+				out = append(out, job)
 			}
 		case "train":
 			cfg := *pt.Train
 			if ctx.Choice.Source != srcCotrain {
-				jobs = append(jobs, trainJob(ds, cfg, pt.Label))
+				out = append(out, train.TrainJob(ds, cfg, "cnn "+pt.Label))
 				continue
 			}
 			for _, l := range pl.lambdas {
-				cc := model.CotrainConfig{Train: cfg, Net: ctx.Choice.Network, Weights: ctx.Weights[ctx.Choice.Network],
+				cc := train.CotrainConfig{Train: cfg, Net: ctx.Choice.Network, Weights: ctx.Weights[ctx.Choice.Network],
 					Trainable: ctx.Choice.Tap, Lambda: l, CacheDir: ctx.CacheDir}
 				if err := cc.Validate(); err != nil {
 					return nil, err
 				}
-				jobs = append(jobs, cotrainJob(ds, cc, fmt.Sprintf("%s λ=%g", pt.Label, l)))
+				out = append(out, train.CotrainJob(ds, cc, fmt.Sprintf("%s λ=%g", pt.Label, l)))
 			}
 		}
 	}
-	return jobs, nil
-}
-
-func trainJob(ds *data.Dataset, cfg model.TrainConfig, label string) model.Job {
-	return model.Job{
-		Name: "cnn " + label,
-		Kind: "train",
-		Run: func(ctx context.Context, emit func(model.Event)) (*model.Run, error) {
-			return model.TrainCNN(ctx, ds, cfg, emit)
-		},
-	}
+	return out, nil
 }
 
 // fitJobName says what varies in a grid: the read-out, its penalty, the
 // features and PCA.
-func fitJobName(fs model.FitSpec) string {
+func fitJobName(fs readout.FitSpec) string {
 	name := fs.Model
-	if fs.Model == model.ModelRidge {
+	if fs.Model == readout.ModelRidge {
 		name += fmt.Sprintf(" α=%g", fs.Alpha)
 	}
 	name += " on " + fs.Features
@@ -86,14 +83,4 @@ func fitJobName(fs model.FitSpec) string {
 		name += fmt.Sprintf(" + PCA %d", fs.PCA)
 	}
 	return name
-}
-
-func cotrainJob(ds *data.Dataset, cfg model.CotrainConfig, label string) model.Job {
-	return model.Job{
-		Name: fmt.Sprintf("cotrain %s from %s %s", cfg.Net, cfg.Trainable, label),
-		Kind: "cotrain",
-		Run: func(ctx context.Context, emit func(model.Event)) (*model.Run, error) {
-			return model.Cotrain(ctx, ds, cfg, emit)
-		},
-	}
 }

@@ -14,7 +14,9 @@ import (
 	"github.com/muesli/termenv"
 
 	"itscope/data"
-	"itscope/model"
+	"itscope/model/jobs"
+	"itscope/model/runs"
+	"itscope/model/train"
 )
 
 // frameWriter is the program's terminal: it tells a waiting benchmark when
@@ -79,11 +81,11 @@ func BenchmarkKeyToRedraw(b *testing.B) {
 }
 
 func benchKeys(b *testing.B, ds *data.Dataset, trainings int) {
-	store, err := model.OpenStore(b.TempDir())
+	store, err := runs.OpenStore(b.TempDir())
 	if err != nil {
 		b.Fatal(err)
 	}
-	eng := model.NewEngine(store, 2)
+	eng := jobs.NewEngine(store, 2)
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -105,18 +107,18 @@ func benchKeys(b *testing.B, ds *data.Dataset, trainings int) {
 
 	if trainings > 0 {
 		ch, unsub := eng.Subscribe()
-		cfg := model.DefaultTrainConfig()
+		cfg := train.DefaultTrainConfig()
 		cfg.Epochs, cfg.Patience = 1000, 0
 		for i := range trainings {
 			cfg.Seed = uint64(i)
-			if _, err := eng.Submit(trainJob(ds, cfg, "bench")); err != nil {
+			if _, err := eng.Submit(train.TrainJob(ds, cfg, "cnn bench")); err != nil {
 				b.Fatal(err)
 			}
 		}
 		// Measure only once both jobs are past their set-up and stepping.
-		stepping := map[model.JobID]bool{}
+		stepping := map[jobs.JobID]bool{}
 		for ev := range ch {
-			if ev.Kind == model.EventStep {
+			if ev.Kind == jobs.EventStep {
 				stepping[ev.Job] = true
 			}
 			if ev.Kind.Terminal() {
@@ -147,7 +149,7 @@ func benchKeys(b *testing.B, ds *data.Dataset, trainings int) {
 	b.StopTimer()
 	if trainings > 0 {
 		for _, j := range eng.Snapshot() {
-			if j.State != model.JobRunning {
+			if j.State != runs.Running {
 				b.Fatalf("job %d was %s at the end; want both training throughout", j.ID, j.State)
 			}
 		}

@@ -18,7 +18,8 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"itscope/data"
-	"itscope/model"
+	"itscope/model/jobs"
+	"itscope/model/runs"
 )
 
 var stepsRe = regexp.MustCompile(`training loss per step \((\d+) steps\)`)
@@ -101,13 +102,13 @@ func TestLiveLossAndQuitMidJob(t *testing.T) {
 	if !raceDetector {
 		pr.waitMsg(t, 120*time.Second, "an epoch", func(m tea.Msg) bool {
 			jm, ok := m.(jobMsg)
-			return ok && jm.has(func(k model.EventKind) bool { return k == model.EventEpoch })
+			return ok && jm.has(func(k jobs.EventKind) bool { return k == jobs.EventEpoch })
 		})
 		waitFor(t, tm, 10*time.Second, "val EV", "state    running")
 	}
-	jobs := eng.Snapshot()
-	if len(jobs) != 1 || jobs[0].State != model.JobRunning || len(jobs[0].StepLoss) == 0 {
-		t.Fatalf("engine jobs %+v: want one running job with step losses", jobs)
+	snap := eng.Snapshot()
+	if len(snap) != 1 || snap[0].State != runs.Running || len(snap[0].StepLoss) == 0 {
+		t.Fatalf("engine jobs %+v: want one running job with step losses", snap)
 	}
 
 	// Quit mid-job, as a person would, then shut the engine down as the
@@ -119,36 +120,36 @@ func TestLiveLossAndQuitMidJob(t *testing.T) {
 	if err := eng.Shutdown(ctx); err != nil {
 		t.Fatalf("jobs did not stop after quitting: %v", err)
 	}
-	st, _ := eng.Status(jobs[0].ID)
-	if st.State != model.JobCancelled {
+	st, _ := eng.Status(snap[0].ID)
+	if st.State != runs.Cancelled {
 		t.Fatalf("the training job ended %s, want cancelled", st.State)
 	}
 
 	if got := snapshotDir(t, store.Path(beforeID)); !equalMaps(got, beforeFiles) {
 		t.Errorf("the run finished before quitting changed")
 	}
-	runs, err := store.List()
+	metas, err := store.List()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var cancelled int
-	for _, r := range runs {
+	for _, r := range metas {
 		if _, err := store.Load(r.ID); err != nil {
 			t.Errorf("run %s does not load: %v", r.ID, err)
 		}
-		if r.Status == model.StatusCancelled {
+		if r.Status == runs.Cancelled {
 			cancelled++
 			if r.Kind != "train" {
 				t.Errorf("cancelled run %s is a %s run", r.ID, r.Kind)
 			}
 		}
 	}
-	if len(runs) != 2 || cancelled != 1 {
-		t.Errorf("store lists %d runs with %d cancelled; want the earlier run and the cancelled training run", len(runs), cancelled)
+	if len(metas) != 2 || cancelled != 1 {
+		t.Errorf("store lists %d runs with %d cancelled; want the earlier run and the cancelled training run", len(metas), cancelled)
 	}
 	ents, _ := os.ReadDir(store.Dir)
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), ".") {
+		if strings.HasPrefix(e.Name(), ".") && e.Name() != jobs.QueueDir {
 			t.Errorf("a partial folder is left in the store: %s", e.Name())
 		}
 	}

@@ -12,14 +12,14 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
-	"itscope/model"
+	"itscope/model/runs"
 )
 
 var compareColumns = []string{"model", "strategy", "EV", "r", "MSE", "ceil EV", "dataset"}
 
 // compareLoadedMsg carries the marked runs, loaded for their histograms.
 type compareLoadedMsg struct {
-	runs []*model.Run
+	runs []*runs.Run
 	err  error
 }
 
@@ -34,7 +34,7 @@ type comparePane struct {
 	desc      bool
 	filter    lineInput
 	marked    map[string]bool
-	side      []*model.Run // non-nil: side-by-side view
+	side      []*runs.Run // non-nil: side-by-side view
 	exportDir string
 }
 
@@ -62,19 +62,19 @@ func (p *comparePane) FullHelp() [][]key.Binding {
 	}
 }
 
-func (p *comparePane) rows() []model.RunMeta {
+func (p *comparePane) rows() []runs.RunMeta {
 	f := strings.ToLower(strings.TrimSpace(p.filter.value))
-	var out []model.RunMeta
+	var out []runs.RunMeta
 	for _, r := range p.ctx.Runs {
 		if !scored(r) {
 			continue
 		}
-		if f != "" && !strings.Contains(strings.ToLower(r.Model+" "+r.Strategy+" "+r.Dataset.Name+" "+r.Kind), f) {
+		if f != "" && !strings.Contains(strings.ToLower(r.Model+" "+r.Strategy+" "+r.Dataset.Name+" "+string(r.Kind)), f) {
 			continue
 		}
 		out = append(out, r)
 	}
-	key := func(r model.RunMeta) (string, float64) {
+	key := func(r runs.RunMeta) (string, float64) {
 		s := r.Summary
 		switch p.sortCol {
 		case 0:
@@ -165,7 +165,7 @@ func (p *comparePane) key(msg tea.KeyMsg) tea.Cmd {
 		}
 		store := p.ctx.Store
 		return func() tea.Msg {
-			var runs []*model.Run
+			var runs []*runs.Run
 			for _, id := range ids {
 				r, err := store.Load(id)
 				if err != nil {
@@ -244,7 +244,7 @@ func (p *comparePane) View() string {
 	return box(st, title, b.String(), p.w, p.h, true)
 }
 
-func strategyLabel(r model.RunMeta) string {
+func strategyLabel(r runs.RunMeta) string {
 	s := r.Strategy
 	if r.Summary.PCA > 0 && !strings.Contains(s, "PCA") {
 		s += fmt.Sprintf(" pca%d", r.Summary.PCA)
@@ -252,7 +252,7 @@ func strategyLabel(r model.RunMeta) string {
 	if r.Model == "ridge" || r.Model == "ridgecv" {
 		s += fmt.Sprintf(" α=%g", r.Summary.Alpha)
 	}
-	if r.Status == model.StatusCancelled {
+	if r.Status == runs.Cancelled {
 		s += " (cancelled)"
 	}
 	return s

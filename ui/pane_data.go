@@ -11,14 +11,14 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"itscope/data"
-	"itscope/model"
+	"itscope/model/readout"
 )
 
 // datasetMsg reports a dataset loaded (or not) in the background.
 type datasetMsg struct {
 	spec string
 	ds   *data.Dataset
-	info *model.DataInfo
+	info *readout.DataInfo
 	err  error
 }
 
@@ -37,7 +37,7 @@ func openDataset(ctx *Context, spec string) tea.Cmd {
 		if err != nil {
 			return datasetMsg{spec: spec, err: err}
 		}
-		info, err := model.DescribeDataset(ds)
+		info, err := readout.DescribeDataset(ds)
 		return datasetMsg{spec: spec, ds: ds, info: info, err: err}
 	}
 }
@@ -64,7 +64,7 @@ type dataPane struct {
 	imgErr   error
 	path     lineInput
 	stats    *datasetStats
-	info     *model.DataInfo
+	info     *readout.DataInfo
 	pic      string
 	picKey   [3]int
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"itscope/model"
+	"itscope/model/readout"
 )
 
 // gridField is one editable list of the grid.
@@ -119,7 +119,7 @@ func (p *gridPane) Update(msg tea.Msg) tea.Cmd {
 // plan is what the grid expands to: grid points plus, for a sweep, the
 // network whose layers each point runs over.
 type plan struct {
-	points  []model.GridPoint
+	points  []readout.GridPoint
 	sweep   string
 	lambdas []float64 // co-training: each point runs once per weight
 }
@@ -135,7 +135,7 @@ func (p *gridPane) expand() (plan, error) {
 		return plan{}, fmt.Errorf("seeds: %w", err)
 	}
 	if c.Trains() {
-		g := model.GridSpec{Kind: "train", CNN: "size=" + p.field("size"), Seeds: seeds}
+		g := readout.GridSpec{Kind: "train", CNN: "size=" + p.field("size"), Seeds: seeds}
 		if g.LR, err = parseFloats(p.field("lr")); err != nil {
 			return plan{}, fmt.Errorf("learning rates: %w", err)
 		}
@@ -164,7 +164,7 @@ func (p *gridPane) expand() (plan, error) {
 		}
 		return pl, err
 	}
-	g := model.GridSpec{Kind: "fit", Model: []string{readouts[p.readout]}, Seeds: seeds}
+	g := readout.GridSpec{Kind: "fit", Model: []string{readouts[p.readout]}, Seeds: seeds}
 	if g.PCA, err = parseInts(p.field("pca")); err != nil {
 		return plan{}, fmt.Errorf("PCA components: %w", err)
 	}

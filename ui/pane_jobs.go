@@ -8,7 +8,8 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"itscope/model"
+	"itscope/model/jobs"
+	"itscope/model/runs"
 )
 
 // jobsPane is the queue: every job with its progress, rate and ETA.
@@ -32,9 +33,9 @@ func (p *jobsPane) FullHelp() [][]key.Binding {
 	return [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom}, {withHelp(k.Enter, "enter", "live / results"), k.Cancel}}
 }
 
-func (p *jobsPane) selected() (model.JobStatus, bool) {
+func (p *jobsPane) selected() (jobs.JobStatus, bool) {
 	if len(p.ctx.JobOrder) == 0 {
-		return model.JobStatus{}, false
+		return jobs.JobStatus{}, false
 	}
 	id := p.ctx.JobOrder[min(p.row.pos, len(p.ctx.JobOrder)-1)]
 	return p.ctx.Jobs[id], true
@@ -61,7 +62,7 @@ func (p *jobsPane) Update(msg tea.Msg) tea.Cmd {
 		p.ctx.Engine.Cancel(job.ID)
 		return setStatus("cancelling job %d…", job.ID)
 	case keyIs(km, k.Enter):
-		if job.State == model.JobDone && job.RunID != "" && job.Kind != "train" && job.Kind != "cotrain" {
+		if job.State == runs.Done && job.RunID != "" && job.Kind != "train" && job.Kind != "cotrain" {
 			return tea.Batch(openRun(job.RunID), gotoPane(paneResults))
 		}
 		return tea.Batch(func() tea.Msg { return watchJobMsg(job.ID) }, gotoPane(paneLive))
@@ -70,7 +71,7 @@ func (p *jobsPane) Update(msg tea.Msg) tea.Cmd {
 }
 
 // watchJobMsg asks the Live pane to show a job.
-type watchJobMsg model.JobID
+type watchJobMsg jobs.JobID
 
 func (p *jobsPane) View() string {
 	st := p.ctx.Styles
@@ -85,11 +86,11 @@ func (p *jobsPane) View() string {
 	running, queued, done := 0, 0, 0
 	for _, id := range p.ctx.JobOrder {
 		switch p.ctx.Jobs[id].State {
-		case model.JobRunning:
+		case runs.Running:
 			running++
-		case model.JobQueued:
+		case runs.Queued:
 			queued++
-		case model.JobDone:
+		case runs.Done:
 			done++
 		}
 	}
@@ -99,7 +100,7 @@ func (p *jobsPane) View() string {
 		if j.Total > 0 {
 			frac = float64(j.Done) / float64(j.Total)
 		}
-		if j.State == model.JobDone {
+		if j.State == runs.Done {
 			frac = 1
 		}
 		doneStr := "—"
@@ -116,7 +117,7 @@ func (p *jobsPane) View() string {
 		}
 		eta := "—"
 		switch {
-		case j.State == model.JobRunning && j.ETA > 0:
+		case j.State == runs.Running && j.ETA > 0:
 			eta = fmtDuration(j.ETA)
 		case j.State.Finished():
 			eta = fmtDuration(j.Elapsed)
@@ -136,14 +137,14 @@ func (p *jobsPane) View() string {
 	return box(st, title, strings.Join(lines, "\n"), p.w, p.h, true)
 }
 
-func (p *jobsPane) stateStyle(s model.JobState) lipglossStyle {
+func (p *jobsPane) stateStyle(s runs.State) lipglossStyle {
 	st := p.ctx.Styles
 	switch s {
-	case model.JobDone:
+	case runs.Done:
 		return st.Good
-	case model.JobFailed:
+	case runs.Failed:
 		return st.Bad
-	case model.JobCancelled, model.JobQueued:
+	case runs.Cancelled, runs.Queued:
 		return st.Warn
 	}
 	return st.Value

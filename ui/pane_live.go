@@ -9,7 +9,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
-	"itscope/model"
+	"itscope/model/jobs"
+	"itscope/model/runs"
 )
 
 // livePane draws a training job's loss curves as they grow, and its
@@ -17,7 +18,7 @@ import (
 type livePane struct {
 	ctx    *Context
 	w, h   int
-	job    model.JobID // 0: follow the newest training job
+	job    jobs.JobID // 0: follow the newest training job
 	pinned bool
 }
 
@@ -36,8 +37,8 @@ func (p *livePane) FullHelp() [][]key.Binding {
 }
 
 // trainingJobs are the jobs that have loss curves.
-func (p *livePane) trainingJobs() []model.JobID {
-	var out []model.JobID
+func (p *livePane) trainingJobs() []jobs.JobID {
+	var out []jobs.JobID
 	for _, id := range p.ctx.JobOrder {
 		j := p.ctx.Jobs[id]
 		if j.Kind == "train" || j.Kind == "cotrain" || len(j.StepLoss) > 0 || len(j.Epochs) > 0 {
@@ -47,7 +48,7 @@ func (p *livePane) trainingJobs() []model.JobID {
 	return out
 }
 
-func (p *livePane) current() (model.JobStatus, bool) {
+func (p *livePane) current() (jobs.JobStatus, bool) {
 	if p.pinned {
 		j, ok := p.ctx.Jobs[p.job]
 		return j, ok
@@ -55,12 +56,12 @@ func (p *livePane) current() (model.JobStatus, bool) {
 	ids := p.trainingJobs()
 	// Follow the newest running training job, else the newest one.
 	for i := len(ids) - 1; i >= 0; i-- {
-		if j := p.ctx.Jobs[ids[i]]; j.State == model.JobRunning {
+		if j := p.ctx.Jobs[ids[i]]; j.State == runs.Running {
 			return j, true
 		}
 	}
 	if len(ids) == 0 {
-		return model.JobStatus{}, false
+		return jobs.JobStatus{}, false
 	}
 	return p.ctx.Jobs[ids[len(ids)-1]], true
 }
@@ -68,7 +69,7 @@ func (p *livePane) current() (model.JobStatus, bool) {
 func (p *livePane) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case watchJobMsg:
-		p.job, p.pinned = model.JobID(msg), true
+		p.job, p.pinned = jobs.JobID(msg), true
 	case tea.KeyMsg:
 		k := p.ctx.Keys
 		ids := p.trainingJobs()

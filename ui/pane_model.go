@@ -9,20 +9,21 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
-	"itscope/model"
+	"itscope/model/features"
+	"itscope/model/nets"
 )
 
 // tapsMsg carries a network's taps, listed in the background because opening
 // a network reads its weights.
 type tapsMsg struct {
 	net  string
-	taps []model.Tap
+	taps []nets.Tap
 	err  error
 }
 
 func listTaps(net, weights string) tea.Cmd {
 	return func() tea.Msg {
-		n, err := model.OpenNetworkShared(net, model.NetOptions{Weights: weights})
+		n, err := features.OpenNetworkShared(net, nets.NetOptions{Weights: weights})
 		if err != nil {
 			return tapsMsg{net: net, err: err}
 		}
@@ -72,7 +73,7 @@ func (p *modelPane) FullHelp() [][]key.Binding {
 // co-trained use the named weights, random the "-random" twins.
 func (p *modelPane) networks() []string {
 	var out []string
-	for _, n := range model.NetworkNames() {
+	for _, n := range nets.NetworkNames() {
 		random := strings.HasSuffix(n, "-random")
 		if random == (sources[p.src.pos].id == srcRandom) {
 			out = append(out, n)

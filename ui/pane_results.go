@@ -14,7 +14,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"itscope/data"
-	"itscope/model"
+	"itscope/model/runs"
 )
 
 // openRunMsg asks the Results pane to show a run.
@@ -25,7 +25,7 @@ func openRun(id string) tea.Cmd { return func() tea.Msg { return openRunMsg(id) 
 // runLoadedMsg is a run read from the store, with each validation image's
 // mean actual and mean predicted response for Figure 1c.
 type runLoadedMsg struct {
-	run             *model.Run
+	run             *runs.Run
 	pred, actual    []float64
 	err, figureCErr error
 }
@@ -59,7 +59,7 @@ func loadRun(ctx *Context, id string) tea.Cmd {
 
 // imageMeans averages predictions and responses over neurons per validation
 // image.
-func imageMeans(ds *data.Dataset, run *model.Run) (pred, actual []float64, err error) {
+func imageMeans(ds *data.Dataset, run *runs.Run) (pred, actual []float64, err error) {
 	val, ok := ds.SplitByName(data.Val)
 	if !ok || len(val.Indices) != run.PredRows || ds.NumNeurons != run.PredCols {
 		return nil, nil, fmt.Errorf("predictions are %d x %d but %s's val split is %d images x %d neurons",
@@ -97,7 +97,7 @@ type resultsPane struct {
 	w, h      int
 	exportDir string
 	list      cursor
-	run       *model.Run
+	run       *runs.Run
 	pred, act []float64
 	figCErr   error
 	loading   string
@@ -128,8 +128,8 @@ func (p *resultsPane) FullHelp() [][]key.Binding {
 }
 
 // runs are the finished runs, newest first.
-func (p *resultsPane) runs() []model.RunMeta {
-	var out []model.RunMeta
+func (p *resultsPane) runs() []runs.RunMeta {
+	var out []runs.RunMeta
 	for i := len(p.ctx.Runs) - 1; i >= 0; i-- {
 		if scored(p.ctx.Runs[i]) {
 			out = append(out, p.ctx.Runs[i])
@@ -199,7 +199,7 @@ func (p *resultsPane) export() tea.Cmd {
 	run := p.run
 	path := filepath.Join(p.exportDir, run.Meta.ID+"-neurons.csv")
 	return func() tea.Msg {
-		err := model.WriteFileAtomic(path, func(w io.Writer) error { return writeNeuronTable(w, run) })
+		err := runs.WriteFileAtomic(path, func(w io.Writer) error { return writeNeuronTable(w, run) })
 		if err != nil {
 			return statusMsg{text: err.Error(), isErr: true}
 		}
@@ -207,7 +207,7 @@ func (p *resultsPane) export() tea.Cmd {
 	}
 }
 
-func writeNeuronTable(w io.Writer, run *model.Run) error {
+func writeNeuronTable(w io.Writer, run *runs.Run) error {
 	if _, err := fmt.Fprintln(w, "neuron,ev,r,mse,r2,ceiling,ev_corrected"); err != nil {
 		return err
 	}
@@ -227,9 +227,9 @@ func csvFloat(v float64) string {
 	return fmt.Sprintf("%.8g", v)
 }
 
-func (p *resultsPane) sortedNeurons() []model.NeuronScore {
+func (p *resultsPane) sortedNeurons() []runs.NeuronScore {
 	ns := slices.Clone(p.run.Neurons)
-	val := func(n model.NeuronScore) float64 {
+	val := func(n runs.NeuronScore) float64 {
 		switch p.sortCol {
 		case 1:
 			return n.EV
@@ -328,11 +328,11 @@ func (p *resultsPane) View() string {
 
 // scored is true for runs with scores to show: finished ones, and
 // cancelled trainings that saved their best epoch.
-func scored(m model.RunMeta) bool {
-	return m.Status == model.StatusDone || (m.Status == model.StatusCancelled && !math.IsNaN(m.Summary.EVMean))
+func scored(m runs.RunMeta) bool {
+	return m.Status == runs.Done || (m.Status == runs.Cancelled && !math.IsNaN(m.Summary.EVMean))
 }
 
-func runLabel(m model.RunMeta) string {
+func runLabel(m runs.RunMeta) string {
 	label := m.Model + " " + m.Strategy
 	if m.Summary.PCA > 0 && !strings.Contains(m.Strategy, "PCA") {
 		label += fmt.Sprintf(" pca%d", m.Summary.PCA)
@@ -340,13 +340,13 @@ func runLabel(m model.RunMeta) string {
 	if m.Model == "ridge" {
 		label += fmt.Sprintf(" α=%g", m.Summary.Alpha)
 	}
-	if m.Status == model.StatusCancelled {
+	if m.Status == runs.Cancelled {
 		label += " (cancelled)"
 	}
 	return label
 }
 
-func neuronEVs(run *model.Run) []float64 {
+func neuronEVs(run *runs.Run) []float64 {
 	evs := make([]float64, len(run.Neurons))
 	for i, n := range run.Neurons {
 		evs[i] = n.EV
@@ -389,7 +389,7 @@ func (p *resultsPane) layersView(w int) string {
 	seen := map[string]int{}
 	for _, r := range p.ctx.Runs {
 		n, tap, ok := strings.Cut(r.Strategy, ":")
-		if !ok || n != net || r.Status != model.StatusDone || r.Model != m.Model ||
+		if !ok || n != net || r.Status != runs.Done || r.Model != m.Model ||
 			r.Summary.PCA != m.Summary.PCA || r.Dataset.Hash != m.Dataset.Hash {
 			continue
 		}

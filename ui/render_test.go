@@ -14,7 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
-	"itscope/model"
+	"itscope/model/nets"
 )
 
 // twoTone is 4x4 pixels: the top half red, the bottom half blue.
@@ -198,7 +198,7 @@ func TestGridPlans(t *testing.T) {
 		choice  ModelChoice
 		readout int
 		edit    map[string]string
-		taps    []model.Tap
+		taps    []nets.Tap
 		kinds   []string
 		names   []string
 	}{
@@ -207,7 +207,7 @@ func TestGridPlans(t *testing.T) {
 		{"ridgecv", ModelChoice{Source: srcPixels, Pixels: 16}, 1, map[string]string{"alphas": "1, 100", "pca": "20"}, nil,
 			[]string{"fit"}, []string{"ridgecv on pixels:16 + PCA 20"}},
 		{"sweep", ModelChoice{Source: srcRandom, Network: "mobilenetv2", Tap: "a", Sweep: true}, 0, map[string]string{"alphas": "10", "pca": "20"},
-			[]model.Tap{{Name: "a"}, {Name: "b"}, {Name: "c"}}, []string{"sweep", "sweep", "sweep"},
+			[]nets.Tap{{Name: "a"}, {Name: "b"}, {Name: "c"}}, []string{"sweep", "sweep", "sweep"},
 			[]string{"ridge α=10 on mobilenetv2-random:a + PCA 20", "ridge α=10 on mobilenetv2-random:b + PCA 20", "ridge α=10 on mobilenetv2-random:c + PCA 20"}},
 		{"cnn", ModelChoice{Source: srcCNN}, 0, map[string]string{"lr": "0.001, 0.01", "seeds": "0, 1"}, nil,
 			[]string{"train", "train", "train", "train"}, nil},
@@ -237,7 +237,7 @@ func TestGridPlans(t *testing.T) {
 				t.Errorf("the pane says %d jobs, builds %d", pl.jobs(), len(jobs))
 			}
 			for i, j := range jobs {
-				if j.Kind != tc.kinds[i] {
+				if string(j.Kind) != tc.kinds[i] {
 					t.Errorf("job %d is a %s job, want %s", i, j.Kind, tc.kinds[i])
 				}
 				if tc.names != nil && j.Name != tc.names[i] {

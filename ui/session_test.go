@@ -13,16 +13,17 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"itscope/model"
+	"itscope/model/jobs"
+	"itscope/model/runs"
 )
 
-func newEngine(t *testing.T, maxRunning int) (*model.Engine, *model.Store) {
+func newEngine(t *testing.T, maxRunning int) (*jobs.Engine, *runs.Store) {
 	t.Helper()
-	store, err := model.OpenStore(t.TempDir())
+	store, err := runs.OpenStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return model.NewEngine(store, maxRunning), store
+	return jobs.NewEngine(store, maxRunning), store
 }
 
 // jobEnds counts the jobs that a message reports ended.
@@ -94,13 +95,13 @@ func TestSession(t *testing.T) {
 	}
 	pr.waitMsg(t, 10*time.Second, "run list with both runs", func(m tea.Msg) bool { r, ok := m.(runsMsg); return ok && len(r.runs) == 2 })
 
-	runs, err := store.List()
+	metas, err := store.List()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var alphas []float64
-	for _, r := range runs {
-		if r.Status != model.StatusDone || r.Model != "ridge" || r.Summary.PCA != 20 || r.Strategy == "" {
+	for _, r := range metas {
+		if r.Status != runs.Done || r.Model != "ridge" || r.Summary.PCA != 20 || r.Strategy == "" {
 			t.Errorf("run %s: status %s model %s pca %d, want done ridge with PCA 20", r.ID, r.Status, r.Model, r.Summary.PCA)
 		}
 		alphas = append(alphas, r.Summary.Alpha)
@@ -109,12 +110,12 @@ func TestSession(t *testing.T) {
 	if !slices.Equal(alphas, []float64{1, 100}) {
 		t.Fatalf("saved alphas %v, want [1 100]", alphas)
 	}
-	if runs[0].Summary.EVMean == runs[1].Summary.EVMean {
-		t.Errorf("both alphas scored EV %v: the grid did not vary alpha", runs[0].Summary.EVMean)
+	if metas[0].Summary.EVMean == metas[1].Summary.EVMean {
+		t.Errorf("both alphas scored EV %v: the grid did not vary alpha", metas[0].Summary.EVMean)
 	}
 
 	// Results: open the newest run; its histogram reports the stored mean.
-	newest := runs[1]
+	newest := metas[1]
 	keys(tm, "6", "enter")
 	pr.waitMsg(t, 20*time.Second, "the run", func(m tea.Msg) bool { r, ok := m.(runLoadedMsg); return ok && r.run != nil })
 	waitFor(t, tm, 5*time.Second, fmt.Sprintf("explained variance of 50 neurons, mean %s", fmtFloat(newest.Summary.EVMean)))
@@ -131,14 +132,14 @@ func TestSession(t *testing.T) {
 	waitFor(t, tm, 5*time.Second, "2 runs on the same axes")
 	frame := finalFrame(t, tm)
 	for _, want := range []string{"ridge " + features + " + PCA 20 α=1 ", "ridge " + features + " + PCA 20 α=100",
-		"EV " + fmtFloat(runs[0].Summary.EVMean), "EV " + fmtFloat(runs[1].Summary.EVMean)} {
+		"EV " + fmtFloat(metas[0].Summary.EVMean), "EV " + fmtFloat(metas[1].Summary.EVMean)} {
 		if !strings.Contains(frame, want) {
 			t.Errorf("the side-by-side view lacks %q:\n%s", want, frame)
 		}
 	}
 }
 
-func checkExport(t *testing.T, store *model.Store, id, path string) {
+func checkExport(t *testing.T, store *runs.Store, id, path string) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {

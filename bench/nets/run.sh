@@ -26,7 +26,7 @@ mib() { awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$
 cpu() { awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.1f", s }' "$1"; }
 
 echo "== resnet50-random forward, batch 16"
-go test ./model -run '^$' -bench 'ResNet50RandomForward' -benchtime 3x | grep -E 'Benchmark|ok'
+go test ./model/nets -run '^$' -bench 'ResNet50RandomForward' -benchtime 3x | grep -E 'Benchmark|ok'
 /usr/bin/python3 bench/nets/torch_peer.py forward
 
 echo "== whole-dataset extraction, every tap, demo (1200 images)"

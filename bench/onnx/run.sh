@@ -7,7 +7,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 secs=${1:-5}
-model="$root/model/weights/mobilenetv2-12-int8.onnx"
+model="$root/model/nets/weights/mobilenetv2-12-int8.onnx"
 [ -d "$here/node_modules/onnxruntime-node" ] || (cd "$here" && npm install --ignore-scripts onnxruntime-node@1.20.1 >/dev/null)
 echo "# $(date -u +%FT%TZ) $(uname -m), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for b in 1 8; do

@@ -23,7 +23,8 @@ import (
 	"time"
 
 	"itscope/data"
-	"itscope/model"
+	"itscope/model/jobs"
+	"itscope/model/train"
 )
 
 // stimuli are images stored as normalised tensors, as NX-414's are, so the
@@ -85,23 +86,23 @@ func bench(size, nTrain, nVal int) error {
 	for i := range resp {
 		resp[i] = float32(rng.NormFloat64())
 	}
-	train, valIdx := make([]int, nTrain), make([]int, nVal)
-	for i := range train {
-		train[i] = i
+	trainIdx, valIdx := make([]int, nTrain), make([]int, nVal)
+	for i := range trainIdx {
+		trainIdx[i] = i
 	}
 	for i := range valIdx {
 		valIdx[i] = nTrain + i
 	}
 	ds := &data.Dataset{Name: "bench", Hash: "bench", Images: st, NumNeurons: neurons, Responses: resp,
-		Splits: []data.Split{{Name: data.Train, Indices: train, HasResponses: true}, {Name: data.Val, Indices: valIdx, HasResponses: true}}}
-	cfg := model.DefaultTrainConfig()
-	cfg.CNN, _ = model.ParseCNNSpec(fmt.Sprintf("layers=3,channels=32-64-128,kernel=3,pool=2,bn=on,size=%d", size))
+		Splits: []data.Split{{Name: data.Train, Indices: trainIdx, HasResponses: true}, {Name: data.Val, Indices: valIdx, HasResponses: true}}}
+	cfg := train.DefaultTrainConfig()
+	cfg.CNN, _ = train.ParseCNNSpec(fmt.Sprintf("layers=3,channels=32-64-128,kernel=3,pool=2,bn=on,size=%d", size))
 	cfg.Epochs = 1
 	var last float64
 	cpu0 := cpuSeconds()
 	start := time.Now()
-	_, err := model.TrainCNN(context.Background(), ds, cfg, func(e model.Event) {
-		if e.Kind == model.EventStep {
+	_, err := train.TrainCNN(context.Background(), ds, cfg, func(e jobs.Event) {
+		if e.Kind == jobs.EventStep {
 			last = e.TrainLoss
 		}
 	})

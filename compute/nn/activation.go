@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"gorgonia.org/tensor"
+
+	"itscope/compute/parallel"
 )
 
 // ReLU is max(x, 0). For Backward it keeps one byte per value (whether the
@@ -40,7 +42,7 @@ func (r *ReLU) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
 			r.posBuf = pos
 		}
 	}
-	parallelRange(len(xs), func(lo, hi int) {
+	parallel.Blocks(len(xs), elementGrain, func(lo, hi int) {
 		if pos == nil {
 			for i, v := range xs[lo:hi] {
 				ys[lo+i] = max(v, 0)
@@ -81,7 +83,7 @@ func (r *ReLU) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 	}
 	dx := r.gradient(false, dy.Shape()...)
 	dxs, dys, pos := Float32s(dx), Float32s(dy), r.positive
-	parallelRange(len(dys), func(lo, hi int) {
+	parallel.Blocks(len(dys), elementGrain, func(lo, hi int) {
 		// A mask rather than a branch: the signs of a layer's outputs are
 		// as unpredictable as coin tosses.
 		dst, p := dxs[lo:hi], pos[lo:hi]
@@ -118,7 +120,7 @@ func (c *Clip) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
 	}
 	y := New(x.Shape()...)
 	ys, xs := Float32s(y), Float32s(x)
-	parallelRange(len(xs), func(lo, hi int) {
+	parallel.Blocks(len(xs), elementGrain, func(lo, hi int) {
 		for i, v := range xs[lo:hi] {
 			ys[lo+i] = min(max(v, c.Min), c.Max)
 		}

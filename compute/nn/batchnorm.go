@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"gorgonia.org/tensor"
+
+	"itscope/compute/parallel"
 )
 
 // BatchNorm2D normalises each channel as torch.nn.BatchNorm2d: in training
@@ -107,7 +109,7 @@ func (bn *BatchNorm2D) Forward(x *tensor.Dense, train bool) (*tensor.Dense, erro
 	gamma, beta := Float32s(bn.Weight.Value), Float32s(bn.Bias.Value)
 	rm, rv := Float32s(bn.RunningMean.Value), Float32s(bn.RunningVar.Value)
 	mean, invstd := make([]float64, c), make([]float64, c)
-	parallelFor(c, func(ch int) {
+	parallel.For(c, func(ch int) {
 		var mu, v float64
 		if batchStats {
 			// One pass: float64 sums of float32 data lose nothing that
@@ -163,7 +165,7 @@ func (bn *BatchNorm2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 	dxs := Float32s(dx)
 	gamma := Float32s(bn.Weight.Value)
 	dgamma, dbeta := Float32s(bn.Weight.Grad), Float32s(bn.Bias.Grad)
-	parallelFor(c, func(ch int) {
+	parallel.For(c, func(ch int) {
 		mu, is := bn.mean[ch], bn.invstd[ch]
 		// Σdy·xhat = (Σdy·x - mu·Σdy)·is, with float64 sums.
 		var sumDy, sumDyX float64

@@ -6,6 +6,8 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 	"gorgonia.org/tensor"
+
+	"itscope/compute/parallel"
 )
 
 // ConvSpec describes a 2-d convolution as PyTorch's Conv2d and ONNX's Conv do.
@@ -236,7 +238,7 @@ func (c *Conv2D) gemmForward(g *convGeom, xs, ws, bias, ys []float32, act Activa
 		if sp.m > 1 {
 			out, ldc = (*outBuf)[:s.OutC*cols], cols
 		} else if bias != nil && act == ActNone {
-			parallelFor(s.OutC, func(o int) { fill(out[o*g.p:][:cols], bias[o]) })
+			parallel.For(s.OutC, func(o int) { fill(out[o*g.p:][:cols], bias[o]) })
 			beta = 1
 		}
 		for gr := range s.Groups {
@@ -248,7 +250,7 @@ func (c *Conv2D) gemmForward(g *convGeom, xs, ws, bias, ys []float32, act Activa
 		}
 		if sp.m > 1 {
 			// (OutC, m*P) -> m images of (OutC, P)
-			parallelFor(sp.m, func(i int) {
+			parallel.For(sp.m, func(i int) {
 				dst := ys[(sp.n0+i)*s.OutC*g.p:]
 				for o := range s.OutC {
 					d, src := dst[o*g.p:][:g.p], out[o*cols+i*g.p:][:g.p]
@@ -263,7 +265,7 @@ func (c *Conv2D) gemmForward(g *convGeom, xs, ws, bias, ys []float32, act Activa
 				}
 			})
 		} else if act != ActNone {
-			parallelFor(s.OutC, func(o int) {
+			parallel.For(s.OutC, func(o int) {
 				d := out[o*ldc:][:cols]
 				var b float32
 				if bias != nil {
@@ -286,7 +288,7 @@ func (c *Conv2D) im2col(g *convGeom, xs []float32, sp span, col []float32) {
 	// tap reads are consecutive in the input: one block copy, then the
 	// padded columns zeroed.
 	blockRows := s.Stride == [2]int{1, 1} && g.ow == g.w
-	parallelFor(sp.m*g.c, func(t int) {
+	parallel.For(sp.m*g.c, func(t int) {
 		i, ch := t/g.c, t%g.c
 		plane := xs[((sp.n0+i)*g.c+ch)*g.h*g.w:][:g.h*g.w]
 		for ki := range kh {
@@ -369,7 +371,7 @@ func (c *Conv2D) col2im(g *convGeom, col []float32, sp span, dxs []float32) {
 	kh, kw := s.Kernel[0], s.Kernel[1]
 	cols, per := sp.cols(g), (sp.oy1-sp.oy0)*g.ow
 	blockRows := s.Stride == [2]int{1, 1} && g.ow == g.w
-	parallelFor(sp.m*g.c, func(t int) {
+	parallel.For(sp.m*g.c, func(t int) {
 		i, ch := t/g.c, t%g.c
 		plane := dxs[((sp.n0+i)*g.c+ch)*g.h*g.w:][:g.h*g.w]
 		for ki := range kh {
@@ -472,7 +474,7 @@ func (c *Conv2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 	ws, dws := Float32s(c.Weight.Value), Float32s(c.Weight.Grad)
 	if c.Bias != nil {
 		db := Float32s(c.Bias.Grad)
-		parallelFor(s.OutC, func(o int) {
+		parallel.For(s.OutC, func(o int) {
 			var sum float32
 			for n := range g.n {
 				sum += sum4(dys[(n*s.OutC+o)*g.p:][:g.p])
@@ -519,7 +521,7 @@ func (c *Conv2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 		dyc, ld := dys[sp.n0*s.OutC*g.p+sp.oy0*g.ow:], g.p
 		if sp.m > 1 {
 			dyc, ld = (*dyBuf)[:s.OutC*cols], cols
-			parallelFor(sp.m, func(i int) {
+			parallel.For(sp.m, func(i int) {
 				src := dys[(sp.n0+i)*s.OutC*g.p:]
 				for o := range s.OutC {
 					copy(dyc[o*cols+i*g.p:][:g.p], src[o*g.p:])

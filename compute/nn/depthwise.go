@@ -1,12 +1,14 @@
 package nn
 
+import "itscope/compute/parallel"
+
 // Depthwise convolutions (one input channel per group) are direct loops: as
 // GEMMs they would be one-row products, far slower than this.
 
 func (c *Conv2D) depthwiseForward(g *convGeom, xs, ws, bias, ys []float32) {
 	s := &c.Spec
 	kh, kw := s.Kernel[0], s.Kernel[1]
-	parallelFor(g.n*s.OutC, func(t int) {
+	parallel.For(g.n*s.OutC, func(t int) {
 		n, o := t/s.OutC, t%s.OutC
 		ch := o / g.ocg
 		plane := xs[(n*g.c+ch)*g.h*g.w:][:g.h*g.w]
@@ -51,7 +53,7 @@ func (c *Conv2D) depthwiseBackward(g *convGeom, xs, ws, dys, dxs, dws []float32)
 		c.depthwiseInputGrad(g, ws, dys, dxs)
 	}
 	// dW: each output channel sums over the batch.
-	parallelFor(s.OutC, func(o int) {
+	parallel.For(s.OutC, func(o int) {
 		ch := o / g.ocg
 		dw := dws[o*g.kk:][:g.kk]
 		for n := range g.n {
@@ -86,7 +88,7 @@ func (c *Conv2D) depthwiseBackward(g *convGeom, xs, ws, dys, dxs, dws []float32)
 func (c *Conv2D) depthwiseInputGrad(g *convGeom, ws, dys, dxs []float32) {
 	s := &c.Spec
 	kh, kw := s.Kernel[0], s.Kernel[1]
-	parallelFor(g.n*g.c, func(t int) {
+	parallel.For(g.n*g.c, func(t int) {
 		n, ch := t/g.c, t%g.c
 		plane := dxs[t*g.h*g.w:][:g.h*g.w]
 		for o := ch * g.ocg; o < (ch+1)*g.ocg; o++ {

@@ -3,11 +3,13 @@
 // scratch, co-training), so every layer has a forward and a backward pass.
 //
 // Tensors are *tensor.Dense (gorgonia.org/tensor), float32, contiguous, NCHW;
-// New, FromSlice and Float32s make and read them. The heavy work is OpenBLAS
-// sgemm through gonum's blas32 on the backing slices (importing
-// itscope/compute configures OpenBLAS); gorgonia's own arithmetic is not used.
-// Loops over images, channels and elements run on GOMAXPROCS goroutines, each
-// writing its own memory; the helpers are kept warm between such regions.
+// New, FromSlice and Float32s make and read them. The heavy work is sgemm
+// through gonum's blas32 on the backing slices: OpenBLAS once the program
+// has called compute.UseOpenBLAS (main does; so does this package's
+// TestMain), gonum's pure-Go BLAS otherwise; gorgonia's own arithmetic is
+// not used.
+// Loops over images, channels and elements run on GOMAXPROCS goroutines
+// (compute/parallel), each writing its own memory.
 // With OpenBLAS single-threaded (compute.SingleThreadBLAS, as training and the
 // networks' forward passes set it) large products are split the same way.
 //

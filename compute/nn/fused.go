@@ -1,5 +1,7 @@
 package nn
 
+import "itscope/compute/parallel"
+
 // Activation is an elementwise function a layer applies in its own output
 // pass at inference (Conv2D.Infer), saving a pass over the activations.
 type Activation uint8
@@ -35,5 +37,5 @@ func (a Activation) applyTo(v []float32) {
 	if a == ActNone {
 		return
 	}
-	parallelRange(len(v), func(lo, hi int) { a.apply(v[lo:hi], v[lo:hi], 0) })
+	parallel.Blocks(len(v), elementGrain, func(lo, hi int) { a.apply(v[lo:hi], v[lo:hi], 0) })
 }

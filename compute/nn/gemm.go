@@ -4,6 +4,7 @@ import (
 	"runtime"
 
 	"itscope/compute"
+	"itscope/compute/parallel"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -32,7 +33,7 @@ func gemm(tA, tB blas.Transpose, alpha float32, a, b blas32.General, beta float3
 		// Column blocks, a multiple of 8 wide for the kernels, as even as
 		// that allows (rounding up made 112/84 of 196 columns).
 		size, blocks := blockSize(n, workers)
-		parallelFor(blocks, func(i int) {
+		parallel.For(blocks, func(i int) {
 			j0 := i * size
 			w := blockLen(i, blocks, size, n)
 			bb := b
@@ -48,7 +49,7 @@ func gemm(tA, tB blas.Transpose, alpha float32, a, b blas32.General, beta float3
 		return
 	}
 	size, blocks := blockSize(m, workers)
-	parallelFor(blocks, func(i int) {
+	parallel.For(blocks, func(i int) {
 		i0 := i * size
 		h := blockLen(i, blocks, size, m)
 		aa := a

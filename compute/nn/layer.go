@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"gorgonia.org/tensor"
-
-	_ "itscope/compute" // OpenBLAS behind blas32
 )
 
 // Param is a trainable tensor and its gradient, which Backward accumulates.

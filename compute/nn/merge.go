@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"gorgonia.org/tensor"
+
+	"itscope/compute/parallel"
 )
 
 // Add sums inputs of the same shape.
@@ -29,7 +31,7 @@ func (a *Add) Forward(xs []*tensor.Dense, train bool) (*tensor.Dense, error) {
 			return nil, fmt.Errorf("add: input %d has shape %v, input 0 has %v", i, []int(x.Shape()), []int(xs[0].Shape()))
 		}
 		src := Float32s(x)
-		parallelRange(len(ys), func(lo, hi int) {
+		parallel.Blocks(len(ys), elementGrain, func(lo, hi int) {
 			for j, v := range src[lo:hi] {
 				ys[lo+j] += v
 			}

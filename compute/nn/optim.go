@@ -1,6 +1,10 @@
 package nn
 
-import "math"
+import (
+	"math"
+
+	"itscope/compute/parallel"
+)
 
 // Optimizer updates parameters from their accumulated gradients.
 type Optimizer interface {
@@ -126,7 +130,7 @@ func (o *Adam) Step() {
 			o.m[i], o.v[i] = make([]float32, len(w)), make([]float32, len(w))
 		}
 		m, v := o.m[i], o.v[i]
-		parallelRange(len(w), func(lo, hi int) {
+		parallel.Blocks(len(w), elementGrain, func(lo, hi int) {
 			for j := lo; j < hi; j++ {
 				gj := g[j]
 				if o.Decoupled {

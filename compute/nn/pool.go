@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"gorgonia.org/tensor"
+
+	"itscope/compute/parallel"
 )
 
 // PoolSpec describes a 2-d pooling window. Zero Stride means the kernel size
@@ -109,12 +111,12 @@ func (mp *MaxPool2D) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error)
 		}
 	}
 	if s.Kernel == [2]int{2, 2} && s.Stride == [2]int{2, 2} && s.Pad == [4]int{} && !s.CeilMode {
-		parallelFor(g.n*g.c, func(t int) { maxPool2x2(&g, t, xs, ys, arg, mp.ReLU) })
+		parallel.For(g.n*g.c, func(t int) { maxPool2x2(&g, t, xs, ys, arg, mp.ReLU) })
 		mp.keep(train, arg, g)
 		return y, nil
 	}
 	if arg == nil {
-		parallelFor(g.n*g.c, func(t int) {
+		parallel.For(g.n*g.c, func(t int) {
 			rowMax := getScratch(g.h * g.ow)
 			out := ys[t*g.oh*g.ow:][:g.oh*g.ow]
 			maxPoolSeparable(s, &g, xs[t*g.h*g.w:][:g.h*g.w], out, *rowMax)
@@ -126,7 +128,7 @@ func (mp *MaxPool2D) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error)
 		mp.keep(train, arg, g)
 		return y, nil
 	}
-	parallelFor(g.n*g.c, func(t int) {
+	parallel.For(g.n*g.c, func(t int) {
 		plane := xs[t*g.h*g.w:][:g.h*g.w]
 		out := ys[t*g.oh*g.ow:][:g.oh*g.ow]
 		for oy := range g.oh {
@@ -278,7 +280,7 @@ func (mp *MaxPool2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 	}
 	dx := mp.gradient(true, g.n, g.c, g.h, g.w)
 	dxs, dys := Float32s(dx), Float32s(dy)
-	parallelFor(g.n*g.c, func(t int) {
+	parallel.For(g.n*g.c, func(t int) {
 		plane := dxs[t*g.h*g.w:][:g.h*g.w]
 		base := t * g.oh * g.ow
 		for i, d := range dys[base:][:g.oh*g.ow] {
@@ -335,7 +337,7 @@ func (ap *AvgPool2D) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error)
 	}
 	y := New(g.n, g.c, g.oh, g.ow)
 	xs, ys := Float32s(x), Float32s(y)
-	parallelFor(g.n*g.c, func(t int) {
+	parallel.For(g.n*g.c, func(t int) {
 		plane := xs[t*g.h*g.w:][:g.h*g.w]
 		out := ys[t*g.oh*g.ow:][:g.oh*g.ow]
 		for oy := range g.oh {
@@ -370,7 +372,7 @@ func (ap *AvgPool2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 	}
 	dx := New(g.n, g.c, g.h, g.w)
 	dxs, dys := Float32s(dx), Float32s(dy)
-	parallelFor(g.n*g.c, func(t int) {
+	parallel.For(g.n*g.c, func(t int) {
 		plane := dxs[t*g.h*g.w:][:g.h*g.w]
 		dout := dys[t*g.oh*g.ow:][:g.oh*g.ow]
 		for oy := range g.oh {

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"gorgonia.org/tensor"
+
+	"itscope/compute/parallel"
 )
 
 // Sequential runs named children in order, as torch.nn.Sequential (children
@@ -247,7 +249,7 @@ func (r *Residual) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 	}
 	dx := New(da.Shape()...)
 	dxs, as, bs := Float32s(dx), Float32s(da), Float32s(db)
-	parallelRange(len(dxs), func(lo, hi int) {
+	parallel.Blocks(len(dxs), elementGrain, func(lo, hi int) {
 		for i, v := range as[lo:hi] {
 			dxs[lo+i] = v + bs[lo+i]
 		}

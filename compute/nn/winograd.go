@@ -5,6 +5,7 @@ import (
 	"gonum.org/v1/gonum/blas/blas32"
 
 	"itscope/compute"
+	"itscope/compute/parallel"
 )
 
 // Winograd's F(2x2, 3x3) computes a 3x3, stride-1 convolution over 4x4 input
@@ -55,7 +56,7 @@ func (c *Conv2D) winogradForward(g *convGeom, xs, ws, bias, ys []float32, act Ac
 		nb := min(batch, g.n-n0)
 		tiles := nb * perImage
 		vs, ms := (*v)[:16*in*tiles], (*m)[:16*out*tiles]
-		parallelFor(nb*in, func(t int) {
+		parallel.For(nb*in, func(t int) {
 			i, ch := t/in, t%in
 			winogradInput(g, s, xs[((n0+i)*in+ch)*g.h*g.w:][:g.h*g.w], vs, ch*tiles+i*perImage, in*tiles, tw, th)
 		})
@@ -66,13 +67,13 @@ func (c *Conv2D) winogradForward(g *convGeom, xs, ws, bias, ys []float32, act Ac
 				0, blas32.General{Rows: out, Cols: tiles, Stride: tiles, Data: ms[xi*out*tiles:]})
 		}
 		if compute.BLASThreads() == 1 {
-			parallelFor(16, product) // whole products side by side
+			parallel.For(16, product) // whole products side by side
 		} else {
 			for xi := range 16 {
 				product(xi)
 			}
 		}
-		parallelFor(nb*out, func(t int) {
+		parallel.For(nb*out, func(t int) {
 			i, o := t/out, t%out
 			var b float32
 			if bias != nil {
@@ -88,7 +89,7 @@ func (c *Conv2D) winogradForward(g *convGeom, xs, ws, bias, ys []float32, act Ac
 // w, G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1].
 func winogradWeights(w, u []float32, out, in int) {
 	stride := out * in
-	parallelFor(out, func(o int) {
+	parallel.For(out, func(o int) {
 		for ch := range in {
 			k := w[(o*in+ch)*9:][:9]
 			var gg [4][3]float32 // G k

@@ -14,6 +14,15 @@
 //
 //	onnx: net.onnx: node 3 "conv_7" (Conv): input "w7" is neither a graph input, an initializer nor any node's output (missing initializer?)
 //
+// Nothing a file declares is allocated before it is checked: each
+// initializer's (and Constant's) dims are bounded (rank 8, 1<<30 elements,
+// computed without overflow) and must match the bytes or values present; a
+// graph input's declared shape may hold at most 1<<25 elements; kernel_shape,
+// strides, dilations and pads at most 128 and group at most 65536. A forged
+// file gets an error naming the file, the tensor, node or attribute, and what
+// was expected and found. Float32Tensor decodes one tensor with the same checks
+// (for tools that read weights from an ONNX export).
+//
 // Tensors in and out are *tensor.Dense (gorgonia.org/tensor), contiguous and
 // row-major: float32 NCHW images, uint8 for quantized taps, int64 for shape
 // tensors. The batch dimension is free. Run computes only the nodes the
@@ -40,7 +49,7 @@
 // FMA formula), com.microsoft QLinearGlobalAveragePool (NCHW or
 // channels_last), QLinearMatMul (per-column scales). Shape handling: Shape,
 // Gather, Unsqueeze, Squeeze, Concat, Reshape, Flatten, Constant, Identity,
-// Dropout (identity). Float: see Operators() for the full list.
+// Dropout (identity). Float: the register calls in floatops.go list them.
 //
 // ONNX Runtime's own int8 results depend on the CPU: on x86-64 without VNNI its
 // uint8 x int8 kernels (vpmaddubsw) saturate each pair of products to int16,
@@ -55,7 +64,7 @@
 // a depthwise kernel, QLinearAdd and QuantizeLinear); other machines, or
 // the purego build tag, use Go versions with the same arithmetic.
 //
-// # The embedded MobileNetV2 (model/weights/mobilenetv2-12-int8.onnx)
+// # The embedded MobileNetV2 (model/nets/weights/mobilenetv2-12-int8.onnx)
 //
 // Input "input" float32 (N,3,224,224), ImageNet-normalised; output "output"
 // float32 (N,1000) logits, which are dequantized uint8: 0.16014458*(q-75).

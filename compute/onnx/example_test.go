@@ -16,7 +16,7 @@ import (
 // Run the embedded int8 MobileNetV2 on a preprocessed photo, asking for the
 // logits and one inner tap (torchvision's features.13).
 func ExampleModel_Run() {
-	m, err := onnx.LoadFile("../../model/weights/mobilenetv2-12-int8.onnx")
+	m, err := onnx.LoadFile("../../model/nets/weights/mobilenetv2-12-int8.onnx")
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -6,9 +6,10 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"gorgonia.org/tensor"
+
+	"itscope/compute/parallel"
 )
 
 // Run executes the graph on inputs (keyed by graph input name) and returns
@@ -152,6 +153,9 @@ func (m *Model) runSplit(ctx context.Context, inputs map[string]*tensor.Dense, o
 	}
 	results := make([]map[string]*value, parts)
 	errs := make([]error, parts)
+	// One goroutine per part rather than parallel.For: a part runs for
+	// milliseconds, and the caller would spin waiting for the slowest while
+	// the parts' own kernel regions need the cores.
 	var wg sync.WaitGroup
 	for p := range parts {
 		lo, hi := p*batch/parts, (p+1)*batch/parts
@@ -391,38 +395,8 @@ var elementwise = map[string]bool{"DequantizeLinear": true, "QuantizeLinear": tr
 // each addition.
 var liveHook func(live int)
 
-// parallelFor runs fn over [0,n) split into contiguous chunks on up to
-// GOMAXPROCS goroutines; grain is the smallest chunk worth a goroutine.
-func parallelFor(n, grain int, fn func(lo, hi int)) {
-	workers := runtime.GOMAXPROCS(0)
-	if grain < 1 {
-		grain = 1
-	}
-	if workers <= 1 || n <= grain {
-		fn(0, n)
-		return
-	}
-	// Several chunks per worker even out uneven chunks and a busy machine.
-	chunks := min(workers*4, (n+grain-1)/grain)
-	size := (n + chunks - 1) / chunks
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < min(workers, chunks); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				c := int(next.Add(1)) - 1
-				lo := c * size
-				if lo >= n {
-					return
-				}
-				fn(lo, min(lo+size, n))
-			}
-		}()
-	}
-	wg.Wait()
-}
+// parallelFor is parallel.Blocks under the name the kernels use.
+func parallelFor(n, grain int, fn func(lo, hi int)) { parallel.Blocks(n, grain, fn) }
 
 // runKernel runs one node, turning a panic (a kernel meeting a tensor it
 // did not validate) into an error, so bad input never crashes the caller.

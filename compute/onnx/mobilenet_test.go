@@ -18,7 +18,7 @@ import (
 // The embedded network and the ONNX Runtime 1.20.1 references made from it
 // (testdata/onnx/REFERENCE_README.md says how).
 const (
-	mobilenetPath = "../../model/weights/mobilenetv2-12-int8.onnx"
+	mobilenetPath = "../../model/nets/weights/mobilenetv2-12-int8.onnx"
 	refDir        = "../../testdata/onnx"
 )
 

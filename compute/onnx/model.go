@@ -3,10 +3,8 @@ package onnx
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"slices"
-	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -74,15 +72,6 @@ func LoadFile(path string) (*Model, error) {
 	return LoadBytes(data, path)
 }
 
-// Load reads a model from r; name (a file name) is used in error messages.
-func Load(r io.Reader, name string) (*Model, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("onnx: %s: %w", name, err)
-	}
-	return LoadBytes(data, name)
-}
-
 // LoadBytes parses a serialised ModelProto (for example a go:embed'ed file);
 // name is used in error messages. The graph is checked now, so every
 // unsupported operator, missing initializer or input, or bad attribute is
@@ -116,7 +105,11 @@ func LoadBytes(data []byte, name string) (*Model, error) {
 		if _, isInit := m.consts[vi.GetName()]; isInit {
 			continue // old exporters list initializers as inputs too
 		}
-		m.inputs = append(m.inputs, valueInfo(vi))
+		in := valueInfo(vi)
+		if err := checkDeclaredInput(vi); err != nil {
+			return nil, fmt.Errorf("onnx: %s: graph input %q: %w", name, in.Name, err)
+		}
+		m.inputs = append(m.inputs, in)
 	}
 	for _, vi := range g.GetOutput() {
 		m.outputs = append(m.outputs, valueInfo(vi))
@@ -150,6 +143,26 @@ func valueInfo(vi *onnxpb.ValueInfoProto) ValueInfo {
 		out.DimNames = append(out.DimNames, d.GetDimParam())
 	}
 	return out
+}
+
+// maxInputElements bounds the product of a graph input's fixed dimensions
+// (a dynamic one counts as 1). The loader's callers run the graph once on
+// zeros of the declared shape to list tap shapes, so a forged declaration
+// would otherwise allocate whatever it names. 1<<25 float32s (128 MiB) hold
+// a 3x2048x2048 image or a fixed batch of 128 ImageNet images at 224x224,
+// beyond what vision networks are exported with.
+const maxInputElements = 1 << 25
+
+// checkDeclaredInput bounds a graph input's declared shape.
+func checkDeclaredInput(vi *onnxpb.ValueInfoProto) error {
+	var dims []int64
+	for _, d := range vi.GetType().GetTensorType().GetShape().GetDim() {
+		dims = append(dims, max(d.GetDimValue(), 1))
+	}
+	if _, _, err := checkedShape(dims, maxInputElements); err != nil {
+		return fmt.Errorf("declared shape: %w", err)
+	}
+	return nil
 }
 
 func (m *Model) isInput(name string) bool {
@@ -246,6 +259,9 @@ func (m *Model) prepare(n *node) error {
 		if n.Inputs[i] == "" {
 			return fmt.Errorf("required input %d is empty", i)
 		}
+	}
+	if err := checkWindowAttrs(n); err != nil {
+		return err
 	}
 	k, err := op.prepare(m, n)
 	if err != nil {
@@ -367,6 +383,45 @@ func (m *Model) constInput(n *node, i int) *value {
 	return m.consts[n.Inputs[i]]
 }
 
+// Bounds on the window attributes of convolutions and pools. The largest in
+// vision exports are DeepLab's dilated 3x3 convs (dilation and pad 72 at
+// output stride 8) and ViT's 32x32 patch stride; maxWindow leaves a margin
+// while keeping one node's padding from multiplying an activation's size
+// (pads of 1e6 would ask for terabytes). A depthwise conv's group is its
+// channel count, a few thousand at most.
+const (
+	maxWindow = 128
+	maxGroup  = 1 << 16
+)
+
+// checkWindowAttrs bounds kernel_shape, strides, dilations, pads and group
+// on any node, before its operator reads them.
+func checkWindowAttrs(n *node) error {
+	for _, name := range []string{"kernel_shape", "strides", "dilations", "pads"} {
+		a, ok := n.attrs[name]
+		if !ok {
+			continue
+		}
+		lo := int64(1)
+		if name == "pads" {
+			lo = 0
+		}
+		vals := a.GetInts()
+		if len(vals) > 2*maxRank {
+			return fmt.Errorf("attribute %s: want at most %d values, found %d", name, 2*maxRank, len(vals))
+		}
+		for _, v := range vals {
+			if v < lo || v > maxWindow {
+				return fmt.Errorf("attribute %s %v: want values from %d to %d, found %d", name, vals, lo, maxWindow, v)
+			}
+		}
+	}
+	if a, ok := n.attrs["group"]; ok && (a.GetI() < 1 || a.GetI() > maxGroup) {
+		return fmt.Errorf("attribute group: want 1 to %d, found %d", maxGroup, a.GetI())
+	}
+	return nil
+}
+
 func attrInt(n *node, name string, def int64) int64 {
 	if a, ok := n.attrs[name]; ok {
 		return a.GetI()
@@ -407,20 +462,6 @@ var operators = map[opKey]operator{}
 
 func register(domain, op string, minIn, maxIn int, prep func(m *Model, n *node) (kernel, error)) {
 	operators[opKey{domain, op}] = operator{minIn, maxIn, prep}
-}
-
-// Operators lists the supported operators as "Op" or "domain:Op", sorted.
-func Operators() []string {
-	var out []string
-	for k := range operators {
-		if k.domain == "" {
-			out = append(out, k.op)
-		} else {
-			out = append(out, k.domain+":"+k.op)
-		}
-	}
-	slices.SortFunc(out, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
-	return out
 }
 
 // kernelFunc adapts a function to the kernel interface.

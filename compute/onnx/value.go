@@ -192,31 +192,75 @@ func fromDense(t *tensor.Dense) (*value, error) {
 	return v, nil
 }
 
+// Limits on what a file may declare, checked before anything is allocated,
+// so a forged header of a few bytes cannot ask for gigabytes.
+const (
+	// maxRank bounds a tensor's number of dimensions: vision graphs use
+	// rank 6 at most (a channel shuffle reshapes to 5-d).
+	maxRank = 8
+	// maxTensorElements bounds one initializer or Constant: 1<<30 float32s
+	// are 4 GiB, ten times VGG-19's largest weight (fc6, 102.8M values), and
+	// protobuf cannot hold a larger tensor in one file (2 GiB limit).
+	maxTensorElements = 1 << 30
+)
+
+// checkedShape converts ONNX dims to a shape, checking the rank, that no
+// dimension is negative and that their product (computed without
+// overflow) is at most limit. It returns the shape and the element count.
+func checkedShape(dims []int64, limit int) ([]int, int, error) {
+	if len(dims) > maxRank {
+		return nil, 0, fmt.Errorf("dims %v: want at most %d dimensions, found %d", dims, maxRank, len(dims))
+	}
+	shape := make([]int, len(dims))
+	n := 1
+	for i, d := range dims {
+		if d < 0 {
+			return nil, 0, fmt.Errorf("dims %v: want non-negative dimensions, found %d", dims, d)
+		}
+		if d > int64(limit) || (d > 0 && n > limit/int(d)) {
+			return nil, 0, fmt.Errorf("dims %v: want at most %d elements, found %.4g", dims, limit, floatProduct(dims))
+		}
+		shape[i] = int(d)
+		n *= int(d)
+	}
+	return shape, n, nil
+}
+
+// floatProduct is the element count of dims for an error message, where the
+// integer product may overflow.
+func floatProduct(dims []int64) float64 {
+	p := 1.0
+	for _, d := range dims {
+		p *= float64(d)
+	}
+	return p
+}
+
+// elemSize is the byte width of each element type in raw_data.
+var elemSize = map[DType]int{Float32: 4, Uint8: 1, Int8: 1, Int32: 4, Int64: 8}
+
 // tensorFromProto decodes an initializer or a Constant's value. Both the
-// raw_data and the typed repeated fields are accepted, as ONNX allows.
+// raw_data and the typed repeated fields are accepted, as ONNX allows. The
+// declared dims are checked against maxTensorElements and against the bytes
+// or values present before the tensor is allocated.
 func tensorFromProto(t *onnxpb.TensorProto) (*value, error) {
 	if t.GetDataLocation() == onnxpb.TensorProto_EXTERNAL || len(t.GetExternalData()) > 0 {
 		return nil, fmt.Errorf("tensor %q: external data is not supported (save the model with its weights inside)", t.GetName())
 	}
-	shape := make([]int, len(t.GetDims()))
-	for i, d := range t.GetDims() {
-		if d < 0 || d > math.MaxInt32 {
-			return nil, fmt.Errorf("tensor %q: bad dimension %d in %v", t.GetName(), d, t.GetDims())
-		}
-		shape[i] = int(d)
+	shape, n, err := checkedShape(t.GetDims(), maxTensorElements)
+	if err != nil {
+		return nil, fmt.Errorf("tensor %q: %w", t.GetName(), err)
 	}
 	dt := DType(t.GetDataType())
-	v := newValue(dt, shape)
-	n := numel(shape)
-	raw := t.GetRawData()
-	size := map[DType]int{Float32: 4, Uint8: 1, Int8: 1, Int32: 4, Int64: 8}[dt]
+	size := elemSize[dt]
 	if size == 0 {
 		return nil, fmt.Errorf("tensor %q: element type %v is not supported (want FLOAT, UINT8, INT8, INT32 or INT64)", t.GetName(), dt)
 	}
-	if raw != nil {
+	if raw := t.GetRawData(); raw != nil {
 		if len(raw) != n*size {
 			return nil, fmt.Errorf("tensor %q: raw_data holds %d bytes, want %d for %v %v (truncated or corrupt)", t.GetName(), len(raw), n*size, dt, shape)
 		}
+		v := newValue(dt, shape)
 		le := binary.LittleEndian
 		for i := 0; i < n; i++ {
 			switch dt {
@@ -234,30 +278,48 @@ func tensorFromProto(t *onnxpb.TensorProto) (*value, error) {
 		}
 		return v, nil
 	}
-	var got int
+	field, got := "int32_data", len(t.GetInt32Data()) // uint8, int8 and int32 are all stored there
 	switch dt {
 	case Float32:
-		got = len(t.GetFloatData())
+		field, got = "float_data", len(t.GetFloatData())
+	case Int64:
+		field, got = "int64_data", len(t.GetInt64Data())
+	}
+	if got != n {
+		return nil, fmt.Errorf("tensor %q: %s holds %d values, want %d for %v %v (truncated or corrupt)", t.GetName(), field, got, n, dt, shape)
+	}
+	v := newValue(dt, shape)
+	switch dt {
+	case Float32:
 		copy(v.f32, t.GetFloatData())
 	case Int64:
-		got = len(t.GetInt64Data())
 		copy(v.i64, t.GetInt64Data())
-	default: // uint8, int8 and int32 are all stored in int32_data
-		d := t.GetInt32Data()
-		got = len(d)
-		for i := 0; i < min(n, len(d)); i++ {
+	default:
+		for i, x := range t.GetInt32Data() {
 			switch dt {
 			case Uint8:
-				v.u8[i] = uint8(d[i])
+				v.u8[i] = uint8(x)
 			case Int8:
-				v.i8[i] = int8(d[i])
+				v.i8[i] = int8(x)
 			case Int32:
-				v.i32[i] = d[i]
+				v.i32[i] = x
 			}
 		}
 	}
-	if got != n {
-		return nil, fmt.Errorf("tensor %q: holds %d values, want %d for shape %v (truncated or corrupt)", t.GetName(), got, n, shape)
-	}
 	return v, nil
+}
+
+// Float32Tensor decodes a FLOAT TensorProto (an initializer, or a Constant
+// node's value) to its shape and row-major data, with the loader's checks:
+// bounded dims, and the declared element count matched to the bytes or
+// values present before anything is allocated. Errors name the tensor.
+func Float32Tensor(t *onnxpb.TensorProto) (shape []int, data []float32, err error) {
+	if dt := DType(t.GetDataType()); dt != Float32 {
+		return nil, nil, fmt.Errorf("tensor %q: want FLOAT, found %v", t.GetName(), dt)
+	}
+	v, err := tensorFromProto(t)
+	if err != nil {
+		return nil, nil, err
+	}
+	return v.shape, v.f32, nil
 }

@@ -1,12 +1,6 @@
-// Package jobs runs the study's work as jobs. The durable queue (queue*.go)
-// keeps every submitted job in the run store, under <store>/.jobs/<job id>/,
-// so that any process that sees the store, on this machine or over NFS, can
-// list the jobs, follow their events, cancel them or run them.
 package jobs
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"itscope/model/runs"
 )
 
 // The queue's folder inside a run store and the files of one job's folder.
@@ -49,25 +45,10 @@ const (
 // process that holds them: the CLI, `itscope job run-queued`, a server.
 const ExecutorLocal = "local"
 
-// Queue states as written in state.json. They are the engine's job states;
-// TODO(merge): use JobState once model/jobs holds the engine.
-const (
-	stateQueued    = "queued"
-	stateRunning   = "running"
-	stateDone      = "done"
-	stateFailed    = "failed"
-	stateCancelled = "cancelled"
-)
-
-// finalState reports whether a queue state ends the job.
-func finalState(s string) bool {
-	return s == stateDone || s == stateFailed || s == stateCancelled
-}
-
 // Spec is a fully resolved job: everything needed to run it again with no
 // other input. Payload is defined by the job builder registered for Kind.
 type Spec struct {
-	Kind    string          `json:"kind"`
+	Kind    runs.Kind       `json:"kind"`
 	Name    string          `json:"name"`
 	Owner   string          `json:"owner,omitempty"`
 	Payload json.RawMessage `json:"payload,omitempty"`
@@ -76,8 +57,8 @@ type Spec struct {
 // Record is the content of state.json: where a job is in its life and who
 // runs it.
 type Record struct {
-	State string `json:"state"`
-	Owner string `json:"owner,omitempty"`
+	State runs.State `json:"state"`
+	Owner string     `json:"owner,omitempty"`
 	// Executor names what runs the job ("local", "slurm"); ExecutorID is
 	// the executor's own id for it (host:pid, a Slurm array task id).
 	Executor   string `json:"executor,omitempty"`
@@ -152,19 +133,15 @@ func (q *Queue) Submit(spec Spec, executor string) (string, error) {
 	if len(spec.Payload) > 0 && !json.Valid(spec.Payload) {
 		return "", fmt.Errorf("job queue %s: submit %s job %q: the payload is not valid JSON", q.Dir, spec.Kind, spec.Name)
 	}
-	specJSON, err := json.MarshalIndent(spec, "", "  ")
-	if err != nil {
-		return "", fmt.Errorf("job queue %s: submit %s job %q: %w", q.Dir, spec.Kind, spec.Name, err)
-	}
 	tmp, err := os.MkdirTemp(q.Dir, ".submit-")
 	if err != nil {
 		return "", fmt.Errorf("job queue %s: %w", q.Dir, err)
 	}
 	defer os.RemoveAll(tmp) // empty after a successful rename
-	if err := writeFileAtomic(filepath.Join(tmp, SpecJSON), specJSON); err != nil {
+	if err := writeJSONAtomic(filepath.Join(tmp, SpecJSON), spec); err != nil {
 		return "", err
 	}
-	rec := Record{State: stateQueued, Owner: spec.Owner, Executor: executor, Submitted: q.now().UTC()}
+	rec := Record{State: runs.Queued, Owner: spec.Owner, Executor: executor, Submitted: q.now().UTC()}
 	if err := writeJSONAtomic(filepath.Join(tmp, StateJSON), rec); err != nil {
 		return "", err
 	}
@@ -172,34 +149,13 @@ func (q *Queue) Submit(spec Spec, executor string) (string, error) {
 	// submitters that drew the same id (same millisecond and random
 	// suffix) cannot both win it; the loser draws again.
 	for attempt := 0; ; attempt++ {
-		id := newJobID(spec.Kind, q.now())
-		err := os.Rename(tmp, q.Path(id))
-		if err == nil {
-			syncDir(q.Dir)
+		id := runs.NewRunID(string(spec.Kind))
+		if err := os.Rename(tmp, q.Path(id)); err == nil {
 			return id, nil
-		}
-		if attempt >= 5 {
+		} else if attempt >= 5 {
 			return "", fmt.Errorf("job queue %s: %w", q.Dir, err)
 		}
 	}
-}
-
-// newJobID returns a unique id that sorts by submission time:
-// 20261204-223000.123-fit-1f3a9c.
-// TODO(merge): replace by runs.NewRunID, which makes the same ids.
-func newJobID(kind string, now time.Time) string {
-	var b [3]byte
-	rand.Read(b[:])
-	kind = strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
-			return r
-		}
-		return -1
-	}, strings.ToLower(kind))
-	if kind == "" {
-		kind = "job"
-	}
-	return now.UTC().Format("20060102-150405.000") + "-" + kind + "-" + hex.EncodeToString(b[:])
 }
 
 // Spec reads job id's spec.json.
@@ -210,17 +166,6 @@ func (q *Queue) Spec(id string) (Spec, error) {
 		return s, err
 	}
 	return s, readJSON(filepath.Join(dir, SpecJSON), &s)
-}
-
-// Record reads job id's state.json as its writer last wrote it; List and
-// Get give the state derived from it and the job's heartbeat.
-func (q *Queue) Record(id string) (Record, error) {
-	var r Record
-	dir, err := q.jobDir(id)
-	if err != nil {
-		return r, err
-	}
-	return r, readJSON(filepath.Join(dir, StateJSON), &r)
 }
 
 func readJSON(path string, v any) error {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"itscope/model/runs"
 )
 
 // Errors of Claim and Lease.Finish.
@@ -100,7 +102,7 @@ func (q *Queue) Claim(id, executor, executorID string) (*Lease, error) {
 	if err := readJSON(filepath.Join(dir, StateJSON), &rec); err != nil {
 		return nil, err
 	}
-	if finalState(rec.State) {
+	if rec.State.Finished() {
 		return nil, fmt.Errorf("job %s: %s: %w", id, rec.State, ErrFinished)
 	}
 	n, holder, err := lastClaim(dir)
@@ -143,7 +145,6 @@ func (q *Queue) Claim(id, executor, executorID string) (*Lease, error) {
 	if !ok {
 		return nil, fmt.Errorf("job %s: %w", id, ErrClaimed)
 	}
-	syncDir(dir)
 	l := &Lease{q: q, id: id, dir: dir, attempt: n + 1, rec: rec, executor: executor, executorID: executorID,
 		cancelled: make(chan struct{})}
 	l.touch()
@@ -176,12 +177,6 @@ type Lease struct {
 	watching  sync.WaitGroup
 }
 
-// ID is the leased job's id.
-func (l *Lease) ID() string { return l.id }
-
-// Spec reads the leased job's spec.
-func (l *Lease) Spec() (Spec, error) { return l.q.Spec(l.id) }
-
 // CancelRequested reports whether some process has asked the job to stop.
 func (l *Lease) CancelRequested() bool {
 	_, err := os.Stat(filepath.Join(l.dir, CancelFile))
@@ -198,7 +193,7 @@ func (l *Lease) Events() *EventWriter { return l.events }
 // Start records the job as running, opens its event log and starts
 // touching the heartbeat every HeartbeatInterval and watching for a cancel.
 func (l *Lease) Start() error {
-	l.rec.State = stateRunning
+	l.rec.State = runs.Running
 	l.rec.Executor, l.rec.ExecutorID, l.rec.Attempt = l.executor, l.executorID, l.attempt
 	l.rec.Started = l.q.now().UTC()
 	l.rec.Finished, l.rec.Reason, l.rec.RunID = time.Time{}, "", ""
@@ -231,7 +226,12 @@ func (l *Lease) watch() {
 			return
 		case <-t.C:
 		}
-		if l.CancelRequested() || l.superseded() {
+		lost := l.Lost()
+		if lost {
+			// The events log is the new holder's from now on.
+			l.events.abandon(ErrLostClaim)
+		}
+		if lost || l.CancelRequested() {
 			l.cancelOne.Do(func() { close(l.cancelled) })
 		}
 		if time.Since(lastBeat) >= HeartbeatInterval-watchTick/2 {
@@ -254,8 +254,9 @@ func (l *Lease) touch() {
 	}
 }
 
-// superseded reports whether another process has claimed the job since.
-func (l *Lease) superseded() bool {
+// Lost reports whether another process has claimed the job since: its
+// work is then no longer this lease's to record.
+func (l *Lease) Lost() bool {
 	_, err := os.Stat(claimPath(l.dir, l.attempt+1))
 	return err == nil
 }
@@ -263,8 +264,8 @@ func (l *Lease) superseded() bool {
 // Finish records how the job ended (done, failed or cancelled), why, and
 // the run it saved, after closing its event log. A lease taken over by
 // another process writes nothing and returns ErrLostClaim.
-func (l *Lease) Finish(state, reason, runID string) error {
-	if !finalState(state) {
+func (l *Lease) Finish(state runs.State, reason, runID string) error {
+	if !state.Finished() {
 		return fmt.Errorf("job %s: finish with state %q: want done, failed or cancelled", l.id, state)
 	}
 	var evErr error
@@ -274,7 +275,7 @@ func (l *Lease) Finish(state, reason, runID string) error {
 		l.stop = nil
 		evErr = l.events.Close()
 	}
-	if l.superseded() {
+	if l.Lost() {
 		return fmt.Errorf("job %s: %w", l.id, ErrLostClaim)
 	}
 	l.rec.State, l.rec.Reason, l.rec.RunID = state, reason, runID
@@ -300,14 +301,11 @@ func (q *Queue) Cancel(id, by string) (bool, error) {
 	if err := readJSON(filepath.Join(dir, StateJSON), &rec); err != nil {
 		return false, err
 	}
-	if finalState(rec.State) {
+	if rec.State.Finished() {
 		return true, fmt.Errorf("job %s: %s: %w", id, rec.State, ErrFinished)
 	}
-	note, err := jsonLine(claimHolder{Executor: by, ExecutorID: LocalExecutorID(), Time: q.now().UTC()})
-	if err != nil {
-		return false, err
-	}
-	if err := writeFileAtomic(filepath.Join(dir, CancelFile), note); err != nil {
+	note := claimHolder{Executor: by, ExecutorID: LocalExecutorID(), Time: q.now().UTC()}
+	if err := writeJSONAtomic(filepath.Join(dir, CancelFile), note); err != nil {
 		return false, err
 	}
 	l, err := q.Claim(id, "cancel", LocalExecutorID())
@@ -319,8 +317,8 @@ func (q *Queue) Cancel(id, by string) (bool, error) {
 	case err != nil:
 		return false, err
 	}
-	if rec.State == stateQueued {
-		return true, l.Finish(stateCancelled, "cancelled before it started by "+by, "")
+	if rec.State == runs.Queued {
+		return true, l.Finish(runs.Cancelled, "cancelled before it started by "+by, "")
 	}
-	return true, l.Finish(stateFailed, ReasonProcessGone, "")
+	return true, l.Finish(runs.Failed, ReasonProcessGone, "")
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"itscope/model/runs"
 )
 
 // TestMain lets the two-process test re-run this test binary as a queue
@@ -17,6 +19,9 @@ import (
 func TestMain(m *testing.M) {
 	if dir := os.Getenv("ITSCOPE_QUEUE_WORKER"); dir != "" {
 		os.Exit(queueWorker(dir))
+	}
+	if dir := os.Getenv("ITSCOPE_QUEUE_VICTIM"); dir != "" {
+		os.Exit(queueVictim(dir))
 	}
 	os.Exit(m.Run())
 }
@@ -159,7 +164,7 @@ func TestHeartbeatStaleness(t *testing.T) {
 	for _, tc := range []struct {
 		advance time.Duration
 		touch   bool
-		state   string
+		state   runs.State
 		reason  string
 	}{
 		{0, false, "running", ""},
@@ -238,7 +243,8 @@ func TestTakeOver(t *testing.T) {
 	if err := third.Finish("done", "", "run-3"); err != nil {
 		t.Fatal(err)
 	}
-	rec, _ := q.Record(id)
+	e, _ := q.Get(id)
+	rec := e.Record
 	if rec.State != "done" || rec.RunID != "run-3" || rec.Attempt != 3 || rec.ExecutorID != "h:9" {
 		t.Errorf("record %+v, want done by attempt 3 (h:9) with run-3", rec)
 	}
@@ -306,8 +312,8 @@ func TestCancelOfDeadJobRecordsItFailed(t *testing.T) {
 	if final, err := q.Cancel(id, "ada"); err != nil || !final {
 		t.Fatalf("Cancel = %v, %v", final, err)
 	}
-	if rec, _ := q.Record(id); rec.State != "failed" || rec.Reason != ReasonProcessGone {
-		t.Errorf("record %s (%q), want failed (process gone)", rec.State, rec.Reason)
+	if e, _ := q.Get(id); e.Record.State != "failed" || e.Record.Reason != ReasonProcessGone {
+		t.Errorf("record %s (%q), want failed (process gone)", e.Record.State, e.Record.Reason)
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"itscope/model/runs"
 )
 
 // Bounds of one job's events.jsonl.
@@ -21,8 +23,7 @@ const (
 	maxEventLine = 64 << 10
 	// recentKept is how many of the newest events of a thinned kind are
 	// always kept whole: the live loss curve's window.
-	// TODO(merge): MaxStepPoints.
-	recentKept = 1000
+	recentKept = MaxStepPoints
 	// eventFlushEvery is the longest a step or progress event waits in the
 	// writer's buffer; other events are written at once.
 	eventFlushEvery = time.Second
@@ -46,13 +47,13 @@ const (
 	classKept
 )
 
-func eventClass(kind string) int {
+func eventClass(kind EventKind) int {
 	switch kind {
-	case "step":
+	case EventStep:
 		return classStep
-	case "progress":
+	case EventProgress:
 		return classProgress
-	case "log":
+	case EventLog:
 		return classLog
 	}
 	return classKept
@@ -145,7 +146,7 @@ func completeLines(body []byte) [][]byte {
 // Append adds one event, given as its kind and its JSON line. Step and
 // progress events are buffered for up to a second; others are written at
 // once.
-func (w *EventWriter) Append(kind string, line []byte) error {
+func (w *EventWriter) Append(kind EventKind, line []byte) error {
 	if len(line) > maxEventLine || bytes.IndexByte(line, '\n') >= 0 || !json.Valid(line) {
 		return fmt.Errorf("%s: %s event of %d bytes: want one JSON line of at most %d bytes", w.path, kind, len(line), maxEventLine)
 	}
@@ -195,18 +196,25 @@ func (w *EventWriter) boundLocked() error {
 func (w *EventWriter) rewrite(lines [][]byte) error {
 	w.generation++
 	hdr, _ := json.Marshal(eventHeader{Format: 1, Generation: w.generation})
-	var b bytes.Buffer
-	b.Write(hdr)
-	b.WriteByte('\n')
+	size := len(hdr) + 1
 	for _, l := range lines {
-		b.Write(l)
-		b.WriteByte('\n')
+		size += len(l) + 1
 	}
 	if w.f != nil {
 		w.f.Close()
 		w.f = nil
 	}
-	err := writeFileAtomic(w.path, b.Bytes())
+	err := runs.WriteFileAtomic(w.path, func(out io.Writer) error {
+		for _, l := range append([][]byte{hdr}, lines...) {
+			if _, err := out.Write(l); err != nil {
+				return err
+			}
+			if _, err := out.Write([]byte{'\n'}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err == nil {
 		w.f, err = os.OpenFile(w.path, os.O_WRONLY|os.O_APPEND, 0)
 	}
@@ -214,7 +222,7 @@ func (w *EventWriter) rewrite(lines [][]byte) error {
 		w.err = err
 		return err
 	}
-	w.lines, w.size = 1+len(lines), b.Len()
+	w.lines, w.size = 1+len(lines), size
 	return nil
 }
 
@@ -233,7 +241,7 @@ func thinEvents(lines [][]byte, maxLines, maxBytes int) [][]byte {
 	var ordinal [classKept]int
 	for i, l := range lines {
 		var ev struct {
-			Kind string
+			Kind EventKind
 			Step int
 		}
 		if json.Unmarshal(l, &ev) != nil {
@@ -317,6 +325,21 @@ func (w *EventWriter) flushIfDue() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.flushLocked()
+}
+
+// abandon stops writing the log without flushing what is buffered: the
+// job passed to another process, which writes it now.
+func (w *EventWriter) abandon(why error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f != nil {
+		w.f.Close()
+		w.f = nil
+	}
+	w.buf = w.buf[:0]
+	if w.err == nil {
+		w.err = why
+	}
 }
 
 // Close flushes and closes the log.

@@ -10,11 +10,11 @@ import (
 )
 
 type testEvent struct {
-	Kind      string  `json:"kind"`
-	Step      int     `json:"step,omitempty"`
-	Epoch     int     `json:"epoch,omitempty"`
-	TrainLoss float64 `json:"train_loss,omitempty"`
-	Message   string  `json:"message,omitempty"`
+	Kind      EventKind `json:"kind"`
+	Step      int       `json:"step,omitempty"`
+	Epoch     int       `json:"epoch,omitempty"`
+	TrainLoss float64   `json:"train_loss,omitempty"`
+	Message   string    `json:"message,omitempty"`
 }
 
 func appendEvent(t *testing.T, w *EventWriter, ev testEvent) {
@@ -164,7 +164,7 @@ func TestEventLogRejectsBadLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, line := range []string{"{\"kind\":\n\"log\"}", `{"kind":`, "{\"m\":\"" + string(bytes.Repeat([]byte("x"), maxEventLine)) + "\"}"} {
-		if err := w.Append("log", []byte(line)); err == nil {
+		if err := w.Append(EventLog, []byte(line)); err == nil {
 			t.Errorf("Append(%.30q) accepted", line)
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"itscope/model/runs"
 )
 
 // Entry is one job as a reader of the queue sees it.
@@ -19,7 +21,7 @@ type Entry struct {
 	// State and Reason are derived: Record's, except that a job with no
 	// final state whose holder has shown no life for StaleAfter is failed
 	// with ReasonProcessGone, and a claimed job not yet started is running.
-	State  string
+	State  runs.State
 	Reason string
 	// Heartbeat is the holder's last sign of life (zero if never claimed).
 	Heartbeat       time.Time
@@ -27,7 +29,7 @@ type Entry struct {
 }
 
 // Finished reports whether the entry's derived state is final.
-func (e Entry) Finished() bool { return finalState(e.State) }
+func (e Entry) Finished() bool { return e.State.Finished() }
 
 // Get reads job id and derives its state.
 func (q *Queue) Get(id string) (Entry, error) {
@@ -37,7 +39,7 @@ func (q *Queue) Get(id string) (Entry, error) {
 	return q.entry(id)
 }
 
-// List returns every job of the queue, oldest submission first. Folders
+// List returns every job of the queue, in submission order. Folders
 // being submitted or pruned (hidden names) are not jobs; a job whose files
 // cannot be read is skipped.
 func (q *Queue) List() ([]Entry, error) {
@@ -65,7 +67,15 @@ func (q *Queue) List() ([]Entry, error) {
 		}
 	}
 	q.mu.Unlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	// Ids sort by submission time to the millisecond; the recorded time
+	// orders jobs submitted within one.
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i].Record.Submitted, out[j].Record.Submitted
+		if !a.Equal(b) {
+			return a.Before(b)
+		}
+		return out[i].ID < out[j].ID
+	})
 	return out, nil
 }
 
@@ -77,7 +87,7 @@ func (q *Queue) entry(id string) (Entry, error) {
 		return e, nil
 	}
 	e, err := q.readEntry(id)
-	if err == nil && finalState(e.Record.State) {
+	if err == nil && e.Record.State.Finished() {
 		q.mu.Lock()
 		if q.finished == nil {
 			q.finished = map[string]Entry{}
@@ -100,7 +110,7 @@ func (q *Queue) readEntry(id string) (Entry, error) {
 	e.State, e.Reason = e.Record.State, e.Record.Reason
 	_, err := os.Stat(filepath.Join(dir, CancelFile))
 	e.CancelRequested = err == nil
-	if finalState(e.State) {
+	if e.State.Finished() {
 		return e, nil
 	}
 	n, holder, err := lastClaim(dir)
@@ -115,9 +125,9 @@ func (q *Queue) readEntry(id string) (Entry, error) {
 		e.Heartbeat = fi.ModTime()
 	}
 	if q.now().Sub(e.Heartbeat) > StaleAfter {
-		e.State, e.Reason = stateFailed, ReasonProcessGone
+		e.State, e.Reason = runs.Failed, ReasonProcessGone
 	} else {
-		e.State = stateRunning
+		e.State = runs.Running
 	}
 	return e, nil
 }
@@ -136,7 +146,7 @@ func (q *Queue) Prune(keep time.Duration) ([]string, error) {
 	var pruned []string
 	for _, e := range list {
 		end := e.Record.Finished
-		if !finalState(e.Record.State) {
+		if !e.Record.State.Finished() {
 			end = e.Heartbeat
 		}
 		if !e.Finished() || now.Sub(end) <= keep {

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"itscope/model/runs"
 )
 
 // testClock is an injectable clock that tests move by hand.
@@ -34,7 +36,7 @@ func openTestQueue(t *testing.T) *Queue {
 	return q
 }
 
-func submit(t *testing.T, q *Queue, kind, name string) string {
+func submit(t *testing.T, q *Queue, kind runs.Kind, name string) string {
 	t.Helper()
 	id, err := q.Submit(Spec{Kind: kind, Name: name, Owner: "ada", Payload: json.RawMessage(`{"alpha":1}`)}, "")
 	if err != nil {
@@ -47,9 +49,11 @@ func TestSubmitWritesSpecAndQueuedState(t *testing.T) {
 	q := openTestQueue(t)
 	clock := newTestClock(time.Date(2026, 12, 4, 22, 30, 0, 123e6, time.UTC))
 	q.Now = clock.Now
+	before := time.Now().UTC().Truncate(time.Millisecond)
 	id := submit(t, q, "Fit", "ridge on pixels")
-	if !strings.HasPrefix(id, "20261204-223000.123-fit-") || len(id) != len("20261204-223000.123-fit-")+6 {
-		t.Errorf("id %q: want 20261204-223000.123-fit-XXXXXX", id)
+	at, err := time.Parse("20060102-150405.000", id[:min(len(id), 19)])
+	if err != nil || at.Before(before) || at.After(time.Now()) || !strings.HasPrefix(id[19:], "-fit-") || len(id) != 19+5+6 {
+		t.Errorf("id %q: want the submission time, -fit- and 6 hex digits", id)
 	}
 	spec, err := q.Spec(id)
 	if err != nil {
@@ -60,7 +64,8 @@ func TestSubmitWritesSpecAndQueuedState(t *testing.T) {
 	if spec.Kind != "Fit" || spec.Name != "ridge on pixels" || spec.Owner != "ada" || payload.String() != `{"alpha":1}` {
 		t.Errorf("spec = %+v", spec)
 	}
-	rec, err := q.Record(id)
+	e, err := q.Get(id)
+	rec := e.Record
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +175,8 @@ func TestStateNeverTorn(t *testing.T) {
 	}()
 	reads := 0
 	for deadline := time.Now().Add(300 * time.Millisecond); time.Now().Before(deadline); reads++ {
-		rec, err := q.Record(id)
+		e, err := q.Get(id)
+		rec := e.Record
 		if err != nil {
 			t.Fatalf("read %d: %v", reads, err)
 		}

@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """Fixtures for itscope/compute, made with Debian's scikit-learn (1.2.1).
 
-Run from the repository root:  /usr/bin/python3 testdata/compute/make_sklearn_fixtures.py [COWLEY_DIR]
+Run from the repository root:
+  /usr/bin/python3 testdata/compute/make_sklearn_fixtures.py [COWLEY_DIR]
+  /usr/bin/python3 testdata/compute/make_sklearn_fixtures.py --only metrics,small
+(--only remakes just the named folders; pixels needs COWLEY_DIR.)
 
 Writes into testdata/compute/:
   small/      a random problem (80 train + 40 val images, 300 features, 7 neurons,
@@ -14,8 +17,10 @@ Writes into testdata/compute/:
               pixels (PIL bilinear), their repeat-averaged responses, a seeded
               90/10 split and folds; StandardScaler -> PCA(100) -> RidgeCV and
               StandardScaler -> RidgeCV, with every per-neuron EV and r on val.
-  metrics/    explained_variance_score, r2_score, mean_squared_error (raw_values)
-              and scipy pearsonr on hand-made cases, including constant targets.
+  metrics/    explained_variance_score, r2_score (force_finite=False),
+              mean_squared_error (raw_values) and scipy pearsonr on hand-made
+              cases, including constant targets (NaN or -Inf there; itscope
+              gives NaN for both, see ev_r).
   ceiling/    NaN-padded repeats and the split-half Spearman-Brown ceiling with
               the first-half / second-half split (the procedure itscope uses,
               with its random trial order replaced by the identity).
@@ -57,8 +62,10 @@ def dump(folder, obj):
 
 
 def ev_r(y, p):
-    """Per-neuron EV (sklearn) and Pearson r (scipy; NaN when constant)."""
-    ev = explained_variance_score(y, p, multioutput="raw_values")
+    """Per-neuron EV (sklearn, force_finite=False: NaN or -Inf for a neuron
+    with constant responses, where the default would say 1 or 0) and Pearson
+    r (scipy; NaN when constant)."""
+    ev = explained_variance_score(y, p, multioutput="raw_values", force_finite=False)
     r = []
     for j in range(y.shape[1]):
         if np.ptp(y[:, j]) == 0 or np.ptp(p[:, j]) == 0:
@@ -75,7 +82,9 @@ def grid_scores(x, y, folds, scoring):
 
 
 def per_neuron_cv_r2(x, y, folds):
-    """Each neuron's R2 averaged over folds, for every alpha (len(GRID) x neurons)."""
+    """Each neuron's R2 averaged over folds, for every alpha (len(GRID) x neurons).
+    force_finite stays True (the default), as in the r2 scorer RidgeCV and
+    GridSearchCV choose alphas by."""
     out = np.zeros((len(GRID), y.shape[1]))
     k = folds.max() + 1
     for f in range(k):
@@ -219,15 +228,15 @@ def metrics():
     rng = np.random.default_rng(3)
     y = rng.normal(size=(25, 6))
     p = y + 0.7 * rng.normal(size=(25, 6))
-    y[:, 1] = 4.0          # constant target, imperfect prediction: EV 0, R2 0
-    y[:, 2] = 4.0          # constant target, perfect prediction: EV 1, R2 1
+    y[:, 1] = 4.0          # constant target, imperfect prediction: EV, R2 -Inf
+    y[:, 2] = 4.0          # constant target, perfect prediction: EV, R2 NaN
     p[:, 2] = 4.0
     p[:, 3] = y[:, 3] + 1  # offset: EV 1, R2 < 1
     p[:, 4] = 0.25         # constant prediction: r NaN
     save("metrics", "y_true", y)
     save("metrics", "y_pred", p)
-    save("metrics", "ev", explained_variance_score(y, p, multioutput="raw_values"))
-    save("metrics", "r2", r2_score(y, p, multioutput="raw_values"))
+    save("metrics", "ev", explained_variance_score(y, p, multioutput="raw_values", force_finite=False))
+    save("metrics", "r2", r2_score(y, p, multioutput="raw_values", force_finite=False))
     save("metrics", "mse", mean_squared_error(y, p, multioutput="raw_values"))
     save("metrics", "r", ev_r(y, p)[1])
     dump("metrics", {})
@@ -263,8 +272,11 @@ def ceiling():
 
 
 if __name__ == "__main__":
-    cowley = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "..", "shared", "assets", "cowley_v4")
-    metrics()
-    ceiling()
-    small()
-    pixels(cowley)
+    args = sys.argv[1:]
+    only = None
+    if args[:1] == ["--only"]:
+        only, args = set(args[1].split(",")), args[2:]
+    cowley = args[0] if args else os.path.join(HERE, "..", "..", "..", "shared", "assets", "cowley_v4")
+    for name, make in [("metrics", metrics), ("ceiling", ceiling), ("small", small), ("pixels", lambda: pixels(cowley))]:
+        if only is None or name in only:
+            make()

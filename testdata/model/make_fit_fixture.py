@@ -2,7 +2,7 @@
 """Reference results of itscope's fit pipeline, computed with scikit-learn.
 
 Inputs (written by Go, so that scikit-learn sees exactly itscope's features):
-    go test ./model -run TestFitFixtureInputs -update-fit-fixture
+    go test ./model/readout -run TestFitFixtureInputs -update-fit-fixture
 writes fit_inputs/: x_train.npy, x_val.npy (pixels:16:gray of the embedded
 demo, session 201025, train and val splits), y_train.npy, y_val.npy (the
 responses) and meta.json (image indices and names, the CV fold of each

@@ -1,4 +1,4 @@
-"""The PyTorch twin of itscope's CNN from a spec (model/cnn.go): a flat
+"""The PyTorch twin of itscope's CNN from a spec (model/train/cnn.go): a flat
 nn.Sequential numbered as itscope numbers its layers, so a run's
 weights.safetensors loads with load_state_dict. Usage from Python:
 

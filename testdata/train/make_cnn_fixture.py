@@ -1,7 +1,7 @@
 """PyTorch fixture for itscope's CNN from a spec: random weights (and
 BatchNorm running statistics) in a torch model built by cnn_torch.py, saved
 as safetensors under its state_dict names, with a batch of inputs and the
-eval-mode outputs. model/cnn_test.go loads the weights into NewCNN by name
+eval-mode outputs. model/train/cnn_test.go loads the weights into NewCNN by name
 and must reproduce the outputs, which shows that a run's weights.safetensors
 and PyTorch's state_dict are the same thing.
 Run: /usr/bin/python3 testdata/train/make_cnn_fixture.py"""

@@ -1,6 +1,6 @@
 """Writes safetensors_fixture.safetensors with the independent writer in
 safetensors_io.py (and checks it with the `safetensors` package when that is
-installed). model/weights_test.go reads it and writes the same tensors back,
+installed). model/runs/safetensors_test.go reads it and writes the same tensors back,
 byte for byte. Run: /usr/bin/python3 testdata/train/make_safetensors.py"""
 import os
 

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"itscope/data"
-	"itscope/model"
+	"itscope/model/jobs"
+	"itscope/model/runs"
+	"itscope/model/train"
 )
 
 // panes are the explorer's panes by number key, each with text only its own
@@ -47,28 +49,28 @@ func TestLoadTwentySessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Two real trainings keep both cores busy for the whole test.
-	var jobs []model.JobID
+	var jobIDs []jobs.JobID
 	for i := range 2 {
-		cfg := model.DefaultTrainConfig()
-		cfg.CNN, err = model.ParseCNNSpec("layers=2,channels=8-16,size=64")
+		cfg := train.DefaultTrainConfig()
+		cfg.CNN, err = train.ParseCNNSpec("layers=2,channels=8-16,size=64")
 		if err != nil {
 			t.Fatal(err)
 		}
 		cfg.Epochs, cfg.Patience, cfg.Seed = 1000, 0, uint64(i+1)
-		id, err := ts.engine.Submit(model.Job{
+		id, err := ts.engine.Submit(jobs.Job{
 			Name: fmt.Sprintf("load-train-%d", i), Kind: "train",
-			Run: func(ctx context.Context, emit func(model.Event)) (*model.Run, error) {
-				return model.TrainCNN(ctx, ds, cfg, emit)
+			Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
+				return train.TrainCNN(ctx, ds, cfg, emit)
 			},
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		jobs = append(jobs, id)
+		jobIDs = append(jobIDs, id)
 	}
 
 	// Measure from when both trainings are under way.
-	for _, id := range jobs {
+	for _, id := range jobIDs {
 		for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
 			if st, _ := ts.engine.Status(id); st.Step > 0 || time.Now().After(deadline) {
 				break
@@ -155,9 +157,9 @@ func TestLoadTwentySessions(t *testing.T) {
 		default:
 		}
 	}
-	for _, id := range jobs {
+	for _, id := range jobIDs {
 		st, _ := ts.engine.Status(id)
-		if st.State != model.JobRunning {
+		if st.State != runs.Running {
 			t.Errorf("training job %d is %s, want running through the load (%s)", id, st.State, st.Err)
 		}
 		if st.Step == 0 {
@@ -186,10 +188,10 @@ func TestLoadTwentySessions(t *testing.T) {
 	if limit := int64(sessions)*8<<20 + trainingNoise; grown > limit && !raceEnabled {
 		t.Errorf("live heap grew by %.0f MiB with %d sessions, want under %d MiB", float64(grown)/(1<<20), sessions, limit>>20)
 	}
-	for _, id := range jobs {
+	for _, id := range jobIDs {
 		ts.engine.Cancel(id)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		if st, err := ts.engine.Wait(ctx, id); err != nil || st.State != model.JobCancelled {
+		if st, err := ts.engine.Wait(ctx, id); err != nil || st.State != runs.Cancelled {
 			t.Errorf("training job %d after cancel: %s, %v", id, st.State, err)
 		}
 		cancel()

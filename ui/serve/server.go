@@ -19,7 +19,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"itscope/data"
-	"itscope/model"
+	"itscope/model/jobs"
 	"itscope/ui"
 )
 
@@ -47,7 +47,7 @@ type Config struct {
 // Server is the SSH explorer: one TUI per session over a shared engine.
 type Server struct {
 	cfg    Config
-	engine *model.Engine
+	engine *jobs.Engine
 	keys   *authorizedKeys // nil with AllowAnyKey
 	ssh    *ssh.Server
 	log    *log.Logger
@@ -65,7 +65,7 @@ type Server struct {
 // New checks cfg and makes a server over engine, whose store holds the runs
 // every session sees. It refuses to run without authorized keys unless
 // AllowAnyKey is set on a loopback address.
-func New(cfg Config, engine *model.Engine) (*Server, error) {
+func New(cfg Config, engine *jobs.Engine) (*Server, error) {
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:2222"
 	}
@@ -251,7 +251,7 @@ func (s *Server) logJobs() {
 	go func() {
 		for ev := range ch {
 			switch ev.Kind {
-			case model.EventStarted, model.EventDone, model.EventFailed, model.EventCancelled:
+			case jobs.EventStarted, jobs.EventDone, jobs.EventFailed, jobs.EventCancelled:
 				line := fmt.Sprintf("job %d %s", ev.Job, ev.Kind)
 				if st, ok := s.engine.Status(ev.Job); ok {
 					line += fmt.Sprintf(" name=%q", st.Name)
@@ -262,7 +262,7 @@ func (s *Server) logJobs() {
 				if ev.RunID != "" {
 					line += " run=" + ev.RunID
 				}
-				if ev.Message != "" && ev.Kind != model.EventStarted {
+				if ev.Message != "" && ev.Kind != jobs.EventStarted {
 					line += " msg=" + strings.ReplaceAll(ev.Message, "\n", " ")
 				}
 				if ev.Kind.Terminal() {

@@ -19,7 +19,8 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
-	"itscope/model"
+	"itscope/model/jobs"
+	"itscope/model/runs"
 )
 
 // testServer is a real server on a loopback port with its own store, host
@@ -27,7 +28,7 @@ import (
 type testServer struct {
 	srv     *Server
 	addr    string
-	engine  *model.Engine
+	engine  *jobs.Engine
 	client  gossh.Signer
 	keyFile string
 	logBuf  *syncBuffer
@@ -78,11 +79,11 @@ func startServer(t testing.TB, tweak func(*Config)) *testServer {
 	if err := os.WriteFile(keyFile, gossh.MarshalAuthorizedKey(client.PublicKey()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	store, err := model.OpenStore(filepath.Join(dir, "runs"))
+	store, err := runs.OpenStore(filepath.Join(dir, "runs"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine := model.NewEngine(store, 2)
+	engine := jobs.NewEngine(store, 2)
 	logBuf := &syncBuffer{}
 	cfg := Config{
 		Listen:         "127.0.0.1:0",
@@ -283,18 +284,18 @@ func TestTwoClientsSeeTheSameJob(t *testing.T) {
 	a.send(t, "4")
 	b.send(t, "4")
 	release := make(chan struct{})
-	_, err := ts.engine.Submit(model.Job{
+	_, err := ts.engine.Submit(jobs.Job{
 		Name:  "shared-probe",
 		Kind:  "fit",
 		Owner: "tester",
-		Run: func(ctx context.Context, emit func(model.Event)) (*model.Run, error) {
-			emit(model.Event{Kind: model.EventProgress, Done: 3, Total: 7, Message: "halfway-mark"})
+		Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
+			emit(jobs.Event{Kind: jobs.EventProgress, Done: 3, Total: 7, Message: "halfway-mark"})
 			select {
 			case <-release:
 			case <-ctx.Done():
 				return nil, ctx.Err()
 			}
-			return &model.Run{Meta: model.RunMeta{Kind: "fit", Name: "shared-probe"}}, nil
+			return &runs.Run{Meta: runs.RunMeta{Kind: "fit", Name: "shared-probe"}}, nil
 		},
 	})
 	if err != nil {
@@ -373,7 +374,7 @@ func TestAuthorizedKeysAreReloaded(t *testing.T) {
 
 func TestConfigIsChecked(t *testing.T) {
 	dir := t.TempDir()
-	engine := model.NewEngine(nil, 1)
+	engine := jobs.NewEngine(nil, 1)
 	host := filepath.Join(dir, "host")
 	bad := filepath.Join(dir, "bad_keys")
 	os.WriteFile(bad, []byte("ssh-ed25519 not-base64!!\n"), 0o600)
@@ -452,12 +453,12 @@ func TestShutdownTellsSessionsAndCancelsJobs(t *testing.T) {
 	term := openTerminal(t, ts.addr, ts.client, 100, 30)
 	term.waitFor(t, "─ Datasets", 10*time.Second)
 	started := make(chan struct{})
-	id, err := ts.engine.Submit(model.Job{
+	id, err := ts.engine.Submit(jobs.Job{
 		Name: "long-fit", Kind: "fit",
-		Run: func(ctx context.Context, emit func(model.Event)) (*model.Run, error) {
+		Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
 			close(started)
 			<-ctx.Done()
-			return &model.Run{Meta: model.RunMeta{Kind: "fit", Name: "long-fit"}}, ctx.Err()
+			return &runs.Run{Meta: runs.RunMeta{Kind: "fit", Name: "long-fit"}}, ctx.Err()
 		},
 	})
 	if err != nil {
@@ -478,15 +479,15 @@ func TestShutdownTellsSessionsAndCancelsJobs(t *testing.T) {
 		t.Error("the session was not told why it closed")
 	}
 	st, _ := ts.engine.Status(id)
-	if st.State != model.JobCancelled || st.RunID == "" {
+	if st.State != runs.Cancelled || st.RunID == "" {
 		t.Fatalf("job after shutdown: state %s run %q, want cancelled with its run saved", st.State, st.RunID)
 	}
 	run, err := ts.engine.Store().Load(st.RunID)
 	if err != nil {
 		t.Fatalf("the cancelled job's run is not readable: %v", err)
 	}
-	if run.Meta.Status != model.StatusCancelled {
-		t.Errorf("saved run status %q, want %q", run.Meta.Status, model.StatusCancelled)
+	if run.Meta.Status != runs.Cancelled {
+		t.Errorf("saved run status %q, want %q", run.Meta.Status, runs.Cancelled)
 	}
 	if _, err := dial(ts.addr, gossh.PublicKeys(ts.client)); err == nil {
 		t.Error("the server still accepts connections after shutdown")

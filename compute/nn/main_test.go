@@ -1,0 +1,14 @@
+package nn
+
+import (
+	"os"
+	"testing"
+
+	"itscope/compute"
+)
+
+// TestMain runs the tests on OpenBLAS, as main runs the program.
+func TestMain(m *testing.M) {
+	compute.UseOpenBLAS()
+	os.Exit(m.Run())
+}

@@ -1,0 +1,80 @@
+package parallel
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestParallelForEveryIndexOnce runs regions back to back (the crew), from
+// several goroutines at once and nested inside one another (the fallback),
+// and after the helpers have parked, and checks each index runs exactly once.
+func TestParallelForEveryIndexOnce(t *testing.T) {
+	check := func(n int) {
+		counts := make([]atomic.Int32, n)
+		For(n, func(i int) {
+			counts[i].Add(1)
+			if i%97 == 0 {
+				inner := make([]atomic.Int32, 13)
+				For(len(inner), func(j int) { inner[j].Add(1) })
+				for j := range inner {
+					if c := inner[j].Load(); c != 1 {
+						t.Errorf("nested index %d ran %d times", j, c)
+					}
+				}
+			}
+		})
+		for i := range counts {
+			if c := counts[i].Load(); c != 1 {
+				t.Errorf("n=%d: index %d ran %d times", n, i, c)
+			}
+		}
+	}
+	for n := range 300 {
+		check(n)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 1; n < 200; n += 7 {
+				check(n)
+			}
+		}()
+	}
+	wg.Wait()
+	time.Sleep(3 * crewSpin) // helpers park; the next region must wake them
+	check(1000)
+}
+
+// TestBlocksCoverEachIndexOnce checks that the blocks tile [0,n) without
+// overlap, in no more than n/grain (rounded up) blocks, for sizes around
+// the grain and the block count.
+func TestBlocksCoverEachIndexOnce(t *testing.T) {
+	for _, grain := range []int{0, 1, 4, 100} {
+		for n := range 900 {
+			counts := make([]atomic.Int32, n)
+			var blocks atomic.Int32
+			Blocks(n, grain, func(lo, hi int) {
+				if lo > hi || hi > n {
+					t.Errorf("n=%d grain=%d: block [%d,%d)", n, grain, lo, hi)
+					return
+				}
+				blocks.Add(1)
+				for i := lo; i < hi; i++ {
+					counts[i].Add(1)
+				}
+			})
+			for i := range counts {
+				if c := counts[i].Load(); c != 1 {
+					t.Fatalf("n=%d grain=%d: index %d ran %d times", n, grain, i, c)
+				}
+			}
+			if b, most := int(blocks.Load()), max(1, (n+max(grain, 1)-1)/max(grain, 1)); b > most {
+				t.Errorf("n=%d grain=%d: %d blocks, want at most %d", n, grain, b, most)
+			}
+		}
+	}
+}

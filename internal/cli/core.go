@@ -1,0 +1,247 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+
+	"itscope/compute"
+	"itscope/data"
+	"itscope/model/jobs"
+	"itscope/model/readout"
+	"itscope/model/runs"
+)
+
+func runData(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("data", "--data SPEC [--json]", stderr)
+	spec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	if status, ok := parseFlagsOnly(fs, args, "data", stderr); !ok {
+		return status
+	}
+	ds, err := data.Open(*spec)
+	if err != nil {
+		return fail(stderr, "data", err)
+	}
+	info, err := readout.DescribeDataset(ds)
+	if err != nil {
+		return fail(stderr, "data", err)
+	}
+	if *asJSON {
+		if err := writeJSON(stdout, info); err != nil {
+			return fail(stderr, "data", err)
+		}
+		return 0
+	}
+	tw := newTable(stdout, false)
+	fmt.Fprintf(tw, "dataset\t%s\n", info.Name)
+	if info.Description != "" {
+		fmt.Fprintf(tw, "source\t%s\n", info.Description)
+	}
+	fmt.Fprintf(tw, "images\t%d (%s)\n", info.Images, info.ImageSize)
+	fmt.Fprintf(tw, "neurons\t%d\n", info.Neurons)
+	for _, s := range info.Splits {
+		note := ""
+		if !s.HasResponses {
+			note = " (no responses)"
+		}
+		fmt.Fprintf(tw, "split %s\t%d images%s\n", s.Name, s.Images, note)
+	}
+	if info.Objects > 0 {
+		fmt.Fprintf(tw, "object labels\t%d distinct\n", info.Objects)
+	}
+	fmt.Fprintf(tw, "responses\tmin %.4g, max %.4g, mean %.4g\n", info.ResponseMin, info.ResponseMax, info.ResponseMean)
+	if info.Trials > 0 {
+		fmt.Fprintf(tw, "repeats\tup to %d trials per image\n", info.Trials)
+	}
+	if info.CeilingMean != nil {
+		fmt.Fprintf(tw, "noise ceiling\tmean %.3f, median %.3f (split-half, Spearman-Brown)\n", *info.CeilingMean, deref(info.CeilingMedian))
+	} else {
+		fmt.Fprintf(tw, "noise ceiling\tunknown (no repeats)\n")
+	}
+	fmt.Fprintf(tw, "content hash\t%s\n", info.Hash)
+	tw.Flush()
+	return 0
+}
+
+func deref(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}
+
+func runFit(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("fit", "--data SPEC --features pixels[:SIZE] [--pca N] --model linear|ridge|ridgecv [flags]", stderr)
+	var c commonFlags
+	addCommon(fs, &c)
+	var jf jobFlags
+	addJobFlags(fs, &jf)
+	var spec readout.FitSpec
+	var alphas string
+	fs.StringVar(&spec.Data, "data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
+	fs.StringVar(&spec.Features, "features", "pixels", "features: pixels[:SIZE][:gray], or a network NET[:LAYER]")
+	fs.StringVar(&spec.Weights, "weights", "", "ONNX weights `FILE` for a pretrained network")
+	fs.StringVar(&spec.CacheDir, "cache", "", "feature cache `DIR` (default $ITSCOPE_CACHE, else $XDG_CACHE_HOME/itscope)")
+	fs.IntVar(&spec.PCA, "pca", 0, "reduce the features to `N` principal components fitted on train (0: no PCA)")
+	fs.StringVar(&spec.Model, "model", readout.ModelRidgeCV, "read-out: linear, ridge or ridgecv")
+	fs.Float64Var(&spec.Alpha, "alpha", 0, "ridge penalty (--model ridge)")
+	fs.StringVar(&alphas, "alphas", "", "ridge CV grid: a `LIST` 0.1,1,10 or START:STOP:COUNT log-spaced (default "+alphaGridText(compute.DefaultAlphas())+")")
+	fs.IntVar(&spec.Folds, "folds", 5, "cross-validation folds (--model ridgecv), stratified by object label when there are labels")
+	fs.BoolVar(&spec.PerNeuronAlpha, "per-neuron-alpha", false, "let ridge CV choose an alpha per neuron")
+	fs.StringVar(&spec.Standardise, "standardise", "auto", "standardise features on train: auto (pixels only), on, off")
+	noSave := fs.Bool("no-save", false, "do not save the run")
+	if status, ok := parseFlagsOnly(fs, args, "fit", stderr); !ok {
+		return status
+	}
+	spec.Seed = c.seed
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if alphas != "" {
+		if set["alpha"] {
+			return usageError(stderr, "fit", "give --alpha or --alphas, not both")
+		}
+		a, err := readout.ParseAlphas(alphas)
+		if err != nil {
+			return usageError(stderr, "fit", "--alphas: %v", err)
+		}
+		spec.Alphas = a
+		if spec.Model == readout.ModelRidge {
+			return usageError(stderr, "fit", "--alphas is for --model ridgecv; --model ridge takes --alpha")
+		}
+	}
+	if spec.Model == readout.ModelRidge && !set["alpha"] {
+		return usageError(stderr, "fit", "--model ridge needs --alpha (or use --model ridgecv)")
+	}
+	if set["alpha"] && spec.Model != readout.ModelRidge {
+		return usageError(stderr, "fit", "--alpha is for --model ridge")
+	}
+	if err := spec.Check(); err != nil {
+		return usageError(stderr, "fit", "%v", err)
+	}
+	if *noSave && jf.detach {
+		return usageError(stderr, "fit", "--detach submits the fit to the run store's queue: not with --no-save")
+	}
+	spec.Data, spec.Weights = absPath(spec.Data), absPath(spec.Weights)
+	progress := newProgressPrinter(stderr, c.json)
+	var meta runs.RunMeta
+	var store *runs.Store
+	if *noSave {
+		// Nothing is saved, so nothing goes through the queue either.
+		ctx, stop := interruptible()
+		defer stop()
+		run, err := readout.Fit(ctx, spec, progress.emit)
+		progress.finish()
+		if err != nil {
+			return fail(stderr, "fit", err)
+		}
+		meta = run.Meta
+	} else {
+		var err error
+		if store, err = c.openStore(); err != nil {
+			return fail(stderr, "fit", err)
+		}
+		job := readout.FitJob(spec)
+		job.Owner = localOwner()
+		if jf.detach {
+			return submitDetached("fit", store, jf.keep, []jobs.Job{job}, c.json, stdout, stderr)
+		}
+		st, err := runJobWith(store, jf.keep, job, progress.emit)
+		progress.finish()
+		if err != nil {
+			return fail(stderr, "fit", err)
+		}
+		if meta, err = store.LoadMeta(st.RunID); err != nil {
+			return fail(stderr, "fit", err)
+		}
+	}
+	if meta.Error != "" && !c.json {
+		fmt.Fprintln(stderr, "warning:", meta.Error)
+	}
+	if c.json {
+		if err := writeJSON(stdout, summaryWithID(meta)); err != nil {
+			return fail(stderr, "fit", err)
+		}
+		return 0
+	}
+	printComparison(stdout, []runs.RunMeta{meta}, false)
+	s := meta.Summary
+	fmt.Fprintf(stdout, "\n%d train and %d val images, %d neurons, dataset %s\n", s.NTrain, s.NVal, s.NNeurons, s.Dataset)
+	if store != nil {
+		fmt.Fprintf(stdout, "saved run %s in %s\n", meta.ID, store.Dir)
+	}
+	return 0
+}
+
+func runRuns(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("runs", "[--runs DIR] [--json]", stderr)
+	var c commonFlags
+	fs.StringVar(&c.runs, "runs", "", runsFlagUsage(""))
+	fs.BoolVar(&c.json, "json", false, "print the runs (run.json contents) as a JSON list")
+	if status, ok := parseFlagsOnly(fs, args, "runs", stderr); !ok {
+		return status
+	}
+	store, err := c.openStore()
+	if err != nil {
+		return fail(stderr, "runs", err)
+	}
+	metas, err := store.List()
+	if err != nil {
+		return fail(stderr, "runs", err)
+	}
+	if c.json {
+		if metas == nil {
+			metas = []runs.RunMeta{}
+		}
+		if err := writeJSON(stdout, metas); err != nil {
+			return fail(stderr, "runs", err)
+		}
+		return 0
+	}
+	if len(metas) == 0 {
+		fmt.Fprintf(stdout, "no runs in %s\n", store.Dir)
+		return 0
+	}
+	printComparison(stdout, metas, true)
+	return 0
+}
+
+func runExport(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("export", "--runs DIR -o table.csv", stderr)
+	var c commonFlags
+	fs.StringVar(&c.runs, "runs", "", runsFlagUsage(""))
+	out := fs.String("o", "", "output CSV `FILE` (- for standard output)")
+	if status, ok := parseFlagsOnly(fs, args, "export", stderr); !ok {
+		return status
+	}
+	if *out == "" {
+		return usageError(stderr, "export", "-o FILE is required")
+	}
+	store, err := c.openStore()
+	if err != nil {
+		return fail(stderr, "export", err)
+	}
+	if *out == "-" {
+		metas, err := store.List()
+		if err == nil {
+			err = runs.WriteComparisonCSV(stdout, metas)
+		}
+		if err != nil {
+			return fail(stderr, "export", err)
+		}
+		return 0
+	}
+	if err := store.Export(*out); err != nil {
+		return fail(stderr, "export", err)
+	}
+	return 0
+}
+
+// alphaGridText writes a log-spaced grid as --alphas reads it,
+// START:STOP:COUNT, so that the help states the grid the code uses.
+func alphaGridText(grid []float64) string {
+	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+	return f(grid[0]) + ":" + f(grid[len(grid)-1]) + ":" + strconv.Itoa(len(grid))
+}

@@ -1,7 +1,0 @@
-//go:build race
-
-package model
-
-// raceEnabled trims the slowest network tests under the race detector, which
-// makes pure computation 10-50x slower; the normal test run covers them whole.
-const raceEnabled = true

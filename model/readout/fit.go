@@ -1,0 +1,507 @@
+package readout
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"itscope/compute"
+	"itscope/data"
+	"itscope/model/features"
+	"itscope/model/jobs"
+	"itscope/model/runs"
+)
+
+// Read-out models.
+const (
+	ModelLinear  = "linear"  // least squares
+	ModelRidge   = "ridge"   // ridge with a given alpha
+	ModelRidgeCV = "ridgecv" // ridge with alpha chosen by k-fold CV on train
+)
+
+// FitSpec asks for one read-out fit: features of the images, optionally
+// reduced by PCA, mapped to the neurons by a linear model fitted on the
+// train split and scored on the val split.
+type FitSpec struct {
+	Data     string  `json:"data"`     // dataset spec: demo, demo:SESSION, a .h5 file, a folder
+	Features string  `json:"features"` // pixels:32, mobilenetv2:features.14, ...
+	Weights  string  `json:"weights,omitempty"`
+	PCA      int     `json:"pca"` // components; 0 for none
+	Model    string  `json:"model"`
+	Alpha    float64 `json:"alpha,omitempty"` // for ridge
+	// Alphas is the ridge CV grid (compute.DefaultAlphas when empty), Folds the
+	// number of CV folds (5 when 0), stratified by object label when the
+	// dataset has labels.
+	Alphas         []float64 `json:"alphas,omitempty"`
+	Folds          int       `json:"folds,omitempty"`
+	PerNeuronAlpha bool      `json:"per_neuron_alpha,omitempty"`
+	Seed           uint64    `json:"seed"`
+	// Standardise the features with train statistics before PCA:
+	// "auto" (the default) does it for pixels only, "on" or "off" force it.
+	Standardise string `json:"standardise,omitempty"`
+
+	// Not part of the recorded spec:
+	Dataset *data.Dataset `json:"-"` // already opened; Data is then only recorded
+	// Extractor, when set, is used instead of parsing Features (which is
+	// then only recorded): features built once and reused across fits.
+	Extractor features.Features `json:"-"`
+	CacheDir  string            `json:"-"` // the feature cache ("" for the default)
+}
+
+// Check validates the spec without touching data.
+func (s *FitSpec) Check() error {
+	switch s.Model {
+	case ModelLinear, ModelRidge, ModelRidgeCV:
+	default:
+		return fmt.Errorf("model %q: want linear, ridge or ridgecv", s.Model)
+	}
+	if s.Model == ModelRidge && !(s.Alpha > 0 && !math.IsInf(s.Alpha, 0)) {
+		return fmt.Errorf("ridge: alpha %v: want a positive number (--alpha)", s.Alpha)
+	}
+	for _, a := range s.Alphas {
+		if !(a > 0) || math.IsInf(a, 0) {
+			return fmt.Errorf("alphas: %v: want positive numbers", a)
+		}
+	}
+	if s.PCA < 0 {
+		return fmt.Errorf("pca: %d: want 0 (none) or a number of components", s.PCA)
+	}
+	if s.Folds != 0 && s.Folds < 2 {
+		return fmt.Errorf("folds: %d: want at least 2", s.Folds)
+	}
+	switch s.Standardise {
+	case "", "auto", "on", "off":
+	default:
+		return fmt.Errorf("standardise %q: want auto, on or off", s.Standardise)
+	}
+	if s.Features == "" && s.Extractor == nil {
+		return errors.New("no features given (--features)")
+	}
+	return nil
+}
+
+// ParseAlphas reads a comma-separated list of alphas: "0.1,1,10", or a log
+// range "1e-4:1e12:17" (start:stop:count, evenly spaced in log10).
+func ParseAlphas(s string) ([]float64, error) {
+	if parts := strings.Split(s, ":"); len(parts) == 3 {
+		lo, err1 := strconv.ParseFloat(parts[0], 64)
+		hi, err2 := strconv.ParseFloat(parts[1], 64)
+		n, err3 := strconv.Atoi(parts[2])
+		if err1 != nil || err2 != nil || err3 != nil || !(lo > 0) || !(hi >= lo) || n < 1 {
+			return nil, fmt.Errorf("alphas %q: want START:STOP:COUNT with 0 < START <= STOP", s)
+		}
+		out := make([]float64, n)
+		for i := range out {
+			t := 0.0
+			if n > 1 {
+				t = float64(i) / float64(n-1)
+			}
+			out[i] = math.Pow(10, math.Log10(lo)+t*(math.Log10(hi)-math.Log10(lo)))
+		}
+		return out, nil
+	}
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		a, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || !(a > 0) || math.IsInf(a, 0) {
+			return nil, fmt.Errorf("alphas %q: %q is not a positive number", s, f)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// standardiser is implemented by features that should be standardised on
+// the training images before PCA and regression (pixels).
+type standardiser interface{ StandardiseOnTrain() bool }
+
+// maxDenseFeatureBytes bounds the float64 copy of the features that a fit
+// without PCA needs; wider features must go through --pca.
+const maxDenseFeatureBytes = 2 << 30
+
+// Fit runs the pipeline of spec: features of the train and val images
+// (from the feature cache when the features are cacheable, streamed from
+// disk), [standardise] -> [PCA fitted on train] -> linear | ridge | ridgecv
+// fitted on train -> predictions on val -> per-neuron EV, r, MSE, R2, and
+// noise-corrected EV where the dataset has repeats. emit (may be nil)
+// receives progress events. The run is returned, not saved.
+func Fit(ctx context.Context, spec FitSpec, emit func(jobs.Event)) (*runs.Run, error) {
+	if emit == nil {
+		emit = func(jobs.Event) {}
+	}
+	if err := spec.Check(); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	timings := map[string]float64{}
+	lap := func(name string, t0 time.Time) { timings[name] = time.Since(t0).Seconds() }
+	phase := func(msg string) { emit(jobs.Event{Kind: jobs.EventLog, Message: msg}) }
+
+	t0 := time.Now()
+	ds := spec.Dataset
+	if ds == nil {
+		var err error
+		if ds, err = data.Open(spec.Data); err != nil {
+			return nil, err
+		}
+	}
+	if spec.Data == "" {
+		spec.Data = ds.Name
+	}
+	train, err := splitWithResponses(ds, data.Train)
+	if err != nil {
+		return nil, err
+	}
+	val, err := splitWithResponses(ds, data.Val)
+	if err != nil {
+		return nil, err
+	}
+	lap("load", t0)
+
+	t0 = time.Now()
+	feats := spec.Extractor
+	if feats == nil {
+		feats, err = features.ParseFeatures(spec.Features, features.FeatureOptions{Weights: spec.Weights, Seed: spec.Seed, CacheDir: spec.CacheDir,
+			Progress: func(done, total int) {
+				emit(jobs.Event{Kind: jobs.EventProgress, Done: done, Total: total, Message: "features"})
+			}})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if spec.PCA > 0 {
+		// Fail before a long extraction rather than after it.
+		dim, err := feats.Dim(ds)
+		if err != nil {
+			return nil, err
+		}
+		if limit := min(len(train.Indices), dim); spec.PCA > limit {
+			return nil, fmt.Errorf("pca: n_components=%d must be at most min(n_train, features) = min(%d, %d) = %d",
+				spec.PCA, len(train.Indices), dim, limit)
+		}
+	}
+	phase("features " + feats.Name())
+	trainX, valX, closeFeatures, err := featureMatrices(ctx, ds, feats, spec.CacheDir, train.Indices, val.Indices, emit)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFeatures()
+	lap("features", t0)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	std := spec.Standardise == "on"
+	if spec.Standardise == "" || spec.Standardise == "auto" {
+		h, ok := feats.(standardiser)
+		std = ok && h.StandardiseOnTrain()
+	}
+	if std {
+		t0 = time.Now()
+		phase("standardising")
+		s, err := compute.FitStandardiser(trainX)
+		if err != nil {
+			return nil, fmt.Errorf("features %s: %w", feats.Name(), err)
+		}
+		if trainX, err = s.Wrap(trainX); err != nil {
+			return nil, err
+		}
+		if valX, err = s.Wrap(valX); err != nil {
+			return nil, err
+		}
+		lap("standardise", t0)
+	}
+
+	var xTrain, xVal *mat.Dense
+	pcaKept := 0
+	var warnings []string
+	if spec.PCA > 0 {
+		t0 = time.Now()
+		phase(fmt.Sprintf("PCA to %d components", spec.PCA))
+		p, err := compute.FitPCA(trainX, spec.PCA, compute.PCAOptions{Project: []compute.Matrix32{valX}})
+		if err != nil {
+			return nil, fmt.Errorf("features %s: %w", feats.Name(), err)
+		}
+		xTrain, xVal, pcaKept = p.TrainScores, p.Projected[0], p.NComponents
+		if p.Warning != "" {
+			warnings = append(warnings, p.Warning)
+			phase(p.Warning)
+		}
+		lap("pca", t0)
+	} else {
+		if need := 8 * int64(trainX.Rows()+valX.Rows()) * int64(trainX.Cols()); need > maxDenseFeatureBytes {
+			return nil, fmt.Errorf("features %s: %d features per image need %.1f GB without PCA; reduce them with --pca N",
+				feats.Name(), trainX.Cols(), float64(need)/1e9)
+		}
+		if xTrain, err = toDense64(trainX); err != nil {
+			return nil, err
+		}
+		if xVal, err = toDense64(valX); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	yTrain := responses(ds, train.Indices)
+	yVal := responses(ds, val.Indices)
+	t0 = time.Now()
+	phase("fitting " + spec.Model)
+	lm, warning, err := fitReadout(spec, ds, train.Indices, xTrain, yTrain)
+	if err != nil {
+		return nil, fmt.Errorf("%s on %s: %w", spec.Model, feats.Name(), err)
+	}
+	if warning != "" {
+		warnings = append(warnings, warning)
+		phase(warning)
+	}
+	pred, err := lm.Predict(xVal)
+	if err != nil {
+		return nil, err
+	}
+	lap("fit", t0)
+
+	scores, err := compute.Score(yVal, pred)
+	if err != nil {
+		return nil, fmt.Errorf("scoring %s on %s: %w", spec.Model, feats.Name(), err)
+	}
+	var ceiling []float64
+	if ds.Repeats != nil && ds.NumTrials > 1 {
+		c, err := compute.NoiseCeiling(ds.Repeats, ds.Images.Len(), ds.NumNeurons, ds.NumTrials, val.Indices,
+			compute.CeilingOptions{Seed: CeilingSeed})
+		if err != nil {
+			return nil, fmt.Errorf("dataset %s: noise ceiling: %w", ds.Name, err)
+		}
+		ceiling = c.Reliability
+		if err := scores.WithCeiling(ceiling); err != nil {
+			return nil, err
+		}
+	}
+	timings["total"] = time.Since(start).Seconds()
+
+	sum := runs.NaNSummary()
+	sum.Dataset, sum.Features, sum.Model, sum.PCA, sum.Seed = ds.Name, feats.Name(), spec.Model, pcaKept, spec.Seed
+	sum.NTrain, sum.NVal, sum.NNeurons = len(train.Indices), len(val.Indices), ds.NumNeurons
+	sum.Alpha = 0
+	if lm.Alpha != nil {
+		_, sum.Alpha, _ = compute.MeanMedian(lm.Alpha)
+	}
+	sum.EVMean, sum.EVMedian = scores.EVMean, scores.EVMedian
+	sum.RMean, sum.RMedian = scores.RMean, scores.RMedian
+	sum.MSEMean, sum.R2Mean = scores.MSEMean, scores.R2Mean
+	if ceiling != nil {
+		sum.CeilingMean, _, _ = compute.MeanMedian(ceiling)
+		sum.CeilingEVMean = scores.EVCorrectedMean
+	}
+
+	neurons := make([]runs.NeuronScore, ds.NumNeurons)
+	for j := range neurons {
+		n := runs.NeuronScore{Neuron: j, EV: scores.EV[j], R: scores.R[j], MSE: scores.MSE[j], R2: scores.R2[j],
+			Ceiling: math.NaN(), EVCorrected: math.NaN(), Alpha: math.NaN()}
+		if ceiling != nil {
+			n.Ceiling, n.EVCorrected = ceiling[j], scores.EVCorrected[j]
+		}
+		if lm.Alpha != nil {
+			n.Alpha = lm.Alpha[j]
+		}
+		neurons[j] = n
+	}
+	predictions := make([]float32, len(val.Indices)*ds.NumNeurons)
+	for i := range len(val.Indices) {
+		for j := range ds.NumNeurons {
+			predictions[i*ds.NumNeurons+j] = float32(pred.At(i, j))
+		}
+	}
+
+	recorded := spec
+	recorded.Standardise = map[bool]string{true: "on", false: "off"}[std]
+	if spec.Model == ModelRidgeCV {
+		if len(recorded.Alphas) == 0 {
+			recorded.Alphas = compute.DefaultAlphas()
+		}
+		if recorded.Folds == 0 {
+			recorded.Folds = defaultFolds
+		}
+	}
+	specJSON, _ := json.Marshal(recorded)
+	run := &runs.Run{
+		Meta: runs.RunMeta{
+			Kind:     runs.KindFit,
+			Name:     fmt.Sprintf("%s on %s", spec.Model, feats.Name()),
+			Status:   runs.Done,
+			Error:    strings.Join(warnings, "; "),
+			Model:    spec.Model,
+			Strategy: strategyName(feats.Name(), pcaKept),
+			Dataset:  runs.DatasetRef{Name: ds.Name, Hash: ds.Hash},
+			Seed:     spec.Seed,
+			Version:  runs.Version(),
+			Started:  start.UTC(),
+			Finished: time.Now().UTC(),
+			Timings:  timings,
+			Spec:     specJSON,
+			Summary:  sum,
+		},
+		Neurons:     neurons,
+		Predictions: predictions,
+		PredRows:    len(val.Indices),
+		PredCols:    ds.NumNeurons,
+	}
+	return run, nil
+}
+
+// strategyName is how a fit shows in tables: "pixels:32", "resnet50:layer3 + PCA 1000".
+func strategyName(features string, pca int) string {
+	if pca > 0 {
+		return fmt.Sprintf("%s + PCA %d", features, pca)
+	}
+	return features
+}
+
+// FitJob wraps Fit for the job engine; its payload lets any process that
+// registered RegisterJobs run it from the run store's queue.
+func FitJob(spec FitSpec) jobs.Job {
+	return jobs.Job{
+		Name:    fmt.Sprintf("%s on %s", spec.Model, spec.Features),
+		Kind:    runs.KindFit,
+		Payload: fitPayload(spec),
+		Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
+			return Fit(ctx, spec, emit)
+		},
+	}
+}
+
+const defaultFolds = 5
+
+// fitReadout fits the spec's linear model to the training rows. With ridge
+// CV it warns when the chosen alpha is an end of the grid: the best one may
+// lie beyond it (PCA scores of wide network layers often want more than 1e6).
+func fitReadout(spec FitSpec, ds *data.Dataset, trainIdx []int, x, y *mat.Dense) (lm *compute.LinearModel, warning string, err error) {
+	switch spec.Model {
+	case ModelLinear:
+		lm, err = compute.LeastSquares(x, y)
+		return lm, "", err
+	case ModelRidge:
+		lm, err = compute.Ridge(x, y, spec.Alpha)
+		return lm, "", err
+	}
+	opt := compute.RidgeCVOptions{Alphas: spec.Alphas, Folds: spec.Folds, Seed: spec.Seed, PerNeuron: spec.PerNeuronAlpha}
+	if opt.Folds == 0 {
+		opt.Folds = defaultFolds
+	}
+	if ds.Objects != nil {
+		opt.Labels = make([]string, len(trainIdx))
+		for i, img := range trainIdx {
+			opt.Labels[i] = ds.Objects[img]
+		}
+	}
+	res, err := compute.RidgeCV(x, y, opt)
+	if err != nil {
+		return nil, "", err
+	}
+	if grid := res.Grid; len(grid) > 1 && !spec.PerNeuronAlpha {
+		lo, hi := slices.Min(grid), slices.Max(grid)
+		if res.Alpha == lo || res.Alpha == hi {
+			warning = fmt.Sprintf("ridge CV chose alpha %g, an end of the grid [%g, %g]: widen it with --alphas START:STOP:COUNT", res.Alpha, lo, hi)
+		}
+	}
+	return res.Model, warning, nil
+}
+
+func splitWithResponses(ds *data.Dataset, name string) (data.Split, error) {
+	s, ok := ds.SplitByName(name)
+	if !ok || len(s.Indices) == 0 {
+		return s, fmt.Errorf("dataset %s: no %s split", ds.Name, name)
+	}
+	if !s.HasResponses {
+		return s, fmt.Errorf("dataset %s: the %s split has no responses", ds.Name, name)
+	}
+	return s, nil
+}
+
+// responses copies the responses to the given images into a float64 matrix.
+func responses(ds *data.Dataset, images []int) *mat.Dense {
+	y := mat.NewDense(len(images), ds.NumNeurons, nil)
+	for i, img := range images {
+		row := ds.ResponseRow(img)
+		for j, v := range row {
+			y.Set(i, j, float64(v))
+		}
+	}
+	return y
+}
+
+func toDense64(m compute.Matrix32) (*mat.Dense, error) {
+	out := mat.NewDense(m.Rows(), m.Cols(), nil)
+	raw := out.RawMatrix().Data
+	err := m.Each(func(r0 int, block []float32) error {
+		for k, v := range block {
+			raw[r0*m.Cols()+k] = float64(v)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// featureMatrices returns the features of the train and val images.
+// Cacheable features come from the feature cache (extracted once for every
+// image and streamed to disk) and are read from the file as needed; others
+// (pixels) are extracted for these images into memory.
+func featureMatrices(ctx context.Context, ds *data.Dataset, f features.Features, cacheDir string, trainIdx, valIdx []int,
+	emit func(jobs.Event)) (train, val compute.Matrix32, closeFn func(), err error) {
+	progress := func(done, total int) {
+		emit(jobs.Event{Kind: jobs.EventProgress, Done: done, Total: total, Message: "features"})
+	}
+	if f.CacheKey() != "" {
+		cache, err := features.OpenFeatureCache(cacheDir)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		file, err := cache.Ensure(ctx, ds, f, progress)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return compute.RowSubset{M: file, Indices: trainIdx}, compute.RowSubset{M: file, Indices: valIdx},
+			func() { file.Close() }, nil
+	}
+	images := append(slices.Clone(trainIdx), valIdx...)
+	dim, err := f.Dim(ds)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	buf := make([]float32, len(images)*dim)
+	done := 0
+	err = f.Extract(ctx, ds, images, func(first int, block []float32) error {
+		if len(block)%dim != 0 || first*dim+len(block) > len(buf) {
+			return fmt.Errorf("features %s: a block of %d values at image %d does not fit %d x %d", f.Name(), len(block), first, len(images), dim)
+		}
+		copy(buf[first*dim:], block)
+		done += len(block) / dim
+		progress(done, len(images))
+		return nil
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	all, err := compute.NewDense32(len(images), dim, buf)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	nt := len(trainIdx)
+	trainRows, valRows := make([]int, nt), make([]int, len(valIdx))
+	for i := range trainRows {
+		trainRows[i] = i
+	}
+	for i := range valRows {
+		valRows[i] = nt + i
+	}
+	return compute.RowSubset{M: all, Indices: trainRows}, compute.RowSubset{M: all, Indices: valRows}, func() {}, nil
+}

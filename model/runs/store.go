@@ -1,0 +1,594 @@
+package runs
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"codeberg.org/sbinet/npyio"
+)
+
+// version is set at link time (-ldflags "-X itscope/model.version=v1.2.3");
+// otherwise Version reports the VCS revision the binary was built from.
+var version = ""
+
+// Version is itscope's version, recorded in every run.
+func Version() string {
+	if version != "" {
+		return version
+	}
+	v := "0.1.0-dev"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += "+" + s.Value[:12]
+			}
+		}
+	}
+	return v
+}
+
+// State is where a job and then its run are: queued -> running -> done |
+// failed | cancelled; a job cancelled while queued goes straight to
+// cancelled. A saved run is done, failed or cancelled. The strings are
+// run.json's "status" values, so stores written by earlier builds still load.
+type State string
+
+// The states of a job and its run.
+const (
+	Queued    State = "queued"
+	Running   State = "running"
+	Done      State = "done"
+	Failed    State = "failed"
+	Cancelled State = "cancelled"
+)
+
+// Finished reports whether the job has ended.
+func (s State) Finished() bool {
+	return s == Done || s == Failed || s == Cancelled
+}
+
+// Kind says what a job does and so what made its run. The strings are
+// run.json's "kind" values.
+type Kind string
+
+// The kinds of job and run.
+const (
+	KindFit     Kind = "fit"
+	KindSweep   Kind = "sweep"
+	KindTrain   Kind = "train"
+	KindCotrain Kind = "cotrain"
+)
+
+// ErrNoRun is what errors.Is finds in the error of asking a store for a run
+// it does not hold.
+var ErrNoRun = errors.New("no such run")
+
+// NoRunError says that the store in Dir holds no run ID.
+type NoRunError struct{ Dir, ID string }
+
+func (e *NoRunError) Error() string { return fmt.Sprintf("run store %s: no run %q", e.Dir, e.ID) }
+
+// Is makes errors.Is(err, ErrNoRun) hold.
+func (e *NoRunError) Is(target error) bool { return target == ErrNoRun }
+
+// File names inside a run folder.
+const (
+	RunJSON        = "run.json"
+	NeuronsCSV     = "neurons.csv"
+	PredictionsNPY = "predictions.npy"
+	LossCSV        = "loss.csv"
+)
+
+// DatasetRef names the dataset a run was made on.
+type DatasetRef struct {
+	Name string `json:"name"` // the spec the user typed: demo, demo:210325, a path
+	Hash string `json:"hash"` // data.Dataset.Hash, the content's sha256
+}
+
+// RunMeta is a run's run.json: what was run, on what, by which itscope, how
+// long it took, how it ended and how well it scored.
+type RunMeta struct {
+	ID     string `json:"id"` // the folder name, set by Store.Save
+	Kind   Kind   `json:"kind"`
+	Name   string `json:"name"` // a human label for lists, e.g. "ridgecv on pixels:32"
+	Status State  `json:"status"`
+	Error  string `json:"error,omitempty"`
+
+	Model    string     `json:"model"`    // linear, ridge, ridgecv, cnn, cotrain
+	Strategy string     `json:"strategy"` // the features spec, or the CNN spec
+	Dataset  DatasetRef `json:"dataset"`
+	Seed     uint64     `json:"seed"`
+	Version  string     `json:"itscope_version"`
+
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	// Timings holds seconds per phase: "load", "features", "pca", "fit", "total".
+	Timings map[string]float64 `json:"timings_s,omitempty"`
+
+	// Spec is the full request that made the run (a FitSpec, a CNN training
+	// spec, ...), enough to repeat it.
+	Spec    json.RawMessage `json:"spec,omitempty"`
+	Summary Summary         `json:"summary"`
+	// Files lists the files in the run folder besides run.json.
+	Files []string `json:"files,omitempty"`
+}
+
+// NeuronScore is one row of neurons.csv: a neuron's scores on validation.
+// Ceiling, EVCorrected and Alpha are NaN when unknown or not applicable.
+type NeuronScore struct {
+	Neuron      int
+	EV, R, MSE  float64
+	R2          float64
+	Ceiling     float64 // split-half noise ceiling (Spearman-Brown)
+	EVCorrected float64 // EV / Ceiling
+	Alpha       float64 // the neuron's own ridge alpha, with per-neuron CV
+}
+
+// LossPoint is one row of loss.csv. Fields not measured at a point are NaN.
+type LossPoint struct {
+	Step      int
+	Epoch     int
+	TrainLoss float64
+	ValLoss   float64
+	ValEV     float64
+}
+
+// RunFile is an extra file saved in a run folder (trained weights, a grid
+// point's spec): Write streams its content.
+type RunFile struct {
+	Name  string
+	Write func(w io.Writer) error
+}
+
+// Run is a finished (or cancelled, or failed) piece of work: what Fit and the
+// training loop return and what the store saves.
+type Run struct {
+	Meta    RunMeta
+	Neurons []NeuronScore
+	// Predictions are the validation predictions, image-major:
+	// Predictions[i*PredCols+j] is neuron j on the i-th validation image, in
+	// the order of the val split's Indices (ascending image index).
+	Predictions        []float32
+	PredRows, PredCols int
+	Loss               []LossPoint
+	// Extra files to write (Save only; Load does not read them back).
+	Extra []RunFile
+}
+
+// Store is a folder of runs, one sub-folder per run. Several processes may
+// save into the same store at once: each run is written under a temporary
+// dot-name and renamed into place, so a reader never sees a partial run and
+// a crash leaves none behind in the listing.
+type Store struct {
+	Dir string
+}
+
+// DefaultRunsDir is $ITSCOPE_RUNS, else $XDG_DATA_HOME/itscope/runs, else
+// ~/.local/share/itscope/runs (./itscope-runs if there is no home).
+func DefaultRunsDir() string {
+	if d := os.Getenv("ITSCOPE_RUNS"); d != "" {
+		return d
+	}
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "itscope", "runs")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "itscope", "runs")
+	}
+	return "itscope-runs"
+}
+
+// OpenStore opens (creating if needed) the run store in dir.
+func OpenStore(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("run store %s: %w", dir, err)
+	}
+	return &Store{Dir: dir}, nil
+}
+
+// NewRunID returns a unique, time-ordered run id: 20261127-004932.123-fit-1f3a9c.
+func NewRunID(kind string) string {
+	var b [3]byte
+	rand.Read(b[:])
+	kind = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return -1
+	}, strings.ToLower(kind))
+	if kind == "" {
+		kind = "run"
+	}
+	return time.Now().UTC().Format("20060102-150405.000") + "-" + kind + "-" + hex.EncodeToString(b[:])
+}
+
+// Path is the folder of run id.
+func (s *Store) Path(id string) string { return filepath.Join(s.Dir, id) }
+
+// Save writes run into the store under a new id, which it sets in
+// run.Meta.ID and returns. The run is complete on disk before it becomes
+// visible. Meta.Status defaults to done and Meta.Version to Version().
+func (s *Store) Save(run *Run) (string, error) {
+	if run.Meta.Status == "" {
+		run.Meta.Status = Done
+	}
+	if run.Meta.Version == "" {
+		run.Meta.Version = Version()
+	}
+	tmp, err := os.MkdirTemp(s.Dir, ".partial-")
+	if err != nil {
+		return "", fmt.Errorf("run store %s: %w", s.Dir, err)
+	}
+	renamed := false
+	defer func() {
+		if !renamed {
+			os.RemoveAll(tmp)
+		}
+	}()
+	if err := run.writeFiles(tmp); err != nil {
+		return "", err
+	}
+	// The id goes into run.json, which is written last under the temp
+	// name; a rename collision (same millisecond and suffix) retries.
+	for attempt := 0; ; attempt++ {
+		run.Meta.ID = NewRunID(string(run.Meta.Kind))
+		os.Remove(filepath.Join(tmp, RunJSON))
+		err := writeFileSynced(filepath.Join(tmp, RunJSON), func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(run.Meta)
+		})
+		if err != nil {
+			return "", err
+		}
+		syncDir(tmp)
+		err = os.Rename(tmp, s.Path(run.Meta.ID))
+		if err == nil {
+			renamed = true
+			break
+		}
+		if attempt >= 5 {
+			return "", fmt.Errorf("run store %s: %w", s.Dir, err)
+		}
+	}
+	return run.Meta.ID, syncDir(s.Dir)
+}
+
+func (run *Run) writeFiles(dir string) error {
+	run.Meta.Files = run.Meta.Files[:0]
+	// The folder is invisible until Save renames it, so its files need no
+	// temp-and-rename of their own; syncing each makes them durable.
+	write := func(name string, fn func(io.Writer) error) error {
+		if err := writeFileSynced(filepath.Join(dir, name), fn); err != nil {
+			return err
+		}
+		run.Meta.Files = append(run.Meta.Files, name)
+		return nil
+	}
+	if len(run.Neurons) > 0 {
+		if err := write(NeuronsCSV, func(w io.Writer) error { return writeNeuronsCSV(w, run.Neurons) }); err != nil {
+			return err
+		}
+	}
+	if len(run.Predictions) > 0 {
+		if run.PredRows*run.PredCols != len(run.Predictions) {
+			return fmt.Errorf("run %s: predictions: want %d x %d = %d values, found %d",
+				run.Meta.Name, run.PredRows, run.PredCols, run.PredRows*run.PredCols, len(run.Predictions))
+		}
+		if err := write(PredictionsNPY, func(w io.Writer) error {
+			return WriteNPY(w, run.Predictions, run.PredRows, run.PredCols)
+		}); err != nil {
+			return err
+		}
+	}
+	if len(run.Loss) > 0 {
+		if err := write(LossCSV, func(w io.Writer) error { return writeLossCSV(w, run.Loss) }); err != nil {
+			return err
+		}
+	}
+	for _, f := range run.Extra {
+		if f.Name == "" || f.Name == RunJSON || strings.ContainsAny(f.Name, `/\`) || f.Name[0] == '.' {
+			return fmt.Errorf("run %s: bad extra file name %q", run.Meta.Name, f.Name)
+		}
+		if err := write(f.Name, f.Write); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeFileSynced writes a new file and syncs it to disk.
+func writeFileSynced(path string, write func(w io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<16)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// WriteNPY writes a rows x cols float32 matrix (row-major) as a .npy file.
+func WriteNPY(w io.Writer, data []float32, rows, cols int) error {
+	m := make([][]float32, rows)
+	for i := range m {
+		m[i] = data[i*cols : (i+1)*cols]
+	}
+	return npyio.Write(w, m)
+}
+
+// ReadNPY reads a 2-D float32 .npy file written by WriteNPY (or NumPy).
+func ReadNPY(path string) (data []float32, rows, cols int, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	defer f.Close()
+	r, err := npyio.NewReader(bufio.NewReader(f))
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("%s: not a .npy file: %v", path, err)
+	}
+	shape := r.Header.Descr.Shape
+	if dtype := strings.Trim(r.Header.Descr.Type, `'"`); len(shape) != 2 || dtype != "<f4" {
+		return nil, 0, 0, fmt.Errorf("%s: want a 2-D float32 array, found %s of shape %v", path, dtype, shape)
+	}
+	data = make([]float32, shape[0]*shape[1])
+	if err := r.Read(&data); err != nil {
+		return nil, 0, 0, fmt.Errorf("%s: %v", path, err)
+	}
+	return data, shape[0], shape[1], nil
+}
+
+func fmtFloat(x float64) string {
+	if math.IsNaN(x) {
+		return "NaN"
+	}
+	return strconv.FormatFloat(x, 'g', -1, 64) // shortest form that reads back exactly
+}
+
+func parseFloat(s string) (float64, error) {
+	if s == "" || strings.EqualFold(s, "nan") {
+		return math.NaN(), nil
+	}
+	return strconv.ParseFloat(s, 64)
+}
+
+var neuronsHeader = []string{"neuron", "ev", "r", "mse", "r2", "ceiling", "ev_corrected", "alpha"}
+
+func writeNeuronsCSV(w io.Writer, ns []NeuronScore) error {
+	cw := csv.NewWriter(w)
+	cw.Write(neuronsHeader)
+	for _, n := range ns {
+		cw.Write([]string{strconv.Itoa(n.Neuron), fmtFloat(n.EV), fmtFloat(n.R), fmtFloat(n.MSE),
+			fmtFloat(n.R2), fmtFloat(n.Ceiling), fmtFloat(n.EVCorrected), fmtFloat(n.Alpha)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+var lossHeader = []string{"step", "epoch", "train_loss", "val_loss", "val_ev"}
+
+func writeLossCSV(w io.Writer, ps []LossPoint) error {
+	cw := csv.NewWriter(w)
+	cw.Write(lossHeader)
+	for _, p := range ps {
+		cw.Write([]string{strconv.Itoa(p.Step), strconv.Itoa(p.Epoch), fmtFloat(p.TrainLoss),
+			fmtFloat(p.ValLoss), fmtFloat(p.ValEV)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// readCSV reads a CSV file with the expected header into rows of floats.
+func readCSV(path string, header []string) ([][]float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	if len(recs) == 0 || strings.Join(recs[0], ",") != strings.Join(header, ",") {
+		return nil, fmt.Errorf("%s: want header %q", path, strings.Join(header, ","))
+	}
+	out := make([][]float64, 0, len(recs)-1)
+	for i, rec := range recs[1:] {
+		row := make([]float64, len(rec))
+		for j, s := range rec {
+			if row[j], err = parseFloat(s); err != nil {
+				return nil, fmt.Errorf("%s: line %d, column %s: want a number, found %q", path, i+2, header[j], s)
+			}
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// isRunName reports whether a folder entry may be a run: not hidden (temp
+// folders start with a dot).
+func isRunName(name string) bool { return name != "" && name[0] != '.' }
+
+// LoadMeta reads run id's run.json.
+func (s *Store) LoadMeta(id string) (RunMeta, error) {
+	var m RunMeta
+	if !isRunName(id) || strings.ContainsAny(id, `/\`) {
+		return m, &NoRunError{Dir: s.Dir, ID: id}
+	}
+	path := filepath.Join(s.Path(id), RunJSON)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return m, &NoRunError{Dir: s.Dir, ID: id}
+		}
+		return m, err
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, fmt.Errorf("%s: %v", path, err)
+	}
+	m.ID = id
+	return m, nil
+}
+
+// List returns every complete run in the store, oldest first. Folders that
+// are hidden or lack a readable run.json (not a run) are skipped.
+func (s *Store) List() ([]RunMeta, error) {
+	ents, err := os.ReadDir(s.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("run store %s: %w", s.Dir, err)
+	}
+	var runs []RunMeta
+	for _, e := range ents {
+		if !e.IsDir() || !isRunName(e.Name()) {
+			continue
+		}
+		m, err := s.LoadMeta(e.Name())
+		if err != nil {
+			continue
+		}
+		runs = append(runs, m)
+	}
+	sort.Slice(runs, func(i, j int) bool { return runs[i].ID < runs[j].ID })
+	return runs, nil
+}
+
+// Load reads run id: its run.json, neurons.csv, predictions.npy and loss.csv
+// when present.
+func (s *Store) Load(id string) (*Run, error) {
+	m, err := s.LoadMeta(id)
+	if err != nil {
+		return nil, err
+	}
+	run := &Run{Meta: m}
+	dir := s.Path(id)
+	has := func(name string) bool {
+		for _, f := range m.Files {
+			if f == name {
+				return true
+			}
+		}
+		return false
+	}
+	if has(NeuronsCSV) {
+		rows, err := readCSV(filepath.Join(dir, NeuronsCSV), neuronsHeader)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			run.Neurons = append(run.Neurons, NeuronScore{Neuron: int(r[0]), EV: r[1], R: r[2], MSE: r[3],
+				R2: r[4], Ceiling: r[5], EVCorrected: r[6], Alpha: r[7]})
+		}
+	}
+	if has(PredictionsNPY) {
+		run.Predictions, run.PredRows, run.PredCols, err = ReadNPY(filepath.Join(dir, PredictionsNPY))
+		if err != nil {
+			return nil, err
+		}
+	}
+	if has(LossCSV) {
+		rows, err := readCSV(filepath.Join(dir, LossCSV), lossHeader)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			run.Loss = append(run.Loss, LossPoint{Step: int(r[0]), Epoch: int(r[1]), TrainLoss: r[2], ValLoss: r[3], ValEV: r[4]})
+		}
+	}
+	return run, nil
+}
+
+// Delete removes run id. It first renames the run to a hidden name, so
+// listings never see it half-deleted.
+func (s *Store) Delete(id string) error {
+	if _, err := s.LoadMeta(id); err != nil {
+		return err
+	}
+	tmp := filepath.Join(s.Dir, ".deleting-"+id)
+	if err := os.Rename(s.Path(id), tmp); err != nil {
+		return err
+	}
+	return os.RemoveAll(tmp)
+}
+
+// CleanPartial removes temporary folders left by writers that died (a crash
+// or kill -9) more than olderThan ago. Younger ones may still be in use by
+// another process.
+func (s *Store) CleanPartial(olderThan time.Duration) error {
+	ents, err := os.ReadDir(s.Dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if !e.IsDir() || !(strings.HasPrefix(e.Name(), ".partial-") || strings.HasPrefix(e.Name(), ".deleting-")) {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > olderThan {
+			os.RemoveAll(filepath.Join(s.Dir, e.Name()))
+		}
+	}
+	return nil
+}
+
+// ExportHeader is the header of the comparison table.
+var ExportHeader = []string{"id", "kind", "status", "model", "strategy", "dataset", "pca", "alpha", "seed",
+	"n_train", "n_val", "n_neurons", "ev_mean", "ev_median", "r_mean", "r_median", "mse_mean", "r2_mean",
+	"ceiling_ev_mean", "started", "seconds"}
+
+// WriteComparisonCSV writes the comparison table of runs, one row per run.
+func WriteComparisonCSV(w io.Writer, runs []RunMeta) error {
+	cw := csv.NewWriter(w)
+	cw.Write(ExportHeader)
+	for _, m := range runs {
+		s := m.Summary
+		secs := math.NaN()
+		if !m.Started.IsZero() && !m.Finished.IsZero() {
+			secs = m.Finished.Sub(m.Started).Seconds()
+		}
+		cw.Write([]string{m.ID, string(m.Kind), string(m.Status), m.Model, m.Strategy, m.Dataset.Name,
+			strconv.Itoa(s.PCA), fmtFloat(s.Alpha), strconv.FormatUint(m.Seed, 10),
+			strconv.Itoa(s.NTrain), strconv.Itoa(s.NVal), strconv.Itoa(s.NNeurons),
+			fmtFloat(s.EVMean), fmtFloat(s.EVMedian), fmtFloat(s.RMean), fmtFloat(s.RMedian),
+			fmtFloat(s.MSEMean), fmtFloat(s.R2Mean), fmtFloat(s.CeilingEVMean),
+			m.Started.UTC().Format(time.RFC3339), fmtFloat(secs)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// Export writes the comparison table of every run in the store to path,
+// atomically.
+func (s *Store) Export(path string) error {
+	runs, err := s.List()
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, func(w io.Writer) error { return WriteComparisonCSV(w, runs) })
+}

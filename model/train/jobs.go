@@ -1,0 +1,96 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"itscope/data"
+	"itscope/model/jobs"
+	"itscope/model/runs"
+)
+
+// jobPayload is a training job's description in the run store's queue: the
+// dataset by its spec and the training's config.
+type jobPayload struct {
+	Data    string         `json:"data"`
+	Train   *TrainConfig   `json:"train,omitempty"`
+	Cotrain *CotrainConfig `json:"cotrain,omitempty"`
+}
+
+// payload writes p; a config that cannot be written as JSON gives none, and
+// the job then lives only in the engine that runs it.
+func (p jobPayload) json() json.RawMessage {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// TrainJob is the engine job training the CNN of cfg on ds. name labels it
+// in job lists; "" names it after the CNN spec.
+func TrainJob(ds *data.Dataset, cfg TrainConfig, name string) jobs.Job {
+	if name == "" {
+		name = "cnn " + cfg.CNN.String()
+	}
+	return jobs.Job{Name: name, Kind: runs.KindTrain, Payload: jobPayload{Data: ds.Name, Train: &cfg}.json(),
+		Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
+			return TrainCNN(ctx, ds, cfg, emit)
+		}}
+}
+
+// CotrainJob is the engine job co-training cfg on ds. label, when given,
+// follows the network and stage in the job's name.
+func CotrainJob(ds *data.Dataset, cfg CotrainConfig, label string) jobs.Job {
+	name := fmt.Sprintf("cotrain %s from %s", cfg.Net, cfg.Trainable)
+	if label != "" {
+		name += " " + label
+	}
+	return jobs.Job{Name: name, Kind: runs.KindCotrain, Payload: jobPayload{Data: ds.Name, Cotrain: &cfg}.json(),
+		Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
+			return Cotrain(ctx, ds, cfg, emit)
+		}}
+}
+
+// RegisterJobs adds the builders of training jobs (train, cotrain) to reg,
+// so that a queued one runs in any process: openData opens a dataset spec
+// (a process running many jobs shares what it opens), cacheDir is the
+// feature cache of co-training's frozen part ("" for the default).
+func RegisterJobs(reg jobs.Registry, openData func(spec string) (*data.Dataset, error), cacheDir string) {
+	read := func(spec jobs.Spec) (jobPayload, *data.Dataset, error) {
+		var p jobPayload
+		if err := json.Unmarshal(spec.Payload, &p); err != nil {
+			return p, nil, fmt.Errorf("payload: want {\"data\":..., \"%s\":{...}}: %v", spec.Kind, err)
+		}
+		ds, err := openData(p.Data)
+		return p, ds, err
+	}
+	reg[runs.KindTrain] = func(spec jobs.Spec) (jobs.Job, error) {
+		p, ds, err := read(spec)
+		if err != nil {
+			return jobs.Job{}, err
+		}
+		if p.Train == nil {
+			return jobs.Job{}, fmt.Errorf("payload: no \"train\" config")
+		}
+		if err := p.Train.Validate(); err != nil {
+			return jobs.Job{}, err
+		}
+		return TrainJob(ds, *p.Train, spec.Name), nil
+	}
+	reg[runs.KindCotrain] = func(spec jobs.Spec) (jobs.Job, error) {
+		p, ds, err := read(spec)
+		if err != nil {
+			return jobs.Job{}, err
+		}
+		if p.Cotrain == nil {
+			return jobs.Job{}, fmt.Errorf("payload: no \"cotrain\" config")
+		}
+		if err := p.Cotrain.Validate(); err != nil {
+			return jobs.Job{}, err
+		}
+		p.Cotrain.CacheDir = cacheDir
+		return CotrainJob(ds, *p.Cotrain, ""), nil
+	}
+}
