@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"itscope/model/runs"
 )
 
 // ExecutorSlurm is the executor that sends jobs to a Slurm cluster as job
@@ -215,7 +218,7 @@ func (s *Slurm) Submit(b SlurmBatch) (SlurmSubmission, error) {
 		s.failJobs(b.Jobs, err.Error())
 		return sub, err
 	}
-	batchDir := filepath.Join(s.Queue.Dir, slurmDir, newJobID("batch", s.Queue.now()))
+	batchDir := filepath.Join(s.Queue.Dir, slurmDir, runs.NewRunID("batch"))
 	if err := os.MkdirAll(batchDir, 0o755); err != nil {
 		return sub, fmt.Errorf("slurm: %w", err)
 	}
@@ -270,11 +273,13 @@ func (s *Slurm) checkTaskVisible() error {
 // sbatch writes c's manifest and script and submits it, returning the
 // array's job id.
 func (s *Slurm) sbatch(c slurmChunk) (string, error) {
-	if err := writeFileAtomic(c.manifest, []byte(strings.Join(c.jobs, "\n")+"\n")); err != nil {
-		return "", fmt.Errorf("slurm: %w", err)
-	}
-	if err := writeFileAtomic(c.script, []byte(c.text)); err != nil {
-		return "", fmt.Errorf("slurm: %w", err)
+	for path, text := range map[string]string{c.manifest: strings.Join(c.jobs, "\n") + "\n", c.script: c.text} {
+		if err := runs.WriteFileAtomic(path, func(w io.Writer) error {
+			_, err := io.WriteString(w, text)
+			return err
+		}); err != nil {
+			return "", fmt.Errorf("slurm: %w", err)
+		}
 	}
 	out, err := runSlurm("sbatch", append(c.args, c.script)...)
 	if err != nil {
@@ -322,7 +327,7 @@ func (s *Slurm) explainSbatch(err error) error {
 func (s *Slurm) failJobs(ids []string, reason string) {
 	for _, id := range ids {
 		if l, err := s.Queue.Claim(id, ExecutorSlurm, ""); err == nil {
-			l.Finish(stateFailed, reason, "")
+			l.Finish(runs.Failed, reason, "")
 		}
 	}
 }

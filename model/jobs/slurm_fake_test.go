@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"itscope/model/runs"
 )
 
 // Fake Slurm commands for the executor's tests. They keep their state in
@@ -101,7 +103,7 @@ func submitSlurmJobs(t *testing.T, q *Queue, kind string, n int) []string {
 	t.Helper()
 	var ids []string
 	for i := 0; i < n; i++ {
-		id, err := q.Submit(Spec{Kind: kind, Name: kind}, ExecutorSlurm)
+		id, err := q.Submit(Spec{Kind: runs.Kind(kind), Name: kind}, ExecutorSlurm)
 		if err != nil {
 			t.Fatal(err)
 		}

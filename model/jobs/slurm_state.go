@@ -10,13 +10,15 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"itscope/model/runs"
 )
 
 // slurmOutcome is what a Slurm task state means for the job it runs.
 type slurmOutcome struct {
-	live   bool   // the task will still run or is running: the queue decides
-	state  string // for a final task: the job's final state
-	reason string // and why
+	live   bool       // the task will still run or is running: the queue decides
+	state  runs.State // for a final task: the job's final state
+	reason string     // and why
 }
 
 // slurmOutcomeOf maps a task's Slurm state (JobState, or squeue's %T) to
@@ -24,7 +26,7 @@ type slurmOutcome struct {
 // preempted task or one whose node failed comes back as PENDING, so those
 // states are not final.
 func slurmOutcomeOf(state, reason string, requeue bool) slurmOutcome {
-	failed := func(why string) slurmOutcome { return slurmOutcome{state: stateFailed, reason: why} }
+	failed := func(why string) slurmOutcome { return slurmOutcome{state: runs.Failed, reason: why} }
 	switch state {
 	case "PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED",
 		"REQUEUE_FED", "REQUEUE_HOLD", "RESIZING", "SIGNALING", "STAGE_OUT", "STOPPED", "RESV_DEL_HOLD":
@@ -43,7 +45,7 @@ func slurmOutcomeOf(state, reason string, requeue bool) slurmOutcome {
 		if reason == "DependencyNeverSatisfied" {
 			return failed("a job it waits for failed")
 		}
-		return slurmOutcome{state: stateCancelled, reason: "cancelled in Slurm (scancel)"}
+		return slurmOutcome{state: runs.Cancelled, reason: "cancelled in Slurm (scancel)"}
 	case "FAILED":
 		return failed("the Slurm task failed (FAILED)")
 	case "TIMEOUT":
@@ -98,7 +100,7 @@ func (q *Queue) Sync(list []Entry) (map[string]SlurmView, error) {
 	views := map[string]SlurmView{}
 	byArray := map[string][]string{}
 	for _, e := range list {
-		if finalState(e.Record.State) || e.Record.Executor != ExecutorSlurm {
+		if e.Record.State.Finished() || e.Record.Executor != ExecutorSlurm {
 			continue
 		}
 		info, ok, err := q.ReadSlurmInfo(e.ID)
@@ -319,7 +321,7 @@ func (s *Slurm) Retry(ids []string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		if e.State != stateFailed && e.State != stateCancelled {
+		if e.State != runs.Failed && e.State != runs.Cancelled {
 			return nil, fmt.Errorf("job %s is %s: only failed or cancelled jobs can be retried", id, e.State)
 		}
 		info, ok, err := q.ReadSlurmInfo(id)

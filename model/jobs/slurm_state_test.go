@@ -75,7 +75,7 @@ func TestSlurmSyncMapsEveryState(t *testing.T) {
 		if why != "" && tc.from != "" {
 			why += "; log " + views[id].Info.Log
 		}
-		if e.State != tc.state || e.Reason != why {
+		if string(e.State) != tc.state || e.Reason != why {
 			t.Errorf("%s (requeue %v): job %s %q, want %s %q", tc.slurm, tc.requeue, e.State, e.Reason, tc.state, why)
 		}
 		if tc.from == viaSqueue && len(fakeCalls(t, state, "scontrol")) != 1 {
