@@ -111,6 +111,7 @@ type Engine struct {
 	pollStop             chan struct{}    // closed by Shutdown; nil while no poller runs
 	pollDone             chan struct{}
 	since                time.Time // jobs finished before are history, not followed
+	stopReason           string    // recorded on the jobs cancelled from now on (SetStopReason)
 }
 
 type queuedJob struct {
@@ -358,6 +359,11 @@ func (e *Engine) finish(ent *jobEntry, job Job, run *runs.Run, err error) {
 	if lost {
 		state, err = runs.Cancelled, ErrLostClaim
 	}
+	e.mu.Lock()
+	if why := e.stopReason; state == runs.Cancelled && !lost && why != "" {
+		err = &StopReason{Reason: why}
+	}
+	e.mu.Unlock()
 
 	var runID string
 	var saveErr error
@@ -415,6 +421,15 @@ func (e *Engine) finish(ent *jobEntry, job Job, run *runs.Run, err error) {
 	e.mu.Lock()
 	e.publishLocked(end)
 	e.mu.Unlock()
+}
+
+// SetStopReason gives the reason recorded for the jobs cancelled from now
+// on, instead of "context canceled": why the process is stopping them (a
+// Slurm task's time limit, a scancel).
+func (e *Engine) SetStopReason(why string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.stopReason = why
 }
 
 // Cancel asks job id to stop. A queued job is cancelled at once; a running

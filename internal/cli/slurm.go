@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"itscope/model/jobs"
+	"itscope/model/runs"
+)
+
+// slurmFlags are the --executor slurm options of the commands that submit
+// jobs; unset ones come from the user's config file (docs/cluster.md).
+type slurmFlags struct {
+	executor string
+	cfg      jobs.SlurmConfig
+	args     string
+	dryRun   bool
+}
+
+func (s *slurmFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&s.executor, "executor", jobs.ExecutorLocal, "where the jobs run: local (this process), or slurm (job arrays on a Slurm cluster; see docs/cluster.md)")
+	fs.StringVar(&s.cfg.Partition, "slurm-partition", "", "Slurm partition `P` (--executor slurm)")
+	fs.StringVar(&s.cfg.Account, "slurm-account", "", "Slurm account `A`")
+	fs.StringVar(&s.cfg.QOS, "slurm-qos", "", "Slurm QOS `Q`")
+	fs.StringVar(&s.cfg.Constraint, "slurm-constraint", "", "Slurm node feature constraint `C`")
+	fs.StringVar(&s.cfg.Time, "slurm-time", "", "Slurm time limit `T` per task (minutes, HH:MM:SS, D-HH:MM:SS)")
+	fs.StringVar(&s.cfg.Mem, "slurm-mem", "", "Slurm memory `M` per task (8G, 500M)")
+	fs.IntVar(&s.cfg.CPUsPerTask, "slurm-cpus", 0, "Slurm CPUs per task (`N`)")
+	fs.StringVar(&s.cfg.GPUs, "slurm-gpus", "", "Slurm GPUs per task: a count or TYPE:COUNT (`G`)")
+	fs.IntVar(&s.cfg.MaxRunning, "slurm-max-running", 0, "at most `K` Slurm tasks run at once (array throttle %K)")
+	fs.StringVar(&s.args, "slurm-args", "", "more sbatch `ARGS`, split at spaces")
+	fs.BoolVar(&s.cfg.Requeue, "requeue", false, "let Slurm requeue a preempted task or one whose node failed")
+	fs.BoolVar(&s.dryRun, "dry-run", false, "with --executor slurm: print the sbatch command lines and batch scripts, submit nothing")
+}
+
+// check validates the executor and the Slurm options.
+func (s *slurmFlags) check() error {
+	switch s.executor {
+	case jobs.ExecutorLocal:
+		if s.dryRun {
+			return fmt.Errorf("--dry-run is for --executor slurm")
+		}
+		return nil
+	case jobs.ExecutorSlurm:
+	default:
+		return fmt.Errorf("--executor %q: want local or slurm", s.executor)
+	}
+	s.cfg.Args = strings.Fields(s.args)
+	return s.cfg.Validate()
+}
+
+// slurmExecutor is the Slurm executor of store with the user's config file
+// under the command line's options.
+func slurmExecutor(q *jobs.Queue, store *runs.Store, over jobs.SlurmConfig) (*jobs.Slurm, error) {
+	path, err := jobs.UserConfigPath()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := jobs.LoadSlurmConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	return jobs.NewSlurm(q, store.Dir, cfg.Override(over))
+}
+
+// submitSlurm queues js for the Slurm executor and sends them to the
+// cluster as one batch (a grid's points, a sweep's layers), or prints what
+// it would send (--dry-run). It prints the job ids with their Slurm task
+// ids.
+func submitSlurm(name string, q *jobs.Queue, store *runs.Store, sf slurmFlags, js []jobs.Job, asJSON bool, stdout, stderr io.Writer) int {
+	x, err := slurmExecutor(q, store, sf.cfg)
+	if err != nil {
+		return fail(stderr, name, err)
+	}
+	batch := jobs.SlurmBatch{Name: name}
+	if sf.dryRun {
+		for i, j := range js {
+			batch.Jobs = append(batch.Jobs, fmt.Sprintf("<job %d: %s>", i+1, j.Name))
+		}
+		text, err := x.DryRun(batch)
+		if err != nil {
+			return fail(stderr, name, err)
+		}
+		fmt.Fprint(stdout, text)
+		return 0
+	}
+	for _, j := range js {
+		if j.Payload == nil {
+			return fail(stderr, name, fmt.Errorf("job %q cannot be written to the queue (no payload); run it with --executor local", j.Name))
+		}
+		id, err := q.Submit(jobs.Spec{Kind: j.Kind, Name: j.Name, Owner: j.Owner, Payload: j.Payload}, jobs.ExecutorSlurm)
+		if err != nil {
+			return fail(stderr, name, err)
+		}
+		batch.Jobs = append(batch.Jobs, id)
+	}
+	sub, err := x.Submit(batch)
+	if err != nil {
+		return fail(stderr, name, err)
+	}
+	return printSlurmSubmission(q, store, sub, asJSON, stdout, stderr, name)
+}
+
+func printSlurmSubmission(q *jobs.Queue, store *runs.Store, sub jobs.SlurmSubmission, asJSON bool, stdout, stderr io.Writer, name string) int {
+	if asJSON {
+		if err := writeJSON(stdout, map[string]any{"jobs": sub.Jobs, "slurm_arrays": sub.Arrays, "runs": store.Dir}); err != nil {
+			return fail(stderr, name, err)
+		}
+		return 0
+	}
+	tw := newTable(stdout, false)
+	for _, id := range sub.Jobs {
+		info, _, _ := q.ReadSlurmInfo(id)
+		spec, _ := q.Spec(id)
+		fmt.Fprintf(tw, "submitted\t%s\tslurm %s\t%s\n", id, info.ExecutorID(), spec.Name)
+	}
+	tw.Flush()
+	fmt.Fprintf(stdout, "Slurm arrays %s; follow with: itscope jobs --watch --runs %s\n", strings.Join(sub.Arrays, ", "), store.Dir)
+	return 0
+}
+
+// runJobRetry resubmits failed or cancelled jobs to Slurm.
+func runJobRetry(args []string, stdout, stderr io.Writer) int {
+	const name = "job retry"
+	fs := newFlags(name, "[--runs STORE] [--json] JOB...", stderr)
+	runsDir := fs.String("runs", "", runsFlagUsage(""))
+	asJSON := fs.Bool("json", false, "print the new job ids as JSON")
+	ids, status, ok := parseFlags(fs, args)
+	if !ok {
+		return status
+	}
+	if len(ids) == 0 {
+		return usageError(stderr, name, "no job given (ids as `itscope jobs` lists them)")
+	}
+	store, err := openRunStore(*runsDir)
+	if err != nil {
+		return fail(stderr, name, err)
+	}
+	q, err := jobs.OpenQueue(store.Dir)
+	if err != nil {
+		return fail(stderr, name, err)
+	}
+	x, err := slurmExecutor(q, store, jobs.SlurmConfig{})
+	if err != nil {
+		return fail(stderr, name, err)
+	}
+	fresh, err := x.Retry(ids)
+	if err != nil {
+		return fail(stderr, name, err)
+	}
+	if *asJSON {
+		if err := writeJSON(stdout, map[string]any{"retried": ids, "jobs": fresh}); err != nil {
+			return fail(stderr, name, err)
+		}
+		return 0
+	}
+	tw := newTable(stdout, false)
+	for i, id := range fresh {
+		info, _, _ := q.ReadSlurmInfo(id)
+		fmt.Fprintf(tw, "%s\tretried as\t%s\tslurm %s\n", ids[i], id, info.ExecutorID())
+	}
+	if err := tw.Flush(); err != nil {
+		return fail(stderr, name, err)
+	}
+	return 0
+}
