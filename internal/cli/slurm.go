@@ -66,41 +66,68 @@ func slurmExecutor(q *jobs.Queue, store *runs.Store, over jobs.SlurmConfig) (*jo
 }
 
 // submitSlurm queues js for the Slurm executor and sends them to the
-// cluster as one batch (a grid's points, a sweep's layers), or prints what
-// it would send (--dry-run). It prints the job ids with their Slurm task
-// ids.
+// cluster as one batch (a grid's points), or prints what it would send
+// (--dry-run). A sweep is two batches: its first layer's job fills the
+// feature cache with every layer in one pass (the extraction), and the
+// other layers' fits wait for it and read the cache; if it fails they fail,
+// "extraction failed". It prints the job ids with their Slurm task ids.
 func submitSlurm(name string, q *jobs.Queue, store *runs.Store, sf slurmFlags, js []jobs.Job, asJSON bool, stdout, stderr io.Writer) int {
 	x, err := slurmExecutor(q, store, sf.cfg)
 	if err != nil {
 		return fail(stderr, name, err)
 	}
-	batch := jobs.SlurmBatch{Name: name}
+	batches := []jobs.SlurmBatch{{Name: name}}
+	lead := len(js)
+	if name == "sweep" && len(js) > 1 {
+		lead = 1
+		batches[0].Name = "sweep-extract"
+		batches = append(batches, jobs.SlurmBatch{Name: "sweep-fits", AfterFailed: "extraction failed"})
+	}
+	var ids []string
+	for i, j := range js {
+		id := fmt.Sprintf("<job %d: %s>", i+1, j.Name)
+		if !sf.dryRun {
+			if j.Payload == nil {
+				return fail(stderr, name, fmt.Errorf("job %q cannot be written to the queue (no payload); run it with --executor local", j.Name))
+			}
+			if id, err = q.Submit(jobs.Spec{Kind: j.Kind, Name: j.Name, Owner: j.Owner, Payload: j.Payload}, jobs.ExecutorSlurm); err != nil {
+				return fail(stderr, name, err)
+			}
+		}
+		ids = append(ids, id)
+	}
+	batches[0].Jobs = ids[:lead]
+	if len(batches) > 1 {
+		batches[1].Jobs = ids[lead:]
+	}
 	if sf.dryRun {
-		for i, j := range js {
-			batch.Jobs = append(batch.Jobs, fmt.Sprintf("<job %d: %s>", i+1, j.Name))
+		for i, b := range batches {
+			if i > 0 {
+				b.After = []jobs.SlurmSubmission{{Arrays: []string{"<" + batches[0].Name + ">"}}}
+			}
+			text, err := x.DryRun(b)
+			if err != nil {
+				return fail(stderr, name, err)
+			}
+			fmt.Fprint(stdout, text)
 		}
-		text, err := x.DryRun(batch)
-		if err != nil {
-			return fail(stderr, name, err)
-		}
-		fmt.Fprint(stdout, text)
 		return 0
 	}
-	for _, j := range js {
-		if j.Payload == nil {
-			return fail(stderr, name, fmt.Errorf("job %q cannot be written to the queue (no payload); run it with --executor local", j.Name))
+	var all jobs.SlurmSubmission
+	for i, b := range batches {
+		if i > 0 {
+			b.After = []jobs.SlurmSubmission{all}
 		}
-		id, err := q.Submit(jobs.Spec{Kind: j.Kind, Name: j.Name, Owner: j.Owner, Payload: j.Payload}, jobs.ExecutorSlurm)
+		sub, err := x.Submit(b)
 		if err != nil {
+			for _, rest := range batches[i+1:] {
+				x.FailJobs(rest.Jobs, "not submitted: "+err.Error())
+			}
 			return fail(stderr, name, err)
 		}
-		batch.Jobs = append(batch.Jobs, id)
+		all.Arrays, all.Jobs = append(all.Arrays, sub.Arrays...), append(all.Jobs, sub.Jobs...)
 	}
-	sub, err := x.Submit(batch)
-	if err != nil {
-		return fail(stderr, name, err)
-	}
-	return printSlurmSubmission(q, store, sub, asJSON, stdout, stderr, name)
+	return printSlurmSubmission(q, store, all, asJSON, stdout, stderr, name)
 }
 
 func printSlurmSubmission(q *jobs.Queue, store *runs.Store, sub jobs.SlurmSubmission, asJSON bool, stdout, stderr io.Writer, name string) int {

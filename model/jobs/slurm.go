@@ -215,7 +215,7 @@ func (s *Slurm) Submit(b SlurmBatch) (SlurmSubmission, error) {
 		err = s.checkTaskVisible()
 	}
 	if err != nil {
-		s.failJobs(b.Jobs, err.Error())
+		s.FailJobs(b.Jobs, err.Error())
 		return sub, err
 	}
 	batchDir := filepath.Join(s.Queue.Dir, slurmDir, runs.NewRunID("batch"))
@@ -239,7 +239,7 @@ func (s *Slurm) Submit(b SlurmBatch) (SlurmSubmission, error) {
 			for _, c := range chunks[i:] {
 				rest = append(rest, c.jobs...)
 			}
-			s.failJobs(rest, err.Error())
+			s.FailJobs(rest, err.Error())
 			return sub, err
 		}
 		sub.Arrays = append(sub.Arrays, array)
@@ -323,8 +323,9 @@ func (s *Slurm) explainSbatch(err error) error {
 	return err
 }
 
-// failJobs records jobs that never reached Slurm as failed.
-func (s *Slurm) failJobs(ids []string, reason string) {
+// FailJobs records queued jobs that will never reach Slurm as failed, with
+// reason.
+func (s *Slurm) FailJobs(ids []string, reason string) {
 	for _, id := range ids {
 		if l, err := s.Queue.Claim(id, ExecutorSlurm, ""); err == nil {
 			l.Finish(runs.Failed, reason, "")
