@@ -434,7 +434,8 @@ func (e *Engine) SetStopReason(why string) {
 
 // Cancel asks job id to stop. A queued job is cancelled at once; a running
 // one when it next checks its context; one another process runs through
-// the queue's cancel file. It reports whether the job exists.
+// the queue's cancel file (and scancel, for a Slurm job). It reports
+// whether the job exists.
 func (e *Engine) Cancel(id JobID) bool {
 	e.mu.Lock()
 	ent, ok := e.jobs[id]
@@ -445,7 +446,8 @@ func (e *Engine) Cancel(id JobID) bool {
 	case queued:
 		e.cancelQueued(q)
 	case foreign:
-		e.shared.Cancel(ent.status.QueueID, "")
+		// CancelSlurm also removes a Slurm job's task from the cluster.
+		e.shared.CancelSlurm(ent.status.QueueID, "")
 	case ok:
 		ent.cancel()
 	}
