@@ -5,7 +5,8 @@
 # and checks that every job saved one run with the scores, bit for bit, of
 # the same grids run by the local executor; cancels a queued task, kills a
 # running training with kill -9, requeues a finished task, fails a sweep's
-# extraction, and finds the cluster jobs in the explorer's Jobs pane. The
+# extraction, lets a training reach its time limit, and finds the cluster
+# jobs in the explorer's Jobs pane. The
 # daemons it started are stopped by PID on exit, whatever happened.
 #
 # Usage: scripts/e2e-slurm.sh            (builds the binary from the repo)
@@ -171,4 +172,16 @@ done
 [ "$(jobs_json | grep -c '"state": "\(queued\|running\)"')" -eq 0 ] || fail "jobs still queued or running: $(jobs_json)"
 echo "e2e-slurm: a failed extraction failed its sweep's fits"
 
-echo "e2e-slurm: ok (grids bit for bit, requeue, cancel, kill -9, failed extraction, explorer)"
+# 6. A training that reaches its time limit (--slurm-time 1 minute: Slurm's
+# TERM, 60 s before, comes at once) stops at its next batch, saves its best
+# epoch so far as a cancelled run and says why.
+"$bin" train --executor slurm --slurm-time 1 --runs "$store" --data $data --cnn layers=1,channels=4,size=64 \
+	--epochs 500 --patience 1000 > "$work/train.out" || fail "train: $(cat "$work/train.out")"
+set -- $(submitted "$work/train.out")
+wait_state "$1" cancelled 120
+case "$(field "$1" reason)" in "time limit"*) ;; *) fail "timed-out job's reason: $(field "$1" reason)" ;; esac
+run=$(field "$1" run_id)
+[ -n "$run" ] && grep -q '"status": "cancelled"' "$store/$run/run.json" || fail "the timed-out training saved no cancelled run"
+echo "e2e-slurm: a training at its time limit saved its best epoch: $(field "$1" reason)"
+
+echo "e2e-slurm: ok (grids bit for bit, requeue, cancel, kill -9, failed extraction, explorer, time limit)"
