@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"itscope/model/runs"
 )
 
 // submitOneSlurmJob queues one job and sends it to the fake Slurm as task
@@ -358,5 +361,33 @@ func TestUserConfigPath(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", "/cfg")
 	if p, err := UserConfigPath(); err != nil || p != "/cfg/itscope/config.json" {
 		t.Errorf("path %q %v", p, err)
+	}
+}
+
+// A Slurm task stopped by TERM records why: the engine's stop reason goes
+// into the job's status and the queue's state, and its best run so far is
+// saved cancelled.
+func TestEngineRecordsStopReason(t *testing.T) {
+	st, _ := runs.OpenStore(t.TempDir())
+	e := NewEngine(st, 1)
+	started := make(chan struct{})
+	job := trainingJob(started)
+	job.Payload = json.RawMessage(`{}`) // so that it goes through the queue
+	id, _ := e.Submit(job)
+	<-started
+	e.SetStopReason(ReasonTimeLimit)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := e.Status(id)
+	if s.State != runs.Cancelled || s.Err != ReasonTimeLimit || s.RunID == "" {
+		t.Errorf("stopped job: %s %q run %q, want cancelled %q with a run", s.State, s.Err, s.RunID, ReasonTimeLimit)
+	}
+	q, _ := OpenQueue(st.Dir)
+	list, _ := q.List()
+	if len(list) != 1 || list[0].State != runs.Cancelled || list[0].Reason != ReasonTimeLimit || list[0].Record.RunID != s.RunID {
+		t.Errorf("queue: %+v", list)
 	}
 }
