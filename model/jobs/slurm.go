@@ -333,6 +333,36 @@ func (s *Slurm) FailJobs(ids []string, reason string) {
 	}
 }
 
+// pruneSlurmBatches removes the Slurm executor's batch folders (scripts,
+// manifests, task logs) whose jobs have all been pruned; a folder younger
+// than an hour may be a submission under way.
+func (q *Queue) pruneSlurmBatches(now time.Time) {
+	dir := filepath.Join(q.Dir, slurmDir)
+	batches, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, b := range batches {
+		fi, err := b.Info()
+		if err != nil || !b.IsDir() || now.Sub(fi.ModTime()) <= time.Hour {
+			continue
+		}
+		manifests, _ := filepath.Glob(filepath.Join(dir, b.Name(), "*.jobs"))
+		live := false
+		for _, m := range manifests {
+			text, _ := os.ReadFile(m)
+			for _, id := range strings.Fields(string(text)) {
+				if _, err := os.Stat(q.Path(id)); err == nil {
+					live = true
+				}
+			}
+		}
+		if !live {
+			os.RemoveAll(filepath.Join(dir, b.Name()))
+		}
+	}
+}
+
 // runSlurm runs one of Slurm's commands and returns its output; a failure
 // is an error with the command line and what the command said.
 func runSlurm(name string, args ...string) ([]byte, error) {

@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"itscope/model/runs"
 )
 
 func TestSlurmScriptRunsEachTasksJob(t *testing.T) {
@@ -269,4 +272,46 @@ func fmtInts(v []int) string {
 		s[i] = strconv.Itoa(x)
 	}
 	return strings.Join(s, " ")
+}
+
+func TestPruneRemovesSlurmBatchesOfPrunedJobs(t *testing.T) {
+	fakeSlurm(t)
+	s := newTestSlurm(t, SlurmConfig{})
+	ids := submitSlurmJobs(t, s.Queue, "fit", 2)
+	if _, err := s.Submit(SlurmBatch{Name: "a", Jobs: ids[:1]}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Submit(SlurmBatch{Name: "b", Jobs: ids[1:]}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		l, _ := s.Queue.Claim(id, ExecutorSlurm, "")
+		l.Finish(runs.Done, "", "")
+	}
+	infoA, _, _ := s.Queue.ReadSlurmInfo(ids[0])
+	infoB, _, _ := s.Queue.ReadSlurmInfo(ids[1])
+	// Batch a's job is old enough to prune; batch b's is not.
+	old := time.Now().Add(-40 * 24 * time.Hour)
+	os.Chtimes(filepath.Dir(infoA.Script), old, old)
+	os.Chtimes(filepath.Dir(infoB.Script), old, old)
+	clock := newTestClock(time.Now().Add(DefaultKeep / 2))
+	s.Queue.Now = clock.Now
+	if _, err := s.Queue.Prune(DefaultKeep / 4); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{filepath.Dir(infoA.Script), filepath.Dir(infoB.Script)} {
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("batch folder %s of pruned jobs kept (%v)", dir, err)
+		}
+	}
+	ids = submitSlurmJobs(t, s.Queue, "fit", 1)
+	if _, err := s.Submit(SlurmBatch{Name: "c", Jobs: ids}); err != nil {
+		t.Fatal(err)
+	}
+	infoC, _, _ := s.Queue.ReadSlurmInfo(ids[0])
+	os.Chtimes(filepath.Dir(infoC.Script), old, old)
+	s.Queue.Prune(DefaultKeep / 4)
+	if _, err := os.Stat(infoC.Script); err != nil {
+		t.Errorf("batch folder of a queued job removed: %v", err)
+	}
 }
