@@ -100,10 +100,10 @@ type SlurmSubmission struct {
 
 // slurmChunk is one sbatch call: its script, manifest and command line.
 type slurmChunk struct {
-	dir, script, manifest string
-	jobs                  []string
-	args                  []string // sbatch's arguments before the script
-	text                  string   // the script
+	script, manifest string
+	jobs             []string
+	args             []string // sbatch's arguments before the script
+	text             string   // the script
 }
 
 var maxArraySizeLine = regexp.MustCompile(`(?m)^MaxArraySize\s*=\s*(\d+)`)
@@ -132,7 +132,7 @@ func (s *Slurm) plan(b SlurmBatch, size int, batchDir string) []slurmChunk {
 	var prev string
 	for start, i := 0, 0; start < len(b.Jobs); start, i = start+size, i+1 {
 		jobs := b.Jobs[start:min(start+size, len(b.Jobs))]
-		c := slurmChunk{dir: batchDir, jobs: jobs,
+		c := slurmChunk{jobs: jobs,
 			script:   filepath.Join(batchDir, fmt.Sprintf("chunk%d.sh", i)),
 			manifest: filepath.Join(batchDir, fmt.Sprintf("chunk%d.jobs", i))}
 		array := fmt.Sprintf("0-%d", len(jobs)-1)
