@@ -8,6 +8,7 @@ import (
 	_ "image/gif"  // registers GIF with image.Decode
 	_ "image/jpeg" // registers JPEG with image.Decode
 	_ "image/png"  // registers PNG with image.Decode
+	"sync"
 
 	_ "golang.org/x/image/bmp" // registers BMP with image.Decode
 )
@@ -36,6 +37,9 @@ func DecodeImage(b []byte) (*image.RGBA, error) {
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxImagePixels/cfg.Height {
 		return nil, fmt.Errorf("want an image of 1 to %d pixels, found %d x %d", maxImagePixels, cfg.Width, cfg.Height)
 	}
+	weight := decodeWeight(cfg, len(b))
+	decodeBudget.acquire(weight)
+	defer decodeBudget.release(weight)
 	img, format, err := image.Decode(bytes.NewReader(b))
 	if err != nil {
 		return nil, err
@@ -52,6 +56,69 @@ func DecodeImage(b []byte) (*image.RGBA, error) {
 		}
 	}
 	return toRGBA(img), nil
+}
+
+// decodeBudgetBytes bounds the memory that decodes in progress may hold
+// together (1 GiB), whatever the number of cores: eight 8192 x 8192 16-bit
+// PNGs decoding at once would otherwise take 12 GB.
+const decodeBudgetBytes = 1 << 30
+
+var decodeBudget = newWeighted(decodeBudgetBytes)
+
+// decodeWeight estimates the bytes a decode of an image described by cfg,
+// from an encoded file of fileBytes, holds at its peak: the file, the
+// decoder's image, and the RGBA copy (4 bytes a pixel). JPEG counts the
+// YCbCr planes plus the progressive coefficients (3 planes of int32) and the
+// upsampled chroma; the other formats' decoders hold one image in their
+// colour model.
+func decodeWeight(cfg image.Config, fileBytes int) int64 {
+	var perPixel int64
+	switch cfg.ColorModel {
+	case color.RGBA64Model, color.NRGBA64Model:
+		perPixel = 8
+	case color.GrayModel:
+		perPixel = 1
+	case color.Gray16Model:
+		perPixel = 2
+	case color.YCbCrModel, color.CMYKModel:
+		perPixel = 3 + 12 + 2 + 4 // planes, coefficients, upsampled chroma, RGBA
+	default: // RGBA, NRGBA, paletted
+		perPixel = 4
+	}
+	return int64(cfg.Width)*int64(cfg.Height)*(perPixel+4) + int64(fileBytes)
+}
+
+// weighted is a counting semaphore of weights: acquire(w) waits until w
+// fits. A weight above the capacity is clamped to it, so one large decode
+// still runs, alone.
+type weighted struct {
+	mu        sync.Mutex
+	cond      *sync.Cond
+	used, cap int64
+}
+
+func newWeighted(capacity int64) *weighted {
+	w := &weighted{cap: capacity}
+	w.cond = sync.NewCond(&w.mu)
+	return w
+}
+
+func (w *weighted) acquire(n int64) {
+	n = min(n, w.cap)
+	w.mu.Lock()
+	for w.used+n > w.cap {
+		w.cond.Wait()
+	}
+	w.used += n
+	w.mu.Unlock()
+}
+
+func (w *weighted) release(n int64) {
+	n = min(n, w.cap)
+	w.mu.Lock()
+	w.used -= n
+	w.mu.Unlock()
+	w.cond.Broadcast()
 }
 
 // toRGBA copies img to an opaque *image.RGBA at the origin, dropping alpha
@@ -258,7 +325,7 @@ func upsampleFancy(c []uint8, cw, ch, hs, vs, w, h int) []uint8 {
 // errImage names an image that failed to decode.
 func errImage(file, name string, err error) error {
 	if file == "" {
-		return fmt.Errorf("image %s: does not decode as JPEG/PNG/BMP/GIF: %v", name, err)
+		return fmt.Errorf("image %s: does not decode as JPEG/PNG/BMP/GIF: %v", Printable(name), Printable(err.Error()))
 	}
-	return fmt.Errorf("%s: image %s: does not decode as JPEG/PNG/BMP/GIF: %v", file, name, err)
+	return fmt.Errorf("%s: image %s: does not decode as JPEG/PNG/BMP/GIF: %v", Printable(file), Printable(name), Printable(err.Error()))
 }

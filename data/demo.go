@@ -33,7 +33,7 @@ var demoAbout = map[string]string{
 // transposed to image-major float32. Image k is the zip entry numbered k+1.
 func openDemo(session string) (*Dataset, error) {
 	if !slices.Contains(DemoSessions, session) {
-		return nil, fmt.Errorf("demo:%s: no such session; want one of %s", session, strings.Join(DemoSessions, ", "))
+		return nil, fmt.Errorf("demo:%s: no such session; want one of %s", Printable(session), strings.Join(DemoSessions, ", "))
 	}
 	name := "demo:" + session
 	zipName := "demo/images_" + session + ".zip"

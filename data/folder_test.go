@@ -68,28 +68,30 @@ func seq(n int) []float64 {
 }
 
 func TestOpenFolderNPY(t *testing.T) {
-	dir := userFolder(t, 6, seq(6*3), 6, 3, map[string]string{
-		"split.csv":   "image,split\nimg00.png,train\nimg01.png,val\nimg02.png,train\nimg03.png,test\nimg04.png,train\nimg05.png,val\n",
-		"objects.csv": "image,object\nimg05.png,car\nimg00.png,face\nimg01.png,face\nimg02.png,car\nimg03.png,dog\nimg04.png,dog\n",
-		"notes.txt":   "ignored",
+	dir := userFolder(t, 9, seq(9*3), 9, 3, map[string]string{
+		"split.csv": "image,split\nimg00.png,train\nimg01.png,val\nimg02.png,train\nimg03.png,test\nimg04.png,train\nimg05.png,val\n" +
+			"img06.png,val\nimg07.png,test\nimg08.png,test\n",
+		"objects.csv": "image,object\nimg05.png,car\nimg00.png,face\nimg01.png,face\nimg02.png,car\nimg03.png,dog\nimg04.png,dog\n" +
+			"img06.png,car\nimg07.png,car\nimg08.png,car\n",
+		"notes.txt": "ignored",
 	})
 	d, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.NumNeurons != 3 || d.Images.Len() != 6 {
-		t.Fatalf("%d neurons x %d images, want 3 x 6", d.NumNeurons, d.Images.Len())
+	if d.NumNeurons != 3 || d.Images.Len() != 9 {
+		t.Fatalf("%d neurons x %d images, want 3 x 9", d.NumNeurons, d.Images.Len())
 	}
 	if got := d.ResponseRow(4); !slices.Equal(got, []float32{3, 3.25, 3.5}) {
 		t.Errorf("row 4 = %v, want [3 3.25 3.5]", got)
 	}
-	wantSplits := []Split{{Train, []int{0, 2, 4}, true}, {Val, []int{1, 5}, true}, {Test, []int{3}, true}}
+	wantSplits := []Split{{Train, []int{0, 2, 4}, true}, {Val, []int{1, 5, 6}, true}, {Test, []int{3, 7, 8}, true}}
 	for k, s := range d.Splits {
 		if s.Name != wantSplits[k].Name || !slices.Equal(s.Indices, wantSplits[k].Indices) || s.HasResponses != wantSplits[k].HasResponses {
 			t.Errorf("split %d = %+v, want %+v", k, s, wantSplits[k])
 		}
 	}
-	if want := []string{"face", "face", "car", "dog", "dog", "car"}; !slices.Equal(d.Objects, want) {
+	if want := []string{"face", "face", "car", "dog", "dog", "car", "car", "car", "car"}; !slices.Equal(d.Objects, want) {
 		t.Errorf("objects %q, want %q", d.Objects, want)
 	}
 	img, err := d.Images.RGB(5)
@@ -143,10 +145,10 @@ func TestOpenFolderCSVDefaultSplit(t *testing.T) {
 // Excel saves CSV files with a UTF-8 byte-order mark; it must not become
 // part of the first field (a lost first row, or a header that does not match).
 func TestOpenFolderCSVWithBOM(t *testing.T) {
-	dir := userFolder(t, 3, nil, 0, 0, map[string]string{
-		"responses.csv": "\ufeff1.5,2\r\n3,4\r\n5,6\r\n",
-		"split.csv":     "\ufeffimage,split\r\nimg00.png,train\r\nimg01.png,val\r\nimg02.png,train\r\n",
-		"objects.csv":   "\ufeffimage,object\r\nimg00.png,a\r\nimg01.png,b\r\nimg02.png,c\r\n",
+	dir := userFolder(t, 4, nil, 0, 0, map[string]string{
+		"responses.csv": "\ufeff1.5,2\r\n3,4\r\n5,6\r\n7,8\r\n",
+		"split.csv":     "\ufeffimage,split\r\nimg00.png,val\r\nimg01.png,val\r\nimg02.png,train\r\nimg03.png,val\r\n",
+		"objects.csv":   "\ufeffimage,object\r\nimg00.png,a\r\nimg01.png,b\r\nimg02.png,c\r\nimg03.png,d\r\n",
 	})
 	d, err := Open(dir)
 	if err != nil {
@@ -155,27 +157,29 @@ func TestOpenFolderCSVWithBOM(t *testing.T) {
 	if !slices.Equal(d.ResponseRow(0), []float32{1.5, 2}) {
 		t.Errorf("row 0 = %v, want [1.5 2]", d.ResponseRow(0))
 	}
-	if val, _ := d.SplitByName(Val); !slices.Equal(val.Indices, []int{1}) {
-		t.Errorf("val = %v, want [1]", val.Indices)
+	if val, _ := d.SplitByName(Val); !slices.Equal(val.Indices, []int{0, 1, 3}) {
+		t.Errorf("val = %v, want [0 1 3]", val.Indices)
 	}
-	if !slices.Equal(d.Objects, []string{"a", "b", "c"}) {
-		t.Errorf("objects %q, want [a b c]", d.Objects)
+	if !slices.Equal(d.Objects, []string{"a", "b", "c", "d"}) {
+		t.Errorf("objects %q, want [a b c d]", d.Objects)
 	}
 }
 
 func TestOpenFolderTestWithoutResponses(t *testing.T) {
-	resp := seq(4 * 2)
-	resp[6], resp[7] = math.NaN(), math.NaN()
-	dir := userFolder(t, 4, resp, 4, 2, map[string]string{
-		"split.csv": "image,split\nimg00.png,train\nimg01.png,train\nimg02.png,val\nimg03.png,test\n",
+	resp := seq(7 * 2)
+	for k := 8; k < 14; k++ {
+		resp[k] = math.NaN()
+	}
+	dir := userFolder(t, 7, resp, 7, 2, map[string]string{
+		"split.csv": "image,split\nimg00.png,train\nimg01.png,val\nimg02.png,val\nimg03.png,val\nimg04.png,test\nimg05.png,test\nimg06.png,test\n",
 	})
 	d, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s, _ := d.SplitByName(Test)
-	if s.HasResponses || !slices.Equal(d.ResponseRow(3), []float32{0, 0}) {
-		t.Errorf("test split HasResponses=%v, row %v; want false, zeros", s.HasResponses, d.ResponseRow(3))
+	if s.HasResponses || !slices.Equal(d.ResponseRow(5), []float32{0, 0}) {
+		t.Errorf("test split HasResponses=%v, row %v; want false, zeros", s.HasResponses, d.ResponseRow(5))
 	}
 }
 
@@ -228,9 +232,9 @@ func TestOpenFolderErrors(t *testing.T) {
 		}, []string{"split.csv", `want header "image,split"`, `found "file,set"`}},
 		{"split no val", func() string {
 			return userFolder(t, 2, seq(6), 2, 3, map[string]string{"split.csv": "image,split\nimg00.png,train\nimg01.png,test\n"})
-		}, []string{"split.csv", "want at least one val image"}},
+		}, []string{"split.csv", "want at least 3 val images", "found 0"}},
 		{"objects unknown image", func() string {
-			return userFolder(t, 2, seq(6), 2, 3, map[string]string{"objects.csv": "image,object\nimg00.png,a\nimg09.png,b\n"})
+			return userFolder(t, 4, seq(12), 4, 3, map[string]string{"objects.csv": "image,object\nimg00.png,a\nimg09.png,b\n"})
 		}, []string{"objects.csv: line 3", `image "img09.png" is not in images/`}},
 		{"truncated npy", func() string {
 			dir := userFolder(t, 6, nil, 0, 0, nil)
@@ -257,7 +261,7 @@ func TestOpenFolderErrors(t *testing.T) {
 			return userFolder(t, 2, seq(6), 2, 3, map[string]string{"split.csv": "image,split\n\nimg00.png,train,x\nimg01.png,val\n"})
 		}, []string{"split.csv: line 3", "want 2 fields (image,split), found 3"}},
 		{"objects duplicate on line 4", func() string {
-			return userFolder(t, 2, seq(6), 2, 3, map[string]string{"objects.csv": "image,object\nimg00.png,a\n\nimg00.png,b\n"})
+			return userFolder(t, 4, seq(12), 4, 3, map[string]string{"objects.csv": "image,object\nimg00.png,a\n\nimg00.png,b\n"})
 		}, []string{"objects.csv: line 4", `image "img00.png" listed twice`}},
 		{"split.csv is a folder", func() string {
 			dir := userFolder(t, 2, seq(6), 2, 3, nil)

@@ -105,19 +105,23 @@ func claimsOver(b []byte, pixels int) bool {
 	return false
 }
 
-// FuzzOpenFolder builds a folder of three images around fuzzed
+// FuzzOpenFolder builds a folder of seven images (the fewest that hold a
+// train image and val and test splits of MinEvalImages) around fuzzed
 // responses.csv, split.csv and objects.csv, and checks what Open returns.
 func FuzzOpenFolder(f *testing.F) {
 	img := readSeeds(f, "../testdata/data/fuzz_jpeg/gray_9x7.jpg")[0]
-	f.Add([]byte("1,2\n3,4\n5,6\n"), []byte("image,split\na.jpg,train\nb.jpg,val\nc.jpg,test\n"), []byte("image,object\na.jpg,x\nb.jpg,y\nc.jpg,x\n"))
-	f.Add([]byte("n\n1\n2\nNaN\n"), []byte("image,split\na.jpg,train\nb.jpg,val\nc.jpg,test\n"), []byte(""))
-	f.Add([]byte("1\n2\n3\n"), []byte(""), []byte("image,object\n"))
+	split := "image,split\na.jpg,train\nb.jpg,val\nc.jpg,test\nd.jpg,val\ne.jpg,test\nf.jpg,val\ng.jpg,test\n"
+	f.Add([]byte("1,2\n3,4\n5,6\n7,8\n9,10\n11,12\n13,14\n"), []byte(split),
+		[]byte("image,object\na.jpg,x\nb.jpg,y\nc.jpg,x\nd.jpg,x\ne.jpg,x\nf.jpg,x\ng.jpg,x\n"))
+	f.Add([]byte("n\n1\n2\n3\n4\nNaN\nNaN\nNaN\n"), []byte(split), []byte(""))
+	f.Add([]byte("1\n2\n3\n4\n5\n6\n7\n"), []byte(""), []byte("image,object\n"))
+	f.Add([]byte("1.2,3x,4\n"), []byte(""), []byte(""))
 	f.Fuzz(func(t *testing.T, responses, split, objects []byte) {
 		dir := t.TempDir()
 		if err := os.Mkdir(filepath.Join(dir, "images"), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		for _, name := range []string{"a.jpg", "b.jpg", "c.jpg"} {
+		for _, name := range []string{"a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg", "f.jpg", "g.jpg"} {
 			if err := os.WriteFile(filepath.Join(dir, "images", name), img, 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -137,20 +141,67 @@ func FuzzOpenFolder(f *testing.F) {
 			}
 			return
 		}
-		if d.Images.Len() != 3 || d.NumNeurons < 1 || len(d.Responses) != 3*d.NumNeurons {
+		if d.Images.Len() != 7 || d.NumNeurons < 1 || len(d.Responses) != 7*d.NumNeurons {
 			t.Fatalf("%d images, %d neurons, %d responses", d.Images.Len(), d.NumNeurons, len(d.Responses))
 		}
 		seen := 0
 		for _, s := range d.Splits {
 			for _, i := range s.Indices {
-				if i < 0 || i >= 3 {
+				if i < 0 || i >= 7 {
 					t.Fatalf("split %s has image %d", s.Name, i)
 				}
 				seen++
 			}
+			if s.Name != Train && len(s.Indices) < MinEvalImages {
+				t.Fatalf("split %s of %d images", s.Name, len(s.Indices))
+			}
 		}
-		if seen != 3 {
-			t.Fatalf("splits cover %d images, want 3", seen)
+		if seen != 7 {
+			t.Fatalf("splits cover %d images, want 7", seen)
+		}
+	})
+}
+
+// FuzzH5Checks feeds forged HDF5 header values (a shape, an element width,
+// the stored bytes the layout claims, the file's size) to the checks that
+// run before the loader allocates: whatever they accept must fit the file
+// (within maxCompression) and maxH5DatasetBytes. libhdf5 itself is not
+// fuzzed here: it parses the header, and a crash inside it is its own.
+func FuzzH5Checks(f *testing.F) {
+	f.Add(uint64(24), uint64(3), uint64(224), uint64(224), 4, int64(14450688), int64(746305))
+	f.Add(uint64(1000000), uint64(3), uint64(224), uint64(224), 4, int64(0), int64(10240))
+	f.Add(uint64(24), uint64(0), uint64(0), uint64(0), 1000000000, int64(0), int64(400000))
+	f.Add(uint64(1)<<62, uint64(1)<<62, uint64(1), uint64(1), 4, int64(1)<<40, int64(1)<<40)
+	f.Add(uint64(8), uint64(7), uint64(0), uint64(0), 7, int64(-1), int64(100))
+	f.Fuzz(func(t *testing.T, d0, d1, d2, d3 uint64, width int, stored, fileSize int64) {
+		var dims []uint64
+		for _, d := range []uint64{d0, d1, d2, d3} {
+			if d != 0 || len(dims) == 0 {
+				dims = append(dims, d)
+			}
+		}
+		shape, err := checkStored("f.h5", "k", dims, width, stored, fileSize)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), `f.h5: key "k": `) {
+				t.Fatalf("error %q does not name the file and key", err)
+			}
+			return
+		}
+		if width < 1 || width > maxLabelBytes || len(shape) != len(dims) {
+			t.Fatalf("accepted width %d, shape %v for dims %v", width, shape, dims)
+		}
+		need := uint64(width)
+		for i, d := range shape {
+			if d < 0 || uint64(d) != dims[i] {
+				t.Fatalf("shape %v for dims %v", shape, dims)
+			}
+			need *= uint64(d)
+		}
+		if need > 0 && (need > maxH5DatasetBytes || stored > fileSize || need/maxCompression > uint64(stored)) {
+			t.Fatalf("accepted %d bytes from %d stored in a file of %d", need, stored, fileSize)
+		}
+		if need := uint64(d0) * 3; checkVarLabels("f.h5", "k", need, fileSize) == nil && need > uint64(max(fileSize, 0)) {
+			t.Fatalf("accepted %d bytes of labels in a file of %d", need, fileSize)
 		}
 	})
 }

@@ -8,15 +8,50 @@ package data
 #include <hdf5.h>
 
 static void itscope_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+// A dataset naming a filter libhdf5 lacks would make it load a plugin
+// library from its search path; the built-in filters (deflate, shuffle,
+// ...) are all an NX-414 file uses.
+static herr_t itscope_no_plugins(void) { return H5PLset_loading_state(0); }
 static hid_t itscope_native_float(void) { return H5T_NATIVE_FLOAT; }
 static hid_t itscope_c_s1(void) { return H5T_C_S1; }
 static hid_t itscope_open_ro(const char *path) { return H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT); }
+
+// External links name other files: traversing one would read outside the
+// file the loader was given, so the callback refuses every traversal.
+static herr_t itscope_deny_elink(const char *pf, const char *pg, const char *cf, const char *co,
+                                 unsigned *flags, hid_t fapl, void *op) { return -1; }
+static hid_t itscope_no_elink(hid_t cls) {
+	hid_t p = H5Pcreate(cls);
+	if (p >= 0 && H5Pset_elink_cb(p, itscope_deny_elink, NULL) < 0) { H5Pclose(p); return -1; }
+	return p;
+}
+static hid_t itscope_lapl(void) { return itscope_no_elink(H5P_LINK_ACCESS); }
+static hid_t itscope_dapl(void) { return itscope_no_elink(H5P_DATASET_ACCESS); }
+
+// itscope_link_type is H5L_TYPE_HARD, _SOFT, _EXTERNAL, a user type, or -1.
+static int itscope_link_type(hid_t loc, const char *name, hid_t lapl) {
+	H5L_info_t info;
+	if (H5Lget_info(loc, name, &info, lapl) < 0) return -1;
+	return (int)info.type;
+}
+
+// itscope_layout is the dataset's H5D_layout_t, or -2 when its raw data
+// lives in external files (H5Pset_external), or -1 on error.
+static int itscope_layout(hid_t ds) {
+	hid_t dcpl = H5Dget_create_plist(ds);
+	if (dcpl < 0) return -1;
+	int layout = (int)H5Pget_layout(dcpl);
+	int ext = H5Pget_external_count(dcpl);
+	H5Pclose(dcpl);
+	if (ext != 0) return -2;
+	return layout;
+}
 */
 import "C"
 
 import (
 	"fmt"
-	"math"
+	"os"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -26,16 +61,30 @@ import (
 // and one with it would serialise them anyway.
 var h5mu sync.Mutex
 
-func openH5(path string) (*Dataset, error) {
-	d, err := readH5(path)
+// openH5 reads the NX-414 file f (already opened, through a root when
+// there is one) named path in messages. libhdf5 opens files by name: it is
+// given /proc/self/fd/N, which reaches the very file f holds open, so a
+// path swapped after the open cannot redirect it.
+func openH5(path string, f *os.File) (*Dataset, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", Printable(path), Printable(err.Error()))
+	}
+	fdPath := fmt.Sprintf("/proc/self/fd/%d", f.Fd())
+	d, err := readH5(Printable(path), fdPath, st.Size())
+	runtime.KeepAlive(f)
 	if err != nil {
 		return nil, err
 	}
+	d.Name = path
 	d.Hash = nx414Hash(d) // outside the lock: it reads only Go memory
 	return d, nil
 }
 
-func readH5(path string) (*Dataset, error) {
+func readH5(path, fdPath string, fileSize int64) (*Dataset, error) {
+	if _, err := os.Stat(fdPath); err != nil {
+		return nil, fmt.Errorf("%s: cannot hand the open file to libhdf5 (is /proc mounted?): %v", path, err)
+	}
 	h5mu.Lock()
 	defer h5mu.Unlock()
 	// Errors are reported through return values; without H5Eset_auto2 HDF5
@@ -44,39 +93,71 @@ func readH5(path string) (*Dataset, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	C.itscope_h5_quiet()
+	if C.itscope_no_plugins() < 0 {
+		return nil, fmt.Errorf("%s: libhdf5 refused to turn off filter plugins", path)
+	}
 
-	cpath := C.CString(path)
+	cpath := C.CString(fdPath)
 	defer C.free(unsafe.Pointer(cpath))
 	fid := C.itscope_open_ro(cpath)
 	if fid < 0 {
 		return nil, fmt.Errorf("%s: cannot open as HDF5 (damaged or truncated file?)", path)
 	}
 	defer C.H5Fclose(fid)
-	return readNX414(&h5File{path: path, id: fid})
+	lapl, dapl := C.itscope_lapl(), C.itscope_dapl()
+	if lapl < 0 || dapl < 0 {
+		return nil, fmt.Errorf("%s: libhdf5 refused the link access settings", path)
+	}
+	defer C.H5Pclose(lapl)
+	defer C.H5Pclose(dapl)
+	return readNX414(&h5File{path: path, id: fid, size: fileSize, lapl: lapl, dapl: dapl})
 }
 
 type h5File struct {
-	path string
-	id   C.hid_t
+	path       string // for errors, already Printable
+	id         C.hid_t
+	size       int64 // bytes in the file
+	lapl, dapl C.hid_t
 }
 
 func (f *h5File) has(key string) bool {
 	ck := C.CString(key)
 	defer C.free(unsafe.Pointer(ck))
-	return C.H5Lexists(f.id, ck, C.H5P_DEFAULT) > 0
+	return C.H5Lexists(f.id, ck, f.lapl) > 0
 }
 
 // dataset opens key and returns its id, dimensions and type class. The
-// caller closes the id.
+// caller closes the id. Only a dataset stored in this file is opened: an
+// external link, a virtual dataset (whose values come from other files) or
+// external raw storage is refused before anything is read through it.
 func (f *h5File) dataset(key string) (C.hid_t, []int, C.H5T_class_t, error) {
 	if !f.has(key) {
 		return -1, nil, 0, fmt.Errorf("%s: missing key %q", f.path, key)
 	}
 	ck := C.CString(key)
 	defer C.free(unsafe.Pointer(ck))
-	ds := C.H5Dopen2(f.id, ck, C.H5P_DEFAULT)
+	switch lt := C.itscope_link_type(f.id, ck, f.lapl); lt {
+	case C.H5L_TYPE_HARD:
+	case C.H5L_TYPE_EXTERNAL:
+		return -1, nil, 0, fmt.Errorf("%s: key %q: want a dataset stored in this file, found an external link (refused: it names another file)", f.path, key)
+	default:
+		return -1, nil, 0, fmt.Errorf("%s: key %q: want a dataset stored in this file, found a link of type %d (soft and user-defined links are refused)", f.path, key, int(lt))
+	}
+	ds := C.H5Dopen2(f.id, ck, f.dapl)
 	if ds < 0 {
 		return -1, nil, 0, fmt.Errorf("%s: key %q: not a dataset", f.path, key)
+	}
+	switch layout := C.itscope_layout(ds); layout {
+	case C.H5D_COMPACT, C.H5D_CONTIGUOUS, C.H5D_CHUNKED:
+	case C.H5D_VIRTUAL:
+		C.H5Dclose(ds)
+		return -1, nil, 0, fmt.Errorf("%s: key %q: want a dataset stored in this file, found a virtual dataset (refused: its values come from other files)", f.path, key)
+	case -2:
+		C.H5Dclose(ds)
+		return -1, nil, 0, fmt.Errorf("%s: key %q: want a dataset stored in this file, found raw data in external files (refused)", f.path, key)
+	default:
+		C.H5Dclose(ds)
+		return -1, nil, 0, fmt.Errorf("%s: key %q: cannot read its storage layout (damaged file?)", f.path, key)
 	}
 	space := C.H5Dget_space(ds)
 	defer C.H5Sclose(space)
@@ -85,47 +166,30 @@ func (f *h5File) dataset(key string) (C.hid_t, []int, C.H5T_class_t, error) {
 		C.H5Dclose(ds)
 		return -1, nil, 0, fmt.Errorf("%s: key %q: cannot read its shape", f.path, key)
 	}
-	dims := make([]int, nd)
+	dims := make([]uint64, nd)
 	if nd > 0 {
 		cd := make([]C.hsize_t, nd)
 		C.H5Sget_simple_extent_dims(space, &cd[0], nil)
 		for i, d := range cd {
-			dims[i] = int(d)
+			dims[i] = uint64(d)
 		}
 	}
 	ft := C.H5Dget_type(ds)
 	class := C.H5Tget_class(ft)
+	width := 4 // numbers are read as float32
+	if class == C.H5T_STRING {
+		width = 1 // variable-length: checked by strings against the file
+		if C.H5Tis_variable_str(ft) <= 0 {
+			width = int(C.H5Tget_size(ft))
+		}
+	}
 	C.H5Tclose(ft)
-	if err := f.checkStored(key, ds, dims); err != nil {
+	shape, err := checkStored(f.path, key, dims, width, int64(C.H5Dget_storage_size(ds)), f.size)
+	if err != nil {
 		C.H5Dclose(ds)
 		return -1, nil, 0, err
 	}
-	return ds, dims, class, nil
-}
-
-// maxCompression bounds how much smaller than its float32 values a
-// dataset's stored bytes may be: deflate, the strongest filter Debian's
-// libhdf5 has, stops near 1032:1.
-const maxCompression = 1100
-
-// checkStored rejects a dataset whose shape promises far more values than
-// the file holds (a chunked dataset never written, or a forged header): the
-// loader allocates what the shape says, so a 10 kB file declaring
-// (1000000,3,224,224) would otherwise ask for 600 GB and kill the process.
-func (f *h5File) checkStored(key string, ds C.hid_t, dims []int) error {
-	values := 1
-	for _, d := range dims {
-		if d > 0 && values > math.MaxInt/4/d {
-			return fmt.Errorf("%s: key %q: want a shape that fits in memory, found %v", f.path, key, dims)
-		}
-		values *= d
-	}
-	stored := int(C.H5Dget_storage_size(ds))
-	if values > 0 && 4*values/maxCompression > stored {
-		return fmt.Errorf("%s: key %q: shape %v needs %d bytes as float32, but the file stores only %d bytes for it (damaged, truncated or never written?)",
-			f.path, key, dims, 4*values, stored)
-	}
-	return nil
+	return ds, shape, class, nil
 }
 
 // floats reads a numeric dataset straight into dst (already sized),
@@ -160,6 +224,18 @@ func (f *h5File) strings(key string, ds C.hid_t, class C.H5T_class_t, n int) ([]
 		defer C.H5Tclose(mt)
 		C.H5Tset_size(mt, C.H5T_VARIABLE)
 		C.H5Tset_cset(mt, C.H5Tget_cset(ft))
+		// Each string's length comes from the file: their sum must fit
+		// in the file before HDF5 allocates them.
+		var need C.hsize_t
+		space := C.H5Dget_space(ds)
+		ok := C.H5Dvlen_get_buf_size(ds, mt, space, &need) >= 0
+		C.H5Sclose(space)
+		if !ok {
+			return nil, failed
+		}
+		if err := checkVarLabels(f.path, key, uint64(need), f.size); err != nil {
+			return nil, err
+		}
 		// HDF5 writes C pointers into the buffer, so it lives in C memory.
 		buf := (**C.char)(C.calloc(C.size_t(n), C.size_t(unsafe.Sizeof(uintptr(0)))))
 		defer C.free(unsafe.Pointer(buf))
@@ -172,7 +248,7 @@ func (f *h5File) strings(key string, ds C.hid_t, class C.H5T_class_t, n int) ([]
 				out[i] = C.GoString(p)
 			}
 		}
-		space := C.H5Dget_space(ds)
+		space = C.H5Dget_space(ds)
 		C.H5Dvlen_reclaim(mt, space, C.H5P_DEFAULT, unsafe.Pointer(buf))
 		C.H5Sclose(space)
 		return out, nil
@@ -229,6 +305,15 @@ func readNX414(f *h5File) (*Dataset, error) {
 		if name == Test && !f.has(stimKey) {
 			break // test is optional
 		}
+		if name == Test {
+			// An empty test split is no split.
+			if ds, dims, _, err := f.dataset(stimKey); err == nil {
+				f.close(ds)
+				if len(dims) > 0 && dims[0] == 0 {
+					break
+				}
+			}
+		}
 		ds, dims, _, err := f.dataset(stimKey)
 		if err != nil {
 			return nil, err
@@ -249,6 +334,9 @@ func readNX414(f *h5File) (*Dataset, error) {
 	}
 	total := 0
 	for _, s := range splits {
+		if err := checkSplitSize(s.name, s.n); err != nil {
+			return nil, fmt.Errorf("%s: key \"stimulus_%s\": %v", f.path, s.name, err)
+		}
 		total += s.n
 	}
 	chw := c * hh * ww
@@ -266,9 +354,18 @@ func readNX414(f *h5File) (*Dataset, error) {
 		if err != nil {
 			return nil, err
 		}
-		err = f.floats(key, ds, class, stim[start*chw:(start+s.n)*chw])
+		if class != C.H5T_FLOAT {
+			f.close(ds)
+			return nil, fmt.Errorf("%s: key %q: want float32 ImageNet-normalised stimuli, found HDF5 %s data (raw pixels? normalise them: (x/255 - mean) / std)",
+				f.path, key, h5ClassName(class))
+		}
+		block := stim[start*chw : (start+s.n)*chw]
+		err = f.floats(key, ds, class, block)
 		f.close(ds)
 		if err != nil {
+			return nil, err
+		}
+		if err := checkFiniteStimuli(f.path, key, block, start, c, hh, ww); err != nil {
 			return nil, err
 		}
 		// Responses: none for test.

@@ -117,7 +117,7 @@ func TestOpenNX414Errors(t *testing.T) {
 		want []string
 	}{
 		{"../testdata/data/nx414_missing_key.h5", []string{"nx414_missing_key.h5", `missing key "spikes_val"`}},
-		{"../testdata/data/nx414_bad_shape.h5", []string{"nx414_bad_shape.h5", `key "spikes_val"`, "want shape (2,168)", "found [2 100]"}},
+		{"../testdata/data/nx414_bad_shape.h5", []string{"nx414_bad_shape.h5", `key "spikes_val"`, "want shape (3,168)", "found [3 100]"}},
 		{"../testdata/data/nx414_bad_type.h5", []string{"nx414_bad_type.h5", `key "object_train": want strings, found HDF5 integer data`}},
 		// A 10 kB file whose shape asks for 600 GB: once a fatal out-of-memory.
 		{"../testdata/data/nx414_forged_shape.h5", []string{"nx414_forged_shape.h5", `key "stimulus_train"`, "shape [1000000 3 224 224] needs 602112000000 bytes as float32, but the file stores only 0 bytes"}},

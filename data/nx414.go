@@ -41,6 +41,20 @@ func newNX414Dataset(path string, stim []float32, n, c, h, w int, responses []fl
 	return d
 }
 
+// checkFiniteStimuli refuses a NaN or Inf in stimuli (CHW planes of c x h x
+// w, the first being image first): networks and pixel features would turn
+// them into finite-looking scores.
+func checkFiniteStimuli(path, key string, stim []float32, first, c, h, w int) error {
+	for k, v := range stim {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			img, pos := k/(c*h*w), k%(c*h*w)
+			return fmt.Errorf("%s: key %q: want finite stimuli, found %v in image %d (number %d of the dataset) at channel %d, y %d, x %d",
+				path, key, v, img, first+img, pos/(h*w), pos/w%h, pos%w)
+		}
+	}
+	return nil
+}
+
 // nx414Hash is Dataset.Hash for a dataset from newNX414Dataset.
 func nx414Hash(d *Dataset) string {
 	t := d.Images.(*tensorImages)

@@ -70,7 +70,7 @@ func NetworkInput(ds *Dataset, i, size int, dst []float32) ([]float32, error) {
 	}
 	if chw, c, h, w, ok := ds.Images.Normalized(i); ok {
 		if c != 3 {
-			return nil, fmt.Errorf("%s: image %s: want 3 channels, found %d", ds.Name, ds.Images.Name(i), c)
+			return nil, fmt.Errorf("%s: image %s: want 3 channels, found %d", Printable(ds.Name), Printable(ds.Images.Name(i)), c)
 		}
 		if h == size && w == size {
 			if len(dst) < len(chw) {

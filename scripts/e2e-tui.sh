@@ -4,7 +4,9 @@
 # the screen is read with capture-pane. It opens the small demo session,
 # picks a MobileNetV2 layer, fits a grid of two ridge alphas on it, opens a run's EV
 # histogram, exports it, compares the two runs, checks the resize message,
-# the help and NO_COLOR, and quits. Then the job queue: a CLI grid submitted
+# the help and NO_COLOR, and quits. Key bursts (ten j typed in one write) move
+# ten rows, and with --mouse a click on a tab (an SGR mouse report written
+# into the pane) switches panes. Then the job queue: a CLI grid submitted
 # with --detach and run by `itscope job run-queued` in another window shows
 # in an explorer started after it, with its live loss curve; SIGKILL of the
 # runner shows its jobs failed ("process gone") within 35 s, and the store
@@ -33,15 +35,16 @@ if [ -z "$bin" ]; then
 fi
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 
-# start NAME ENV...: the explorer in a 100x30 tmux window, on the run store
-# $store. CI is unset for it: termenv takes a set CI to mean "no terminal"
-# and would draw without colour.
+# start NAME ENV...: the explorer in a 100x30 tmux window, with the flags in
+# $flags, on the run store $store. CI is unset for it: termenv takes a set CI
+# to mean "no terminal" and would draw without colour.
+flags=
 store="$work/runs"
 start() {
 	local name=$1
 	shift
 	tmux -S "$sock" new-session -d -s "$name" -x 100 -y 30 \
-		"cd '$work' && env -u CI ITSCOPE_CACHE='$work/cache' $* '$bin' tui --runs '$store' --export-dir '$work'; echo \"exit \$?\" > '$work/$name.exit'; sleep 600"
+		"cd '$work' && env -u CI ITSCOPE_CACHE='$work/cache' XDG_CONFIG_HOME='$work/config' $* '$bin' tui $flags --runs '$store' --export-dir '$work'; echo \"exit \$?\" > '$work/$name.exit'; sleep 600"
 }
 screen() { tmux -S "$sock" capture-pane -p -t "$1"; }
 send() {
@@ -89,6 +92,12 @@ send $s 2 Down Enter Enter
 wait_for $s "(24×56×56)" 60
 send $s Down Down
 wait_for $s "mobilenetv2:features.2"
+# A burst: ten j written at once reach the explorer in one read, as fast
+# typing over SSH does; they move ten rows, and ten k move back.
+send $s -l jjjjjjjjjj
+wait_for $s "send mobilenetv2:features.12 to Grid" 5
+send $s -l kkkkkkkkkk
+wait_for $s "send mobilenetv2:features.2 to Grid" 5
 send $s Enter
 wait_for $s "read-out fits on mobilenetv2:features.2"
 send $s Enter C-u 2 0 Enter Down Enter C-u
@@ -131,6 +140,26 @@ for _ in $(seq 100); do [ -f "$work/$s.exit" ] && break; sleep 0.1; done
 runs=$(ls "$work"/runs/*/run.json 2>/dev/null | wc -l)
 [ "$runs" -eq 2 ] || fail "the store holds $runs runs, want 2" $s
 
+# Mouse (--mouse): a click on a tab switches panes. tmux has no command to
+# send a click, so the SGR report of a left press and release at the tab's
+# cell (1-based) is written into the pane as the terminal would send it.
+m=mouse
+flags=--mouse
+start $m COLORTERM=truecolor TERM=xterm-256color
+flags=
+wait_for $m "1 Data"
+bar=$(screen $m | head -1)
+before=${bar%%4 Jobs*}
+x=$((${#before} + 2))
+send $m -l $'\e[<0;'"$x"$';1M\e[<0;'"$x"$';1m'
+wait_for $m "▶ Jobs" 5
+bar=$(screen $m | head -1)
+before=${bar%%2 Model*}
+x=$((${#before} + 2))
+send $m -l $'\e[<0;'"$x"$';1M\e[<0;'"$x"$';1m'
+wait_for $m "next → " 5
+send $m q
+
 # NO_COLOR: the same screens without a single colour escape.
 n=nocolor
 start $n NO_COLOR=1 COLORTERM=truecolor TERM=xterm-256color
@@ -143,7 +172,6 @@ fi
 send $n 7
 wait_for $n "[7 Compare]"
 send $n q
-
 
 # The job queue. A grid of two long trainings, submitted from the command
 # line and run by `itscope job run-queued` in a window of its own.
@@ -196,4 +224,4 @@ wait_for $q "process gone" 10
 [ -z "$(ls "$store" | grep -v '^\.')" ] || fail "the store holds runs after the kill: $(ls "$store")" $q
 send $q q
 
-echo "e2e-tui: ok (open, grid of 2 fits, histogram, export, compare, resize, help, NO_COLOR, quit; a queued CLI grid live in the explorer, SIGKILL of its runner)"
+echo "e2e-tui: ok (open, key bursts, grid of 2 fits, histogram, export, compare, resize, help, mouse, NO_COLOR, quit; a queued CLI grid live in the explorer, SIGKILL of its runner)"

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,6 +78,15 @@ type Options struct {
 	// User owns the jobs this session starts (the SSH user of a server
 	// session; empty locally).
 	User string
+	// ConfigDir holds the user's settings (the Grid's fields); "" is
+	// $XDG_CONFIG_HOME/itscope, else ~/.config/itscope.
+	ConfigDir string
+	// Images is how the Data pane draws stimuli: auto (detected from Env),
+	// kitty, iterm, sixel or blocks; "" is auto.
+	Images string
+	// Env is the session's environment (KEY=VALUE), read to detect the
+	// terminal's image protocol; nil is this process's (os.Environ).
+	Env []string
 }
 
 // App is the explorer's root model.
@@ -92,6 +102,15 @@ type App struct {
 	isErr  bool
 	opts   Options
 	quit   bool
+	// confirming is true while the status line asks whether to quit with
+	// jobs running.
+	confirming bool
+	// The picture drawn in the last frame (placePicture): the lines it
+	// covered, a counter that changes when they do, and whether one was
+	// drawn at all.
+	pictureLines string
+	pictureGen   int
+	pictureShown bool
 
 	unsubMu sync.Mutex
 	unsub   func()
@@ -137,10 +156,19 @@ func New(opts Options) *App {
 		Taps:     map[string][]nets.Tap{},
 	}
 	a := &App{ctx: ctx, opts: opts, width: opts.Width, height: opts.Height}
+	env := opts.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	ctx.Images = imageMode(opts.Images, env)
+	if err := CheckImageMode(opts.Images); err != nil {
+		ctx.Images = imageMode(imagesAuto, env)
+		a.status, a.isErr = err.Error(), true
+	}
 	a.panes = []pane{
 		newDataPane(ctx, opts.Datasets),
 		newModelPane(ctx),
-		newGridPane(ctx),
+		newGridPane(ctx, gridSettingsPath(opts.ConfigDir, opts.User)),
 		newJobsPane(ctx),
 		newLivePane(ctx),
 		newResultsPane(ctx, opts.ExportDir),
@@ -207,8 +235,20 @@ func (a *App) Init() tea.Cmd {
 }
 
 // Update routes messages: keys to the active pane unless they are global,
-// everything else to every pane.
+// everything else to every pane. Leaving the Data pane while it showed a
+// picture in an image protocol clears the screen: the renderer rewrites only
+// lines that changed, and a line equal in both panes would keep its part of
+// the picture.
 func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m, cmd := a.update(msg)
+	if a.pictureShown && a.active != paneData {
+		a.pictureShown = false
+		return m, tea.Batch(cmd, tea.ClearScreen)
+	}
+	return m, cmd
+}
+
+func (a *App) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmds []tea.Cmd
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
@@ -217,6 +257,13 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, nil
 	case tea.KeyMsg:
 		return a, a.handleKey(msg)
+	case tea.MouseMsg:
+		// Clicks and the wheel go to what the last frame drew under them;
+		// not while a field takes text or quitting waits for an answer.
+		if a.confirming || a.panes[a.active].Capturing() {
+			return a, nil
+		}
+		return a, a.ctx.zones.handle(msg)
 	case gotoPaneMsg:
 		a.active = int(msg)
 		return a, nil
@@ -252,11 +299,45 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return a, tea.Batch(cmds...)
 }
 
+// handleKey splits a burst before anything matches keys. Runes that reach
+// bubbletea in one read (fast typing, a held key, SSH) arrive as one KeyRunes
+// message; a binding such as "j" matches only a single rune, so the burst
+// "jjj" would be dropped. Each rune is handled as its own key here, the one
+// place keys enter, until a pane starts capturing text (a burst "e12" in Grid
+// opens the field and types "12"): what follows is typed as it came. A
+// paste is text and never keys.
 func (a *App) handleKey(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type != tea.KeyRunes || len(msg.Runes) < 2 || msg.Paste {
+		return a.handleOneKey(msg)
+	}
+	var cmds []tea.Cmd
+	for i, r := range msg.Runes {
+		if a.quit {
+			break
+		}
+		one := msg
+		if a.panes[a.active].Capturing() {
+			one.Runes = msg.Runes[i:]
+			cmds = append(cmds, a.handleOneKey(one))
+			break
+		}
+		one.Runes = []rune{r}
+		cmds = append(cmds, a.handleOneKey(one))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (a *App) handleOneKey(msg tea.KeyMsg) tea.Cmd {
 	k := a.ctx.Keys
 	p := a.panes[a.active]
-	if msg.String() == "ctrl+c" || (!p.Capturing() && key.Matches(msg, k.Quit)) {
+	if a.confirming {
+		return a.answerQuit(msg)
+	}
+	if msg.String() == "ctrl+c" {
 		return a.Quit()
+	}
+	if !p.Capturing() && key.Matches(msg, k.Quit) {
+		return a.askQuit()
 	}
 	if p.Capturing() {
 		return p.Update(msg)
@@ -282,6 +363,47 @@ func (a *App) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	return p.Update(msg)
+}
+
+// runningJobs counts this session's jobs that have not finished; a job
+// submitted but not yet reported by the engine counts as running.
+func (a *App) runningJobs() int {
+	n := 0
+	for _, id := range a.ctx.Started {
+		if st, ok := a.ctx.Jobs[id]; !ok || !st.State.Finished() {
+			n++
+		}
+	}
+	return n
+}
+
+// askQuit quits at once when no job of this session runs; otherwise the
+// status line asks first, saying what quitting does to the jobs.
+func (a *App) askQuit() tea.Cmd {
+	n := a.runningJobs()
+	if n == 0 {
+		return a.Quit()
+	}
+	a.confirming = true
+	jobs := fmt.Sprintf("%d job(s) of yours are running", n)
+	if a.opts.KeepJobsOnQuit {
+		a.status = jobs + "; they keep running on the server after you leave. Quit? y/n"
+	} else {
+		a.status = jobs + "; quitting cancels them. Quit? y/n"
+	}
+	a.isErr = false
+	return nil
+}
+
+// answerQuit takes the answer to askQuit: y (or q again) quits, anything
+// else stays.
+func (a *App) answerQuit(msg tea.KeyMsg) tea.Cmd {
+	a.confirming = false
+	if key.Matches(msg, a.ctx.Keys.Yes) {
+		return a.Quit()
+	}
+	a.status = "not quitting"
+	return nil
 }
 
 // Quit cancels the jobs this session started (unless told to keep them) and
@@ -350,6 +472,11 @@ func (a *App) frame() string {
 		return lipgloss.Place(max(a.width, 1), max(a.height, 1), lipgloss.Center, lipgloss.Center, msg)
 	}
 	st := a.ctx.Styles
+	z := &a.ctx.zones
+	z.reset()
+	a.ctx.picture = picture{}
+	title := st.Title.Render("itscope") + "  "
+	x := ansiWidth(title)
 	var tabs []string
 	for i, p := range a.panes {
 		label := fmt.Sprintf("%d %s", i+1, p.Title())
@@ -357,14 +484,17 @@ func (a *App) frame() string {
 			if st.Plain {
 				label = "[" + label + "]"
 			}
-			tabs = append(tabs, st.TabActive.Render(label))
+			label = st.TabActive.Render(label)
 		} else {
-			tabs = append(tabs, st.TabInactive.Render(label))
+			label = st.TabInactive.Render(label)
 		}
+		tabs = append(tabs, label)
+		z.add(x, 0, ansiWidth(label), 1, func(int, int) tea.Cmd { return gotoPane(i) }, nil)
+		x += ansiWidth(label) + 2
 	}
-	title := st.Title.Render("itscope") + "  "
 	bar := fitLine(title+strings.Join(tabs, "  "), a.width)
 
+	z.dx, z.dy = 0, bodyTop
 	body := fitBlock(a.panes[a.active].View(), a.ctx.Width, a.ctx.Height)
 
 	status := a.status
@@ -381,8 +511,54 @@ func (a *App) frame() string {
 		k := a.ctx.Keys
 		helpView = a.help.ShortHelpView(append(a.panes[a.active].ShortHelp(), k.Help, k.Quit))
 	}
-	return strings.Join([]string{bar, body, fitLine(status, a.width), fitBlock(helpView, a.width, a.helpHeight())}, "\n")
+	lines := strings.Split(strings.Join([]string{bar, body, fitLine(status, a.width), fitBlock(helpView, a.width, a.helpHeight())}, "\n"), "\n")
+	a.placePicture(lines)
+	return strings.Join(lines, "\n")
 }
+
+// placePicture writes the Data pane's image escape into the frame's lines.
+//
+// Why this way: bubbletea v1.3.10 has no raw-output message (tea.Printf
+// prints above the program, and not at all in the alt screen), and its
+// renderer repaints only the lines that changed since the last frame, top
+// to bottom. Sixel and iTerm2 pictures live in the cells they cover, so a
+// repainted line erases its part of them. The pane therefore leaves the
+// picture's cells blank and the escape goes at the end of the picture's
+// LAST line, wrapped in save cursor, absolute move, restore cursor: it is
+// written after the blank cells under it, and the cursor ends where the
+// renderer left it. Whenever any line under the picture changes, a counter
+// inside the wrapper (a cursor move undone by the restore) changes too, so
+// the last line, and the picture with it, is written again. Kitty pictures
+// float above the text and stay until deleted, so the escape deletes the
+// previous one first, and a frame without a picture carries the delete on
+// its first line. Inside tmux the mode is half blocks (imageMode), which
+// are plain cells and need none of this.
+func (a *App) placePicture(lines []string) {
+	pic := a.ctx.picture
+	pic.y += bodyTop
+	if pic.seq == "" || pic.y+pic.rows > len(lines) {
+		if a.ctx.Images == imagesKitty && len(lines) > 0 {
+			if a.pictureLines != "" {
+				a.pictureLines = ""
+				a.pictureGen++
+			}
+			lines[0] += "\x1b7" + kittyDeleteAll + fmt.Sprintf("\x1b[%dC", a.pictureGen) + "\x1b8"
+		}
+		return
+	}
+	covered := strings.Join(lines[pic.y:pic.y+pic.rows], "\n") + pic.seq
+	if covered != a.pictureLines {
+		a.pictureLines = covered
+		a.pictureGen++
+	}
+	a.pictureShown = true
+	last := pic.y + pic.rows - 1
+	lines[last] += fmt.Sprintf("\x1b7\x1b[%d;%dH%s\x1b[%dC\x1b8", pic.y+1, pic.x+1, pic.seq, a.pictureGen)
+}
+
+// bodyTop is the frame line where the active pane starts, below the tab bar;
+// the pane's mouse zones and picture are placed relative to it.
+const bodyTop = 1
 
 // fitLine cuts or pads s to exactly width cells.
 func fitLine(s string, width int) string {

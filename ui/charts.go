@@ -63,8 +63,8 @@ func drawHistogram(st Styles, counts []int, maxCount, height int, lo, hi float64
 	}
 	w := len(counts)
 	sb.WriteString(strings.Repeat(" ", axisW+1) + "└" + strings.Repeat("─", w) + "\n")
-	left := fmt.Sprintf("%.2f", lo)
-	right := fmt.Sprintf("%.2f", hi)
+	left := fmtNum(lo)
+	right := fmtNum(hi)
 	gap := max(1, w+1-len(left)-len(right))
 	sb.WriteString(strings.Repeat(" ", axisW+1) + left + strings.Repeat(" ", gap) + right + "\n")
 	sb.WriteString(strings.Repeat(" ", axisW+2) + st.Dim.Render(xlabel))
@@ -142,9 +142,9 @@ func scatter(st Styles, x, y []float64, width, height int, xlabel, ylabel string
 		label := ""
 		switch r {
 		case 0:
-			label = fmt.Sprintf("%.2f", hi)
+			label = fmtNum(hi)
 		case height - 1:
-			label = fmt.Sprintf("%.2f", lo)
+			label = fmtNum(lo)
 		case height / 2:
 			label = ylabel
 		}
@@ -162,7 +162,7 @@ func scatter(st Styles, x, y []float64, width, height int, xlabel, ylabel string
 		sb.WriteByte('\n')
 	}
 	sb.WriteString(strings.Repeat(" ", 7) + "└" + strings.Repeat("─", plotW) + "\n")
-	left, right := fmt.Sprintf("%.2f", lo), fmt.Sprintf("%.2f", hi)
+	left, right := fmtNum(lo), fmtNum(hi)
 	mid := max(1, plotW-len(left)-len(right)-len(xlabel))
 	sb.WriteString(strings.Repeat(" ", 8) + left + strings.Repeat(" ", mid/2) + st.Dim.Render(xlabel) +
 		strings.Repeat(" ", mid-mid/2) + right)
@@ -197,7 +197,7 @@ func hbars(st Styles, labels []string, values []float64, width int, best int) st
 		if st.Plain {
 			bar = strings.Repeat("#", n)
 		}
-		line := fmt.Sprintf("%-*.*s ", labelW, labelW, l) + st.BarFull.Render(bar) + fmt.Sprintf(" %s", fmtFloat(v))
+		line := fmt.Sprintf("%-*.*s ", labelW, labelW, l) + st.BarFull.Render(bar) + fmt.Sprintf(" %s", fmtNum(v))
 		if i == best {
 			line += st.Good.Render(" ◀ best")
 		}
@@ -218,11 +218,4 @@ func progressBar(st Styles, f float64, width int) string {
 		full, empty = "#", "-"
 	}
 	return st.BarFull.Render(strings.Repeat(full, n)) + st.BarEmpty.Render(strings.Repeat(empty, width-n))
-}
-
-func fmtFloat(v float64) string {
-	if math.IsNaN(v) {
-		return "—"
-	}
-	return fmt.Sprintf("%.3f", v)
 }

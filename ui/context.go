@@ -50,6 +50,23 @@ type Context struct {
 	Taps map[string][]nets.Tap
 	// Runs is the store's listing, oldest first.
 	Runs []runs.RunMeta
+
+	// Images is how stimuli are drawn: kitty, iterm, sixel or blocks (the
+	// mode asked for in Options.Images, or detected).
+	Images string
+
+	// zones are where the last frame put what answers the mouse.
+	zones zones
+	// picture is the image escape the Data pane wants drawn over the
+	// frame, if any (see App.placePicture).
+	picture picture
+}
+
+// picture is an image escape to draw with its top-left cell at (x, y) of
+// the pane, over rows lines that the pane left blank for it.
+type picture struct {
+	x, y, rows int
+	seq        string
 }
 
 // setJob records a job's latest status.

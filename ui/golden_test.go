@@ -36,6 +36,15 @@ func TestGoldenData(t *testing.T) {
 	requireGolden(t, finalFrame(t, tm))
 }
 
+// TestGoldenDataLarge: on a bigger terminal the half-block picture grows
+// with the pane.
+func TestGoldenDataLarge(t *testing.T) {
+	tm, pr := startApp(t, Options{Initial: "demo", Width: 160, Height: 50})
+	pr.waitMsg(t, 30*time.Second, "decoded image", func(m tea.Msg) bool { _, ok := m.(imageMsg); return ok })
+	waitFor(t, tm, 5*time.Second, "image 1 of")
+	requireGolden(t, finalFrame(t, tm))
+}
+
 func TestGoldenDataEmpty(t *testing.T) {
 	tm, _ := startApp(t, Options{Datasets: []string{"demo", "demo:210325", "/data/IT_data.h5"}})
 	keys(tm, "down", "o")
@@ -81,10 +90,27 @@ func TestGoldenGridTraining(t *testing.T) {
 	tm.Send(gotoPaneMsg(paneModel))
 	keys(tm, "down", "down", "down", "3", "enter", "ctrl+u")
 	typeText(tm, "0.001, 0.0003")
-	keys(tm, "enter", "G", "enter", "ctrl+u")
+	keys(tm, "enter", "g", "down", "down", "down", "down", "down", "down", "down", "enter", "ctrl+u")
 	typeText(tm, "0, 1")
 	keys(tm, "enter")
 	waitFor(t, tm, 5*time.Second, "4 job(s)")
+	requireGolden(t, finalFrame(t, tm))
+}
+
+// TestGoldenGridDropped: a CNN grid whose depths do not all fit the
+// channels says which pairs it drops and how many jobs it starts.
+func TestGoldenGridDropped(t *testing.T) {
+	ds := syntheticDataset(20, 8, 2)
+	tm, pr := startApp(t, Options{Datasets: []string{"synthetic"}, Open: func(string) (*data.Dataset, error) { return ds, nil }})
+	keys(tm, "enter")
+	pr.waitMsg(t, 10*time.Second, "the dataset", func(m tea.Msg) bool { d, ok := m.(datasetMsg); return ok && d.ds != nil })
+	tm.Send(gotoPaneMsg(paneModel))
+	keys(tm, "down", "down", "down", "3", "enter", "ctrl+u")
+	typeText(tm, "0.001, 0.01")
+	keys(tm, "enter", "down", "down", "down", "enter", "ctrl+u")
+	typeText(tm, "2, 3, 4")
+	keys(tm, "enter")
+	waitFor(t, tm, 5*time.Second, "dropping 1 combination")
 	requireGolden(t, finalFrame(t, tm))
 }
 

@@ -17,43 +17,19 @@ const greyRamp = " .:-=+*#%@"
 // used where the terminal has it, else the nearest of the 256 (or 16)
 // colours. Without colour it falls back to a grey character ramp.
 func drawImage(img image.Image, cols, rows int, profile termenv.Profile) string {
-	if img == nil || cols <= 0 || rows <= 0 {
+	if img == nil || cols <= 0 || rows <= 0 || img.Bounds().Empty() {
 		return ""
 	}
-	b := img.Bounds()
-	if b.Dx() == 0 || b.Dy() == 0 {
-		return ""
-	}
-	// sample averages the source box that maps onto target pixel (x, y) of a
-	// cols x 2*rows grid, so shrinking does not alias.
-	sample := func(x, y int) (r, g, bl uint32) {
-		x0 := b.Min.X + x*b.Dx()/cols
-		x1 := b.Min.X + (x+1)*b.Dx()/cols
-		y0 := b.Min.Y + y*b.Dy()/(2*rows)
-		y1 := b.Min.Y + (y+1)*b.Dy()/(2*rows)
-		if x1 <= x0 {
-			x1 = x0 + 1
-		}
-		if y1 <= y0 {
-			y1 = y0 + 1
-		}
-		var n uint32
-		for yy := y0; yy < y1; yy++ {
-			for xx := x0; xx < x1; xx++ {
-				cr, cg, cb, _ := img.At(xx, yy).RGBA()
-				r += cr >> 8
-				g += cg >> 8
-				bl += cb >> 8
-				n++
-			}
-		}
-		return r / n, g / n, bl / n
+	px := resample(img, cols, 2*rows)
+	at := func(x, y int) (r, g, b uint32) {
+		o := px.PixOffset(x, y)
+		return uint32(px.Pix[o]), uint32(px.Pix[o+1]), uint32(px.Pix[o+2])
 	}
 	var sb strings.Builder
 	for row := 0; row < rows; row++ {
 		for col := 0; col < cols; col++ {
-			tr, tg, tb := sample(col, 2*row)
-			br, bg, bb := sample(col, 2*row+1)
+			tr, tg, tb := at(col, 2*row)
+			br, bg, bb := at(col, 2*row+1)
 			switch profile {
 			case termenv.Ascii:
 				lum := (luma(tr, tg, tb) + luma(br, bg, bb)) / 2
@@ -72,6 +48,35 @@ func drawImage(img image.Image, cols, rows int, profile termenv.Profile) string 
 		}
 	}
 	return sb.String()
+}
+
+// resample scales img to w x h pixels. Each target pixel is the mean of
+// the source box that maps onto it, so shrinking does not alias; growing
+// repeats pixels.
+func resample(img image.Image, w, h int) *image.RGBA {
+	out := image.NewRGBA(image.Rect(0, 0, w, h))
+	b := img.Bounds()
+	for y := range h {
+		y0 := b.Min.Y + y*b.Dy()/h
+		y1 := max(y0+1, b.Min.Y+(y+1)*b.Dy()/h)
+		for x := range w {
+			x0 := b.Min.X + x*b.Dx()/w
+			x1 := max(x0+1, b.Min.X+(x+1)*b.Dx()/w)
+			var r, g, bl, n uint32
+			for yy := y0; yy < y1; yy++ {
+				for xx := x0; xx < x1; xx++ {
+					cr, cg, cb, _ := img.At(xx, yy).RGBA()
+					r += cr >> 8
+					g += cg >> 8
+					bl += cb >> 8
+					n++
+				}
+			}
+			o := out.PixOffset(x, y)
+			out.Pix[o], out.Pix[o+1], out.Pix[o+2], out.Pix[o+3] = uint8(r/n), uint8(g/n), uint8(bl/n), 255
+		}
+	}
+	return out
 }
 
 // luma is the Rec. 601 luminance of an 8-bit colour, 0..255.

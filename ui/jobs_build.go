@@ -64,7 +64,7 @@ func buildJobs(ctx *Context, pl plan) ([]jobs.Job, error) {
 				if err := cc.Validate(); err != nil {
 					return nil, err
 				}
-				out = append(out, train.CotrainJob(ds, cc, fmt.Sprintf("%s λ=%g", pt.Label, l)))
+				out = append(out, train.CotrainJob(ds, cc, pt.Label+" λ="+fmtNum(l)))
 			}
 		}
 	}
@@ -76,7 +76,7 @@ func buildJobs(ctx *Context, pl plan) ([]jobs.Job, error) {
 func fitJobName(fs readout.FitSpec) string {
 	name := fs.Model
 	if fs.Model == readout.ModelRidge {
-		name += fmt.Sprintf(" α=%g", fs.Alpha)
+		name += " α=" + fmtNum(fs.Alpha)
 	}
 	name += " on " + fs.Features
 	if fs.PCA > 0 {

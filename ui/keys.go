@@ -6,6 +6,8 @@ import "github.com/charmbracelet/bubbles/key"
 // they honour and list them in their help.
 type KeyMap struct {
 	Help, Quit, NextPane, PrevPane, Pane key.Binding
+	// Yes answers the question before quitting with jobs running.
+	Yes key.Binding
 
 	Up, Down, Left, Right, PageUp, PageDown, Top, Bottom, Enter, Back key.Binding
 
@@ -15,8 +17,8 @@ type KeyMap struct {
 	Sweep key.Binding
 	// Grid pane.
 	Edit, Start, Strategy key.Binding
-	// Jobs pane.
-	Cancel key.Binding
+	// Jobs and Live panes.
+	Cancel, Pin key.Binding
 	// Results and Compare panes.
 	View, Sort, Reverse, Export, Filter, Mark, Refresh key.Binding
 }
@@ -33,6 +35,7 @@ func DefaultKeyMap() KeyMap {
 		NextPane: b([]string{"tab"}, "tab", "next pane"),
 		PrevPane: b([]string{"shift+tab"}, "S-tab", "prev pane"),
 		Pane:     b([]string{"1", "2", "3", "4", "5", "6", "7"}, "1-7", "go to pane"),
+		Yes:      b([]string{"y", "Y", "q", "ctrl+c"}, "y", "yes, quit"),
 
 		Up:       b([]string{"up", "k"}, "↑/k", "up"),
 		Down:     b([]string{"down", "j"}, "↓/j", "down"),
@@ -56,6 +59,7 @@ func DefaultKeyMap() KeyMap {
 		Strategy: b([]string{"m"}, "m", "read-out"),
 
 		Cancel: b([]string{"x"}, "x", "cancel job"),
+		Pin:    b([]string{"p"}, "p", "pin job"),
 
 		View:    b([]string{"v"}, "v", "next view"),
 		Sort:    b([]string{"s"}, "s", "sort column"),

@@ -63,7 +63,10 @@ var paneMarks = []string{"open path", "sweep all layers", "start jobs", "live / 
 // switching panes) to the moment the new pane is written to the terminal,
 // through the real program loop and renderer in true colour. "idle" is the
 // peer; "two-training-jobs" runs two CNN trainings on the engine at once,
-// which keep both cores busy. Run with -benchtime 300x for a stable p99:
+// which keep both cores busy; "two-queued-jobs" runs them on a second
+// engine on the same store, as another process would, and the explorer's
+// engine follows them through the store's queue (their events read from
+// the files). Run with -benchtime 300x for a stable p99:
 //
 //	go test ./ui -run '^$' -bench KeyToRedraw -benchtime 300x
 func BenchmarkKeyToRedraw(b *testing.B) {
@@ -71,24 +74,30 @@ func BenchmarkKeyToRedraw(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, load := range []int{0, 2} {
-		name := "idle"
-		if load > 0 {
-			name = "two-training-jobs"
-		}
-		b.Run(name, func(b *testing.B) { benchKeys(b, ds, load) })
+	for _, c := range []struct {
+		name      string
+		trainings int
+		queued    bool
+	}{{"idle", 0, false}, {"two-training-jobs", 2, false}, {"two-queued-jobs", 2, true}} {
+		b.Run(c.name, func(b *testing.B) { benchKeys(b, ds, c.trainings, c.queued) })
 	}
 }
 
-func benchKeys(b *testing.B, ds *data.Dataset, trainings int) {
+func benchKeys(b *testing.B, ds *data.Dataset, trainings int, queued bool) {
 	store, err := runs.OpenStore(b.TempDir())
 	if err != nil {
 		b.Fatal(err)
 	}
 	eng := jobs.NewEngine(store, 2)
+	runner := eng
+	if queued {
+		runner = jobs.NewEngine(&runs.Store{Dir: store.Dir}, 2)
+		eng.Follow()
+	}
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
+		runner.Shutdown(ctx)
 		eng.Shutdown(ctx)
 	}()
 
@@ -111,7 +120,7 @@ func benchKeys(b *testing.B, ds *data.Dataset, trainings int) {
 		cfg.Epochs, cfg.Patience = 1000, 0
 		for i := range trainings {
 			cfg.Seed = uint64(i)
-			if _, err := eng.Submit(train.TrainJob(ds, cfg, "cnn bench")); err != nil {
+			if _, err := runner.Submit(train.TrainJob(ds, cfg, "cnn bench")); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -149,7 +158,7 @@ func benchKeys(b *testing.B, ds *data.Dataset, trainings int) {
 	b.StopTimer()
 	if trainings > 0 {
 		for _, j := range eng.Snapshot() {
-			if j.State != runs.Running {
+			if j.State != runs.Running || j.Foreign != queued {
 				b.Fatalf("job %d was %s at the end; want both training throughout", j.ID, j.State)
 			}
 		}

@@ -111,9 +111,11 @@ func TestLiveLossAndQuitMidJob(t *testing.T) {
 		t.Fatalf("engine jobs %+v: want one running job with step losses", snap)
 	}
 
-	// Quit mid-job, as a person would, then shut the engine down as the
-	// command does.
+	// Quit mid-job, as a person would: q asks first, y confirms. Then shut
+	// the engine down as the command does.
 	keys(tm, "q")
+	waitFor(t, tm, 5*time.Second, "1 job(s) of yours are running; quitting cancels them. Quit? y/n")
+	keys(tm, "y")
 	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -222,6 +222,10 @@ func (p *comparePane) View() string {
 		listH--
 	}
 	first, end := p.row.window(len(rows), listH)
+	p.ctx.zones.rows(1, 2, p.w-2, first, end-first, func(i int) tea.Cmd {
+		p.row.pos = i
+		return nil
+	}, scroll(&p.row, func() int { return len(p.rows()) }))
 	for i := first; i < end; i++ {
 		r := rows[i]
 		s := r.Summary
@@ -230,7 +234,7 @@ func (p *comparePane) View() string {
 			mark = st.Marked.Render("◆ ")
 		}
 		line := fmt.Sprintf("%-8.8s %-*.*s %7s %7s %7s %7s %-12.12s", r.Model, stratW, stratW, strategyLabel(r),
-			fmtFloat(s.EVMean), fmtFloat(s.RMean), fmtFloat(s.MSEMean), fmtFloat(s.CeilingEVMean), r.Dataset.Name)
+			fmtNum(s.EVMean), fmtNum(s.RMean), fmtNum(s.MSEMean), fmtNum(s.CeilingEVMean), r.Dataset.Name)
 		if i == p.row.pos {
 			b.WriteString(selectLine(st, mark+line, p.w-2) + "\n")
 			continue
@@ -250,7 +254,7 @@ func strategyLabel(r runs.RunMeta) string {
 		s += fmt.Sprintf(" pca%d", r.Summary.PCA)
 	}
 	if r.Model == "ridge" || r.Model == "ridgecv" {
-		s += fmt.Sprintf(" α=%g", r.Summary.Alpha)
+		s += " α=" + fmtNum(r.Summary.Alpha)
 	}
 	if r.Status == runs.Cancelled {
 		s += " (cancelled)"
@@ -289,7 +293,7 @@ func (p *comparePane) sideView() string {
 		for i := start; i < min(n, start+perRow); i++ {
 			r := p.side[i]
 			head := st.Heading.Render(fitLine(runLabel(r.Meta), colW-2)) + "\n" +
-				st.Dim.Render(fmt.Sprintf("EV %s  r %s  %d neurons", fmtFloat(r.Meta.Summary.EVMean), fmtFloat(r.Meta.Summary.RMean), len(r.Neurons)))
+				st.Dim.Render(fmt.Sprintf("EV %s  r %s  %d neurons", fmtNum(r.Meta.Summary.EVMean), fmtNum(r.Meta.Summary.RMean), len(r.Neurons)))
 			cols = append(cols, fitBlock(head+"\n"+drawHistogram(st, counts[i], maxCount, chartH, lo, hi, "explained variance"), colW, chartH+6))
 		}
 		grid = append(grid, lipgloss.JoinHorizontal(lipgloss.Top, cols...))

@@ -210,6 +210,11 @@ func (p *dataPane) View() string {
 	var left strings.Builder
 	listH := min(len(p.specs), max(3, p.h/3))
 	first, end := p.list.window(len(p.specs), listH)
+	z := &p.ctx.zones
+	z.rows(1, 1, leftW-2, first, end-first, func(i int) tea.Cmd {
+		p.list.pos = i
+		return nil
+	}, scroll(&p.list, func() int { return len(p.specs) }))
 	for i := first; i < end; i++ {
 		mark := "  "
 		if p.specs[i] == p.ctx.DatasetSpec {
@@ -240,20 +245,30 @@ func (p *dataPane) View() string {
 	}
 
 	// The stimulus and the responses.
-	imgRows := max(4, min(p.h-4, 14))
-	imgCols := 2 * imgRows
+	imgCols, imgRows := p.pictureSize(rightW)
 	var pic string
 	switch {
 	case p.imgErr != nil:
 		pic = st.Bad.Render(p.imgErr.Error())
 	case p.img != nil && p.imgIndex == p.image:
-		// Drawing converts every cell's colours: keep the result until the
-		// image or the size changes, as most redraws are for other reasons.
+		// Drawing converts every cell's colours, and a protocol encodes
+		// the picture: keep the result until the image or the size
+		// changes, as most redraws are for other reasons.
 		key := [3]int{p.imgIndex, imgCols, imgRows}
 		if p.picKey != key || p.pic == "" {
-			p.pic, p.picKey = drawImage(p.img, imgCols, imgRows, p.ctx.Profile), key
+			if p.ctx.Images == imagesBlocks {
+				p.pic = drawImage(p.img, imgCols, imgRows, p.ctx.Profile)
+			} else {
+				p.pic = encodeImage(p.ctx.Images, p.img, imgCols, imgRows)
+			}
+			p.picKey = key
 		}
 		pic = p.pic
+		if p.ctx.Images != imagesBlocks {
+			// The cells stay blank; the app draws the escape over them.
+			p.ctx.picture = picture{x: leftW + 1, y: 1, rows: imgRows, seq: pic}
+			pic = ""
+		}
 	default:
 		pic = st.Dim.Render("decoding…")
 	}
@@ -261,8 +276,36 @@ func (p *dataPane) View() string {
 	top := lipgloss.JoinHorizontal(lipgloss.Top, fitBlock(pic, imgCols, imgRows), "  ", info)
 	neuronH := p.h - 2 - imgRows - 1
 	bottom := p.neuronView(ds, rightW-2, neuronH)
+	// The wheel turns the images over the stimulus and the neurons over
+	// their histogram.
+	z.add(leftW+1, 1, imgCols, imgRows, nil, func(d int) tea.Cmd { return p.showImage(p.image + d) })
+	z.add(leftW+1, 1+imgRows+1, rightW-2, neuronH, nil, func(d int) tea.Cmd {
+		p.neuron = ((p.neuron+d)%ds.NumNeurons + ds.NumNeurons) % ds.NumNeurons
+		return nil
+	})
 	right := box(st, "Stimulus", top+"\n\n"+bottom, rightW, p.h, false)
 	return lipgloss.JoinHorizontal(lipgloss.Top, leftBox, right)
+}
+
+// pictureSize is the cells the stimulus gets: as many as the pane leaves
+// beside the image's details (34 columns) and above the neuron histogram
+// (10 rows), in the image's aspect with cells twice as tall as wide. Half
+// blocks show two pixels a cell and never more pixels than the image has;
+// an image protocol lets the terminal scale the picture to the cells.
+func (p *dataPane) pictureSize(rightW int) (cols, rows int) {
+	const infoW, neuronH = 34, 10
+	maxCols, maxRows := max(8, rightW-2-infoW-2), max(4, p.h-2-neuronH-1)
+	w, h := 1, 1 // square until the image is decoded
+	if p.img != nil && !p.img.Bounds().Empty() {
+		w, h = p.img.Bounds().Dx(), p.img.Bounds().Dy()
+		if p.ctx.Images == imagesBlocks {
+			maxCols, maxRows = min(maxCols, w), min(maxRows, (h+1)/2)
+		}
+	}
+	// cols/rows = 2w/h, within both limits.
+	rows = min(maxRows, maxCols*h/(2*w))
+	cols = min(maxCols, max(1, rows*2*w/h))
+	return cols, max(1, rows)
 }
 
 func (p *dataPane) summary(ds *data.Dataset, w int) string {
@@ -277,13 +320,13 @@ func (p *dataPane) summary(ds *data.Dataset, w int) string {
 		kv(st, "images", fmt.Sprintf("%d, %s", info.Images, info.ImageSize)),
 		kv(st, "neurons", fmt.Sprint(info.Neurons)),
 		kv(st, "splits", strings.Join(splits, ", ")),
-		kv(st, "range", fmt.Sprintf("%.2f … %.2f", info.ResponseMin, info.ResponseMax)),
+		kv(st, "range", fmtNum(info.ResponseMin)+" … "+fmtNum(info.ResponseMax)),
 	}
 	if info.Trials > 0 {
 		lines = append(lines, kv(st, "trials", fmt.Sprint(info.Trials)))
 	}
 	if info.CeilingMean != nil {
-		lines = append(lines, kv(st, "ceiling", fmt.Sprintf("%.3f mean", *info.CeilingMean)))
+		lines = append(lines, kv(st, "ceiling", fmtNum(*info.CeilingMean)+" mean"))
 	} else {
 		lines = append(lines, kv(st, "ceiling", "— (no repeats)"))
 	}
@@ -323,7 +366,7 @@ func (p *dataPane) imageInfo(ds *data.Dataset, w int) string {
 		for j, v := range row {
 			vals[j] = float64(v)
 		}
-		lines = append(lines, kv(st, "neuron", fmt.Sprintf("%d: %.3f", p.neuron, row[p.neuron])), "",
+		lines = append(lines, kv(st, "neuron", fmt.Sprintf("%d: %s", p.neuron, fmtNum(float64(row[p.neuron])))), "",
 			st.Label.Render("responses across neurons"),
 			lineChart(st, [][]float64{vals}, w, 5, ""))
 	} else {
@@ -349,9 +392,9 @@ func (p *dataPane) neuronView(ds *data.Dataset, w, h int) string {
 	}
 	mean, sd := meanSD(vals)
 	head := st.Heading.Render(fmt.Sprintf("neuron %d", p.neuron)) +
-		st.Dim.Render(fmt.Sprintf("   mean %.3f  sd %.3f  over %d images", mean, sd, len(vals)))
+		st.Dim.Render(fmt.Sprintf("   mean %s  sd %s  over %d images", fmtNum(mean), fmtNum(sd), len(vals)))
 	if p.stats.reliab != nil {
-		head += st.Dim.Render("  reliability ") + st.Value.Render(fmtFloat(p.stats.reliab[p.neuron]))
+		head += st.Dim.Render("  reliability ") + st.Value.Render(fmtNum(p.stats.reliab[p.neuron]))
 	}
 	bins := min(60, w-10)
 	counts := histogram(vals, bins, lo, hi)

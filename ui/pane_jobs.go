@@ -3,7 +3,6 @@ package ui
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -79,10 +78,14 @@ func (p *jobsPane) View() string {
 		return box(st, "Jobs", st.Dim.Render("No jobs yet. Pick a model, set a grid, press s in Grid."), p.w, p.h, true)
 	}
 	barW := 20
-	nameW := max(10, p.w-2-4-2-1-9-1-barW-10-9-9-1)
-	head := fmt.Sprintf("%4s  %-*s %-9s %-*s %9s %8s %8s", "id", nameW, "job", "state", barW, "progress", "done", "rate", "eta")
+	nameW := max(10, p.w-2-4-2-1-9-1-barW-11-9-11-1)
+	// The time column is what is left of a running job and what a
+	// finished one took, and says which.
+	head := fmt.Sprintf("%4s  %-*s %-9s %-*s %10s %8s %10s", "id", nameW, "job", "state", barW, "progress", "done/total", "rate", "time")
 	lines := []string{st.Heading.Render(head)}
 	first, end := p.row.window(len(p.ctx.JobOrder), p.h-3)
+	z := &p.ctx.zones
+	z.add(0, 0, p.w, p.h, nil, scroll(&p.row, func() int { return len(p.ctx.JobOrder) }))
 	running, queued, done := 0, 0, 0
 	for _, id := range p.ctx.JobOrder {
 		switch p.ctx.Jobs[id].State {
@@ -118,9 +121,9 @@ func (p *jobsPane) View() string {
 		eta := "—"
 		switch {
 		case j.State == runs.Running && j.ETA > 0:
-			eta = fmtDuration(j.ETA)
+			eta = "eta " + fmtDuration(j.ETA)
 		case j.State.Finished():
-			eta = fmtDuration(j.Elapsed)
+			eta = "took " + fmtDuration(j.Elapsed)
 		}
 		state := p.stateStyle(j.State).Render(fmt.Sprintf("%-9s", j.State))
 		name := fmt.Sprintf("%-*.*s", nameW, nameW, j.Name)
@@ -128,7 +131,11 @@ func (p *jobsPane) View() string {
 		if i == p.row.pos {
 			prefix = selectLine(st, prefix, ansiWidth(prefix))
 		}
-		lines = append(lines, fmt.Sprintf("%s %s %s %9s %8s %8s", prefix, state, progressBar(st, frac, barW), doneStr, rate, eta))
+		z.rows(1, len(lines)+1, p.w-2, i, 1, func(i int) tea.Cmd {
+			p.row.pos = i
+			return nil
+		}, nil)
+		lines = append(lines, fmt.Sprintf("%s %s %s %10s %8s %10s", prefix, state, progressBar(st, frac, barW), doneStr, rate, eta))
 		if j.Err != "" && i == p.row.pos {
 			lines = append(lines, st.Bad.Render("      "+j.Err))
 		}
@@ -148,26 +155,4 @@ func (p *jobsPane) stateStyle(s runs.State) lipglossStyle {
 		return st.Warn
 	}
 	return st.Value
-}
-
-func fmtDuration(d time.Duration) string {
-	switch {
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	case d < time.Minute:
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
-	}
-	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-}
-
-func fmtRate(r float64) string {
-	switch {
-	case r >= 100:
-		return fmt.Sprintf("%.0f/s", r)
-	case r >= 1:
-		return fmt.Sprintf("%.1f/s", r)
-	}
-	return fmt.Sprintf("%.2f/s", r)
 }

@@ -14,12 +14,15 @@ import (
 )
 
 // livePane draws a training job's loss curves as they grow, and its
-// validation EV per epoch.
+// validation EV per epoch. It follows the newest training job: ←/→ look at
+// another one until a newer job starts, p pins the one shown so that it
+// stays.
 type livePane struct {
 	ctx    *Context
 	w, h   int
-	job    jobs.JobID // 0: follow the newest training job
+	job    jobs.JobID // the job looked at; 0 follows the newest
 	pinned bool
+	newest jobs.JobID // the newest training job seen, to notice a new one
 }
 
 func newLivePane(ctx *Context) *livePane { return &livePane{ctx: ctx} }
@@ -29,11 +32,16 @@ func (p *livePane) SetSize(w, h int) { p.w, p.h = w, h }
 func (p *livePane) Capturing() bool  { return false }
 func (p *livePane) ShortHelp() []key.Binding {
 	k := p.ctx.Keys
-	return []key.Binding{withHelp(k.Left, "←/→", "other job"), withHelp(k.Back, "esc", "follow newest"), k.Cancel}
+	pin := withHelp(k.Pin, "p", "pin")
+	if p.pinned {
+		pin = withHelp(k.Pin, "p", "unpin")
+	}
+	return []key.Binding{withHelp(k.Left, "←/→", "other job"), pin, withHelp(k.Back, "esc", "follow newest"), k.Cancel}
 }
 func (p *livePane) FullHelp() [][]key.Binding {
 	k := p.ctx.Keys
-	return [][]key.Binding{{withHelp(k.Left, "←/h", "previous job"), withHelp(k.Right, "→/l", "next job")}, {withHelp(k.Back, "esc", "follow newest"), k.Cancel}}
+	return [][]key.Binding{{withHelp(k.Left, "←/h", "previous job"), withHelp(k.Right, "→/l", "next job")},
+		{withHelp(k.Pin, "p", "pin / unpin the job shown"), withHelp(k.Back, "esc", "follow newest"), k.Cancel}}
 }
 
 // trainingJobs are the jobs that have loss curves.
@@ -49,7 +57,7 @@ func (p *livePane) trainingJobs() []jobs.JobID {
 }
 
 func (p *livePane) current() (jobs.JobStatus, bool) {
-	if p.pinned {
+	if p.job != 0 {
 		j, ok := p.ctx.Jobs[p.job]
 		return j, ok
 	}
@@ -66,40 +74,82 @@ func (p *livePane) current() (jobs.JobStatus, bool) {
 	return p.ctx.Jobs[ids[len(ids)-1]], true
 }
 
+// noticeNewJobs goes back to following when a newer training job appears,
+// unless the job shown is pinned.
+func (p *livePane) noticeNewJobs() {
+	ids := p.trainingJobs()
+	if len(ids) == 0 || ids[len(ids)-1] <= p.newest {
+		return
+	}
+	p.newest = ids[len(ids)-1]
+	if !p.pinned {
+		p.job = 0
+	}
+}
+
 func (p *livePane) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
+	case jobMsg, snapshotMsg:
+		p.noticeNewJobs()
 	case watchJobMsg:
-		p.job, p.pinned = jobs.JobID(msg), true
+		p.noticeNewJobs()
+		p.job = jobs.JobID(msg)
 	case tea.KeyMsg:
-		k := p.ctx.Keys
-		ids := p.trainingJobs()
-		cur, ok := p.current()
+		return p.key(msg)
+	}
+	return nil
+}
+
+func (p *livePane) key(msg tea.KeyMsg) tea.Cmd {
+	k := p.ctx.Keys
+	ids := p.trainingJobs()
+	cur, ok := p.current()
+	switch {
+	case keyIs(msg, k.Back):
+		p.job, p.pinned = 0, false
+		return setStatus("following the newest training job")
+	case keyIs(msg, k.Pin):
+		if !ok {
+			return setStatus("no training job to pin")
+		}
+		p.pinned = !p.pinned
+		if p.pinned {
+			p.job = cur.ID
+			return setStatus("job %d pinned: Live stays on it when new jobs start", cur.ID)
+		}
+		return setStatus("job %d unpinned: Live moves to the next new job", cur.ID)
+	case keyIs(msg, k.Left), keyIs(msg, k.Right), keyIs(msg, k.Up), keyIs(msg, k.Down):
+		return p.step(ids, cur, ok, keyIs(msg, k.Left) || keyIs(msg, k.Up))
+	case keyIs(msg, k.Cancel):
 		switch {
-		case keyIs(msg, k.Back):
-			p.pinned = false
-		case keyIs(msg, k.Left), keyIs(msg, k.Right), keyIs(msg, k.Up), keyIs(msg, k.Down):
-			if len(ids) == 0 {
-				return nil
-			}
-			i := 0
-			for n, id := range ids {
-				if ok && id == cur.ID {
-					i = n
-				}
-			}
-			if keyIs(msg, k.Left) || keyIs(msg, k.Up) {
-				i = (i + len(ids) - 1) % len(ids)
-			} else {
-				i = (i + 1) % len(ids)
-			}
-			p.job, p.pinned = ids[i], true
-		case keyIs(msg, k.Cancel):
-			if ok && !cur.State.Finished() {
-				p.ctx.Engine.Cancel(cur.ID)
-				return setStatus("cancelling job %d…", cur.ID)
-			}
+		case !ok:
+			return setStatus("nothing to cancel: no training job")
+		case cur.State.Finished():
+			return setStatus("nothing to cancel: job %d has already %s", cur.ID, cur.State)
+		}
+		p.ctx.Engine.Cancel(cur.ID)
+		return setStatus("cancelling job %d…", cur.ID)
+	}
+	return nil
+}
+
+// step shows the training job before or after the current one.
+func (p *livePane) step(ids []jobs.JobID, cur jobs.JobStatus, ok, back bool) tea.Cmd {
+	if len(ids) == 0 {
+		return nil
+	}
+	i := 0
+	for n, id := range ids {
+		if ok && id == cur.ID {
+			i = n
 		}
 	}
+	if back {
+		i = (i + len(ids) - 1) % len(ids)
+	} else {
+		i = (i + 1) % len(ids)
+	}
+	p.job = ids[i]
 	return nil
 }
 
@@ -109,9 +159,12 @@ func (p *livePane) View() string {
 	if !ok {
 		return box(st, "Live", st.Dim.Render("No training job yet. Choose \"CNN from scratch\" in Model, then start a grid."), p.w, p.h, true)
 	}
-	follow := ""
-	if !p.pinned {
-		follow = st.Dim.Render("  (following the newest)")
+	follow := st.Dim.Render("  (following the newest; p pins)")
+	switch {
+	case p.pinned:
+		follow = st.Warn.Render("  (pinned; p unpins)")
+	case p.job != 0:
+		follow = st.Dim.Render("  (until a new job starts; p pins, esc follows)")
 	}
 	head := st.Heading.Render(fmt.Sprintf("job %d  %s", j.ID, j.Name)) + follow + "\n" +
 		kv(st, "state", string(j.State)) + "   " + kv(st, "epoch", fmt.Sprint(j.Epoch)) + "   " +
@@ -144,7 +197,7 @@ func (p *livePane) View() string {
 		lineChart(st, [][]float64{stretch(train, chartW-10), stretch(val, chartW-10)}, chartW, chartH, "")
 
 	var t strings.Builder
-	t.WriteString(st.Heading.Render(fmt.Sprintf("%5s %8s %8s %7s", "epoch", "train", "val", "val EV")) + "\n")
+	t.WriteString(st.Heading.Render(fmt.Sprintf("%5s %10s %8s %6s", "epoch", "train loss", "val loss", "val EV")) + "\n")
 	best := -1
 	for i, e := range j.Epochs {
 		if best < 0 || e.ValEV > j.Epochs[best].ValEV {
@@ -154,7 +207,7 @@ func (p *livePane) View() string {
 	first := max(0, len(j.Epochs)-(p.h-6))
 	for i := first; i < len(j.Epochs); i++ {
 		e := j.Epochs[i]
-		line := fmt.Sprintf("%5d %8.4f %8.4f %7.4f", e.Epoch, e.TrainLoss, e.ValLoss, e.ValEV)
+		line := fmt.Sprintf("%5d %10s %8s %6s", e.Epoch, fmtNum(e.TrainLoss), fmtNum(e.ValLoss), fmtNum(e.ValEV))
 		if i == best {
 			line = st.Good.Render(line + " ★")
 		}
@@ -163,6 +216,11 @@ func (p *livePane) View() string {
 	if len(j.Epochs) == 0 {
 		t.WriteString(st.Dim.Render("no epoch finished yet"))
 	}
+	// The wheel over the charts turns to the previous or next training job.
+	p.ctx.zones.add(0, 0, p.w, p.h, nil, func(d int) tea.Cmd {
+		cur, ok := p.current()
+		return p.step(p.trainingJobs(), cur, ok, d < 0)
+	})
 	body := head + "\n\n" + lipgloss.JoinHorizontal(lipgloss.Top, fitBlock(charts, chartW, p.h-5), "  ", t.String())
 	return box(st, "Live", body, p.w, p.h, true)
 }

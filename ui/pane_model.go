@@ -227,8 +227,62 @@ func (p *modelPane) describe() string {
 	return c.FeatureSpec()
 }
 
+// pick focuses column col and selects its item i (clamped), as the keys
+// would: a new source or network resets the columns right of it.
+func (p *modelPane) pick(col, i int) tea.Cmd {
+	p.col = col
+	var c *cursor
+	var n int
+	switch col {
+	case 0:
+		c, n = &p.src, len(sources)
+	case 1:
+		c, n = &p.net, len(p.networks())
+	default:
+		c, n = &p.tap, len(p.ctx.Taps[p.netName()])
+	}
+	c.pos = max(0, min(n-1, i))
+	switch col {
+	case 0:
+		p.net.pos, p.tap.pos = 0, 0
+	case 1:
+		p.tap.pos = 0
+	}
+	p.commit()
+	return p.ensureTaps()
+}
+
+// column records the mouse zone of column col's rows.
+func (p *modelPane) column(col, x, w, first, n int, c *cursor) {
+	p.ctx.zones.rows(x+1, 1, w-2, first, n, func(i int) tea.Cmd { return p.pick(col, i) },
+		func(d int) tea.Cmd { return p.pick(col, c.pos+d) })
+}
+
+// nextStep is the hint under the boxes: what enter does from here.
+func (p *modelPane) nextStep() string {
+	c := p.ctx.Choice
+	switch {
+	case !p.needsNetwork():
+		if c.Source == srcPixels {
+			return "enter: send " + c.FeatureSpec() + " to Grid (←/→ change the size)"
+		}
+		return "enter: set this CNN's training grid in Grid"
+	case p.col == 0:
+		return "enter: pick a network"
+	case p.col == 1 || c.Tap == "":
+		return "enter: list its layers"
+	case c.Source == srcCotrain:
+		return "enter: train " + c.Network + " from " + c.Tap + " in Grid"
+	case c.Sweep:
+		return "enter: send every layer of " + sweepNetwork(c) + " to Grid (w: one layer)"
+	}
+	return "enter: send " + c.FeatureSpec() + " to Grid (w: sweep every layer)"
+}
+
 func (p *modelPane) View() string {
 	st := p.ctx.Styles
+	hint := st.Heading.Render("next → " + p.nextStep())
+	h := p.h - 1
 	srcW := 30
 	var s strings.Builder
 	for i, src := range sources {
@@ -259,9 +313,10 @@ func (p *modelPane) View() string {
 		s.WriteString(kv(st, "sweep", sweep))
 	}
 	s.WriteString("\n\n" + st.Label.Render("choice") + "\n" + st.Value.Render(lipgloss.NewStyle().Width(srcW-2).Render(p.describe())))
-	srcBox := box(st, "Source", s.String(), srcW, p.h, p.col == 0)
+	srcBox := box(st, "Source", s.String(), srcW, h, p.col == 0)
+	p.column(0, 0, srcW, 0, len(sources), &p.src)
 	if !p.needsNetwork() {
-		return srcBox
+		return srcBox + "\n" + hint
 	}
 
 	netW := 26
@@ -273,7 +328,8 @@ func (p *modelPane) View() string {
 		}
 		n.WriteString(line + "\n")
 	}
-	netBox := box(st, "Network", n.String(), netW, p.h, p.col == 1)
+	netBox := box(st, "Network", n.String(), netW, h, p.col == 1)
+	p.column(1, srcW, netW, 0, len(p.networks()), &p.net)
 
 	tapW := p.w - srcW - netW
 	tapTitle := "Layer"
@@ -289,7 +345,8 @@ func (p *modelPane) View() string {
 	case !ok:
 		t.WriteString(st.Dim.Render("→ or enter to list the taps"))
 	default:
-		first, end := p.tap.window(len(taps), p.h-2)
+		first, end := p.tap.window(len(taps), h-2)
+		p.column(2, srcW+netW, tapW, first, end-first, &p.tap)
 		for i := first; i < end; i++ {
 			tp := taps[i]
 			line := fmt.Sprintf("  %-*s %s", max(8, tapW-22), tp.Name, st.Dim.Render(shapeString(tp.Shape)))
@@ -302,8 +359,8 @@ func (p *modelPane) View() string {
 			t.WriteString(line + "\n")
 		}
 	}
-	tapBox := box(st, tapTitle, t.String(), tapW, p.h, p.col == 2)
-	return lipgloss.JoinHorizontal(lipgloss.Top, srcBox, netBox, tapBox)
+	tapBox := box(st, tapTitle, t.String(), tapW, h, p.col == 2)
+	return lipgloss.JoinHorizontal(lipgloss.Top, srcBox, netBox, tapBox) + "\n" + hint
 }
 
 func (p *modelPane) sel(line string, w int, focused bool) string {

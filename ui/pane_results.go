@@ -262,11 +262,24 @@ func (p *resultsPane) View() string {
 	var l strings.Builder
 	if len(runs) == 0 {
 		l.WriteString(st.Dim.Render("No finished runs yet."))
+	} else {
+		l.WriteString(st.Heading.Render(fmt.Sprintf(" %-*s %6s", listW-10, "run, newest first", "mean EV")) + "\n")
 	}
-	first, end := p.list.window(len(runs), p.h-2)
+	first, end := p.list.window(len(runs), p.h-3)
+	z := &p.ctx.zones
+	// A click selects a run, a second click on it opens it.
+	z.rows(1, 2, listW-2, first, end-first, func(i int) tea.Cmd {
+		again := i == p.list.pos && p.focusList
+		p.list.pos, p.focusList = i, true
+		if again {
+			p.loading = runs[i].ID
+			return loadRun(p.ctx, p.loading)
+		}
+		return nil
+	}, scroll(&p.list, func() int { return len(p.runs()) }))
 	for i := first; i < end; i++ {
 		r := runs[i]
-		line := fmt.Sprintf("%-*.*s %6s", listW-10, listW-10, runLabel(r), fmtFloat(r.Summary.EVMean))
+		line := fmt.Sprintf("%-*.*s %6s", listW-10, listW-10, runLabel(r), fmtNum(r.Summary.EVMean))
 		if p.run != nil && r.ID == p.run.Meta.ID {
 			line = "●" + line
 		} else {
@@ -290,9 +303,17 @@ func (p *resultsPane) View() string {
 	s := m.Summary
 	stat := func(k, v string) string { return st.Label.Render(k) + " " + st.Value.Render(v) + "  " }
 	head := st.Heading.Render(runLabel(m)) + "\n" +
-		stat("EV", fmtFloat(s.EVMean)) + stat("median", fmtFloat(s.EVMedian)) + stat("r", fmtFloat(s.RMean)) +
-		stat("MSE", fmtFloat(s.MSEMean)) + stat("ceil EV", fmtFloat(s.CeilingEVMean)) + "\n"
+		stat("EV", fmtNum(s.EVMean)) + stat("median", fmtNum(s.EVMedian)) + stat("r", fmtNum(s.RMean)) +
+		stat("MSE", fmtNum(s.MSEMean)) + stat("ceil EV", fmtNum(s.CeilingEVMean)) + "\n"
 	tabs := make([]string, numViews)
+	sep := st.Dim.Render(" │ ")
+	// The wheel over the run turns its views (or scrolls the neuron table,
+	// added below); a click on a view's name shows it.
+	z.add(listW, 0, rightW, p.h, nil, func(d int) tea.Cmd {
+		p.view = ((p.view+d)%numViews + numViews) % numViews
+		return nil
+	})
+	x := listW + 1
 	for i, n := range viewNames {
 		if i == p.view {
 			if st.Plain {
@@ -302,8 +323,13 @@ func (p *resultsPane) View() string {
 		} else {
 			tabs[i] = st.TabInactive.Render(n)
 		}
+		z.add(x, 3, ansiWidth(tabs[i]), 1, func(int, int) tea.Cmd {
+			p.view, p.focusList = i, false
+			return nil
+		}, nil)
+		x += ansiWidth(tabs[i]) + ansiWidth(sep)
 	}
-	head += strings.Join(tabs, st.Dim.Render(" │ ")) + "\n\n"
+	head += strings.Join(tabs, sep) + "\n\n"
 	innerW, innerH := rightW-2, p.h-2-lipgloss.Height(head)
 	var body string
 	switch p.view {
@@ -316,11 +342,16 @@ func (p *resultsPane) View() string {
 			body = st.Bad.Render(p.figCErr.Error())
 		} else {
 			r := pearson(p.act, p.pred)
-			body = st.Label.Render(fmt.Sprintf("mean response per validation image, %d images, r = %s", len(p.act), fmtFloat(r))) + "\n" +
+			body = st.Label.Render(fmt.Sprintf("mean response per validation image, %d images, r = %s", len(p.act), fmtNum(r))) + "\n" +
 				scatter(st, p.act, p.pred, min(innerW, 2*innerH+20), innerH-3, "actual →", "pred")
 		}
 	case viewNeurons:
 		body = p.neuronTable(innerW, innerH)
+		first := p.rows.top
+		z.rows(listW+1, 1+lipgloss.Height(head), innerW, first, min(len(p.run.Neurons)-first, innerH-1), func(i int) tea.Cmd {
+			p.rows.pos, p.focusList = i, false
+			return nil
+		}, scroll(&p.rows, func() int { return len(p.run.Neurons) }))
 	}
 	right := box(st, "Run "+m.ID, head+body, rightW, p.h, !p.focusList)
 	return lipgloss.JoinHorizontal(lipgloss.Top, left, right)
@@ -338,7 +369,7 @@ func runLabel(m runs.RunMeta) string {
 		label += fmt.Sprintf(" pca%d", m.Summary.PCA)
 	}
 	if m.Model == "ridge" {
-		label += fmt.Sprintf(" α=%g", m.Summary.Alpha)
+		label += " α=" + fmtNum(m.Summary.Alpha)
 	}
 	if m.Status == runs.Cancelled {
 		label += " (cancelled)"
@@ -371,7 +402,7 @@ func (p *resultsPane) histogramView(w, h int) string {
 	bins := min(50, w-8)
 	counts := histogram(evs, bins, lo, hi)
 	mean := nanMean(evs)
-	return st.Label.Render(fmt.Sprintf("explained variance of %d neurons, mean %s", len(evs), fmtFloat(mean))) + "\n" +
+	return st.Label.Render(fmt.Sprintf("explained variance of %d neurons, mean %s", len(evs), fmtNum(mean))) + "\n" +
 		drawHistogram(st, counts, slices.Max(counts), max(3, h-5), lo, hi, "explained variance")
 }
 
@@ -431,7 +462,7 @@ func (p *resultsPane) neuronTable(w, h int) string {
 	first, end := p.rows.window(len(ns), h-1)
 	for i := first; i < end; i++ {
 		n := ns[i]
-		line := fmt.Sprintf("%9d %9s %9s %9s %9s", n.Neuron, fmtFloat(n.EV), fmtFloat(n.R), fmtFloat(n.MSE), fmtFloat(n.Ceiling))
+		line := fmt.Sprintf("%9d %9s %9s %9s %9s", n.Neuron, fmtNum(n.EV), fmtNum(n.R), fmtNum(n.MSE), fmtNum(n.Ceiling))
 		if i == p.rows.pos && !p.focusList {
 			line = selectLine(st, line, ansiWidth(line))
 		}

@@ -101,7 +101,7 @@ func TestNoColorFrames(t *testing.T) {
 		}
 	}
 	app.Update(gotoPaneMsg(paneCompare))
-	if f := app.frame(); !strings.Contains(f, "│>") {
+	if f := app.frame(); !strings.Contains(f, "║>") {
 		t.Errorf("compare: the selected row has no > marker:\n%s", f)
 	}
 }

@@ -118,7 +118,7 @@ func TestSession(t *testing.T) {
 	newest := metas[1]
 	keys(tm, "6", "enter")
 	pr.waitMsg(t, 20*time.Second, "the run", func(m tea.Msg) bool { r, ok := m.(runLoadedMsg); return ok && r.run != nil })
-	waitFor(t, tm, 5*time.Second, fmt.Sprintf("explained variance of 50 neurons, mean %s", fmtFloat(newest.Summary.EVMean)))
+	waitFor(t, tm, 5*time.Second, fmt.Sprintf("explained variance of 50 neurons, mean %s", fmtNum(newest.Summary.EVMean)))
 
 	// Export its neuron table and check it against the store.
 	keys(tm, "e")
@@ -132,7 +132,7 @@ func TestSession(t *testing.T) {
 	waitFor(t, tm, 5*time.Second, "2 runs on the same axes")
 	frame := finalFrame(t, tm)
 	for _, want := range []string{"ridge " + features + " + PCA 20 α=1 ", "ridge " + features + " + PCA 20 α=100",
-		"EV " + fmtFloat(metas[0].Summary.EVMean), "EV " + fmtFloat(metas[1].Summary.EVMean)} {
+		"EV " + fmtNum(metas[0].Summary.EVMean), "EV " + fmtNum(metas[1].Summary.EVMean)} {
 		if !strings.Contains(frame, want) {
 			t.Errorf("the side-by-side view lacks %q:\n%s", want, frame)
 		}

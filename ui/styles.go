@@ -55,7 +55,9 @@ func NewStyles(r *lipgloss.Renderer) Styles {
 	s.TabActive = n().Bold(true).Foreground(accent).Underline(true)
 	s.TabInactive = n().Foreground(muted)
 	s.Box = n().Border(lipgloss.RoundedBorder()).BorderForeground(muted)
-	s.BoxFocused = n().Border(lipgloss.RoundedBorder()).BorderForeground(accent)
+	// Focus shows without colour too: a double border and a marked title
+	// (box), so NO_COLOR and colour-blind users see which box takes keys.
+	s.BoxFocused = n().Border(lipgloss.DoubleBorder()).BorderForeground(accent)
 	s.Heading = n().Bold(true).Foreground(text)
 	s.Selected = n().Bold(true).Foreground(accent).Background(selBg)
 	s.Marked = n().Foreground(warn)

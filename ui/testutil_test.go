@@ -2,7 +2,9 @@ package ui
 
 import (
 	"bytes"
+	"fmt"
 	"io"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +16,25 @@ import (
 )
 
 const testW, testH = 100, 30
+
+// TestMain points the config dir at a temporary folder, so that no test
+// reads or writes the grid settings of the user running the tests.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "itscope-ui-config-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("XDG_CONFIG_HOME", dir)
+	// Nor does the terminal running the tests pick the image protocol.
+	for _, k := range []string{"TMUX", "KITTY_WINDOW_ID", "TERM_PROGRAM", "LC_TERMINAL"} {
+		os.Unsetenv(k)
+	}
+	os.Setenv("TERM", "xterm-256color")
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
 
 // plainRenderer draws without colour on a dark background, so that golden
 // frames do not depend on the terminal running the tests.
@@ -66,6 +87,9 @@ func startApp(t *testing.T, opts Options) (*teatest.TestModel, *probe) {
 	t.Helper()
 	if opts.Renderer == nil {
 		opts.Renderer = plainRenderer()
+	}
+	if opts.ConfigDir == "" {
+		opts.ConfigDir = t.TempDir() // each test starts from the default grid
 	}
 	if opts.Width == 0 {
 		opts.Width, opts.Height = testW, testH

@@ -96,11 +96,15 @@ func navigate(k KeyMap, msg tea.KeyMsg, c *cursor, n, page int) bool {
 	return true
 }
 
-// box draws a titled rounded box of exactly width x height cells.
+// box draws a titled box of exactly width x height cells: rounded, or
+// double with a ▶ before its title when it has the focus.
 func box(st Styles, title, body string, width, height int, focused bool) string {
 	s := st.Box
 	if focused {
 		s = st.BoxFocused
+		if title != "" {
+			title = "▶ " + title
+		}
 	}
 	inner := fitBlock(body, max(0, width-2), max(0, height-2))
 	out := s.Width(max(0, width-2)).Height(max(0, height-2)).Render(inner)
@@ -124,6 +128,22 @@ func spliceTitle(border, title string, width int) string {
 	left := ansiCut(border, 0, 2)
 	right := ansiCut(border, 2+tw, width)
 	return left + title + right
+}
+
+// withNextStep puts a one-line hint for the next step on the last of height
+// lines, under body (cut to fit above it).
+func withNextStep(st Styles, body, hint string, height int) string {
+	if height < 2 || hint == "" {
+		return body
+	}
+	lines := strings.Split(strings.TrimRight(body, "\n"), "\n")
+	if len(lines) > height-1 {
+		lines = lines[:height-1]
+	}
+	for len(lines) < height-1 {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n") + "\n" + st.Heading.Render("next → "+hint)
 }
 
 // selectLine highlights the selected row. Without colour (NO_COLOR) styles

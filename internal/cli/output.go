@@ -9,15 +9,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"itscope/model/jobs"
-	"itscope/model/runs"
-	"itscope/model/train"
 	"math"
 	"os"
 	"os/signal"
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"itscope/model/jobs"
+	"itscope/model/runs"
+	"itscope/model/train"
 )
 
 // interruptible returns a context cancelled by SIGINT or SIGTERM, so that a

@@ -28,12 +28,22 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 	runsDir := fs.String("runs", "", runsFlagUsage(""))
 	parallel := fs.Int("jobs", 0, "jobs running at once (`N`, default half the cores); the rest queue")
 	exportDir := fs.String("export-dir", ".", "`DIR` where Results and Compare write CSV files")
-	mouse := fs.Bool("mouse", false, "enable mouse reporting")
+	mouse := fs.Bool("mouse", false, "enable mouse reporting: clicks select tabs, rows and fields; the wheel scrolls")
+	images := fs.String("images", "auto", "how stimuli are drawn: `MODE` (one of "+strings.Join(ui.ImageModes, ", ")+"; auto asks the terminal)")
 	weights := networkWeights{}
 	fs.Var(weights, "weights", "`NAME=FILE`: a torchvision ONNX export for network NAME (resnet18, resnet50, vgg19, mobilenetv2); repeatable")
 	files, status, ok := parseFlags(fs, args)
 	if !ok {
 		return status
+	}
+	// Datasets are recorded in the specs of queued jobs, which another
+	// process may run from another folder.
+	*spec = absPath(*spec)
+	for i := range files {
+		files[i] = absPath(files[i])
+	}
+	if err := ui.CheckImageMode(*images); err != nil {
+		return usageError(stderr, "tui", "%v", err)
 	}
 	if *parallel < 0 {
 		return usageError(stderr, "tui", "--jobs: want at least 1, found %d", *parallel)
@@ -75,6 +85,7 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 	app := ui.New(ui.Options{
 		Engine: engine, Store: store, Renderer: renderer, Width: w, Height: h,
 		Datasets: datasets, Initial: initial, ExportDir: *exportDir, Weights: weights,
+		Images: *images,
 	})
 	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithOutput(out), tea.WithFPS(ui.FPS)}
 	if *mouse {

@@ -3,6 +3,8 @@ package jobs
 import (
 	"fmt"
 	"time"
+
+	"itscope/model/runs"
 )
 
 // EventKind says what an Event reports.
@@ -12,15 +14,17 @@ type EventKind string
 // runs; the engine emits queued, started and exactly one of done, failed or
 // cancelled.
 const (
-	EventQueued    EventKind = "queued"
-	EventStarted   EventKind = "started"
-	EventProgress  EventKind = "progress" // Done of Total units (images, layers, folds)
-	EventStep      EventKind = "step"     // one optimiser step: Step, Epoch, TrainLoss
-	EventEpoch     EventKind = "epoch"    // end of an epoch: Epoch, TrainLoss, ValLoss, ValEV, ValR
-	EventLog       EventKind = "log"      // a line of text in Message
-	EventDone      EventKind = "done"     // RunID names the saved run
-	EventFailed    EventKind = "failed"   // Message holds the error
-	EventCancelled EventKind = "cancelled"
+	EventQueued   EventKind = "queued"
+	EventStarted  EventKind = "started"
+	EventProgress EventKind = "progress" // Done of Total units (images, layers, folds)
+	EventStep     EventKind = "step"     // one optimiser step: Step, Epoch, TrainLoss
+	EventEpoch    EventKind = "epoch"    // end of an epoch: Epoch, TrainLoss, ValLoss, ValEV, ValR
+	EventLog      EventKind = "log"      // a line of text in Message
+	// The last event of a job is its final state: RunID names the saved
+	// run; Message holds the error of a failed job.
+	EventDone      = EventKind(runs.Done)
+	EventFailed    = EventKind(runs.Failed)
+	EventCancelled = EventKind(runs.Cancelled)
 )
 
 // Terminal reports whether k ends a job.

@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"itscope/model/runs"
 	"math"
 	"sort"
 	"sync"
 	"time"
+
+	"itscope/model/runs"
 )
 
 // JobID identifies a job within one Engine.
@@ -411,8 +412,7 @@ func (e *Engine) finish(ent *jobEntry, job Job, run *runs.Run, err error) {
 		s := run.Meta.Summary
 		st.Summary = &s
 	}
-	kind := map[runs.State]EventKind{runs.Done: EventDone, runs.Failed: EventFailed, runs.Cancelled: EventCancelled}[state]
-	end := Event{Job: st.ID, Kind: kind, Time: finished, Elapsed: st.Elapsed, Message: st.Err, RunID: runID,
+	end := Event{Job: st.ID, Kind: EventKind(state), Time: finished, Elapsed: st.Elapsed, Message: st.Err, RunID: runID,
 		Done: st.Done, Total: st.Total}
 	e.mu.Unlock()
 	// The queue hears first: a process that exits on this event must

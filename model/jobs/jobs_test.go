@@ -3,11 +3,12 @@ package jobs
 import (
 	"context"
 	"errors"
-	"itscope/model/runs"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"itscope/model/runs"
 )
 
 func waitAll(t *testing.T, e *Engine, ids ...JobID) []JobStatus {

@@ -138,8 +138,7 @@ func (e *Engine) endFromQueue(ent *jobEntry, qe Entry) {
 		st.Elapsed = st.Finished.Sub(st.Started)
 	}
 	st.ETA = 0
-	kind := map[runs.State]EventKind{runs.Done: EventDone, runs.Failed: EventFailed, runs.Cancelled: EventCancelled}[st.State]
-	e.publishLocked(Event{Job: st.ID, Kind: kind, Time: st.Finished, Elapsed: st.Elapsed, Message: st.Err,
+	e.publishLocked(Event{Job: st.ID, Kind: EventKind(st.State), Time: st.Finished, Elapsed: st.Elapsed, Message: st.Err,
 		RunID: st.RunID, Done: st.Done, Total: st.Total})
 }
 
@@ -152,15 +151,18 @@ func (ent *jobEntry) logEvent(ev Event) {
 }
 
 // recordInQueue writes how an own job ended to the queue: through its
-// lease, or, for one never claimed, as a cancel.
+// lease, or, for one submitted here and cancelled before it was claimed,
+// as a cancel.
 func (e *Engine) recordInQueue(ent *jobEntry, end Event) {
 	switch {
 	case ent.lease != nil:
 		ent.logEvent(end)
 		ent.lease.Finish(runs.State(end.Kind), end.Message, end.RunID)
-	case ent.status.QueueID != "" && end.Kind == EventCancelled:
+	case ent.status.QueueID != "" && end.Kind == EventCancelled && !ent.fromQueue:
 		e.shared.Cancel(ent.status.QueueID, "")
 	}
+	// A job this engine took from the queue but never claimed stays
+	// queued there, for another runner.
 }
 
 // RunQueued runs the jobs of the store's queue that wait for this engine's

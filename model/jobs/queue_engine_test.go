@@ -348,3 +348,43 @@ func TestTakenOverJobSavesNothing(t *testing.T) {
 		t.Errorf("queue entry %+v", qe.Record)
 	}
 }
+
+// A runner stopped while jobs it took from the queue wait for a slot
+// leaves them queued for another runner; the one it ran is cancelled.
+func TestStoppedRunnerLeavesWaitingJobsQueued(t *testing.T) {
+	st := openTestStore(t)
+	q, _ := OpenQueue(st.Dir)
+	var ids []string
+	for i := 0; i < 3; i++ {
+		payload, _ := json.Marshal(countSpec{Steps: 1 << 30, Sleep: time.Millisecond})
+		id, _ := q.Submit(Spec{Kind: "count", Name: fmt.Sprint("p", i), Payload: payload}, "")
+		ids = append(ids, id)
+	}
+	e := NewEngine(st, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { _, err := e.RunQueued(ctx, testRegistry()); done <- err }()
+	for {
+		qe, _ := q.Get(ids[0])
+		if qe.State == runs.Running {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("RunQueued = %v, want context.Canceled", err)
+	}
+	if err := e.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range ids {
+		want := runs.Queued
+		if i == 0 {
+			want = runs.Cancelled
+		}
+		if qe, _ := q.Get(id); qe.State != want {
+			t.Errorf("job %d: %s, want %s", i, qe.State, want)
+		}
+	}
+}

@@ -16,7 +16,7 @@ import (
 // archNet is a torchvision architecture built from compute/nn layers: a
 // chain of stages, each a tap named as torchvision names its module, with
 // the parameters named as in torchvision's state_dict.
-type ArchNet struct {
+type archNet struct {
 	name     string
 	identity string
 	input    [3]int
@@ -146,7 +146,7 @@ func inChunks(n int, fn func(lo, hi int)) {
 
 // params lists every tensor in state_dict order, viewing the layers' own
 // storage.
-func (n *ArchNet) params() []netParam {
+func (n *archNet) params() []netParam {
 	var ps []netParam
 	add := func(name string, p *nn.Param) {
 		ps = append(ps, netParam{Name: name, Shape: []int(p.Value.Shape()), Data: nn.Float32s(p.Value)})
@@ -174,7 +174,7 @@ func (n *ArchNet) params() []netParam {
 
 // setWeights draws torchvision's initialisation from seed (weights "") or
 // loads an ONNX export, then folds the BatchNorms.
-func (n *ArchNet) SetWeights(seed uint64, weights string) error {
+func (n *archNet) setWeights(seed uint64, weights string) error {
 	if weights == "" {
 		n.randomInit(seed)
 		n.identity = fmt.Sprintf("random-seed-%d", seed)
@@ -203,7 +203,7 @@ func (n *ArchNet) SetWeights(seed uint64, weights string) error {
 // randomInit is torchvision's: convs kaiming_normal_(mode="fan_out",
 // nonlinearity="relu") with zero bias, BatchNorm weight 1 and bias 0, and the
 // Linear layers per archInit.
-func (n *ArchNet) randomInit(seed uint64) {
+func (n *archNet) randomInit(seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, seed))
 	for _, u := range n.units {
 		w := nn.Float32s(u.conv.Weight.Value)
@@ -247,7 +247,7 @@ func (n *ArchNet) randomInit(seed uint64) {
 
 // loadONNX copies the weights of a torchvision export, by name and shape;
 // an export whose BatchNorms torch folded is matched conv by conv in order.
-func (n *ArchNet) loadONNX(path string) error {
+func (n *archNet) loadONNX(path string) error {
 	w, err := readONNXWeights(path)
 	if err != nil {
 		return err
@@ -286,14 +286,14 @@ func (n *ArchNet) loadONNX(path string) error {
 	return w.loadFolded(convs, rest)
 }
 
-func (n *ArchNet) Name() string     { return n.name }
-func (n *ArchNet) Identity() string { return n.identity }
-func (n *ArchNet) Input() [3]int    { return n.input }
-func (n *ArchNet) Labels() []string { return n.labels }
+func (n *archNet) Name() string     { return n.name }
+func (n *archNet) Identity() string { return n.identity }
+func (n *archNet) Input() [3]int    { return n.input }
+func (n *archNet) Labels() []string { return n.labels }
 
 // Taps runs one zero image through the network once to learn each tap's
 // shape, which is then exact by construction.
-func (n *ArchNet) Taps() []Tap {
+func (n *archNet) Taps() []Tap {
 	n.tapsOnce.Do(func() {
 		x := make([]float32, n.input[0]*n.input[1]*n.input[2])
 		n.mu.Lock()
@@ -306,7 +306,7 @@ func (n *ArchNet) Taps() []Tap {
 }
 
 // Forward runs the stages up to the last requested tap.
-func (n *ArchNet) Forward(x []float32, count int, taps []string) (map[string][]float32, error) {
+func (n *archNet) Forward(x []float32, count int, taps []string) (map[string][]float32, error) {
 	if err := FindTaps(n.name, n.Taps(), taps); err != nil {
 		return nil, err
 	}
@@ -327,7 +327,7 @@ func (n *ArchNet) Forward(x []float32, count int, taps []string) (map[string][]f
 
 // run calls visit with each tap's output; with want non-nil it stops after
 // the last wanted tap.
-func (n *ArchNet) run(x []float32, count int, want map[string]bool, visit func(string, *tensor.Dense)) error {
+func (n *archNet) run(x []float32, count int, want map[string]bool, visit func(string, *tensor.Dense)) error {
 	c, h, w := n.input[0], n.input[1], n.input[2]
 	if count <= 0 || len(x) != count*c*h*w {
 		return fmt.Errorf("%s: want input (%d, %d, %d, %d), found %d floats", n.name, count, c, h, w, len(x))

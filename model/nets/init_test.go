@@ -6,9 +6,9 @@ import (
 )
 
 func TestRandomInitIsTorchvisions(t *testing.T) {
-	cfg := ResNetConfig{Layers: [4]int{1, 1, 1, 1}, Width: 16, Classes: 1000}
-	a, _ := NewResNet("resnet", cfg)
-	if err := a.SetWeights(3, ""); err != nil {
+	cfg := resNetConfig{Layers: [4]int{1, 1, 1, 1}, Width: 16, Classes: 1000}
+	a, _ := newResNet("resnet", cfg)
+	if err := a.setWeights(3, ""); err != nil {
 		t.Fatal(err)
 	}
 	// A conv's weights are N(0, 2/fan_out) (kaiming_normal_, mode fan_out,
@@ -29,10 +29,10 @@ func TestRandomInitIsTorchvisions(t *testing.T) {
 	if std, want := sampleStd(fc.Weight.Value.Data().([]float32)), 1/math.Sqrt(3*128); math.Abs(std/want-1) > 0.01 {
 		t.Errorf("fc: weight std %.5f, want %.5f", std, want)
 	}
-	b, _ := NewResNet("resnet", cfg)
-	b.SetWeights(3, "")
-	c, _ := NewResNet("resnet", cfg)
-	c.SetWeights(4, "")
+	b, _ := newResNet("resnet", cfg)
+	b.setWeights(3, "")
+	c, _ := newResNet("resnet", cfg)
+	c.setWeights(4, "")
 	pa, pb, pc := a.params(), b.params(), c.params()
 	same := true
 	for i := range pa {

@@ -95,14 +95,14 @@ func OpenNetwork(spec string, opt NetOptions) (Network, error) {
 // when weights is "", else the weights of that ONNX export.
 func newArchitecture(name string, seed uint64, weights string) (Network, error) {
 	var (
-		n   *ArchNet
+		n   *archNet
 		err error
 	)
 	switch name {
 	case "resnet18":
-		n, err = NewResNet(name, ResNetConfig{Bottleneck: false, Layers: [4]int{2, 2, 2, 2}, Width: 64, Classes: 1000})
+		n, err = newResNet(name, resNetConfig{Bottleneck: false, Layers: [4]int{2, 2, 2, 2}, Width: 64, Classes: 1000})
 	case "resnet50":
-		n, err = NewResNet(name, ResNetConfig{Bottleneck: true, Layers: [4]int{3, 4, 6, 3}, Width: 64, Classes: 1000})
+		n, err = newResNet(name, resNetConfig{Bottleneck: true, Layers: [4]int{3, 4, 6, 3}, Width: 64, Classes: 1000})
 	case "vgg19":
 		n, err = newVGG19(1000)
 	case "mobilenetv2":
@@ -113,7 +113,7 @@ func newArchitecture(name string, seed uint64, weights string) (Network, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := n.SetWeights(seed, weights); err != nil {
+	if err := n.setWeights(seed, weights); err != nil {
 		return nil, err
 	}
 	n.labels = ImageNetLabels()

@@ -58,12 +58,12 @@ func TestResNetWeightsMatchPyTorch(t *testing.T) {
 		{"resnet_bottleneck_folded.onnx", true},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			cfg := ResNetConfig{Bottleneck: tc.bottleneck, Layers: [4]int{1, 1, 1, 1}, Width: 4, Classes: 10, InputSize: xshape[2]}
-			n, err := NewResNet("small", cfg)
+			cfg := resNetConfig{Bottleneck: tc.bottleneck, Layers: [4]int{1, 1, 1, 1}, Width: 4, Classes: 10, InputSize: xshape[2]}
+			n, err := newResNet("small", cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := n.SetWeights(0, filepath.Join("../../testdata/nets", tc.file)); err != nil {
+			if err := n.setWeights(0, filepath.Join("../../testdata/nets", tc.file)); err != nil {
 				t.Fatal(err)
 			}
 			names := []string{"conv1", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc"}
@@ -91,19 +91,19 @@ func TestResNetWeightsMatchPyTorch(t *testing.T) {
 func TestResNetWeightsMismatch(t *testing.T) {
 	// A bottleneck export does not fit the basic-block architecture: the
 	// error names the tensor and both shapes.
-	n, err := NewResNet("small", ResNetConfig{Layers: [4]int{1, 1, 1, 1}, Width: 4, Classes: 10, InputSize: 64})
+	n, err := newResNet("small", resNetConfig{Layers: [4]int{1, 1, 1, 1}, Width: 4, Classes: 10, InputSize: 64})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = n.SetWeights(0, "../../testdata/nets/resnet_bottleneck.onnx")
+	err = n.setWeights(0, "../../testdata/nets/resnet_bottleneck.onnx")
 	if err == nil || !strings.Contains(err.Error(), "layer1.0.conv1.weight") || !strings.Contains(err.Error(), "want shape [4 4 3 3], found [4 4 1 1]") {
 		t.Fatalf("got error %v, want one naming layer1.0.conv1.weight and both shapes", err)
 	}
-	n, _ = NewResNet("small", ResNetConfig{Layers: [4]int{1, 1, 1, 1}, Width: 4, Classes: 10, InputSize: 64})
-	if err := n.SetWeights(0, "../../testdata/nets/resnet_bottleneck_folded.onnx"); err == nil || !strings.Contains(err.Error(), "Conv") {
+	n, _ = newResNet("small", resNetConfig{Layers: [4]int{1, 1, 1, 1}, Width: 4, Classes: 10, InputSize: 64})
+	if err := n.setWeights(0, "../../testdata/nets/resnet_bottleneck_folded.onnx"); err == nil || !strings.Contains(err.Error(), "Conv") {
 		t.Fatalf("got error %v, want one naming the Conv node", err)
 	}
-	if err := n.SetWeights(0, "../../testdata/nets/missing.onnx"); err == nil {
+	if err := n.setWeights(0, "../../testdata/nets/missing.onnx"); err == nil {
 		t.Fatal("missing file: no error")
 	}
 	raw, err := os.ReadFile("../../testdata/nets/resnet_basic.onnx")
@@ -112,7 +112,7 @@ func TestResNetWeightsMismatch(t *testing.T) {
 	}
 	cut := filepath.Join(t.TempDir(), "cut.onnx")
 	os.WriteFile(cut, raw[:len(raw)/2], 0o644)
-	if err := n.SetWeights(0, cut); err == nil || !strings.Contains(err.Error(), cut) {
+	if err := n.setWeights(0, cut); err == nil || !strings.Contains(err.Error(), cut) {
 		t.Fatalf("truncated file: got error %v, want one naming %s", err, cut)
 	}
 }

@@ -11,7 +11,7 @@ import (
 // resNetConfig chooses a ResNet: torchvision's resnet18 is BasicBlock
 // [2,2,2,2] width 64, resnet50 Bottleneck [3,4,6,3] width 64. Smaller widths
 // and depths serve tests against reduced PyTorch models with the same names.
-type ResNetConfig struct {
+type resNetConfig struct {
 	Bottleneck bool
 	Layers     [4]int
 	Width      int // channels of the stem; layerK has Width*2^(K-1) planes
@@ -29,12 +29,12 @@ func conv1x1(in, out, stride int) nn.ConvSpec {
 
 // newResNet builds torchvision's ResNet with taps conv1 (the conv's own
 // output, before bn1), layer1..layer4, avgpool and fc.
-func NewResNet(name string, cfg ResNetConfig) (*ArchNet, error) {
+func newResNet(name string, cfg resNetConfig) (*archNet, error) {
 	size := cfg.InputSize
 	if size == 0 {
 		size = 224
 	}
-	n := &ArchNet{name: name, input: [3]int{3, size, size}, init: initResNet}
+	n := &archNet{name: name, input: [3]int{3, size, size}, init: initResNet}
 	stem, err := newConvUnit("conv1", "bn1", nn.ConvSpec{InC: 3, OutC: cfg.Width, Kernel: [2]int{7, 7},
 		Stride: [2]int{2, 2}, Pad: [4]int{3, 3, 3, 3}}, actNone)
 	if err != nil {
@@ -146,8 +146,8 @@ func residualBlock(body []*convUnit, down *convUnit) func(*tensor.Dense) (*tenso
 
 // newVGG19 builds torchvision's vgg19 (configuration "E", no BatchNorm):
 // taps features.0..36, avgpool and classifier.0..6.
-func newVGG19(classes int) (*ArchNet, error) {
-	n := &ArchNet{name: "vgg19", input: [3]int{3, 224, 224}, init: initNormal}
+func newVGG19(classes int) (*archNet, error) {
+	n := &archNet{name: "vgg19", input: [3]int{3, 224, 224}, init: initNormal}
 	cfg := []int{64, 64, 0, 128, 128, 0, 256, 256, 256, 256, 0, 512, 512, 512, 512, 0, 512, 512, 512, 512, 0}
 	in, idx := 3, 0
 	for _, c := range cfg {
@@ -215,8 +215,8 @@ func identityStage(x *tensor.Dense) (*tensor.Dense, error) { return x, nil }
 // newMobileNetV2Float builds torchvision's mobilenet_v2 in float32 (for
 // mobilenetv2-random and float exports): taps features.0..18, avgpool
 // (the pooling torchvision does in forward) and classifier.
-func newMobileNetV2Float(classes int) (*ArchNet, error) {
-	n := &ArchNet{name: "mobilenetv2", input: [3]int{3, 224, 224}, init: initNormal}
+func newMobileNetV2Float(classes int) (*archNet, error) {
+	n := &archNet{name: "mobilenetv2", input: [3]int{3, 224, 224}, init: initNormal}
 	first, err := newConvUnit("features.0.0", "features.0.1", nn.ConvSpec{InC: 3, OutC: 32, Kernel: [2]int{3, 3},
 		Stride: [2]int{2, 2}, Pad: [4]int{1, 1, 1, 1}}, actReLU6)
 	if err != nil {

@@ -12,9 +12,9 @@ import (
 // of net's trunk from tap on (up to the pooling before the classifier),
 // holding the network's weights. frozenTap is the tap that feeds them.
 func TrainableStages(net Network, tap string, seed uint64) (trunk *nn.Sequential, frozenTap, note string, err error) {
-	var arch *ArchNet
+	var arch *archNet
 	switch n := net.(type) {
-	case *ArchNet:
+	case *archNet:
 		arch = n
 	default:
 		if strings.TrimSuffix(net.Name(), "-random") != "mobilenetv2" {
@@ -23,7 +23,7 @@ func TrainableStages(net Network, tap string, seed uint64) (trunk *nn.Sequential
 		if arch, err = newMobileNetV2Float(1000); err != nil {
 			return nil, "", "", err
 		}
-		if err := arch.SetWeights(seed, ""); err != nil {
+		if err := arch.setWeights(seed, ""); err != nil {
 			return nil, "", "", err
 		}
 		note = "mobilenetv2 is int8: frozen stages run int8; the trainable stages start from torchvision's initialisation (seed " + strconv.FormatUint(seed, 10) + ")"
@@ -68,7 +68,7 @@ func TrainableStages(net Network, tap string, seed uint64) (trunk *nn.Sequential
 }
 
 // stageLayer rebuilds one named stage from the network's conv units.
-func stageLayer(arch *ArchNet, name string) (nn.Layer, error) {
+func stageLayer(arch *archNet, name string) (nn.Layer, error) {
 	var units []*convUnit
 	for _, u := range arch.units {
 		if strings.HasPrefix(u.name, name+".") {

@@ -6,7 +6,7 @@ Run from the repository root: /usr/bin/python3 testdata/data/make_nx414_fixture.
 
   nx414_fixed.h5    24/8/6 train/val/test images, object_* as fixed-length byte strings
                     (numpy 'S'), spikes float32, stimuli gzip+shuffle, one image a chunk
-  nx414_vlen.h5     6/3/2 images, object_* as variable-length strings, spikes float64,
+  nx414_vlen.h5     6/3/3 images, object_* as variable-length strings, spikes float64,
                     stimuli gzip without shuffle in chunks of (2,3,112,112)
   nx414_missing_key.h5   like nx414_vlen.h5 but without spikes_val
   nx414_bad_shape.h5     spikes_val has 100 neurons where spikes_train has 168
@@ -79,12 +79,12 @@ def make(path, counts, seed, vlen, spikes_dtype, compress=True, drop=(), overrid
 def main():
     out = {}
     out['fixed'] = make(os.path.join(HERE, 'nx414_fixed.h5'), (24, 8, 6), 1, vlen=False, spikes_dtype=np.float32, compress=True)
-    out['vlen'] = make(os.path.join(HERE, 'nx414_vlen.h5'), (6, 3, 2), 2, vlen=True, spikes_dtype=np.float64, compress=False)
-    make(os.path.join(HERE, 'nx414_missing_key.h5'), (2, 2, 1), 3, vlen=True, spikes_dtype=np.float32, compress=True,
+    out['vlen'] = make(os.path.join(HERE, 'nx414_vlen.h5'), (6, 3, 3), 2, vlen=True, spikes_dtype=np.float64, compress=False)
+    make(os.path.join(HERE, 'nx414_missing_key.h5'), (2, 3, 3), 3, vlen=True, spikes_dtype=np.float32, compress=True,
          drop=('spikes_val',))
-    make(os.path.join(HERE, 'nx414_bad_shape.h5'), (2, 2, 1), 4, vlen=True, spikes_dtype=np.float32, compress=True,
+    make(os.path.join(HERE, 'nx414_bad_shape.h5'), (2, 3, 3), 4, vlen=True, spikes_dtype=np.float32, compress=True,
          override={'spikes_val': lambda sp: sp[:, :100]})
-    make(os.path.join(HERE, 'nx414_bad_type.h5'), (2, 2, 1), 5, vlen=True, spikes_dtype=np.float32, compress=True,
+    make(os.path.join(HERE, 'nx414_bad_type.h5'), (2, 3, 3), 5, vlen=True, spikes_dtype=np.float32, compress=True,
          int_objects=True)
     with open(os.path.join(HERE, 'nx414_expected.json'), 'w') as f:
         json.dump(out, f, indent=1)

@@ -15,7 +15,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def common(f, n_val=2):
+def common(f, n_val=3):
     f.create_dataset('stimulus_val', data=np.zeros((n_val, 3, 224, 224), np.float32), compression='gzip')
     f.create_dataset('spikes_val', data=np.zeros((n_val, 4), np.float32))
 

@@ -7,7 +7,7 @@ Writes testdata/data/split_expected.json: the val indices for several image coun
 The rule (data.DefaultSplit): a 128-bit PCG generator (math/rand/v2's PCG: state
 (hi, lo) = (0x17, 0x17); each step state = state * M + C mod 2^128, then the DXSM
 output of the new state), a Fisher-Yates shuffle of [0..n) with j = next() mod (i+1)
-for i = n-1 down to 1, and val = the first max(1, round(n/10)) entries (halves away
+for i = n-1 down to 1, and val = the first max(3, round(n/10)) entries (halves away
 from zero), sorted; train is the rest, sorted.
 """
 import json
@@ -38,12 +38,12 @@ def split(n, seed=0x17):
     for i in range(n - 1, 0, -1):
         j = r.next() % (i + 1)
         p[i], p[j] = p[j], p[i]
-    n_val = max(1, int(n / 10 + 0.5))  # n/10 >= 0: round half away from zero
+    n_val = max(3, int(n / 10 + 0.5))  # n/10 >= 0: round half away from zero
     return sorted(p[:n_val])
 
 
 def main():
-    out = {str(n): split(n) for n in [2, 5, 15, 20, 640, 1200]}
+    out = {str(n): split(n) for n in [4, 5, 15, 20, 34, 35, 640, 1200]}
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'split_expected.json'), 'w') as f:
         json.dump(out, f)
     print({n: v[:8] for n, v in out.items()})

@@ -24,6 +24,7 @@ type authorizedKeys struct {
 	modTime time.Time
 	size    int64
 	keys    [][]byte // wire-format public keys
+	names   []string // their comments, the keys' display names
 }
 
 func loadAuthorizedKeys(path string) (*authorizedKeys, error) {
@@ -44,54 +45,69 @@ func (a *authorizedKeys) refresh() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if err != nil {
-		a.keys, a.modTime, a.size = nil, time.Time{}, -1
+		a.keys, a.names, a.modTime, a.size = nil, nil, time.Time{}, -1
 		return fmt.Errorf("authorized keys %s: %w", a.path, err)
 	}
 	if st.ModTime().Equal(a.modTime) && st.Size() == a.size {
 		return nil
 	}
-	a.keys, a.modTime, a.size = nil, st.ModTime(), st.Size()
+	a.keys, a.names, a.modTime, a.size = nil, nil, st.ModTime(), st.Size()
 	raw, err := os.ReadFile(a.path)
 	if err != nil {
 		return fmt.Errorf("authorized keys %s: %w", a.path, err)
 	}
-	keys, err := parseAuthorizedKeys(a.path, raw)
+	keys, names, err := parseAuthorizedKeys(a.path, raw)
 	if err != nil {
 		return err
 	}
-	a.keys = keys
+	a.keys, a.names = keys, names
 	return nil
 }
 
-func parseAuthorizedKeys(path string, raw []byte) ([][]byte, error) {
+// parseAuthorizedKeys returns the file's keys, wire-format, and their
+// comments.
+func parseAuthorizedKeys(path string, raw []byte) ([][]byte, []string, error) {
 	var keys [][]byte
+	var names []string
 	for i, line := range bytes.Split(raw, []byte("\n")) {
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
-		key, _, _, _, err := gossh.ParseAuthorizedKey(line)
+		key, comment, _, _, err := gossh.ParseAuthorizedKey(line)
 		if err != nil {
-			return nil, fmt.Errorf("authorized keys %s: line %d: want a public key such as 'ssh-ed25519 AAAA... name': %v", path, i+1, err)
+			return nil, nil, fmt.Errorf("authorized keys %s: line %d: want a public key such as 'ssh-ed25519 AAAA... name': %v", path, i+1, err)
 		}
 		keys = append(keys, key.Marshal())
+		names = append(names, comment)
 	}
-	return keys, nil
+	return keys, names, nil
 }
 
 // allowed reports whether key is listed, re-reading the file first if it
 // changed.
 func (a *authorizedKeys) allowed(key gossh.PublicKey) bool {
 	_ = a.refresh() // on error the list is empty: nobody gets in
+	_, ok := a.find(key)
+	return ok
+}
+
+// name is key's comment in the file ("" when it has none or is not listed).
+func (a *authorizedKeys) name(key gossh.PublicKey) string {
+	name, _ := a.find(key)
+	return name
+}
+
+func (a *authorizedKeys) find(key gossh.PublicKey) (string, bool) {
 	wire := key.Marshal()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, k := range a.keys {
+	for i, k := range a.keys {
 		if bytes.Equal(k, wire) {
-			return true
+			return a.names[i], true
 		}
 	}
-	return false
+	return "", false
 }
 
 // hostKeyPEM returns the server's private host key from path, generating an

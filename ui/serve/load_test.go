@@ -21,8 +21,8 @@ import (
 // panes are the explorer's panes by number key, each with text only its own
 // view draws (a box title in the top border).
 var panes = []struct{ key, marker string }{
-	{"1", "─ Datasets"}, {"2", "─ Source"}, {"3", "─ Grid "}, {"4", "─ Jobs"},
-	{"5", "─ Live"}, {"6", "─ Runs"}, {"7", "─ Compare"},
+	{"1", "▶ Datasets"}, {"2", "▶ Source"}, {"3", "▶ Grid "}, {"4", "▶ Jobs"},
+	{"5", "▶ Live"}, {"6", "▶ Runs"}, {"7", "▶ Compare"},
 }
 
 // TestLoadTwentySessions holds 20 SSH sessions at once, each moving through
@@ -86,7 +86,7 @@ func TestLoadTwentySessions(t *testing.T) {
 		terms[i] = openTerminal(t, ts.addr, ts.client, 100, 30)
 	}
 	for _, term := range terms {
-		term.waitFor(t, "─ Datasets", 20*time.Second)
+		term.waitFor(t, "▶ Datasets", 20*time.Second)
 	}
 
 	var (

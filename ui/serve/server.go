@@ -214,6 +214,24 @@ func (s *Server) logSession(next ssh.Handler) ssh.Handler {
 	}
 }
 
+// owner is who owns the jobs a session submits: the identity of its
+// authenticated key, its SHA256 fingerprint after the key's authorized_keys
+// comment when it has one. Never the user name the client sent, which
+// anyone may choose.
+func (s *Server) owner(sess ssh.Session) string {
+	k := sess.PublicKey()
+	if k == nil {
+		return ""
+	}
+	fp := gossh.FingerprintSHA256(k)
+	if s.keys != nil {
+		if name := s.keys.name(k); name != "" {
+			return name + " " + fp
+		}
+	}
+	return fp
+}
+
 // program makes the session's own TUI over the shared engine. Its jobs
 // outlive the session: a lab starts a grid and closes the laptop.
 func (s *Server) program(sess ssh.Session) *tea.Program {
@@ -227,8 +245,10 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		Datasets:       s.cfg.Datasets,
 		ExportDir:      s.cfg.ExportDir,
 		Weights:        s.cfg.Weights,
-		User:           sess.User(),
+		User:           s.owner(sess),
 		KeepJobsOnQuit: true,
+		// The client's terminal, not the server's, picks the image protocol.
+		Env: append(sess.Environ(), "TERM="+pty.Term),
 	})
 	p := tea.NewProgram(app, append(bm.MakeOptions(sess), tea.WithAltScreen(), tea.WithFPS(ui.FPS))...)
 	s.mu.Lock()

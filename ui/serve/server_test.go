@@ -451,7 +451,7 @@ func TestMain(m *testing.M) {
 func TestShutdownTellsSessionsAndCancelsJobs(t *testing.T) {
 	ts := startServer(t, nil)
 	term := openTerminal(t, ts.addr, ts.client, 100, 30)
-	term.waitFor(t, "─ Datasets", 10*time.Second)
+	term.waitFor(t, "▶ Datasets", 10*time.Second)
 	started := make(chan struct{})
 	id, err := ts.engine.Submit(jobs.Job{
 		Name: "long-fit", Kind: "fit",
@@ -499,7 +499,7 @@ func TestShutdownTellsSessionsAndCancelsJobs(t *testing.T) {
 func TestTypedPathOutsideDataRootIsRefused(t *testing.T) {
 	ts := startServer(t, nil)
 	term := openTerminal(t, ts.addr, ts.client, 100, 30)
-	term.waitFor(t, "─ Datasets", 10*time.Second)
+	term.waitFor(t, "▶ Datasets", 10*time.Second)
 	term.send(t, "o")
 	time.Sleep(200 * time.Millisecond)
 	term.send(t, "/etc\r")
