@@ -17,6 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 
+[ "$(id -u)" = 0 ] || { echo "e2e-slurm: needs root (slurmd, slurmctld and munged run as root)" >&2; exit 1; }
 for c in slurmctld slurmd sbatch munge tmux; do
 	command -v $c >/dev/null || { echo "e2e-slurm: $c is not installed (make deps)" >&2; exit 1; }
 done
