@@ -391,3 +391,32 @@ func TestEngineRecordsStopReason(t *testing.T) {
 		t.Errorf("queue: %+v", list)
 	}
 }
+
+// The explorer's engine asks Slurm too: a task cancelled while pending
+// (scancel outside itscope) shows cancelled, not queued for ever.
+func TestFollowingEngineSyncsSlurmJobs(t *testing.T) {
+	state := fakeSlurm(t)
+	s := newTestSlurm(t, SlurmConfig{})
+	id := submitOneSlurmJob(t, s)
+	fakeWrite(t, state, "job-100", "JobId=100 ArrayJobId=100 ArrayTaskId=0 JobState=CANCELLED Reason=None ExitCode=0:0\n")
+	st, _ := runs.OpenStore(filepath.Dir(s.Queue.Dir))
+	viewer := NewEngine(st, 1)
+	viewer.Follow()
+	defer viewer.Shutdown(context.Background())
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var got JobStatus
+		for _, js := range viewer.Snapshot() {
+			if js.QueueID == id {
+				got = js
+			}
+		}
+		if got.State == runs.Cancelled && got.Err == "cancelled in Slurm (scancel)" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("followed Slurm job: %s %q, want cancelled in Slurm", got.State, got.Err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
