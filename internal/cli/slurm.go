@@ -66,15 +66,31 @@ func slurmExecutor(q *jobs.Queue, store *runs.Store, over jobs.SlurmConfig) (*jo
 }
 
 // submitSlurm queues js for the Slurm executor and sends them to the
-// cluster as one batch (a grid's points), or prints what it would send
-// (--dry-run). A sweep is two batches: its first layer's job fills the
-// feature cache with every layer in one pass (the extraction), and the
-// other layers' fits wait for it and read the cache; if it fails they fail,
-// "extraction failed". It prints the job ids with their Slurm task ids.
+// cluster (queueForSlurm), or prints what it would send (--dry-run), and
+// prints the job ids with their Slurm task ids.
 func submitSlurm(name string, q *jobs.Queue, store *runs.Store, sf slurmFlags, js []jobs.Job, asJSON bool, stdout, stderr io.Writer) int {
-	x, err := slurmExecutor(q, store, sf.cfg)
+	sub, dry, err := queueForSlurm(name, q, store, sf, js)
 	if err != nil {
 		return fail(stderr, name, err)
+	}
+	if sf.dryRun {
+		fmt.Fprint(stdout, dry)
+		return 0
+	}
+	return printSlurmSubmission(q, store, sub, asJSON, stdout, stderr, name)
+}
+
+// queueForSlurm queues js for the Slurm executor and sends them to the
+// cluster as one batch (a grid's points); with sf.dryRun it queues
+// nothing and returns what it would send. A sweep is two batches: its
+// first layer's job fills the feature cache with every layer in one pass
+// (the extraction), and the other layers' fits wait for it and read the
+// cache; if it fails they fail, "extraction failed".
+func queueForSlurm(name string, q *jobs.Queue, store *runs.Store, sf slurmFlags, js []jobs.Job) (jobs.SlurmSubmission, string, error) {
+	var all jobs.SlurmSubmission
+	x, err := slurmExecutor(q, store, sf.cfg)
+	if err != nil {
+		return all, "", err
 	}
 	batches := []jobs.SlurmBatch{{Name: name}}
 	lead := len(js)
@@ -88,10 +104,10 @@ func submitSlurm(name string, q *jobs.Queue, store *runs.Store, sf slurmFlags, j
 		id := fmt.Sprintf("<job %d: %s>", i+1, j.Name)
 		if !sf.dryRun {
 			if j.Payload == nil {
-				return fail(stderr, name, fmt.Errorf("job %q cannot be written to the queue (no payload); run it with --executor local", j.Name))
+				return all, "", fmt.Errorf("job %q cannot be written to the queue (no payload); run it with --executor local", j.Name)
 			}
 			if id, err = q.Submit(jobs.Spec{Kind: j.Kind, Name: j.Name, Owner: j.Owner, Payload: j.Payload}, jobs.ExecutorSlurm); err != nil {
-				return fail(stderr, name, err)
+				return all, "", err
 			}
 		}
 		ids = append(ids, id)
@@ -101,19 +117,19 @@ func submitSlurm(name string, q *jobs.Queue, store *runs.Store, sf slurmFlags, j
 		batches[1].Jobs = ids[lead:]
 	}
 	if sf.dryRun {
+		var text strings.Builder
 		for i, b := range batches {
 			if i > 0 {
 				b.After = []jobs.SlurmSubmission{{Arrays: []string{"<" + batches[0].Name + ">"}}}
 			}
-			text, err := x.DryRun(b)
+			t, err := x.DryRun(b)
 			if err != nil {
-				return fail(stderr, name, err)
+				return all, "", err
 			}
-			fmt.Fprint(stdout, text)
+			text.WriteString(t)
 		}
-		return 0
+		return all, text.String(), nil
 	}
-	var all jobs.SlurmSubmission
 	for i, b := range batches {
 		if i > 0 {
 			b.After = []jobs.SlurmSubmission{all}
@@ -123,11 +139,23 @@ func submitSlurm(name string, q *jobs.Queue, store *runs.Store, sf slurmFlags, j
 			for _, rest := range batches[i+1:] {
 				x.FailJobs(rest.Jobs, "not submitted: "+err.Error())
 			}
-			return fail(stderr, name, err)
+			return all, "", err
 		}
 		all.Arrays, all.Jobs = append(all.Arrays, sub.Arrays...), append(all.Jobs, sub.Jobs...)
 	}
-	return printSlurmSubmission(q, store, all, asJSON, stdout, stderr, name)
+	return all, "", nil
+}
+
+// tuiSlurmSubmit is the explorer's Slurm executor: it sends a Grid pane's
+// jobs to Slurm with the options of the user's config file.
+func tuiSlurmSubmit(q *jobs.Queue, store *runs.Store) func(name string, js []jobs.Job) (string, error) {
+	return func(name string, js []jobs.Job) (string, error) {
+		sub, _, err := queueForSlurm(name, q, store, slurmFlags{executor: jobs.ExecutorSlurm}, js)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("sent %d job(s) to Slurm (arrays %s)", len(sub.Jobs), strings.Join(sub.Arrays, ", ")), nil
+	}
 }
 
 func printSlurmSubmission(q *jobs.Queue, store *runs.Store, sub jobs.SlurmSubmission, asJSON bool, stdout, stderr io.Writer, name string) int {
