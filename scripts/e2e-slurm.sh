@@ -5,8 +5,8 @@
 # and checks that every job saved one run with the scores, bit for bit, of
 # the same grids run by the local executor; cancels a queued task, kills a
 # running training with kill -9, requeues a finished task, fails a sweep's
-# extraction, lets a training reach its time limit, and finds the cluster
-# jobs in the explorer's Jobs pane. The
+# extraction, lets a training reach its time limit, finds the cluster jobs
+# in the explorer's Jobs pane and sends a grid from its Grid pane. The
 # daemons it started are stopped by PID on exit, whatever happened.
 #
 # Usage: scripts/e2e-slurm.sh            (builds the binary from the repo)
@@ -185,4 +185,31 @@ run=$(field "$1" run_id)
 [ -n "$run" ] && grep -q '"status": "cancelled"' "$store/$run/run.json" || fail "the timed-out training saved no cancelled run"
 echo "e2e-slurm: a training at its time limit saved its best epoch: $(field "$1" reason)"
 
-echo "e2e-slurm: ok (grids bit for bit, requeue, cancel, kill -9, failed extraction, explorer, time limit)"
+# 7. The explorer's Grid pane sends a grid to Slurm (c: the Slurm
+# executor, offered since sbatch is on PATH; s: start).
+tmux -S "$sock" new-session -d -s grid -x 120 -y 30 \
+	"env -u CI TERM=xterm-256color '$bin' tui --runs '$work/from-tui'; sleep 600"
+gscreen() { tmux -S "$sock" capture-pane -p -t grid; }
+gwait() {
+	for _ in $(seq 300); do gscreen | grep -qF -- "$1" && return; sleep 0.2; done
+	gscreen >&2
+	fail "the explorer does not show \"$1\""
+}
+gwait "demo:210325"
+tmux -S "$sock" send-keys -t grid Down Enter
+gwait "opened demo:210325"
+tmux -S "$sock" send-keys -t grid 3
+gwait "c: Slurm"
+tmux -S "$sock" send-keys -t grid c
+gwait "slurm: job arrays"
+tmux -S "$sock" send-keys -t grid s
+gwait "to Slurm (arrays"
+end=$((SECONDS + 300))
+until [ "$("$bin" jobs --json --runs "$work/from-tui" | grep -c '"state": "done"')" -eq 5 ]; do
+	[ $SECONDS -lt $end ] || fail "the explorer's Slurm grid: $("$bin" jobs --runs "$work/from-tui")"
+	sleep 0.5
+done
+[ "$("$bin" jobs --json --runs "$work/from-tui" | grep -c '"slurm_id"')" -eq 5 ] || fail "the explorer's grid did not run on Slurm"
+echo "e2e-slurm: the explorer's Grid pane ran a grid of 5 on Slurm"
+
+echo "e2e-slurm: ok (grids bit for bit, requeue, cancel, kill -9, failed extraction, Jobs pane, time limit, Grid pane)"
