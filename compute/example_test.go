@@ -44,9 +44,9 @@ func Example() {
 	}
 	pred, _ := cv.Model.Predict(pca.Projected[0])
 	s, _ := compute.Score(resp.Slice(nTrain, nTrain+nVal, 0, neurons), pred)
-	fmt.Printf("components %d, alpha %g\n", pca.NComponents, cv.Alpha)
+	fmt.Printf("components %d, alpha %.3g x the design's scale, grid extended %d times\n", pca.NComponents, cv.Alpha/cv.Scale, cv.Extensions)
 	fmt.Printf("mean EV %.2f, mean r %.2f\n", s.EVMean, s.RMean)
 	// Output:
-	// components 150, alpha 1000
-	// mean EV 0.11, mean r 0.35
+	// components 150, alpha 1 x the design's scale, grid extended 0 times
+	// mean EV 0.10, mean r 0.35
 }

@@ -231,3 +231,13 @@ func (rp *ridgePath) predictInto(dst, scratch, P *mat.Dense, alpha float64) {
 }
 
 var errNoAlphas = errors.New("compute: ridge CV: no alphas to try")
+
+// scale is trace(XcᵀXc)/p, the mean eigenvalue of the centred design's XᵀX
+// (the eigenvalues of XcXcᵀ have the same sum).
+func (rp *ridgePath) scale() float64 {
+	var s float64
+	for _, l := range rp.lam {
+		s += l
+	}
+	return s / float64(len(rp.xmean))
+}

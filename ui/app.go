@@ -67,6 +67,9 @@ type Options struct {
 	Initial string
 	// CacheDir is the feature cache ("" for features.DefaultCacheDir()).
 	CacheDir string
+	// CacheMax bounds the cache's size in bytes (see
+	// features.OpenFeatureCache: 0 for the default, negative for none).
+	CacheMax int64
 	// ExportDir is where Results writes CSV files; "" is the working folder.
 	ExportDir string
 	// KeepJobsOnQuit leaves this session's jobs running when it quits (a
@@ -152,6 +155,7 @@ func New(opts Options) *App {
 		Engine:   opts.Engine,
 		Store:    opts.Store,
 		CacheDir: opts.CacheDir,
+		CacheMax: opts.CacheMax,
 		Weights:  opts.Weights,
 		User:     opts.User,
 		Open:     open,

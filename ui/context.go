@@ -27,6 +27,7 @@ type Context struct {
 	Engine   *jobs.Engine
 	Store    *runs.Store
 	CacheDir string
+	CacheMax int64
 	// Weights maps a network name to its ONNX export (Options.Weights).
 	Weights map[string]string
 	// User owns the jobs this session submits (Options.User).

@@ -248,7 +248,7 @@ func TestGridSettingsPersist(t *testing.T) {
 	}
 	// Another SSH user of the same server keeps a grid of their own.
 	bob := New(Options{Renderer: plainRenderer(), Width: testW, Height: testH, User: "bob"}).panes[paneGrid].(*gridPane)
-	if bob.field("alphas") != "0.1, 1, 10, 100, 1000" {
+	if bob.field("alphas") != autoAlphas {
 		t.Errorf("user bob starts with alphas %q, want the defaults", bob.field("alphas"))
 	}
 	if err := os.WriteFile(path, []byte("{broken"), 0o644); err != nil {

@@ -17,11 +17,13 @@ import (
 // Golden frames of every pane at 100x30 without colour. Panes that show the
 // engine and the store get fixed job and run states as messages, so the
 // frames do not depend on timing; the Data pane reads the embedded demo.
-// Regenerate with: go test ./ui -run Golden -update
+// Regenerate with: go test ./ui -run Golden -update (which also rewrites the
+// screens of docs/explorer.md, see goldendocs_test.go).
 
 func requireGolden(t *testing.T, frame string) {
 	t.Helper()
 	golden.RequireEqual(t, []byte(frame))
+	updateExplorerDocBlock(t)
 }
 
 func TestGoldenData(t *testing.T) {
@@ -271,3 +273,16 @@ func TestGoldenTooSmall(t *testing.T) {
 }
 
 var _ = data.Open
+
+// A run whose means leave out neurons with constant val responses says so
+// under its scores in Results.
+func TestResultsSayWhichNeuronsAreLeftOut(t *testing.T) {
+	tm, _ := startApp(t, Options{})
+	fixed := fixedRuns()
+	fixed[1].Meta.Summary.NConstant = 4
+	tm.Send(runsMessage(fixed))
+	pred, actual := fixedImageMeans()
+	keys(tm, "6")
+	tm.Send(runLoadedMsg{run: fixed[1], pred: pred, actual: actual})
+	waitFor(t, tm, 5*time.Second, "ev_mean over 85 of 89 neurons; 4 constant on val, left out")
+}

@@ -21,7 +21,7 @@ func buildJobs(ctx *Context, pl plan) ([]jobs.Job, error) {
 		case "fit":
 			f := *pt.Fit
 			fs := readout.FitSpec{Data: spec, Dataset: ds, Features: f.Features, PCA: f.PCA, Model: f.Model,
-				Alpha: f.Alpha, Alphas: f.Alphas, Folds: f.Folds, Seed: f.Seed, CacheDir: ctx.CacheDir}
+				Alpha: f.Alpha, Alphas: f.Alphas, Folds: f.Folds, Seed: f.Seed, CacheDir: ctx.CacheDir, CacheMax: ctx.CacheMax}
 			if pl.sweep == "" {
 				net, _, _ := strings.Cut(f.Features, ":")
 				fs.Weights = ctx.Weights[net]
@@ -60,7 +60,7 @@ func buildJobs(ctx *Context, pl plan) ([]jobs.Job, error) {
 			}
 			for _, l := range pl.lambdas {
 				cc := train.CotrainConfig{Train: cfg, Net: ctx.Choice.Network, Weights: ctx.Weights[ctx.Choice.Network],
-					Trainable: ctx.Choice.Tap, Lambda: l, CacheDir: ctx.CacheDir}
+					Trainable: ctx.Choice.Tap, Lambda: l, CacheDir: ctx.CacheDir, CacheMax: ctx.CacheMax}
 				if err := cc.Validate(); err != nil {
 					return nil, err
 				}

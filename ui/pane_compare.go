@@ -12,15 +12,19 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"itscope/compute"
+	"itscope/model/readout"
 	"itscope/model/runs"
 )
 
 var compareColumns = []string{"model", "strategy", "EV", "r", "MSE", "ceil EV", "dataset"}
 
-// compareLoadedMsg carries the marked runs, loaded for their histograms.
+// compareLoadedMsg carries the marked runs, loaded for their histograms,
+// and, for two runs on the open dataset, their paired comparison.
 type compareLoadedMsg struct {
-	runs []*runs.Run
-	err  error
+	runs   []*runs.Run
+	paired *readout.Comparison
+	err    error
 }
 
 // comparePane lists every run as the study's Table 1, sortable and
@@ -35,6 +39,7 @@ type comparePane struct {
 	filter    lineInput
 	marked    map[string]bool
 	side      []*runs.Run // non-nil: side-by-side view
+	paired    *readout.Comparison
 	exportDir string
 }
 
@@ -112,7 +117,7 @@ func (p *comparePane) Update(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			return setError(msg.err)
 		}
-		p.side = msg.runs
+		p.side, p.paired = msg.runs, msg.paired
 		return nil
 	case tea.KeyMsg:
 		return p.key(msg)
@@ -163,7 +168,7 @@ func (p *comparePane) key(msg tea.KeyMsg) tea.Cmd {
 		if len(ids) == 0 && len(rows) > 0 {
 			return setStatus("mark runs with space first, then enter puts them side by side")
 		}
-		store := p.ctx.Store
+		store, ds := p.ctx.Store, p.ctx.Dataset
 		return func() tea.Msg {
 			var runs []*runs.Run
 			for _, id := range ids {
@@ -173,7 +178,11 @@ func (p *comparePane) key(msg tea.KeyMsg) tea.Cmd {
 				}
 				runs = append(runs, r)
 			}
-			return compareLoadedMsg{runs: runs}
+			msg := compareLoadedMsg{runs: runs}
+			if len(runs) == 2 && ds != nil && runs[0].Meta.Dataset.Hash == ds.Hash && runs[1].Meta.Dataset.Hash == ds.Hash {
+				msg.paired, _ = readout.CompareRuns(ds, runs[0], runs[1]) // nil (not shown) when they predict other images
+			}
+			return msg
 		}
 	}
 	return nil
@@ -293,10 +302,28 @@ func (p *comparePane) sideView() string {
 		for i := start; i < min(n, start+perRow); i++ {
 			r := p.side[i]
 			head := st.Heading.Render(fitLine(runLabel(r.Meta), colW-2)) + "\n" +
-				st.Dim.Render(fmt.Sprintf("EV %s  r %s  %d neurons", fmtNum(r.Meta.Summary.EVMean), fmtNum(r.Meta.Summary.RMean), len(r.Neurons)))
+				st.Dim.Render(fitLine(fmt.Sprintf("EV %s%s  r %s%s  %d neurons", fmtNum(r.Meta.Summary.EVMean), interval(r.Meta.Summary.EVMeanLo, r.Meta.Summary.EVMeanHi),
+					fmtNum(r.Meta.Summary.RMean), interval(r.Meta.Summary.RMeanLo, r.Meta.Summary.RMeanHi), len(r.Neurons)), colW-2))
 			cols = append(cols, fitBlock(head+"\n"+drawHistogram(st, counts[i], maxCount, chartH, lo, hi, "explained variance"), colW, chartH+6))
 		}
 		grid = append(grid, lipgloss.JoinHorizontal(lipgloss.Top, cols...))
 	}
-	return box(st, fmt.Sprintf("Compare — %d runs on the same axes", n), strings.Join(grid, "\n"), p.w, p.h, true)
+	body := strings.Join(grid, "\n")
+	if c := p.paired; c != nil {
+		diff := func(name string, d compute.Difference) string {
+			return fmt.Sprintf("%s %+.4f [%+.4f, %+.4f], right better in %.0f%%", name, d.Estimate, d.Lo, d.Hi, 100*d.BBetter)
+		}
+		body = st.Label.Render(fitLine(fmt.Sprintf("right − left, paired bootstrap over %d val images: ", c.Images)+
+			diff("mean EV", c.EV)+"; "+diff("mean r", c.R), p.w-4)) + "\n" + body
+	}
+	return box(st, fmt.Sprintf("Compare — %d runs on the same axes", n), body, p.w, p.h, true)
+}
+
+// interval renders a 95% bootstrap interval " [lo, hi]", or nothing when the
+// run has none.
+func interval(lo, hi float64) string {
+	if !(lo < hi) {
+		return ""
+	}
+	return fmt.Sprintf(" [%s, %s]", fmtNum(lo), fmtNum(hi))
 }

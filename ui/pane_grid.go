@@ -21,6 +21,10 @@ type gridField struct {
 
 var readouts = []string{"ridge", "ridgecv", "linear"}
 
+// autoAlphas in the alphas field leaves ridge CV its default grid, the one
+// the command line uses.
+const autoAlphas = "auto"
+
 // gridPane edits lists of hyperparameters, shows how many jobs they make and
 // starts them. Its fields are saved per user whenever one changes.
 type gridPane struct {
@@ -42,7 +46,7 @@ func newGridPane(ctx *Context, settingsPath string) *gridPane {
 		path: settingsPath,
 		fit: []gridField{
 			{"pca", "PCA components", "0", "0 keeps the features as they are", ""},
-			{"alphas", "ridge alphas", "0.1, 1, 10, 100, 1000", "ridge: one job each; ridgecv: the CV grid", ""},
+			{"alphas", "ridge alphas", autoAlphas, "ridge: one job each; ridgecv: the CV grid, " + autoAlphas + " for " + readout.DefaultGridHelp(), ""},
 			{"folds", "CV folds", "5", "ridgecv only", ""},
 			{"seeds", "seeds", "0", "", ""},
 		},
@@ -214,7 +218,11 @@ func (p *gridPane) expand() (plan, error) {
 	if g.PCA, err = parseInts(p.field("pca")); err != nil {
 		return plan{}, fmt.Errorf("PCA components: %w", err)
 	}
-	if g.Alphas, err = parseFloats(p.field("alphas")); err != nil {
+	if alphas := p.field("alphas"); alphas == autoAlphas {
+		if readouts[p.readout] == "ridge" {
+			return plan{}, fmt.Errorf("ridge alphas: %q is ridge CV's scale-free grid; type the alphas to fit ridge with (one job each), or press m for ridgecv", autoAlphas)
+		}
+	} else if g.Alphas, err = parseFloats(alphas); err != nil {
 		return plan{}, fmt.Errorf("ridge alphas: %w", err)
 	}
 	folds, err := parseInts(p.field("folds"))

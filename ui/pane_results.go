@@ -305,6 +305,12 @@ func (p *resultsPane) View() string {
 	head := st.Heading.Render(runLabel(m)) + "\n" +
 		stat("EV", fmtNum(s.EVMean)) + stat("median", fmtNum(s.EVMedian)) + stat("r", fmtNum(s.RMean)) +
 		stat("MSE", fmtNum(s.MSEMean)) + stat("ceil EV", fmtNum(s.CeilingEVMean)) + "\n"
+	if note := s.ConstantNote(); note != "" {
+		head += st.Dim.Render(note) + "\n"
+	}
+	for _, w := range m.Warnings {
+		head += st.Bad.Render(ansiCut("warning: "+w, 0, rightW-4)) + "\n"
+	}
 	tabs := make([]string, numViews)
 	sep := st.Dim.Render(" │ ")
 	// The wheel over the run turns its views (or scrolls the neuron table,

@@ -1,12 +1,13 @@
 // ONNX Runtime (onnxruntime-node 1.20.1, CPU) timing of the int8 MobileNetV2:
-// ms per image at batch B, 2 intra-op threads, all graph optimisations.
-// Usage: node ort_bench.mjs MODEL.onnx [BATCH] [SECONDS]
+// ms per image at batch B, THREADS intra-op threads (default 2), all graph
+// optimisations.
+// Usage: node ort_bench.mjs MODEL.onnx [BATCH] [SECONDS] [THREADS]
 import ort from 'onnxruntime-node';
 
-const [model, batchArg, secArg] = process.argv.slice(2);
-const batch = Number(batchArg || 1), seconds = Number(secArg || 3);
+const [model, batchArg, secArg, threadArg] = process.argv.slice(2);
+const batch = Number(batchArg || 1), seconds = Number(secArg || 3), threads = Number(threadArg || 2);
 const sess = await ort.InferenceSession.create(model, {
-  executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: 2, interOpNumThreads: 1,
+  executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: threads, interOpNumThreads: 1,
 });
 const x = new Float32Array(batch * 3 * 224 * 224);
 let seed = 1;
@@ -18,4 +19,4 @@ const t0 = process.hrtime.bigint();
 let t = t0;
 while (Number(t - t0) < seconds * 1e9) { await sess.run(feeds); runs++; t = process.hrtime.bigint(); }
 const ms = Number(t - t0) / 1e6 / runs / batch;
-console.log(JSON.stringify({ runtime: 'onnxruntime-node ' + (await import('onnxruntime-node/package.json', { with: { type: 'json' } })).default.version, batch, runs, ms_per_image: ms }));
+console.log(JSON.stringify({ runtime: 'onnxruntime-node ' + (await import('onnxruntime-node/package.json', { with: { type: 'json' } })).default.version, batch, threads, runs, ms_per_image: ms }));

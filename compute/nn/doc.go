@@ -57,8 +57,9 @@
 // PyTorch state_dict) whose Value tensors are the layers' own: load weights
 // by copying into them (LoadParam checks the shape), never by replacing the
 // pointer. Get finds a descendant by dotted name; Walk visits all.
-// Sequential.ForwardTaps reports each named layer's output, at any depth,
-// and can stop early. FoldBatchNorm folds each BatchNorm2D that follows a
+// At inference a Sequential runs a Conv2D and the ReLU or ReLU6 after it as
+// one Conv2D.Infer, and a Residual adds its shortcut and applies its
+// activation in place. FoldBatchNorm folds each BatchNorm2D that follows a
 // Conv2D into it (load weights first; inference only).
 //
 // # Losses and optimisers

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"log"
 
-	"gorgonia.org/tensor"
-
 	"itscope/compute/nn"
 )
 
@@ -55,25 +53,4 @@ func Example() {
 	}
 	fmt.Println("loss fell by more than half:", last < first/2)
 	// Output: loss fell by more than half: true
-}
-
-// Taps report every named layer's output, at any depth, in execution order.
-func ExampleSequential_ForwardTaps() {
-	conv, _ := nn.NewConv2D(nn.ConvSpec{InC: 3, OutC: 8, Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}, Pad: [4]int{1, 1, 1, 1}})
-	pool, _ := nn.NewMaxPool2D(nn.PoolSpec{Kernel: [2]int{2, 2}})
-	net := nn.NewSequential().
-		Append("features", nn.NewSequential().Append("0", conv).Append("1", nn.NewReLU()).Append("2", pool)).
-		Append("avgpool", &nn.GlobalAvgPool{})
-	_, err := net.ForwardTaps(nn.New(1, 3, 32, 32), false, func(name string, y *tensor.Dense) (bool, error) {
-		fmt.Println(name, y.Shape())
-		return name == "features", nil // stop: avgpool is not needed
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	// Output:
-	// features.0 (1, 8, 16, 16)
-	// features.1 (1, 8, 16, 16)
-	// features.2 (1, 8, 8, 8)
-	// features (1, 8, 8, 8)
 }

@@ -39,3 +39,26 @@ func (a Activation) applyTo(v []float32) {
 	}
 	parallel.Blocks(len(v), elementGrain, func(lo, hi int) { a.apply(v[lo:hi], v[lo:hi], 0) })
 }
+
+// addInto sets dst[i] = a(dst[i] + src[i]), spread over the cores: a
+// residual connection and its activation in one pass.
+func (a Activation) addInto(dst, src []float32) {
+	src = src[:len(dst)]
+	parallel.Blocks(len(dst), elementGrain, func(lo, hi int) {
+		d, s := dst[lo:hi], src[lo:hi]
+		switch a {
+		case ActReLU:
+			for i, v := range s {
+				d[i] = max(d[i]+v, 0)
+			}
+		case ActReLU6:
+			for i, v := range s {
+				d[i] = min(max(d[i]+v, 0), 6)
+			}
+		default:
+			for i, v := range s {
+				d[i] += v
+			}
+		}
+	})
+}

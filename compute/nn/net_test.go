@@ -49,46 +49,6 @@ func TestNamesFollowTorchvision(t *testing.T) {
 	}
 }
 
-func TestForwardTaps(t *testing.T) {
-	net := tinyResNet(t)
-	initRandom(net, 1)
-	x := randTensor(rand.New(rand.NewPCG(1, 1)), 2, 3, 16, 16)
-	var names []string
-	outs := map[string][]float32{}
-	y, err := net.ForwardTaps(x, false, func(name string, y *tensor.Dense) (bool, error) {
-		names = append(names, name)
-		outs[name] = Float32s(y)
-		return false, nil
-	})
-	check(t, err)
-	want := []string{"conv1", "bn1", "relu", "maxpool",
-		"layer1.0.conv1", "layer1.0.bn1", "layer1.0.relu", "layer1.0.conv2", "layer1.0.bn2",
-		"layer1.0.downsample.0", "layer1.0.downsample.1", "layer1.0.downsample", "layer1.0",
-		"layer1.1.conv1", "layer1.1.bn1", "layer1.1.relu", "layer1.1.conv2", "layer1.1.bn2", "layer1.1", "layer1"}
-	if !slices.Equal(names, want) {
-		t.Errorf("taps\n got %v\nwant %v", names, want)
-	}
-	plain, err := net.Forward(x, false)
-	check(t, err)
-	if e := relErr(Float32s(y), Float32s(plain)); e != 0 {
-		t.Errorf("ForwardTaps output differs from Forward by %.2g", e)
-	}
-	if e := relErr(outs["layer1"], Float32s(plain)); e != 0 {
-		t.Errorf("tap layer1 differs from the output by %.2g", e)
-	}
-
-	// Stopping at layer1.0 gives that block's output and runs nothing more.
-	var last string
-	y, err = net.ForwardTaps(x, false, func(name string, y *tensor.Dense) (bool, error) {
-		last = name
-		return name == "layer1.0", nil
-	})
-	check(t, err)
-	if last != "layer1.0" || relErr(Float32s(y), outs["layer1.0"]) != 0 {
-		t.Errorf("stopped after %q with a different output", last)
-	}
-}
-
 func TestFoldBatchNormKeepsEvalOutput(t *testing.T) {
 	net := tinyResNet(t)
 	initRandom(net, 2)

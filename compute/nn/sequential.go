@@ -80,10 +80,12 @@ func (s *Sequential) Buffers() []*Param {
 	return out
 }
 
-// Forward runs the children in order.
+// Forward runs the children in order. At inference a Conv2D followed by a
+// ReLU or ReLU6 (with only Identity layers, such as folded BatchNorms,
+// between them) runs as one Conv2D.Infer, the activation riding along the
+// conv's own output pass.
 func (s *Sequential) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
-	y, _, err := s.forwardTaps("", x, train, nil)
-	return y, err
+	return s.forward("", x, train)
 }
 
 // Backward runs the children's backward passes in reverse.
@@ -100,54 +102,60 @@ func (s *Sequential) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 	return dy, nil
 }
 
-// TapFunc receives the output of each named layer in execution order, with
-// its dotted name; returning stop ends the forward pass early (a feature
-// extractor that needs only layer3 does not run layer4).
-type TapFunc func(name string, y *tensor.Dense) (stop bool, err error)
-
-// ForwardTaps runs s like Forward, calling tap after every descendant with
-// its dotted name ("layer3.0.conv1", ..., "layer3.0", ..., "layer3"). It
-// returns the last output computed.
-func (s *Sequential) ForwardTaps(x *tensor.Dense, train bool, tap TapFunc) (*tensor.Dense, error) {
-	y, _, err := s.forwardTaps("", x, train, tap)
-	return y, err
+// nested is a container whose errors name its descendants by dotted path.
+type nested interface {
+	forward(prefix string, x *tensor.Dense, train bool) (*tensor.Dense, error)
 }
 
-// tapper is a container that reports its descendants' outputs.
-type tapper interface {
-	forwardTaps(prefix string, x *tensor.Dense, train bool, tap TapFunc) (*tensor.Dense, bool, error)
-}
-
-func (s *Sequential) forwardTaps(prefix string, x *tensor.Dense, train bool, tap TapFunc) (*tensor.Dense, bool, error) {
-	for _, ch := range s.children {
+func (s *Sequential) forward(prefix string, x *tensor.Dense, train bool) (*tensor.Dense, error) {
+	for i := 0; i < len(s.children); i++ {
+		ch := s.children[i]
 		name := join(prefix, ch.Name)
 		var (
-			y    *tensor.Dense
-			stop bool
-			err  error
+			y   *tensor.Dense
+			err error
 		)
-		if t, ok := ch.Layer.(tapper); ok {
-			y, stop, err = t.forwardTaps(name, x, train, tap)
-		} else {
+		conv, isConv := ch.Layer.(*Conv2D)
+		act, skip := ActNone, 0
+		if isConv && !train {
+			act, skip = fusedActivation(s.children[i+1:])
+		}
+		switch n, isNested := ch.Layer.(nested); {
+		case act != ActNone:
+			y, err = conv.Infer(x, act)
+			i += skip
+		case isNested:
+			if y, err = n.forward(name, x, train); err != nil {
+				return nil, err
+			}
+		default:
 			y, err = ch.Layer.Forward(x, train)
 		}
 		if err != nil {
-			if _, nested := ch.Layer.(tapper); nested {
-				return nil, false, err
-			}
-			return nil, false, fmt.Errorf("%s: %w", name, err)
-		}
-		if stop {
-			return y, true, nil
-		}
-		if tap != nil {
-			if stop, err := tap(name, y); err != nil || stop {
-				return y, true, err
-			}
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		x = y
 	}
-	return x, false, nil
+	return x, nil
+}
+
+// fusedActivation is the activation that rest (the layers after a conv)
+// starts with, skipping Identity layers, and how many layers it covers.
+func fusedActivation(rest []Child) (Activation, int) {
+	for k, ch := range rest {
+		switch l := ch.Layer.(type) {
+		case Identity:
+			continue
+		case *ReLU:
+			return ActReLU, k + 1
+		case *Clip:
+			if l.Min == 0 && l.Max == 6 {
+				return ActReLU6, k + 1
+			}
+		}
+		return ActNone, 0
+	}
+	return ActNone, 0
 }
 
 // Residual is y = Act(Body(x) + Shortcut(x)), a ResNet block. A nil
@@ -195,38 +203,61 @@ func (r *Residual) Buffers() []*Param {
 	return out
 }
 
-// Forward computes Act(Body(x) + Shortcut(x)).
+// Forward computes Act(Body(x) + Shortcut(x)). At inference a ReLU, ReLU6
+// or no Act is applied while the shortcut is added into the body's output,
+// in one pass and without a new tensor.
 func (r *Residual) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
-	y, _, err := r.forwardTaps("", x, train, nil)
-	return y, err
+	return r.forward("", x, train)
 }
 
-func (r *Residual) forwardTaps(prefix string, x *tensor.Dense, train bool, tap TapFunc) (*tensor.Dense, bool, error) {
-	a, stop, err := r.Body.forwardTaps(prefix, x, train, tap)
-	if err != nil || stop {
-		return a, stop, err
+func (r *Residual) forward(prefix string, x *tensor.Dense, train bool) (*tensor.Dense, error) {
+	a, err := r.Body.forward(prefix, x, train)
+	if err != nil {
+		return nil, err
 	}
 	b := x
 	if r.Shortcut != nil {
-		if b, stop, err = r.Shortcut.forwardTaps(join(prefix, r.ShortcutName), x, train, tap); err != nil || stop {
-			return b, stop, err
+		if b, err = r.Shortcut.forward(join(prefix, r.ShortcutName), x, train); err != nil {
+			return nil, err
 		}
-		if tap != nil {
-			if stop, err := tap(join(prefix, r.ShortcutName), b); err != nil || stop {
-				return b, true, err
-			}
+	}
+	if act, ok := residualActivation(r.Act); ok && !train && !sharesStorage(a, x) && !sharesStorage(a, b) {
+		if !sameShape(a.Shape(), b.Shape()) {
+			return nil, fmt.Errorf("%s: body output %v and shortcut output %v differ", prefix, []int(a.Shape()), []int(b.Shape()))
 		}
+		act.addInto(Float32s(a), Float32s(b))
+		return a, nil
 	}
 	y, err := r.add.Forward([]*tensor.Dense{a, b}, train)
 	if err != nil {
-		return nil, false, fmt.Errorf("%s: body output %v and shortcut output %v differ: %w", prefix, []int(a.Shape()), []int(b.Shape()), err)
+		return nil, fmt.Errorf("%s: body output %v and shortcut output %v differ: %w", prefix, []int(a.Shape()), []int(b.Shape()), err)
 	}
 	if r.Act != nil {
 		if y, err = r.Act.Forward(y, train); err != nil {
-			return nil, false, fmt.Errorf("%s: %w", prefix, err)
+			return nil, fmt.Errorf("%s: %w", prefix, err)
 		}
 	}
-	return y, false, nil
+	return y, nil
+}
+
+// residualActivation is act as an Activation, if it is one.
+func residualActivation(act Layer) (Activation, bool) {
+	switch l := act.(type) {
+	case nil:
+		return ActNone, true
+	case *ReLU:
+		return ActReLU, true
+	case *Clip:
+		return ActReLU6, l.Min == 0 && l.Max == 6
+	}
+	return ActNone, false
+}
+
+// sharesStorage reports whether a and b are backed by the same memory (a
+// body made only of Identity layers returns its input).
+func sharesStorage(a, b *tensor.Dense) bool {
+	as, bs := Float32s(a), Float32s(b)
+	return len(as) > 0 && len(bs) > 0 && &as[0] == &bs[0]
 }
 
 // Backward returns dL/dx through both branches.

@@ -12,6 +12,7 @@ import (
 // Runtime and PyTorch.
 func BenchmarkMobilenetBatch1(b *testing.B) {
 	m := loadMobilenet(b)
+	b.Logf("int8 kernels: %s", Int8Kernel())
 	in := map[string]*tensor.Dense{"input": inputTensor(b, "grace_hopper")}
 	ctx := context.Background()
 	b.ResetTimer()
@@ -25,6 +26,7 @@ func BenchmarkMobilenetBatch1(b *testing.B) {
 // BenchmarkMobilenetBatch8 reports the time per batch of 8 images.
 func BenchmarkMobilenetBatch8(b *testing.B) {
 	m := loadMobilenet(b)
+	b.Logf("int8 kernels: %s", Int8Kernel())
 	names := []string{"cat", "dragonfly", "grace_hopper", "parrot", "cat", "dragonfly", "grace_hopper", "parrot"}
 	in := map[string]*tensor.Dense{"input": inputTensor(b, names...)}
 	ctx := context.Background()

@@ -59,10 +59,18 @@
 // AVX2-only machine ONNX Runtime 1.20.1 itself gives other logits (same top-1
 // on the references). See testdata/onnx/README.md.
 //
-// The int8 kernels are AVX2 assembly (kernels_amd64.s: a uint8 x int8 -> int32
-// GEMM micro-kernel on 8 channels x 8 pixels with the requantization fused,
-// a depthwise kernel, QLinearAdd and QuantizeLinear); other machines, or
-// the purego build tag, use Go versions with the same arithmetic.
+// The int8 kernels come in three paths with the same bits, one chosen when the
+// package loads (kernelpath.go; Int8Kernel names it): "vnni" on CPUs with
+// AVX-512 F/BW/VL/VBMI/VNNI (kernels_vnni_amd64.s: VPDPBUSD, unsigned input
+// bytes times signed weight bytes summed exactly into int32, on input quads
+// packed per chunk of pixels, 8 channels x 32 pixels; 3x3 depthwise rows
+// lined up by VPERMB; a 16-column matmul for few rows), for weights that fit
+// int8 after their zero point; "avx2" (kernels_amd64.s: the uint8 x int16
+// VPMADDWD micro-kernel on 8 channels x 8 pixels, a depthwise kernel,
+// QLinearAdd and QuantizeLinear), which also serves VNNI machines for what
+// the VNNI kernels do not cover; and "go", the portable versions, on other
+// machines or under the purego build tag. ITSCOPE_INT8_KERNEL=avx2 or go
+// forces a lower path; the tests run every path the CPU has.
 //
 // # The embedded MobileNetV2 (model/nets/weights/mobilenetv2-12-int8.onnx)
 //

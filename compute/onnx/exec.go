@@ -43,6 +43,9 @@ func (m *Model) Shapes(ctx context.Context, inputShapes map[string][]int, names 
 				shape[i] = max(d, 1)
 			}
 		}
+		if err := checkActivation(shape); err != nil {
+			return nil, fmt.Errorf("onnx: %s: input %q: %w", m.name, in.Name, err)
+		}
 		dt := in.Type
 		if dt == 0 {
 			dt = Float32

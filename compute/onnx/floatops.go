@@ -31,13 +31,19 @@ func init() {
 }
 
 // layerKernel runs an nn layer's inference forward pass. nn layers keep
-// per-call state, so one lock per node keeps concurrent Runs safe.
+// per-call state, so one lock per node keeps concurrent Runs safe. The
+// output's size is checked before the layer allocates it.
 func layerKernel(l nn.Layer) kernel {
 	var mu sync.Mutex
 	return kernelFunc(func(ins []*value) ([]*value, error) {
 		x := ins[0]
 		if x.dt != Float32 {
 			return nil, fmt.Errorf("input: want float32, found %v", x.dt)
+		}
+		if shape, grows := outputShape(l, x.shape); grows {
+			if err := checkActivation(shape); err != nil {
+				return nil, err
+			}
 		}
 		mu.Lock()
 		y, err := l.Forward(x.toDense(), false)
@@ -51,6 +57,28 @@ func layerKernel(l nn.Layer) kernel {
 		}
 		return []*value{v}, nil
 	})
+}
+
+// outputShape is the shape l gives the NCHW input shape x, for the layers
+// whose output can outgrow their input (convolutions and pools); grows is
+// false for the others (element-wise, batch norm, global pooling), whose
+// output is at most their input's size.
+func outputShape(l nn.Layer, x []int) (shape []int, grows bool) {
+	if len(x) != 4 {
+		return nil, false
+	}
+	switch l := l.(type) {
+	case *nn.Conv2D:
+		oh, ow := l.OutSize(x[2], x[3])
+		return []int{x[0], l.Spec.OutC, oh, ow}, true
+	case *nn.MaxPool2D:
+		oh, ow := l.Spec.OutSize(x[2], x[3])
+		return []int{x[0], x[1], oh, ow}, true
+	case *nn.AvgPool2D:
+		oh, ow := l.Spec.OutSize(x[2], x[3])
+		return []int{x[0], x[1], oh, ow}, true
+	}
+	return nil, false
 }
 
 func constF32(m *Model, n *node, i int, what string) (*value, error) {
@@ -177,6 +205,9 @@ func prepareAdd(m *Model, n *node) (kernel, error) {
 			return nil, fmt.Errorf("inputs: want two float32 (or int64) tensors, found %v and %v", a.dt, b.dt)
 		}
 		shape, err := broadcastShape(a.shape, b.shape)
+		if err == nil {
+			err = checkActivation(shape)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -244,6 +275,9 @@ func prepareGemm(m *Model, n *node) (kernel, error) {
 		if k != kb {
 			return nil, fmt.Errorf("A %v and B %v (transA=%v transB=%v) do not multiply", a.shape, b.shape, ta, tb)
 		}
+		if err := checkActivation([]int{rows, cols}); err != nil {
+			return nil, err
+		}
 		y := newValue(Float32, []int{rows, cols})
 		if len(ins) > 2 && ins[2] != nil && beta != 0 {
 			c := ins[2]
@@ -278,6 +312,9 @@ func prepareMatMul(m *Model, n *node) (kernel, error) {
 		rows := a.len() / k
 		shape := slices.Clone(a.shape)
 		shape[len(shape)-1] = b.shape[1]
+		if err := checkActivation(shape); err != nil {
+			return nil, err
+		}
 		y := newValue(Float32, shape)
 		sgemm(false, false, rows, b.shape[1], k, 1, a.f32, k, b.f32, b.shape[1], 0, y.f32, b.shape[1])
 		return []*value{y}, nil

@@ -98,6 +98,26 @@ func poolWith(attrs ...*onnxpb.AttributeProto) func(g *onnxpb.GraphProto) {
 	}
 }
 
+// poolChain replaces the graph by n 1x1 MaxPools padded by 127 on every
+// side, over a declared (1,65536,4,4) input (within maxInputElements).
+func poolChain(n int) func(g *onnxpb.GraphProto) {
+	return func(g *onnxpb.GraphProto) {
+		g.Input[0] = floatInput("x", 1, 65536, 4, 4)
+		g.Node = nil
+		in := "x"
+		for i := range n {
+			out := fmt.Sprint("p", i)
+			if i == n-1 {
+				out = "y"
+			}
+			p := protoNode(fmt.Sprint("pool", i), "MaxPool", []string{in}, []string{out})
+			p.Attribute = []*onnxpb.AttributeProto{intsAttr("kernel_shape", 1, 1), intsAttr("pads", 127, 127, 127, 127)}
+			g.Node = append(g.Node, p)
+			in = out
+		}
+	}
+}
+
 // forgedCases reproduce the findings of issue 15 (each file is about 100
 // bytes), plus the other bounded attributes.
 func forgedCases() []forgedCase {
@@ -110,6 +130,10 @@ func forgedCases() []forgedCase {
 		return func() []byte { return forgedGraph(mutate) }
 	}
 	return []forgedCase{
+		// Every node within bounds, the chain not: the first pool already
+		// asks for 17 GB.
+		{"pool_chain", graph(poolChain(20)),
+			[]string{"pool_chain.onnx", `node 0 "pool0" (MaxPool)`, "tensor of dims [1 65536 258 258]: want at most 268435456 elements, found 4.362e+09"}},
 		{"huge_dims_4_bytes", initializer(floatTensor("w", []int64{2147483647, 2147483647, 2147483647}, []byte{1, 2, 3, 4})),
 			[]string{"huge_dims_4_bytes.onnx", "initializer", `tensor "w"`, "want at most 1073741824 elements, found 9.904e+27"}},
 		{"dims_4_bytes", initializer(floatTensor("w", []int64{100000, 1000}, []byte{1, 2, 3, 4})),
@@ -155,20 +179,24 @@ func forgedCases() []forgedCase {
 	}
 }
 
-// TestForgedFiles: each forged file is refused with an error naming the
+// TestForgedFiles: each forged file is refused, at load or in the shape
+// pass that follows it (as the CLI lists taps), with an error naming the
 // file, the tensor, node or attribute, and what was expected and found.
 func TestForgedFiles(t *testing.T) {
 	dir := t.TempDir()
 	for _, c := range forgedCases() {
 		b := c.model()
-		if len(b) > 200 {
+		if len(b) > 1500 {
 			t.Errorf("%s: forged file has %d bytes, want a tiny one", c.name, len(b))
 		}
 		path := filepath.Join(dir, c.name+".onnx")
 		if err := os.WriteFile(path, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, err := LoadFile(path)
+		m, err := LoadFile(path)
+		if err == nil {
+			_, err = m.Shapes(context.Background(), nil)
+		}
 		if err == nil {
 			t.Errorf("%s: loaded without error", c.name)
 			continue

@@ -124,8 +124,8 @@ func qadd8Go(a, b, out []uint8, p *addParams) {
 }
 
 func quantize8Go(in []float32, out []uint8, p *quantParams) {
-	for i, x := range in {
-		f := x / p.scale
+	for i := range out {
+		f := in[i] / p.scale
 		if !(f >= p.lo) {
 			f = p.lo
 		}
@@ -134,59 +134,9 @@ func quantize8Go(in []float32, out []uint8, p *quantParams) {
 	}
 }
 
-// Dispatchers: the assembly kernels on AVX2 machines, else the Go versions.
-// Lengths: callers guarantee the slices cover what the kernels read.
-
-func qgemm(w []int32, x []uint8, plane, kp, nblk int, out []uint8, ldo int, post *requant8) {
-	if nblk == 0 {
-		return
+func subsampleGo(dst, src []uint8, stride int) {
+	_ = src[(len(dst)-1)*stride]
+	for i := range dst {
+		dst[i] = src[i*stride]
 	}
-	if useAsm {
-		qgemm8x8(&w[0], &x[0], plane, kp, nblk, &out[0], ldo, post)
-		return
-	}
-	qgemm8x8Go(w, x, plane, kp, nblk, out, ldo, post)
-}
-
-// dwconv needs n to be a multiple of 16 and base to cover every tap's run.
-func dwconv(out []uint8, base []uint8, offs []int, w []int32, n int, post *requant1) {
-	if !useAsm || n == 0 {
-		dwconv8Go(out, base, offs, w, n, post)
-		return
-	}
-	_ = base[offs[len(offs)-1]+n-1]
-	_ = out[n-1]
-	if len(offs) == 9 {
-		var pairs [5]int32
-		for p := range pairs {
-			lo, hi := w[2*p], int32(0)
-			if 2*p+1 < 9 {
-				hi = w[2*p+1]
-			}
-			pairs[p] = int32(uint32(uint16(lo)) | uint32(uint16(hi))<<16)
-		}
-		dwconv3x3(&out[0], &base[0], &offs[0], &pairs[0], n, post)
-		return
-	}
-	dwconv8(&out[0], &base[0], &offs[0], &w[0], len(offs), n, post)
-}
-
-func qadd(a, b, out []uint8, p *addParams) {
-	n8 := len(out) &^ 7
-	if useAsm && n8 > 0 {
-		qadd8(&a[0], &b[0], &out[0], n8, p)
-	} else {
-		n8 = 0
-	}
-	qadd8Go(a[n8:len(out)], b[n8:len(out)], out[n8:], p)
-}
-
-func quantize(in []float32, out []uint8, p *quantParams) {
-	n8 := len(out) &^ 7
-	if useAsm && n8 > 0 {
-		quantize8(&in[0], &out[0], n8, p)
-	} else {
-		n8 = 0
-	}
-	quantize8Go(in[n8:len(out)], out[n8:], p)
 }

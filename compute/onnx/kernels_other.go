@@ -2,20 +2,23 @@
 
 package onnx
 
-var useAsm = false
+// supportedKernels lists the paths this build runs, fastest first.
+var supportedKernels = []*int8Kernels{goKernels}
 
-func qgemm8x8(w *int32, x *uint8, plane, kp, nblk int, out *uint8, ldo int, post *requant8) {
+// vnniSupported: no VNNI kernels in this build, so weights are packed for
+// the pair kernels only.
+const vnniSupported = false
+
+func qgemmVNNI(w *int32, x *uint8, xstride, kq, nblk int, out *uint8, ldo int, post *requant8) {
 	panic("unreachable")
 }
 
-func dwconv8(out *uint8, base *uint8, offs *int, w *int32, ntaps, n int, post *requant1) {
+func packQuads(dst *uint8, src *uint8, plane, dstStride, nquads, npx, ngroups int) {
 	panic("unreachable")
 }
 
-func qadd8(a, b, out *uint8, n int, p *addParams) { panic("unreachable") }
+func dw3x3VNNI(out *uint8, in *uint8, a *dwArgs) { panic("unreachable") }
 
-func quantize8(in *float32, out *uint8, n int, p *quantParams) { panic("unreachable") }
+func copyRows(dst *uint8, src *uint8, w, h, dstStride int) { panic("unreachable") }
 
-func dwconv3x3(out *uint8, base *uint8, offs *int, w *int32, n int, post *requant1) {
-	panic("unreachable")
-}
+func qgemvVNNI(w *int32, a *uint8, kq int, out *uint8, post *requant16) { panic("unreachable") }

@@ -145,8 +145,13 @@ func inputTensor(t testing.TB, names ...string) *tensor.Dense {
 }
 
 // TestMobilenetBitExact: the logits equal ONNX Runtime's bit for bit, and so
-// do the uint8 tensors inside the graph that the reference captured.
+// do the uint8 tensors inside the graph that the reference captured, on
+// every int8 kernel path the CPU has.
 func TestMobilenetBitExact(t *testing.T) {
+	forEachKernel(t, "path", mobilenetBitExact)
+}
+
+func mobilenetBitExact(t *testing.T) {
 	m := loadMobilenet(t)
 	params := refTensors(t)
 	for _, name := range imagesWithInputs(t) {
@@ -208,7 +213,7 @@ func TestMobilenetBatch(t *testing.T) {
 			}
 		}
 	}
-	check("batch")
+	forEachKernel(t, "batch", func(t *testing.T) { check("batch") })
 }
 
 // TestMobilenetTaps: the torchvision module table names real tensors with

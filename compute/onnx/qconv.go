@@ -61,18 +61,21 @@ func (g convGeom) out(h, w int) (int, int, error) {
 
 // qweights are a QLinearConv's (or QLinearMatMul's) weights, zero point
 // removed, packed for qgemm8x8: per group, per block of 8 output rows, per
-// input pair, 8 int32s holding two int16s.
+// input pair, 8 int32s holding two int16s; and, on VNNI machines when they
+// fit int8, for qgemmVNNI: the same with input quads of 4 int8s.
 type qweights struct {
 	m, k, groups int     // output rows in all, K per group
-	kp, rb       int     // input pairs and 8-row blocks per group
+	kp, kq, rb   int     // input pairs, input quads and 8-row blocks per group
 	packed       []int32 // [group][rb][kp][8]
+	quads        []int32 // [group][rb][kq][8], nil when not VNNI or not int8
 	eff          []int16 // [m][k] weights minus zero point (for depthwise)
 	rowSum       []int32 // per output row: sum of eff, for the input zero point
+	int8         bool    // every eff fits int8 (VPDPBUSD's signed operand)
 }
 
 // packQWeights takes weights w[r*k+kk] (r < m rows in groups of m/groups).
 func packQWeights(m, k, groups int, depthwise bool, at func(i int) int32, zp int32) *qweights {
-	q := &qweights{m: m, k: k, groups: groups, kp: (k + 1) / 2}
+	q := &qweights{m: m, k: k, groups: groups, kp: (k + 1) / 2, kq: (k + 3) / 4, int8: true}
 	mg := m / groups
 	q.rb = (mg + 7) / 8
 	q.eff = make([]int16, m*k)
@@ -82,28 +85,149 @@ func packQWeights(m, k, groups int, depthwise bool, at func(i int) int32, zp int
 			e := at(r*k+kk) - zp
 			q.eff[r*k+kk] = int16(e)
 			q.rowSum[r] += e
+			q.int8 = q.int8 && e >= -128 && e <= 127
 		}
 	}
 	if depthwise {
 		return q // the depthwise loop reads eff directly
 	}
-	q.packed = make([]int32, groups*q.rb*q.kp*8)
-	for g := 0; g < groups; g++ {
+	q.packed = q.pack(q.kp, 2, func(v int16, i int) uint32 { return uint32(uint16(v)) << (16 * i) })
+	if vnniSupported && q.int8 {
+		q.quads = q.pack(q.kq, 4, func(v int16, i int) uint32 { return uint32(uint8(int8(v))) << (8 * i) })
+	}
+	return q
+}
+
+// pack lays eff out as [group][rb][n][8] int32s, each holding per inputs
+// of a row, put there by field; inputs past k stay zero.
+func (q *qweights) pack(n, per int, field func(v int16, i int) uint32) []int32 {
+	mg := q.m / q.groups
+	out := make([]int32, q.groups*q.rb*n*8)
+	for g := 0; g < q.groups; g++ {
 		for r := 0; r < mg; r++ {
-			row := q.eff[(g*mg+r)*k:]
-			blk, lane := r/8, r%8
-			base := (g*q.rb + blk) * q.kp * 8
-			for p := 0; p < q.kp; p++ {
-				lo := int32(row[2*p])
-				var hi int32
-				if 2*p+1 < k {
-					hi = int32(row[2*p+1])
-				}
-				q.packed[base+p*8+lane] = int32(uint32(uint16(lo)) | uint32(uint16(hi))<<16)
+			row := q.eff[(g*mg+r)*q.k : (g*mg+r+1)*q.k]
+			base := (g*q.rb+r/8)*n*8 + r%8
+			for kk, v := range row {
+				out[base+kk/per*8] |= int32(field(v, kk%per))
 			}
 		}
 	}
-	return q
+	return out
+}
+
+// posts gathers each 8-row block's requantization: bias and scale per row,
+// for every group.
+func (q *qweights) posts(bias []int32, scales []float32, lo, hi float32, zp int32) []requant8 {
+	mg := q.m / q.groups
+	posts := make([]requant8, q.groups*q.rb)
+	for gi := 0; gi < q.groups; gi++ {
+		for rb := 0; rb < q.rb; rb++ {
+			ps := &posts[gi*q.rb+rb]
+			ps.lo, ps.hi, ps.zp = lo, hi, zp
+			for l := 0; l < 8; l++ {
+				if r := rb*8 + l; r < mg {
+					ps.bias[l] = bias[gi*mg+r]
+					ps.scale[l] = scales[gi*mg+r]
+				}
+			}
+		}
+	}
+	return posts
+}
+
+// gemmIO locates a multiply's operands: nb images, image i's input planes
+// (planes of p pixels; 2*kp of them, or k when k is even) at
+// in[i*inStride:] and its output rows (p bytes each) at out[i*outStride:].
+type gemmIO struct {
+	in, out             []uint8
+	p, planes, nb       int
+	inStride, outStride int
+}
+
+// image returns image i's planes and output rows alone.
+func (io gemmIO) image(i int) gemmIO {
+	return gemmIO{in: io.in[i*io.inStride:], out: io.out[i*io.outStride:], p: io.p, planes: io.planes, nb: 1}
+}
+
+// multiply computes group gi's output rows = requant(W_g * planes) for
+// every image, split over the cores by pixel chunks and, when there are
+// few, by row blocks too. The VNNI kernels take the images' pixels as one
+// run (a batch of small late layers fills whole blocks); the others go
+// image by image.
+func (kt *int8Kernels) multiply(q *qweights, gi int, io gemmIO, posts []requant8) {
+	const chunk = 256
+	if kt.vnni && q.quads != nil {
+		pchunks := (io.nb*io.p + chunk - 1) / chunk
+		rsplit, rbPer := rowSplit(q.rb, pchunks)
+		multiplyQuads(q, gi, io, posts, chunk, pchunks, rsplit, rbPer)
+		return
+	}
+	pchunks := (io.p + chunk - 1) / chunk
+	rsplit, rbPer := rowSplit(q.rb, pchunks)
+	for i := 0; i < io.nb; i++ {
+		img := io.image(i)
+		parallelFor(pchunks*rsplit, 1, func(t0, t1 int) {
+			for t := t0; t < t1; t++ {
+				pc, rs := t/rsplit, t%rsplit
+				kt.gemmPairs(q, gi, img.in, img.p, pc*chunk, min(img.p, (pc+1)*chunk), img.out, posts, rs*rbPer, min((rs+1)*rbPer, q.rb))
+			}
+		})
+	}
+}
+
+// rowSplit: with fewer than 8 pixel chunks, the row blocks are split too
+// (into rsplit runs of rbPer), so both cores get several tasks.
+func rowSplit(rb, pchunks int) (rsplit, rbPer int) {
+	rsplit = 1
+	if pchunks < 8 {
+		rsplit = min(rb, (8+pchunks-1)/pchunks)
+	}
+	rbPer = (rb + rsplit - 1) / rsplit
+	return (rb + rbPer - 1) / rbPer, rbPer
+}
+
+// gemmPairs computes pixels [px0, px1) of row blocks [rb0, rb1) of group
+// gi with kt.qgemm8x8.
+func (kt *int8Kernels) gemmPairs(q *qweights, gi int, planes []uint8, p, px0, px1 int, out []uint8, posts []requant8, rb0, rb1 int) {
+	mg := q.m / q.groups
+	nblk := (px1 - px0) / 8
+	tail := (px1 - px0) % 8
+	var tmpIn []uint8
+	var tmpOut [64]uint8
+	var buf []uint8
+	for rb := rb0; rb < rb1; rb++ {
+		wbase := (gi*q.rb + rb) * q.kp * 8
+		wp := q.packed[wbase : wbase+q.kp*8]
+		post := &posts[gi*q.rb+rb]
+		rows := min(8, mg-rb*8)
+		if nblk > 0 {
+			if rows == 8 {
+				kt.qgemm8x8(wp, planes[px0:], p, q.kp, nblk, out[rb*8*p+px0:], p, post)
+			} else {
+				if buf == nil {
+					buf = make([]uint8, 8*8*nblk)
+				}
+				kt.qgemm8x8(wp, planes[px0:], p, q.kp, nblk, buf, 8*nblk, post)
+				for r := 0; r < rows; r++ {
+					copy(out[(rb*8+r)*p+px0:], buf[r*8*nblk:(r+1)*8*nblk])
+				}
+			}
+		}
+		if tail == 0 {
+			continue
+		}
+		t0 := px0 + 8*nblk
+		if tmpIn == nil {
+			tmpIn = make([]uint8, 2*q.kp*8)
+			for k := 0; k < 2*q.kp; k++ {
+				copy(tmpIn[k*8:k*8+tail], planes[k*p+t0:k*p+px1])
+			}
+		}
+		kt.qgemm8x8(wp, tmpIn, 8, q.kp, 1, tmpOut[:], 8, post)
+		for r := 0; r < rows; r++ {
+			copy(out[(rb*8+r)*p+t0:], tmpOut[r*8:r*8+tail])
+		}
+	}
 }
 
 type qconv struct {
@@ -232,7 +356,7 @@ func (k *qconv) run(ins []*value) ([]*value, error) {
 	y := newOutputU8([]int{nb, k.m, oh, ow})
 	lo, hi := float32(0-yz), float32(255-yz)
 	if k.w.packed == nil {
-		k.depthwise(x, y, xz, bias, scales, lo, hi, yz)
+		kern.depthwise(k, x, y, xz, bias, scales, lo, hi, yz)
 	} else {
 		k.gemm(x, y, xz, bias, scales, lo, hi, yz)
 	}
@@ -244,7 +368,11 @@ func (k *qconv) run(ins []*value) ([]*value, error) {
 // the GEMM path). At stride 1 one kernel call computes the whole plane in
 // padded-width rows, whose extra columns are dropped; at larger strides each
 // output row is computed at stride 1 across and subsampled.
-func (k *qconv) depthwise(x, y *value, xz int32, bias []int32, scales []float32, lo, hi float32, yz int32) {
+func (kt *int8Kernels) depthwise(k *qconv, x, y *value, xz int32, bias []int32, scales []float32, lo, hi float32, yz int32) {
+	if kt.vnni && dw3x3VNNIFits(k) {
+		depthwiseVNNI(k, x, y, xz, bias, scales, lo, hi, yz)
+		return
+	}
 	g := k.geom
 	nb, c, h, w := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
 	oh, ow := y.shape[2], y.shape[3]
@@ -280,7 +408,7 @@ func (k *qconv) depthwise(x, y *value, xz int32, bias []int32, scales []float32,
 						offs[ky*g.kw+kx] = ky*g.dh*pw + kx*g.dw
 					}
 				}
-				dwconv(res, pad, offs, wt, n, &post)
+				kt.dwconv(res, pad, offs, wt, n, &post)
 				for oy := 0; oy < oh; oy++ {
 					copy(dst[oy*ow:(oy+1)*ow], res[oy*pw:])
 				}
@@ -292,7 +420,7 @@ func (k *qconv) depthwise(x, y *value, xz int32, bias []int32, scales []float32,
 						offs[ky*g.kw+kx] = (oy*g.sh+ky*g.dh)*pw + kx*g.dw
 					}
 				}
-				dwconv(res, pad, offs, wt, n, &post)
+				kt.dwconv(res, pad, offs, wt, n, &post)
 				out := dst[oy*ow : (oy+1)*ow]
 				for ox := range out {
 					out[ox] = res[ox*g.sw]
@@ -302,9 +430,9 @@ func (k *qconv) depthwise(x, y *value, xz int32, bias []int32, scales []float32,
 	})
 }
 
-// gemm computes each group as out(M_g x P) = W_g(M_g x K) * cols(K x P) with
-// qgemm8x8 on planes of P pixels: the input itself for a 1x1 convolution,
-// else an im2col copy padded with the input zero point.
+// gemm computes each group as out(M_g x P) = W_g(M_g x K) * cols(K x P) on
+// planes of P pixels: the input itself for a 1x1 convolution, else an
+// im2col copy padded with the input zero point.
 func (k *qconv) gemm(x, y *value, xz int32, bias []int32, scales []float32, lo, hi float32, yz int32) {
 	g := k.geom
 	nb, c, h, w := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
@@ -314,80 +442,20 @@ func (k *qconv) gemm(x, y *value, xz int32, bias []int32, scales []float32, lo, 
 	kpad := 2 * k.w.kp
 	mg := k.m / g.group
 	direct := g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.pb == 0 && g.pr == 0 && kk == kpad
-	posts := make([]requant8, g.group*k.w.rb)
-	for gi := 0; gi < g.group; gi++ {
-		for rb := 0; rb < k.w.rb; rb++ {
-			ps := &posts[gi*k.w.rb+rb]
-			ps.lo, ps.hi, ps.zp = lo, hi, yz
-			for l := 0; l < 8; l++ {
-				r := rb*8 + l
-				if r < mg {
-					ps.bias[l] = bias[gi*mg+r]
-					ps.scale[l] = scales[gi*mg+r]
-				}
-			}
+	posts := k.w.posts(bias, scales, lo, hi, yz)
+	if direct {
+		for gi := 0; gi < g.group; gi++ {
+			kern.multiply(k.w, gi, gemmIO{in: x.u8[gi*k.cg*h*w:], out: y.u8[gi*mg*p:], p: p, planes: k.cg, nb: nb, inStride: c * h * w, outStride: k.m * p}, posts)
 		}
+		return
 	}
-	nblk := p / 8
-	tail := p % 8
-	const chunkBlocks = 32 // 256 pixels per task
-	pchunks := (nblk + chunkBlocks - 1) / chunkBlocks
-	if tail > 0 {
-		pchunks++ // the tail is a task of its own
-	}
-	// Split rows too when there are few pixel chunks (late, small layers).
-	rsplit := 1
-	if pchunks < 8 {
-		rsplit = min(k.w.rb, (8+pchunks-1)/pchunks)
-	}
-	rbPer := (k.w.rb + rsplit - 1) / rsplit
-	rsplit = (k.w.rb + rbPer - 1) / rbPer
+	cols := getScratch(kpad * p) // the im2col planes, when not direct
+	defer scratch.Put(cols)
 	for img := 0; img < nb; img++ {
 		for gi := 0; gi < g.group; gi++ {
-			var planes []uint8
-			if direct {
-				planes = x.u8[(img*c+gi*k.cg)*h*w : (img*c+(gi+1)*k.cg)*h*w]
-			} else {
-				planes = k.im2col(x.u8[(img*c+gi*k.cg)*h*w:], h, w, oh, ow, kpad, uint8(xz))
-			}
-			outBase := (img*k.m + gi*mg) * p
-			wbase := gi * k.w.rb * k.w.kp * 8
-			parallelFor(pchunks*rsplit, 1, func(t0, t1 int) {
-				var tmpIn []uint8
-				var tmpOut [64]uint8
-				for t := t0; t < t1; t++ {
-					pc, rs := t/rsplit, t%rsplit
-					for rb := rs * rbPer; rb < min((rs+1)*rbPer, k.w.rb); rb++ {
-						wp := k.w.packed[wbase+rb*k.w.kp*8 : wbase+(rb+1)*k.w.kp*8]
-						post := &posts[gi*k.w.rb+rb]
-						rows := min(8, mg-rb*8)
-						if pc*chunkBlocks >= nblk { // the tail pixels
-							if tmpIn == nil {
-								tmpIn = make([]uint8, kpad*8)
-								for q := 0; q < kpad; q++ {
-									copy(tmpIn[q*8:q*8+tail], planes[q*p+nblk*8:q*p+p])
-								}
-							}
-							qgemm(wp, tmpIn, 8, k.w.kp, 1, tmpOut[:], 8, post)
-							for r := 0; r < rows; r++ {
-								copy(y.u8[outBase+(rb*8+r)*p+nblk*8:], tmpOut[r*8:r*8+tail])
-							}
-							continue
-						}
-						b0 := pc * chunkBlocks
-						b1 := min(b0+chunkBlocks, nblk)
-						if rows == 8 {
-							qgemm(wp, planes[8*b0:], p, k.w.kp, b1-b0, y.u8[outBase+rb*8*p+8*b0:], p, post)
-							continue
-						}
-						buf := make([]uint8, 8*8*(b1-b0))
-						qgemm(wp, planes[8*b0:], p, k.w.kp, b1-b0, buf, 8*(b1-b0), post)
-						for r := 0; r < rows; r++ {
-							copy(y.u8[outBase+(rb*8+r)*p+8*b0:], buf[r*8*(b1-b0):(r+1)*8*(b1-b0)])
-						}
-					}
-				}
-			})
+			planes := *cols
+			k.im2col(planes, x.u8[(img*c+gi*k.cg)*h*w:], h, w, oh, ow, uint8(xz))
+			kern.multiply(k.w, gi, gemmIO{in: planes, out: y.u8[(img*k.m+gi*mg)*p : (img*k.m+(gi+1)*mg)*p], p: p, planes: kpad, nb: 1}, posts)
 		}
 	}
 }
@@ -395,10 +463,9 @@ func (k *qconv) gemm(x, y *value, xz int32, bias []int32, scales []float32, lo, 
 // im2col lays the input patches out as kpad planes of oh*ow pixels (plane
 // index = (c*kh + ky)*kw + kx, as the weights), padding with the zero point;
 // planes past K (to make K even) are zero-point filled and meet zero weights.
-func (k *qconv) im2col(src []uint8, h, w, oh, ow, kpad int, zp uint8) []uint8 {
+func (k *qconv) im2col(col, src []uint8, h, w, oh, ow int, zp uint8) {
 	g := k.geom
 	p := oh * ow
-	col := make([]uint8, kpad*p)
 	fillU8(col, zp)
 	parallelFor(k.cg*g.kh*g.kw, 4, func(lo, hi int) {
 		for q := lo; q < hi; q++ {
@@ -427,14 +494,10 @@ func (k *qconv) im2col(src []uint8, h, w, oh, ow, kpad int, zp uint8) []uint8 {
 					copy(drow[ox0:ox1], srow[ix:])
 					continue
 				}
-				for ox := ox0; ox < ox1; ox++ {
-					drow[ox] = srow[ix]
-					ix += g.sw
-				}
+				kern.subsample(drow[ox0:ox1], srow[ix:], g.sw)
 			}
 		}
 	})
-	return col
 }
 
 // fillU8 sets every byte of s to v, doubling copies (memmove) as it goes.

@@ -47,6 +47,7 @@ type qconvCase struct {
 	stride, dil                  [2]int
 	pads                         [4]int
 	signedW, perChannel          bool
+	weightRange                  int // unsigned weights: zero point +- this (0: any byte)
 }
 
 // TestQLinearConvShapes checks QLinearConv's packing, im2col, grouping,
@@ -60,15 +61,24 @@ func TestQLinearConvShapes(t *testing.T) {
 		{n: 1, c: 16, h: 14, w: 14, m: 24, kh: 1, kw: 1, group: 1, stride: [2]int{1, 1}, dil: [2]int{1, 1}, signedW: true},
 		{n: 1, c: 2, h: 3, w: 2, m: 3, kh: 3, kw: 3, group: 1, stride: [2]int{2, 3}, dil: [2]int{2, 2}, pads: [4]int{2, 3, 2, 3}, signedW: true},
 		{n: 2, c: 8, h: 10, w: 10, m: 8, kh: 5, kw: 5, group: 8, stride: [2]int{1, 1}, dil: [2]int{2, 1}, pads: [4]int{4, 2, 4, 2}, signedW: true},
+		// The VNNI kernels' edges: depthwise rows of 7, 16, 33 outputs at
+		// strides 1 and 2 with uneven pads; 1x1 with K = 4n+2 and pixels
+		// not a multiple of 32 over several chunks; unsigned weights that
+		// fit int8 after their zero point, and ones that do not.
+		{n: 2, c: 3, h: 5, w: 33, m: 3, kh: 3, kw: 3, group: 3, stride: [2]int{1, 1}, dil: [2]int{1, 1}, pads: [4]int{1, 1, 1, 1}, signedW: true, perChannel: true},
+		{n: 1, c: 4, h: 9, w: 40, m: 4, kh: 3, kw: 3, group: 4, stride: [2]int{2, 2}, dil: [2]int{1, 1}, pads: [4]int{0, 1, 1, 0}, signedW: true},
+		{n: 1, c: 2, h: 7, w: 16, m: 2, kh: 3, kw: 3, group: 2, stride: [2]int{1, 1}, dil: [2]int{1, 1}, pads: [4]int{1, 1, 1, 1}, weightRange: 60},
+		{n: 1, c: 2, h: 7, w: 7, m: 2, kh: 3, kw: 3, group: 2, stride: [2]int{1, 1}, dil: [2]int{1, 1}, pads: [4]int{1, 1, 1, 1}},
+		{n: 2, c: 18, h: 23, w: 29, m: 21, kh: 1, kw: 1, group: 1, stride: [2]int{1, 1}, dil: [2]int{1, 1}, signedW: true, perChannel: true},
+		{n: 1, c: 32, h: 7, w: 7, m: 40, kh: 1, kw: 1, group: 1, stride: [2]int{1, 1}, dil: [2]int{1, 1}, weightRange: 100},
+		// Batches of 1x1 run as one pixel run on VNNI: chunks and blocks of
+		// 16 straddle images.
+		{n: 5, c: 16, h: 7, w: 7, m: 24, kh: 1, kw: 1, group: 1, stride: [2]int{1, 1}, dil: [2]int{1, 1}, signedW: true},
+		{n: 3, c: 12, h: 9, w: 11, m: 8, kh: 1, kw: 1, group: 1, stride: [2]int{1, 1}, dil: [2]int{1, 1}, signedW: true, perChannel: true},
+		{n: 3, c: 12, h: 5, w: 6, m: 10, kh: 1, kw: 1, group: 2, stride: [2]int{1, 1}, dil: [2]int{1, 1}, signedW: true},
+		{n: 2, c: 16, h: 4, w: 9, m: 24, kh: 1, kw: 1, group: 4, stride: [2]int{1, 1}, dil: [2]int{1, 1}, weightRange: 90},
 	} {
-		t.Run(fmt.Sprint(i), func(t *testing.T) { checkQConv(t, c) })
-		if useAsm { // and with the Go kernels
-			t.Run(fmt.Sprint(i, "/go"), func(t *testing.T) {
-				useAsm = false
-				defer func() { useAsm = true }()
-				checkQConv(t, c)
-			})
-		}
+		forEachKernel(t, fmt.Sprint(i), func(t *testing.T) { checkQConv(t, c) })
 	}
 }
 
@@ -93,6 +103,9 @@ func checkQConv(t *testing.T, c qconvCase) {
 		ws := make([]uint8, nw)
 		for i := range ws {
 			ws[i] = uint8(rng.IntN(256))
+			if c.weightRange > 0 {
+				ws[i] = uint8(int(wz) + rng.IntN(2*c.weightRange+1) - c.weightRange)
+			}
 			weff[i] = int32(ws[i]) - wz
 		}
 		w = ws

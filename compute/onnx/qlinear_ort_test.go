@@ -14,8 +14,12 @@ import (
 // testdata/onnx/qlinear (make_qlinear_ops.py: uint8 weights with zero points,
 // groups, dilation, odd sizes, scalar and broadcast adds, NHWC pooling,
 // per-column matmul, int8 quantization) and requires ONNX Runtime's outputs
-// bit for bit.
+// bit for bit, on every int8 kernel path the CPU has.
 func TestQLinearOpsAgainstORT(t *testing.T) {
+	forEachKernel(t, "path", qlinearOpsAgainstORT)
+}
+
+func qlinearOpsAgainstORT(t *testing.T) {
 	dir := filepath.Join(refDir, "qlinear")
 	list, err := os.ReadFile(filepath.Join(dir, "cases.txt"))
 	if err != nil {

@@ -35,9 +35,9 @@ func prepareQuantize(m *Model, n *node) (kernel, error) {
 			y := newOutputU8(x.shape)
 			p := quantParams{scale: s, lo: float32(0 - zp), hi: float32(255 - zp), zp: zp}
 			parallelFor(len(x.f32)/8, 4096, func(lo, hi int) {
-				quantize(x.f32[8*lo:], y.u8[8*lo:8*hi], &p)
+				kern.quantize(x.f32[8*lo:], y.u8[8*lo:8*hi], &p)
 			})
-			quantize(x.f32[len(x.f32)&^7:], y.u8[len(x.f32)&^7:], &p)
+			kern.quantize(x.f32[len(x.f32)&^7:], y.u8[len(x.f32)&^7:], &p)
 			return []*value{y}, nil
 		}
 		y := newValue(dt, x.shape)
@@ -245,10 +245,10 @@ func prepareQLinearAdd(m *Model, n *node) (kernel, error) {
 		default:
 			av, bv := expandU8(a, shape), expandU8(b, shape)
 			parallelFor(len(y.u8)/8, 2048, func(lo, hi int) {
-				qadd(av[8*lo:], bv[8*lo:], y.u8[8*lo:8*hi], &p)
+				kern.qadd(av[8*lo:], bv[8*lo:], y.u8[8*lo:8*hi], &p)
 			})
 			t := len(y.u8) &^ 7
-			qadd(av[t:], bv[t:], y.u8[t:], &p)
+			kern.qadd(av[t:], bv[t:], y.u8[t:], &p)
 		}
 		return []*value{y}, nil
 	}), nil
@@ -321,6 +321,7 @@ func prepareQLinearGAP(m *Model, n *node) (kernel, error) {
 type qmatmul struct {
 	k, nOut int
 	w       *qweights // rows = output columns of B
+	cols    []int32   // on VNNI machines, for qgemvVNNI (see packCols16)
 }
 
 func prepareQLinearMatMul(m *Model, n *node) (kernel, error) {
@@ -354,7 +355,7 @@ func prepareQLinearMatMul(m *Model, n *node) (kernel, error) {
 		r, c := i/kk, i%kk
 		return at(c*no+r) - zpAt(r)
 	}, 0)
-	return &qmatmul{k: kk, nOut: no, w: w}, nil
+	return &qmatmul{k: kk, nOut: no, w: w, cols: packCols16(w)}, nil
 }
 
 func (q *qmatmul) run(ins []*value) ([]*value, error) {
@@ -374,7 +375,14 @@ func (q *qmatmul) run(ins []*value) ([]*value, error) {
 	if err != nil {
 		return nil, err
 	}
+	shape := slices.Clone(a.shape)
+	shape[len(shape)-1] = q.nOut
+	y := newValue(Uint8, shape)
 	rows := len(a.u8) / q.k
+	if kern.vnni && q.cols != nil {
+		q.rowsVNNI(a.u8, rows, az, scales, yz, y.u8)
+		return []*value{y}, nil
+	}
 	rpad := (rows + 7) &^ 7
 	kpad := 2 * q.w.kp
 	// A transposed into K planes of rpad "pixels" (padding with the zero point).
@@ -387,22 +395,12 @@ func (q *qmatmul) run(ins []*value) ([]*value, error) {
 			at[c*rpad+r] = a.u8[r*q.k+c]
 		}
 	}
-	outT := make([]uint8, q.w.rb*8*rpad)
-	parallelFor(q.w.rb, 8, func(lo, hi int) {
-		for rb := lo; rb < hi; rb++ {
-			post := requant8{lo: float32(0 - yz), hi: float32(255 - yz), zp: yz}
-			for l := 0; l < 8; l++ {
-				if r := rb*8 + l; r < q.nOut {
-					post.bias[l] = -az * q.w.rowSum[r]
-					post.scale[l] = scales[r]
-				}
-			}
-			qgemm(q.w.packed[rb*q.w.kp*8:(rb+1)*q.w.kp*8], at, rpad, q.w.kp, rpad/8, outT[rb*8*rpad:], rpad, &post)
-		}
-	})
-	shape := slices.Clone(a.shape)
-	shape[len(shape)-1] = q.nOut
-	y := newValue(Uint8, shape)
+	bias := make([]int32, q.nOut)
+	for r := range bias {
+		bias[r] = -az * q.w.rowSum[r]
+	}
+	outT := make([]uint8, q.nOut*rpad)
+	kern.multiply(q.w, 0, gemmIO{in: at, out: outT, p: rpad, planes: kpad, nb: 1}, q.w.posts(bias, scales, float32(0-yz), float32(255-yz), yz))
 	for r := 0; r < rows; r++ {
 		for c := 0; c < q.nOut; c++ {
 			y.u8[r*q.nOut+c] = outT[c*rpad+r]

@@ -188,6 +188,9 @@ func prepareConcat(m *Model, n *node) (kernel, error) {
 			}
 			shape[a] += x.shape[a]
 		}
+		if err := checkActivation(shape); err != nil {
+			return nil, err
+		}
 		y := newValue(first.dt, shape)
 		outer, inner := numel(shape[:a]), numel(shape[a+1:])
 		off := 0

@@ -27,8 +27,10 @@ type command struct {
 // docs/cli.md is generated from it (WriteDocs).
 func commandTable() []command {
 	return []command{
+		{"cache", "show the feature cache's size and files; `cache prune` removes the least recently used", runCache},
 		{"cancel", "cancel queued or running jobs of the run store's queue, whichever process runs them", runCancel},
 		{"classify", "top-5 ImageNet classes of photos (checks a network's weights)", runClassify},
+		{"compare", "paired bootstrap of two runs on the same val images: the difference in mean EV and r, its interval", runCompare},
 		{"cotrain", "co-train a pretrained trunk's last stages on responses and object labels", runCotrain},
 		{"data", "summarise a dataset: images, neurons, splits, response range, noise ceiling", runData},
 		{"export", "write the comparison table of saved runs as CSV", runExport},
@@ -39,6 +41,7 @@ func commandTable() []command {
 		{"layers", "list a network's taps with their output shapes", runLayers},
 		{"predict", "predict responses on any split with a saved run (-o predictions.npy)", runPredict},
 		{"runs", "list the saved runs", runRuns},
+		{"score", "Brain-Score's neural predictivity: PLS on raw features over 10 shuffled 90/10 splits, median r, ceiling", runScore},
 		{"serve", "serve the explorer over SSH: one job engine and run store for every session", runServe},
 		{"sweep", "fit a read-out on every layer of a network (EV and r per layer)", runSweep},
 		{"train", "train a CNN from scratch on the images, live loss per epoch", runTrain},

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strconv"
 
-	"itscope/compute"
 	"itscope/data"
 	"itscope/model/jobs"
 	"itscope/model/readout"
@@ -84,11 +82,12 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&spec.Data, "data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
 	fs.StringVar(&spec.Features, "features", "pixels", "features: pixels[:SIZE][:gray], or a network NET[:LAYER]")
 	fs.StringVar(&spec.Weights, "weights", "", "ONNX weights `FILE` for a pretrained network")
-	fs.StringVar(&spec.CacheDir, "cache", "", "feature cache `DIR` (default $ITSCOPE_CACHE, else $XDG_CACHE_HOME/itscope)")
+	var cf cacheFlags
+	addCache(fs, &cf, "")
 	fs.IntVar(&spec.PCA, "pca", 0, "reduce the features to `N` principal components fitted on train (0: no PCA)")
 	fs.StringVar(&spec.Model, "model", readout.ModelRidgeCV, "read-out: linear, ridge or ridgecv")
 	fs.Float64Var(&spec.Alpha, "alpha", 0, "ridge penalty (--model ridge)")
-	fs.StringVar(&alphas, "alphas", "", "ridge CV grid: a `LIST` 0.1,1,10 or START:STOP:COUNT log-spaced (default "+alphaGridText(compute.DefaultAlphas())+")")
+	fs.StringVar(&alphas, "alphas", "", "ridge CV grid: a `LIST` 0.1,1,10 or START:STOP:COUNT log-spaced, tried as given (default "+readout.DefaultGridHelp()+")")
 	fs.IntVar(&spec.Folds, "folds", 5, "cross-validation folds (--model ridgecv), stratified by object label when there are labels")
 	fs.BoolVar(&spec.PerNeuronAlpha, "per-neuron-alpha", false, "let ridge CV choose an alpha per neuron")
 	fs.StringVar(&spec.Standardise, "standardise", "auto", "standardise features on train: auto (pixels only), on, off")
@@ -97,6 +96,7 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 		return status
 	}
 	spec.Seed = c.seed
+	spec.CacheDir, spec.CacheMax = cf.dir, cf.maxBytes()
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if alphas != "" {
@@ -157,8 +157,8 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, "fit", err)
 		}
 	}
-	if meta.Error != "" && !c.json {
-		fmt.Fprintln(stderr, "warning:", meta.Error)
+	if !c.json {
+		printWarnings(stderr, "", meta)
 	}
 	if c.json {
 		if err := writeJSON(stdout, summaryWithID(meta)); err != nil {
@@ -239,9 +239,9 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// alphaGridText writes a log-spaced grid as --alphas reads it,
-// START:STOP:COUNT, so that the help states the grid the code uses.
-func alphaGridText(grid []float64) string {
-	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
-	return f(grid[0]) + ":" + f(grid[len(grid)-1]) + ":" + strconv.Itoa(len(grid))
+// printWarnings prints each of a run's warnings once, after the label.
+func printWarnings(w io.Writer, label string, m runs.RunMeta) {
+	for _, msg := range m.Warnings {
+		fmt.Fprintf(w, "warning%s: %s\n", label, msg)
+	}
 }

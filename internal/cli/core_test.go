@@ -12,9 +12,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"itscope/data/npy"
 	"itscope/model/readout"
 	"itscope/model/runs"
 )
@@ -156,9 +158,9 @@ func TestFitRunsExport(t *testing.T) {
 			t.Errorf("run lacks %s: %v", f, err)
 		}
 	}
-	preds, rows, cols, err := runs.ReadNPY(filepath.Join(runsDir, metas[0].ID, runs.PredictionsNPY))
-	if err != nil || rows != 4 || cols != 5 || len(preds) != rows*cols {
-		t.Errorf("predictions.npy: %d x %d, %v", rows, cols, err)
+	preds, err := npy.ReadFile[float32](filepath.Join(runsDir, metas[0].ID, runs.PredictionsNPY))
+	if err != nil || !slices.Equal(preds.Shape, []int{4, 5}) {
+		t.Errorf("predictions.npy: %v", err)
 	}
 	code, out, _ = run(t, "runs", "--runs", runsDir)
 	if code != 0 || strings.Count(out, "\n") != 3 || !strings.Contains(out, metas[0].ID) {

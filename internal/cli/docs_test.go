@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -48,22 +49,25 @@ func TestDocsMatchCommands(t *testing.T) {
 func TestAlphasHelpStatesTheDefaultGrid(t *testing.T) {
 	var help bytes.Buffer
 	runFit([]string{"-h"}, &help, &help)
-	_, rest, ok := strings.Cut(help.String(), "log-spaced (default ")
+	_, rest, ok := strings.Cut(help.String(), "tried as given (default ")
 	if !ok {
 		t.Fatalf("itscope help fit does not state the --alphas default:\n%s", help.String())
 	}
-	text, _, _ := strings.Cut(rest, ")")
+	text, rest, _ := strings.Cut(rest, " x ")
 	got, err := readout.ParseAlphas(text)
 	if err != nil {
 		t.Fatalf("--alphas default %q: %v", text, err)
 	}
-	want := compute.DefaultAlphas()
-	if len(got) != len(want) || len(want) != 21 {
+	want := compute.DefaultRelativeAlphas()
+	if len(got) != len(want) || len(want) != 25 {
 		t.Fatalf("--alphas default %q is %d values, ridge CV uses %d", text, len(got), len(want))
 	}
 	for i := range want {
 		if d := got[i]/want[i] - 1; d > 1e-12 || d < -1e-12 {
 			t.Errorf("alpha %d: help gives %g, ridge CV uses %g", i, got[i], want[i])
 		}
+	}
+	if ext := fmt.Sprintf("up to %d times", compute.MaxGridExtensions); !strings.Contains(rest, ext) {
+		t.Errorf("the --alphas help does not say the grid extends %s:\n%s", ext, rest)
 	}
 }

@@ -159,7 +159,7 @@ func runJobWith(store *runs.Store, keep time.Duration, job jobs.Job, onEvent fun
 
 // jobRegistry is every job kind's builder, for running queued jobs; each
 // dataset opens once per process, whatever number of jobs use it.
-func jobRegistry(cacheDir string) jobs.Registry {
+func jobRegistry(cache cacheFlags) jobs.Registry {
 	var mu sync.Mutex
 	opened := map[string]*data.Dataset{}
 	open := func(spec string) (*data.Dataset, error) {
@@ -175,8 +175,8 @@ func jobRegistry(cacheDir string) jobs.Registry {
 		return ds, err
 	}
 	reg := jobs.Registry{}
-	readout.RegisterJobs(reg, open, cacheDir)
-	train.RegisterJobs(reg, open, cacheDir)
+	readout.RegisterJobs(reg, open, cache.dir, cache.maxBytes())
+	train.RegisterJobs(reg, open, cache.dir, cache.maxBytes())
 	return reg
 }
 
@@ -401,13 +401,14 @@ func runJob(args []string, stdout, stderr io.Writer) int {
 
 // jobRunnerFlags are the flags of job run and job run-queued.
 type jobRunnerFlags struct {
-	runs, cache string
-	keep        time.Duration
+	runs  string
+	cache cacheFlags
+	keep  time.Duration
 }
 
 func (f *jobRunnerFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&f.runs, "runs", "", runsFlagUsage(" whose queue holds the jobs"))
-	fs.StringVar(&f.cache, "cache", "", "feature cache `DIR` (default $ITSCOPE_CACHE, else $XDG_CACHE_HOME/itscope)")
+	addCache(fs, &f.cache, " of the jobs' features")
 	addKeepFlag(fs, &f.keep)
 }
 

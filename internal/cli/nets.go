@@ -8,11 +8,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
-	"codeberg.org/sbinet/npyio"
-
+	"itscope/compute"
+	"itscope/data/npy"
 	"itscope/model/features"
 	"itscope/model/nets"
 	"itscope/model/readout"
@@ -92,10 +93,11 @@ func runLayers(args []string, stdout, stderr io.Writer) int {
 }
 
 func dumpTaps(net nets.Network, input, dir string) error {
-	x, shape, err := readFloat32Npy(input)
+	a, err := npy.ReadFile[float32](input)
 	if err != nil {
 		return err
 	}
+	x, shape := a.Data, a.Shape
 	in := net.Input()
 	size := in[0] * in[1] * in[2]
 	if len(x)%size != 0 || len(x) == 0 {
@@ -116,8 +118,7 @@ func dumpTaps(net nets.Network, input, dir string) error {
 	for _, name := range names {
 		v := out[name]
 		file := filepath.Join(dir, strings.NewReplacer("/", "_", ":", "_").Replace(name)+".npy")
-		err := runs.WriteFileAtomic(file, func(w io.Writer) error { return runs.WriteNPY(w, v, n, len(v)/n) })
-		if err != nil {
+		if err := npy.WriteFile(file, v, n, len(v)/n); err != nil {
 			return err
 		}
 	}
@@ -160,7 +161,7 @@ func runClassify(args []string, stdout, stderr io.Writer) int {
 }
 
 func runSweep(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("sweep", "--data SPEC --net NET [--weights F] --layers all|L1,L2 --pca N --model ridgecv [--json] [--runs DIR] [--seed S]", stderr)
+	fs := newFlags("sweep", "--data SPEC --net NET [--weights F] --layers all|L1,L2 --pca N --model ridgecv [--json] [--runs DIR] [--seed S] [--detach]", stderr)
 	var c commonFlags
 	addCommon(fs, &c)
 	var jf jobFlags
@@ -172,7 +173,10 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	pca := fs.Int("pca", 1000, "PCA components fitted on train before the read-out (0: none)")
 	readoutName := fs.String("model", readout.ModelRidgeCV, "read-out: linear, ridge or ridgecv")
 	alpha := fs.Float64("alpha", 0, "ridge penalty (--model ridge)")
-	cacheDir := fs.String("cache", "", "feature cache `DIR` (default $ITSCOPE_CACHE, else $XDG_CACHE_HOME/itscope)")
+	alphas := fs.String("alphas", "", "ridge CV grid, as for fit (default "+readout.DefaultGridHelp()+")")
+	folds := fs.Int("folds", 5, "cross-validation folds (--model ridgecv), stratified by object label when there are labels")
+	var cf cacheFlags
+	addCache(fs, &cf, "")
 	batch := fs.Int("batch", features.DefaultNetBatch, "images per forward pass")
 	extractOnly := fs.Bool("extract-only", false, "fill the feature cache for the layers (one forward pass per batch) and fit nothing")
 	if status, ok := parseFlagsOnly(fs, args, "sweep", stderr); !ok {
@@ -194,9 +198,15 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "sweep", err)
 	}
+	var grid []float64
+	if *alphas != "" {
+		if grid, err = readout.ParseAlphas(*alphas); err != nil {
+			return usageError(stderr, "sweep", "--alphas: %v", err)
+		}
+	}
 	spec := readout.SweepSpec{
 		Fit: readout.FitSpec{Data: absPath(*dataSpec), Weights: absPath(nf.weights), PCA: *pca, Model: *readoutName,
-			Alpha: *alpha, Seed: c.seed, CacheDir: *cacheDir},
+			Alpha: *alpha, Alphas: grid, Folds: *folds, Seed: c.seed, CacheDir: cf.dir, CacheMax: cf.maxBytes()},
 		Net: nf.net, Layers: list, BatchSize: *batch, ExtractOnly: *extractOnly,
 	}
 	start := time.Now()
@@ -210,7 +220,7 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail(stderr, "sweep", err)
 		}
-		fmt.Fprintf(stdout, "%d layers of %s cached in %s (%.1f s)\n", len(list), net.Name(), extractDir(*cacheDir), time.Since(start).Seconds())
+		fmt.Fprintf(stdout, "%d layers of %s cached in %s (%.1f s)\n", len(list), net.Name(), extractDir(cf.dir), time.Since(start).Seconds())
 		return 0
 	}
 	layerJobs, err := readout.SweepJobs(spec)
@@ -229,35 +239,115 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	if !c.json {
 		fmt.Fprintf(stdout, row, "LAYER", "EV", "r", "ALPHA", "PCA", "RUN")
 	}
+	var best bestLayers
 	// One layer at a time, in order, as before the queue: the first fills
 	// the feature cache with every layer in one pass of the network.
 	for i, job := range layerJobs {
+		layer := list[i]
 		st, err := runJobWith(store, jf.keep, job, progress.emit)
 		progress.finish()
 		if err != nil {
-			return fail(stderr, "sweep", fmt.Errorf("layer %s: %w", list[i], err))
+			return fail(stderr, "sweep", fmt.Errorf("layer %s: %w", layer, err))
 		}
-		meta, err := store.LoadMeta(st.RunID)
+		run, err := store.Load(st.RunID)
 		if err != nil {
 			return fail(stderr, "sweep", err)
 		}
-		s := meta.Summary
+		best.add(layer, run)
+		s := run.Meta.Summary
 		if c.json {
-			b, err := marshalLayer(list[i], s, meta.ID)
+			b, err := marshalLayer(layer, s, run.Meta.ID)
 			if err != nil {
 				return fail(stderr, "sweep", err)
 			}
 			out = append(out, b)
 			continue
 		}
-		fmt.Fprintf(stdout, row, list[i], num(s.EVMean, 4), num(s.RMean, 4), num(s.Alpha, 3), fmt.Sprint(s.PCA), meta.ID)
+		printWarnings(stderr, " ("+layer+")", run.Meta)
+		fmt.Fprintf(stdout, row, layer, num(s.EVMean, 4), num(s.RMean, 4), num(s.Alpha, 3), fmt.Sprint(s.PCA), run.Meta.ID)
+	}
+	choice, err := best.choose()
+	if err != nil {
+		return fail(stderr, "sweep", err)
 	}
 	if c.json {
-		if err := writeJSON(stdout, out); err != nil {
+		obj := map[string]any{"layers": out}
+		if choice != nil {
+			obj["best_layer_per_neuron"] = best.perNeuron(choice)
+			obj["best_layer_val_ev_mean"] = jsonNum(choice.ValEVMean)
+		}
+		if err := writeJSON(stdout, obj); err != nil {
 			return fail(stderr, "sweep", err)
 		}
+		return 0
+	}
+	if choice != nil {
+		best.print(stdout, choice)
 	}
 	return 0
+}
+
+// bestLayers collects a sweep's layers for the best layer per neuron: each
+// layer's per-neuron training CV score (ridge CV) and val EV.
+type bestLayers struct {
+	layers []string
+	cv     [][]float64
+	valEV  [][]float64
+}
+
+func (b *bestLayers) add(layer string, run *runs.Run) {
+	ev := make([]float64, len(run.Neurons))
+	for j, n := range run.Neurons {
+		ev[j] = n.EV
+	}
+	b.layers = append(b.layers, layer)
+	b.cv = append(b.cv, run.Meta.NeuronCVScore)
+	b.valEV = append(b.valEV, ev)
+}
+
+// choose picks each neuron's layer by training CV score
+// (compute.BestLayerPerNeuron); nil when some layer has no CV scores (a
+// read-out other than ridge CV).
+func (b *bestLayers) choose() (*compute.LayerChoice, error) {
+	if len(b.layers) == 0 {
+		return nil, nil
+	}
+	for _, cv := range b.cv {
+		if cv == nil {
+			return nil, nil
+		}
+	}
+	return compute.BestLayerPerNeuron(b.cv, b.valEV, compute.CriterionR2)
+}
+
+// bestNeuron is one neuron's chosen layer in `sweep --json`.
+type bestNeuron struct {
+	Neuron  int    `json:"neuron"`
+	Layer   string `json:"layer"`
+	Depth   int    `json:"depth"` // the layer's position in the sweep, 0 shallowest
+	CVScore any    `json:"cv_score"`
+	ValEV   any    `json:"val_ev"`
+}
+
+func (b *bestLayers) perNeuron(c *compute.LayerChoice) []bestNeuron {
+	out := make([]bestNeuron, len(c.Layer))
+	for j, l := range c.Layer {
+		out[j] = bestNeuron{Neuron: j, Depth: l, ValEV: jsonNum(c.ValEV[j])}
+		if l >= 0 {
+			out[j].Layer, out[j].CVScore = b.layers[l], jsonNum(b.cv[l][j])
+		}
+	}
+	return out
+}
+
+// print writes the histogram of best-layer depth and the val EV of the
+// chosen layers.
+func (b *bestLayers) print(w io.Writer, c *compute.LayerChoice) {
+	fmt.Fprintf(w, "\nbest layer per neuron, chosen by training CV R² (not val): mean val EV %s over %d neurons\n", num(c.ValEVMean, 4), c.Count)
+	most := max(1, slices.Max(c.Histogram))
+	for l, n := range c.Histogram {
+		fmt.Fprintf(w, "  %-14s %4d  %s\n", b.layers[l], n, strings.Repeat("#", (n*40+most-1)/most))
+	}
 }
 
 // marshalLayer is the summary's JSON with "layer" and "run_id" added.
@@ -273,27 +363,6 @@ func marshalLayer(layer string, s runs.Summary, runID string) (json.RawMessage, 
 	m["layer"], _ = json.Marshal(layer)
 	m["run_id"], _ = json.Marshal(runID)
 	return json.Marshal(m)
-}
-
-// readFloat32Npy reads a float32 .npy file of any shape.
-func readFloat32Npy(path string) ([]float32, []int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	r, err := npyio.NewReader(f)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: not a .npy file: %v", path, err)
-	}
-	if dt := strings.Trim(r.Header.Descr.Type, `'"`); dt != "<f4" {
-		return nil, nil, fmt.Errorf("%s: want float32 ('<f4'), found %q", path, dt)
-	}
-	var x []float32
-	if err := r.Read(&x); err != nil {
-		return nil, nil, fmt.Errorf("%s: %v", path, err)
-	}
-	return x, r.Header.Descr.Shape, nil
 }
 
 func extractDir(flagDir string) string {

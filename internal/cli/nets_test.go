@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	itsruns "itscope/model/runs"
 )
 
 func TestLayersCommand(t *testing.T) {
@@ -149,9 +151,16 @@ func TestSweepCommand(t *testing.T) {
 	if errOut != "" {
 		t.Errorf("--json: stderr not quiet: %q", errOut)
 	}
-	var layers []map[string]any
-	if err := json.Unmarshal([]byte(out), &layers); err != nil {
+	var sweep struct {
+		Layers []map[string]any
+		Best   []map[string]any `json:"best_layer_per_neuron"`
+	}
+	if err := json.Unmarshal([]byte(out), &sweep); err != nil {
 		t.Fatalf("%v in %s", err, out)
+	}
+	layers := sweep.Layers
+	if sweep.Best != nil {
+		t.Errorf("a ridge sweep has no CV scores to choose layers by, yet gives %v", sweep.Best)
 	}
 	if len(layers) != 2 || layers[0]["layer"] != "gap" || layers[1]["layer"] != "gemm" {
 		t.Fatalf("got %v", layers)
@@ -161,8 +170,8 @@ func TestSweepCommand(t *testing.T) {
 			t.Errorf("sweep --json lacks %q: %v", key, layers[0])
 		}
 	}
-	store, _ := openRunStore(runs)
-	saved, _ := store.List()
+	sweepStore, _ := openRunStore(runs)
+	saved, _ := sweepStore.List()
 	if len(saved) != 2 {
 		t.Errorf("%d runs saved, want 2", len(saved))
 	}
@@ -177,6 +186,46 @@ func TestSweepCommand(t *testing.T) {
 	if fit["ev_mean"] != layers[0]["ev_mean"] {
 		t.Errorf("fit on gap: EV %v, sweep %v", fit["ev_mean"], layers[0]["ev_mean"])
 	}
+
+	// With ridge CV each neuron's layer is the one with the best training CV
+	// score, and its val EV is that layer's.
+	cvRuns := filepath.Join(dir, "cvruns")
+	code, out, errOut = run(t, "sweep", "--net", net, "--layers", "gap,gemm", "--pca", "0", "--json", "--data", tinyFolder(t),
+		"--folds", "3", "--runs", cvRuns, "--cache", cache)
+	if code != 0 {
+		t.Fatalf("ridgecv sweep: exit %d: %s", code, errOut)
+	}
+	if err := json.Unmarshal([]byte(out), &sweep); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	store, _ := itsruns.OpenStore(cvRuns)
+	byLayer := map[string]*itsruns.Run{}
+	for _, l := range sweep.Layers {
+		r, err := store.Load(l["run_id"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		byLayer[l["layer"].(string)] = r
+	}
+	if len(sweep.Best) != 3 {
+		t.Fatalf("best layer for %d neurons, want 3: %s", len(sweep.Best), out)
+	}
+	for j, b := range sweep.Best {
+		gap, gemm := byLayer["gap"].Meta.NeuronCVScore[j], byLayer["gemm"].Meta.NeuronCVScore[j]
+		want := "gap"
+		if gemm > gap {
+			want = "gemm"
+		}
+		if b["layer"] != want || b["val_ev"] != byLayer[want].Neurons[j].EV || b["cv_score"] != byLayer[want].Meta.NeuronCVScore[j] {
+			t.Errorf("neuron %d: %v; CV scores gap %v gemm %v, want %s and its val EV %v", j, b, gap, gemm, want, byLayer[want].Neurons[j].EV)
+		}
+	}
+	code, out, _ = run(t, "sweep", "--net", net, "--layers", "gap,gemm", "--pca", "0", "--data", tinyFolder(t), "--folds", "3",
+		"--runs", cvRuns, "--cache", cache)
+	if code != 0 || !strings.Contains(out, "best layer per neuron, chosen by training CV") {
+		t.Errorf("sweep table lacks the best layer per neuron:\n%s", out)
+	}
+
 	code, _, errOut = run(t, "sweep", "--net", net, "--layers", "nosuch", "--runs", runs)
 	if code != 2 || !strings.Contains(errOut, `no tap "nosuch"`) {
 		t.Errorf("unknown layer: exit %d, %q", code, errOut)

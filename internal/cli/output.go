@@ -81,6 +81,22 @@ func printComparison(w io.Writer, metas []runs.RunMeta, withID bool) {
 			num(s.MSEMean, 4), num(s.CeilingEVMean, 4), num(s.Alpha, 3))
 	}
 	tw.Flush()
+	printConstantNotes(w, metas, withID)
+}
+
+// printConstantNotes says, under a table of runs, which runs' means leave
+// out neurons with constant val responses; withID names each run.
+func printConstantNotes(w io.Writer, metas []runs.RunMeta, withID bool) {
+	for _, m := range metas {
+		note := m.Summary.ConstantNote()
+		switch {
+		case note == "":
+		case withID:
+			fmt.Fprintf(w, "%s: %s\n", m.ID, note)
+		default:
+			fmt.Fprintln(w, note)
+		}
+	}
 }
 
 // num formats a metric to 4 decimals (digits 4) or 3 significant digits
@@ -194,4 +210,5 @@ func printRunTable(w io.Writer, metas []runs.RunMeta) {
 			num(s.EVMean, 4), num(s.EVMedian, 4), num(s.RMean, 4), num(s.RMedian, 4), num(s.MSEMean, 4), stopped, m.ID)
 	}
 	tw.Flush()
+	printConstantNotes(w, metas, len(metas) > 1)
 }

@@ -24,6 +24,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	dataRoot := fs.String("data-root", "", "`DIR` under which remote users may open datasets (default: the embedded demo only)")
 	maxSessions := fs.Int("max-sessions", 16, "sessions at once (`N`); more are told so and closed")
 	maxJobs := fs.Int("max-jobs", 2, "jobs running at once (`N`); the rest queue")
+	var cf cacheFlags
+	addCache(fs, &cf, " shared by every session")
 	idle := fs.Duration("idle-timeout", 30*time.Minute, "close a session after this long without input or output (`D`, 0 for never)")
 	weights := networkWeights{}
 	fs.Var(weights, "weights", "`NAME=FILE`: a torchvision ONNX export for network NAME (resnet18, resnet50, vgg19, mobilenetv2), offered to every session; repeatable")
@@ -68,6 +70,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		Datasets:       dedupe(append([]string{"demo", "demo:" + data.DemoSessions[1]}, recentDatasets(store, 5)...)),
 		ExportDir:      filepath.Join(store.Dir, "exports"), // not a run: the store skips it
 		Weights:        weights,
+		CacheDir:       cf.dir,
+		CacheMax:       cf.maxBytes(),
 		Log:            logger,
 	}, engine)
 	if err != nil {

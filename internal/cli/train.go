@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -10,10 +10,12 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"itscope/data"
+	"itscope/data/npy"
 	"itscope/model/jobs"
 	"itscope/model/readout"
 	"itscope/model/runs"
@@ -171,7 +173,8 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 	weights := fs.String("weights", "", "ONNX export of the torchvision network (resnet18, resnet50)")
 	trainable := fs.String("trainable", "", "the first trainable stage, by tap (layer4, features.17); it and every later stage train, the rest is frozen")
 	lambda := fs.Float64("lambda", def.Lambda, "weight of the object-classification cross-entropy in the loss (MSE + lambda * CE)")
-	cacheDir := fs.String("cache", "", "feature cache `DIR` for the frozen part (default: the user cache folder)")
+	var cf cacheFlags
+	addCache(fs, &cf, " for the frozen part")
 	if status, ok := parseFlagsOnly(fs, args, name, stderr); !ok {
 		return status
 	}
@@ -183,7 +186,7 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := def
 	tf.apply(&cfg.Train, common.seed)
-	cfg.Net, cfg.Weights, cfg.Trainable, cfg.Lambda, cfg.CacheDir = *net, absPath(*weights), *trainable, *lambda, *cacheDir
+	cfg.Net, cfg.Weights, cfg.Trainable, cfg.Lambda, cfg.CacheDir, cfg.CacheMax = *net, absPath(*weights), *trainable, *lambda, cf.dir, cf.maxBytes()
 	if err := cfg.Validate(); err != nil {
 		return usageError(stderr, name, "%v", err)
 	}
@@ -338,18 +341,24 @@ func evOrder(m runs.RunMeta) float64 {
 
 func runPredict(args []string, stdout, stderr io.Writer) int {
 	const name = "predict"
-	fs := newFlags(name, "--run DIR|ID --data SPEC [--split test] -o predictions.npy [--json] [--runs DIR]", stderr)
+	fs := newFlags(name, "--run DIR|ID --data SPEC [--split train|val|test] [-o FILE.npy|FILE.csv] [--json] [--runs DIR]", stderr)
 	var common commonFlags
 	addCommon(fs, &common)
-	runRef := fs.String("run", "", "a saved run: its folder, or its id in the run store")
+	runRef := fs.String("run", "", "a saved run (fit, a sweep's layer, train or cotrain): its folder, or its id in the run store")
 	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
 	split := fs.String("split", data.Test, "split to predict: train, val or test (test may have no responses)")
-	out := fs.String("o", "predictions.npy", "output .npy file: images x neurons, float32, in the split's image order")
+	out := fs.String("o", "predictions.npy", "output `FILE`: .npy (images x neurons, float32) or .csv (header image,n0,n1,..., a row per image named by file name or index), in the split's image order")
+	var cf cacheFlags
+	addCache(fs, &cf, " for read-out runs")
 	if status, ok := parseFlagsOnly(fs, args, name, stderr); !ok {
 		return status
 	}
 	if *runRef == "" {
 		return usageError(stderr, name, "--run is required: a run folder or id")
+	}
+	asCSV := strings.HasSuffix(strings.ToLower(*out), ".csv")
+	if !asCSV && !strings.HasSuffix(strings.ToLower(*out), ".npy") {
+		return usageError(stderr, name, "-o %s: want a .npy or .csv file", *out)
 	}
 	dir := *runRef
 	if _, err := os.Stat(dir); err != nil {
@@ -366,13 +375,19 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, name, err)
 	}
-	p, err := train.PredictRun(context.Background(), dir, ds, *split)
+	ctx, stop := interruptible()
+	defer stop()
+	p, err := readout.PredictRun(ctx, dir, ds, *split, cf.dir, cf.maxBytes())
 	if err != nil {
 		return fail(stderr, name, err)
 	}
-	if err := runs.WriteFileAtomic(*out, func(w io.Writer) error {
-		return runs.WriteNPY(w, p.Predictions, p.Rows, p.Cols)
-	}); err != nil {
+	write := func() error { return npy.WriteFile(*out, p.Predictions, p.Rows, p.Cols) }
+	if asCSV {
+		write = func() error {
+			return runs.WriteFileAtomic(*out, func(w io.Writer) error { return writePredictionsCSV(w, p, ds.Images.Name) })
+		}
+	}
+	if err := write(); err != nil {
 		return fail(stderr, name, err)
 	}
 	if common.json {
@@ -380,9 +395,7 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 		if p.Scores != nil {
 			obj["ev_mean"], obj["r_mean"], obj["mse_mean"] = p.Scores.EVMean, p.Scores.RMean, p.Scores.MSEMean
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(obj); err != nil {
+		if err := writeJSON(stdout, obj); err != nil {
 			return fail(stderr, name, err)
 		}
 		return 0
@@ -392,4 +405,29 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "scores on %s: EV mean %.4f, r mean %.4f, MSE mean %.4g\n", *split, p.Scores.EVMean, p.Scores.RMean, p.Scores.MSEMean)
 	}
 	return 0
+}
+
+// writePredictionsCSV writes a course-style submission: a header
+// image,n0,n1,... and one row per image, named by imageName, in row order.
+func writePredictionsCSV(w io.Writer, p *train.Prediction, imageName func(int) string) error {
+	cw := csv.NewWriter(w)
+	row := make([]string, p.Cols+1)
+	row[0] = "image"
+	for j := range p.Cols {
+		row[j+1] = "n" + strconv.Itoa(j)
+	}
+	if err := cw.Write(row); err != nil {
+		return err
+	}
+	for i, img := range p.Images {
+		row[0] = imageName(img)
+		for j, v := range p.Predictions[i*p.Cols : (i+1)*p.Cols] {
+			row[j+1] = strconv.FormatFloat(float64(v), 'g', -1, 32)
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"itscope/model/runs"
+	"itscope/data/npy"
 	"itscope/model/train"
 )
 
@@ -41,17 +41,17 @@ func TestTrainCommandJSONAndPredict(t *testing.T) {
 		}
 	}
 
-	npy := filepath.Join(t.TempDir(), "test.npy")
+	predFile := filepath.Join(t.TempDir(), "test.npy")
 	out.Reset()
-	if code := Run([]string{"predict", "--run", id, "--runs", runsDir, "--data", nx414Fixture, "--split", "test", "-o", npy}, &out, &errb); code != 0 {
+	if code := Run([]string{"predict", "--run", id, "--runs", runsDir, "--data", nx414Fixture, "--split", "test", "-o", predFile}, &out, &errb); code != 0 {
 		t.Fatalf("predict exit %d: %s", code, errb.String())
 	}
-	pred, rows, cols, err := runs.ReadNPY(npy)
+	pred, err := npy.ReadFile[float32](predFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cols != 168 || rows == 0 || len(pred) != rows*cols || !strings.Contains(out.String(), "split test") {
-		t.Errorf("predictions %d x %d; output %q", rows, cols, out.String())
+	if len(pred.Shape) != 2 || pred.Shape[1] != 168 || pred.Shape[0] == 0 || !strings.Contains(out.String(), "split test") {
+		t.Errorf("predictions of shape %v; output %q", pred.Shape, out.String())
 	}
 }
 

@@ -31,6 +31,8 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 	exportDir := fs.String("export-dir", ".", "`DIR` where Results and Compare write CSV files")
 	mouse := fs.Bool("mouse", false, "enable mouse reporting: clicks select tabs, rows and fields; the wheel scrolls")
 	images := fs.String("images", "auto", "how stimuli are drawn: `MODE` (one of "+strings.Join(ui.ImageModes, ", ")+"; auto asks the terminal)")
+	var cf cacheFlags
+	addCache(fs, &cf, "")
 	weights := networkWeights{}
 	fs.Var(weights, "weights", "`NAME=FILE`: a torchvision ONNX export for network NAME (resnet18, resnet50, vgg19, mobilenetv2); repeatable")
 	files, status, ok := parseFlags(fs, args)
@@ -86,7 +88,7 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 	opts := ui.Options{
 		Engine: engine, Store: store, Renderer: renderer, Width: w, Height: h,
 		Datasets: datasets, Initial: initial, ExportDir: *exportDir, Weights: weights,
-		Images: *images,
+		Images: *images, CacheDir: cf.dir, CacheMax: cf.maxBytes(),
 	}
 	// With Slurm's sbatch at hand the Grid pane can send its jobs there.
 	if _, err := exec.LookPath("sbatch"); err == nil && engine.Queue() != nil {

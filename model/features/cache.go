@@ -3,23 +3,31 @@ package features
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
+	"time"
 
-	"itscope/compute"
 	"itscope/data"
+	"itscope/data/npy"
 )
 
 // CacheEnv names the environment variable that overrides the feature cache
 // folder (the --cache flag overrides both).
 const CacheEnv = "ITSCOPE_CACHE"
+
+// DefaultCacheMax is the default bound on the cache's size (--cache-max):
+// a sweep of every MobileNetV2 tap over the demo takes 4.7 GB, so a few
+// networks and seeds fit.
+const DefaultCacheMax = 20 << 30
+
+// staleTemp is how old a temporary file must be before opening the cache
+// removes it: a younger one may belong to a writer still running in
+// another process.
+const staleTemp = time.Hour
 
 // DefaultCacheDir returns $ITSCOPE_CACHE, else $XDG_CACHE_HOME/itscope, else
 // ~/.cache/itscope.
@@ -37,22 +45,38 @@ func DefaultCacheDir() string {
 }
 
 // FeatureCache is a folder of feature matrices, one float32 .npy file of
-// shape (images, dim) per dataset content and feature key. Files are written
-// to a temporary name and renamed when complete, so a crash or an interrupted
-// extraction never leaves a file that a later fit would trust.
+// shape (images, dim) per dataset content and feature key, each with a
+// sidecar holding the CRC-32C of its rows. Files are written to a temporary
+// name and renamed when complete, so a crash or an interrupted extraction
+// never leaves a file that a later fit would trust; a file whose rows no
+// longer match their checksum is extracted again.
 type FeatureCache struct {
 	Dir string
+	// Max bounds the total size of the cached files in bytes: after each
+	// new entry the least recently used unpinned ones are evicted until the
+	// cache fits. 0 or less: no bound.
+	Max int64
 }
 
-// OpenFeatureCache makes dir (DefaultCacheDir when empty) if needed.
-func OpenFeatureCache(dir string) (*FeatureCache, error) {
+// OpenFeatureCache makes dir (DefaultCacheDir when empty) if needed and
+// removes temporary files of writers that died more than an hour ago.
+// maxBytes is the size bound (see FeatureCache.Max; DefaultCacheMax when
+// 0, none when negative).
+func OpenFeatureCache(dir string, maxBytes int64) (*FeatureCache, error) {
 	if dir == "" {
 		dir = DefaultCacheDir()
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("feature cache: %w", err)
 	}
-	return &FeatureCache{Dir: dir}, nil
+	if maxBytes == 0 {
+		maxBytes = DefaultCacheMax
+	}
+	c := &FeatureCache{Dir: dir, Max: maxBytes}
+	if err := c.CleanPartial(staleTemp); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
@@ -69,122 +93,87 @@ func (c *FeatureCache) Path(datasetHash, featureKey string) string {
 	return filepath.Join(c.Dir, readable+"-"+hex.EncodeToString(sum[:12])+".npy")
 }
 
-// npyHeader is a version 1.0 header for a float32 (rows, cols) C-order
-// array, padded so the data starts at a multiple of 64 bytes.
-func npyHeader(rows, cols int) []byte {
-	dict := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", rows, cols)
-	total := 10 + len(dict) + 1
-	pad := (64 - total%64) % 64
-	h := make([]byte, 0, total+pad)
-	h = append(h, "\x93NUMPY\x01\x00"...)
-	h = binary.LittleEndian.AppendUint16(h, uint16(len(dict)+pad+1))
-	h = append(h, dict...)
-	h = append(h, strings.Repeat(" ", pad)...)
-	return append(h, '\n')
+// CacheReport receives what the cache does for one caller: extraction
+// progress, and a line when an entry is rebuilt or entries are evicted.
+// Either may be nil.
+type CacheReport struct {
+	Progress func(done, total int)
+	Log      func(msg string)
 }
 
-// npyStream writes a float32 (rows, cols) .npy file row block by row block:
-// the header first, then rows as they come, to a temporary file that Commit
-// renames into place once every row has arrived.
-type npyStream struct {
-	path       string
-	f          *os.File
-	rows, cols int
-	written    int
-	buf        []byte
+func (r CacheReport) progress(done, total int) {
+	if r.Progress != nil {
+		r.Progress(done, total)
+	}
 }
 
-func createNpyStream(path string, rows, cols int) (*npyStream, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return nil, fmt.Errorf("feature cache: %w", err)
+func (r CacheReport) logf(format string, args ...any) {
+	if r.Log != nil {
+		r.Log(fmt.Sprintf(format, args...))
 	}
-	s := &npyStream{path: path, f: f, rows: rows, cols: cols}
-	if _, err := f.Write(npyHeader(rows, cols)); err != nil {
-		s.Abort()
-		return nil, fmt.Errorf("%s: %w", f.Name(), err)
-	}
-	return s, nil
 }
 
-// Write appends whole rows, which must arrive in order.
-func (s *npyStream) Write(first int, block []float32) error {
-	if first != s.written || len(block)%s.cols != 0 || first+len(block)/s.cols > s.rows {
-		return fmt.Errorf("%s: rows out of order: want row %d, found a block of %d floats at row %d (%d columns, %d rows)",
-			s.path, s.written, len(block), first, s.cols, s.rows)
-	}
-	s.buf = s.buf[:0]
-	for _, v := range block {
-		s.buf = binary.LittleEndian.AppendUint32(s.buf, math.Float32bits(v))
-	}
-	if _, err := s.f.Write(s.buf); err != nil {
-		return fmt.Errorf("%s: %w", s.f.Name(), err)
-	}
-	s.written += len(block) / s.cols
-	return nil
+// CachedFile is a cache entry open for reading. It stays pinned (never
+// evicted) until Close.
+type CachedFile struct {
+	*npy.File
+	pin *Pin
 }
 
-// Commit checks that every row was written and renames the file into place.
-func (s *npyStream) Commit() error {
-	if s.written != s.rows {
-		s.Abort()
-		return fmt.Errorf("%s: %d of %d rows written", s.path, s.written, s.rows)
-	}
-	tmp := s.f.Name()
-	if err := s.f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("%s: %w", tmp, err)
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, s.path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+// Close closes the file and unpins it.
+func (f *CachedFile) Close() error {
+	err := f.File.Close()
+	f.pin.Release()
+	return err
 }
 
-// Abort removes the temporary file.
-func (s *npyStream) Abort() {
-	s.f.Close()
-	os.Remove(s.f.Name())
-}
-
-// Lookup returns the cached features of f over all of ds's images, if any;
-// the caller closes the file. A damaged file is removed so that it is
-// extracted again.
-func (c *FeatureCache) Lookup(ds *data.Dataset, f Features) (*compute.NpyFile, bool) {
+// Lookup returns the cached features of f over all of ds's images, if any,
+// with their checksum verified (one sequential read of the file); the caller
+// closes the file. A damaged file is removed so that it is extracted again,
+// and rep hears why.
+func (c *FeatureCache) Lookup(ds *data.Dataset, f Features, rep CacheReport) (*CachedFile, bool) {
 	key := f.CacheKey()
 	if key == "" || c == nil {
 		return nil, false
 	}
 	path := c.Path(ds.Hash, key)
-	m, err := compute.OpenNpy(path)
+	pin, err := c.Pin(path)
 	if err != nil {
+		rep.logf("feature cache: %v", err)
+		return nil, false
+	}
+	m, err := npy.Open(path)
+	if err == nil {
+		if m.Rows() != ds.Images.Len() {
+			err = fmt.Errorf("%s: %d rows for the dataset's %d images", path, m.Rows(), ds.Images.Len())
+		} else {
+			err = verifyEntry(m)
+		}
+		if err != nil {
+			m.Close()
+		}
+	}
+	if err != nil {
+		pin.Release()
 		if !errors.Is(err, os.ErrNotExist) {
-			os.Remove(path)
+			c.remove(path)
+			rep.logf("feature cache: %v: extracting it again", err)
 		}
 		return nil, false
 	}
-	if m.Rows() != ds.Images.Len() {
-		m.Close()
-		os.Remove(path)
-		return nil, false
-	}
-	return m, true
+	touchEntry(path)
+	return &CachedFile{File: m, pin: pin}, true
 }
 
 // Ensure returns the features of f over every image of ds, in image order,
 // as a float32 .npy file (rows images, columns features) read from disk in
 // blocks; the caller closes it. They come from the cache, or are extracted
 // once and streamed to disk: memory holds one batch, never the matrix.
-func (c *FeatureCache) Ensure(ctx context.Context, ds *data.Dataset, f Features, progress func(done, total int)) (*compute.NpyFile, error) {
+func (c *FeatureCache) Ensure(ctx context.Context, ds *data.Dataset, f Features, rep CacheReport) (*CachedFile, error) {
 	if f.CacheKey() == "" {
 		return nil, fmt.Errorf("features %s: not cacheable", f.Name())
 	}
-	if m, ok := c.Lookup(ds, f); ok {
+	if m, ok := c.Lookup(ds, f, rep); ok {
 		return m, nil
 	}
 	dim, err := f.Dim(ds)
@@ -193,8 +182,13 @@ func (c *FeatureCache) Ensure(ctx context.Context, ds *data.Dataset, f Features,
 	}
 	n := ds.Images.Len()
 	path := c.Path(ds.Hash, f.CacheKey())
-	s, err := createNpyStream(path, n, dim)
+	pin, err := c.Pin(path)
 	if err != nil {
+		return nil, err
+	}
+	s, err := createEntry(path, f.CacheKey(), n, dim)
+	if err != nil {
+		pin.Release()
 		return nil, err
 	}
 	images := make([]int, n)
@@ -202,30 +196,36 @@ func (c *FeatureCache) Ensure(ctx context.Context, ds *data.Dataset, f Features,
 		images[i] = i
 	}
 	err = f.Extract(ctx, ds, images, func(first int, block []float32) error {
-		if err := s.Write(first, block); err != nil {
+		if err := s.WriteRows(first, block); err != nil {
 			return err
 		}
-		if progress != nil {
-			progress(s.written, n)
-		}
+		rep.progress(s.RowsWritten(), n)
 		return nil
 	})
-	if err != nil {
+	if err == nil {
+		err = s.Commit()
+	} else {
 		s.Abort()
+	}
+	var m *npy.File
+	if err == nil {
+		m, err = npy.Open(path)
+	}
+	if err != nil {
+		pin.Release()
 		return nil, err
 	}
-	if err := s.Commit(); err != nil {
-		return nil, err
-	}
-	return compute.OpenNpy(path)
+	c.evict(rep)
+	return &CachedFile{File: m, pin: pin}, nil
 }
 
 // CachedFeatures is Ensure on the cache opts.CacheDir (the default folder
-// when empty), reporting to opts.Progress.
-func CachedFeatures(ctx context.Context, ds *data.Dataset, f Features, opts FeatureOptions) (*compute.NpyFile, error) {
-	c, err := OpenFeatureCache(opts.CacheDir)
+// when empty) bounded by opts.CacheMax, reporting to opts.Progress and
+// opts.Log.
+func CachedFeatures(ctx context.Context, ds *data.Dataset, f Features, opts FeatureOptions) (*CachedFile, error) {
+	c, err := OpenFeatureCache(opts.CacheDir, opts.CacheMax)
 	if err != nil {
 		return nil, err
 	}
-	return c.Ensure(ctx, ds, f, opts.Progress)
+	return c.Ensure(ctx, ds, f, CacheReport{Progress: opts.Progress, Log: opts.Log})
 }

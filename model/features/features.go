@@ -32,9 +32,13 @@ type FeatureOptions struct {
 	Weights   string // --weights FILE.onnx for a pretrained network
 	Seed      uint64 // for random-weight networks
 	CacheDir  string // the feature cache; "" for the default
+	CacheMax  int64  // its size bound in bytes (see OpenFeatureCache)
 	BatchSize int    // images per forward pass; 0 for the default
 	// Progress, when not nil, receives (done, total) images during extraction.
 	Progress func(done, total int)
+	// Log, when not nil, hears when a damaged cache entry is rebuilt or
+	// entries are evicted.
+	Log func(msg string)
 }
 
 // featureParser makes Features from a spec.

@@ -4,11 +4,10 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 
+	"itscope/compute/parallel"
 	"itscope/data"
 )
 
@@ -88,29 +87,15 @@ const pixelBatch = 64
 func (p *Pixels) Extract(ctx context.Context, ds *data.Dataset, images []int, emit func(first int, block []float32) error) error {
 	dim, _ := p.Dim(ds)
 	block := make([]float32, pixelBatch*dim)
-	workers := max(1, runtime.GOMAXPROCS(0))
 	for first := 0; first < len(images); first += pixelBatch {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		batch := images[first:min(first+pixelBatch, len(images))]
 		errs := make([]error, len(batch))
-		var wg sync.WaitGroup
-		next := make(chan int)
-		for range min(workers, len(batch)) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for k := range next {
-					errs[k] = p.image(ds, batch[k], block[k*dim:(k+1)*dim])
-				}
-			}()
-		}
-		for k := range batch {
-			next <- k
-		}
-		close(next)
-		wg.Wait()
+		parallel.For(len(batch), func(k int) {
+			errs[k] = p.image(ds, batch[k], block[k*dim:(k+1)*dim])
+		})
 		for _, err := range errs {
 			if err != nil {
 				return err

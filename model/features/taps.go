@@ -31,6 +31,16 @@ func SweepLayers(net nets.Network, list string) ([]string, error) {
 	return layers, nets.FindTaps(net.Name(), net.Taps(), layers)
 }
 
+// PinTaps pins the cache entries of layers of net over ds, so that no
+// eviction removes them before the jobs that read them have run.
+func (c *FeatureCache) PinTaps(ds *data.Dataset, net nets.Network, layers []string) (*Pin, error) {
+	paths := make([]string, len(layers))
+	for i, l := range layers {
+		paths[i] = c.Path(ds.Hash, netCacheKey(net, l))
+	}
+	return c.Pin(paths...)
+}
+
 // fillLocks holds one token per (cache, dataset, network) being filled, so
 // that concurrent fills of the same network's taps (the jobs of one sweep)
 // run one pass: the later ones wait and then find their taps cached.
@@ -41,7 +51,7 @@ var fillLocks sync.Map // key string -> chan struct{} (capacity 1)
 // goes through the network once and its outputs at every tap stream to their
 // own .npy files. It returns the number of forward passes run.
 func FillTapCache(ctx context.Context, cache *FeatureCache, ds *data.Dataset, net nets.Network, layers []string,
-	batch int, progress func(done, total int)) (int64, error) {
+	batch int, rep CacheReport) (int64, error) {
 	if err := nets.FindTaps(net.Name(), net.Taps(), layers); err != nil {
 		return 0, err
 	}
@@ -56,8 +66,13 @@ func FillTapCache(ctx context.Context, cache *FeatureCache, ds *data.Dataset, ne
 	for _, t := range net.Taps() {
 		sizes[t.Name] = t.Size()
 	}
+	pin, err := cache.PinTaps(ds, net, layers)
+	if err != nil {
+		return 0, err
+	}
+	defer pin.Release()
 	n := ds.Images.Len()
-	streams := map[string]*npyStream{}
+	streams := map[string]*entryWriter{}
 	var missing []string
 	perImage := 0
 	defer func() {
@@ -70,11 +85,11 @@ func FillTapCache(ctx context.Context, cache *FeatureCache, ds *data.Dataset, ne
 		if err != nil {
 			return 0, err
 		}
-		if m, ok := cache.Lookup(ds, f); ok {
+		if m, ok := cache.Lookup(ds, f, rep); ok {
 			m.Close()
 			continue
 		}
-		s, err := createNpyStream(cache.Path(ds.Hash, netCacheKey(net, l)), n, sizes[l])
+		s, err := createEntry(cache.Path(ds.Hash, f.CacheKey()), f.CacheKey(), n, sizes[l])
 		if err != nil {
 			return 0, err
 		}
@@ -95,18 +110,16 @@ func FillTapCache(ctx context.Context, cache *FeatureCache, ds *data.Dataset, ne
 	}
 	var forwards atomic.Int64
 	done := 0
-	err := extractTaps(ctx, net, ds, images, missing, batch, &forwards, func(first int, blocks map[string][]float32) error {
+	err = extractTaps(ctx, net, ds, images, missing, batch, &forwards, func(first int, blocks map[string][]float32) error {
 		rows := 0
 		for _, l := range missing {
-			if err := streams[l].Write(first, blocks[l]); err != nil {
+			if err := streams[l].WriteRows(first, blocks[l]); err != nil {
 				return err
 			}
 			rows = len(blocks[l]) / sizes[l]
 		}
 		done += rows
-		if progress != nil {
-			progress(done, n)
-		}
+		rep.progress(done, n)
 		return nil
 	})
 	if err != nil {
@@ -118,5 +131,6 @@ func FillTapCache(ctx context.Context, cache *FeatureCache, ds *data.Dataset, ne
 		}
 		delete(streams, l)
 	}
+	cache.evict(rep)
 	return forwards.Load(), nil
 }

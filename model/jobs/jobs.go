@@ -33,6 +33,11 @@ type Job struct {
 	// ctx.Err() (or an error wrapping it) and, if it has one, the best run so
 	// far: the engine saves that run marked cancelled.
 	Run func(ctx context.Context, emit func(Event)) (*runs.Run, error)
+	// Release, when not nil, is called once the job has ended, however it
+	// ended (done, failed, cancelled while queued or running): it frees
+	// what the job held from its submission, such as pins on the cache
+	// entries it will read.
+	Release func()
 }
 
 // JobStatus is a job as Snapshot sees it.
@@ -340,6 +345,9 @@ func applyEvent(st *JobStatus, ev *Event) {
 
 // finish records how a job ended, saves its run and tells subscribers.
 func (e *Engine) finish(ent *jobEntry, job Job, run *runs.Run, err error) {
+	if job.Release != nil {
+		defer job.Release()
+	}
 	e.mu.Lock()
 	st := &ent.status
 	started := st.Started

@@ -4,12 +4,5 @@ package nets
 // 32x32 images, its weights drawn from seed: small enough for the feature
 // cache tests, which run as package nets_test.
 func NewTinyResNet(seed uint64) (Network, error) {
-	n, err := newResNet("tiny", resNetConfig{Layers: [4]int{1, 1, 1, 1}, Width: 4, Classes: 10, InputSize: 32})
-	if err != nil {
-		return nil, err
-	}
-	if err := n.setWeights(seed, ""); err != nil {
-		return nil, err
-	}
-	return n, nil
+	return NewResNet("tiny", ResNetConfig{Layers: [4]int{1, 1, 1, 1}, Width: 4, Classes: 10, InputSize: 32}, seed, "")
 }

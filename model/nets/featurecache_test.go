@@ -56,7 +56,7 @@ func smallResNet(t *testing.T) nets.Network {
 func TestFeatureCacheSecondFitRunsNoForwardPass(t *testing.T) {
 	ds := smallDataset(21, 32)
 	net := smallResNet(t)
-	cache, err := features.OpenFeatureCache(t.TempDir())
+	cache, err := features.OpenFeatureCache(t.TempDir(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestFeatureCacheSecondFitRunsNoForwardPass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := cache.Ensure(context.Background(), ds, f, nil)
+	m, err := cache.Ensure(context.Background(), ds, f, features.CacheReport{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestFeatureCacheSecondFitRunsNoForwardPass(t *testing.T) {
 	m.Close()
 
 	f2, _ := features.NewNetFeatures(net, "layer2", 8)
-	m, err = cache.Ensure(context.Background(), ds, f2, nil)
+	m, err = cache.Ensure(context.Background(), ds, f2, features.CacheReport{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestFeatureCacheSecondFitRunsNoForwardPass(t *testing.T) {
 	if err := os.Truncate(path, 1000); err != nil {
 		t.Fatal(err)
 	}
-	m, err = cache.Ensure(context.Background(), ds, f2, nil)
+	m, err = cache.Ensure(context.Background(), ds, f2, features.CacheReport{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,13 +138,13 @@ func TestFeatureCacheSecondFitRunsNoForwardPass(t *testing.T) {
 func TestFillTapCacheOnePassForManyLayers(t *testing.T) {
 	ds := smallDataset(10, 32)
 	net := smallResNet(t)
-	cache, err := features.OpenFeatureCache(t.TempDir())
+	cache, err := features.OpenFeatureCache(t.TempDir(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	layers := []string{"conv1", "layer3", "fc"}
 	var last int
-	passes, err := features.FillTapCache(context.Background(), cache, ds, net, layers, 4, func(done, total int) { last = done })
+	passes, err := features.FillTapCache(context.Background(), cache, ds, net, layers, 4, features.CacheReport{Progress: func(done, total int) { last = done }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestFillTapCacheOnePassForManyLayers(t *testing.T) {
 	}
 	for _, l := range layers {
 		f, _ := features.NewNetFeatures(net, l, 4)
-		m, err := cache.Ensure(context.Background(), ds, f, nil)
+		m, err := cache.Ensure(context.Background(), ds, f, features.CacheReport{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,10 +162,10 @@ func TestFillTapCacheOnePassForManyLayers(t *testing.T) {
 			t.Errorf("layer %s: %d forward passes after the sweep filled the cache", l, f.Forwards())
 		}
 	}
-	if passes, _ := features.FillTapCache(context.Background(), cache, ds, net, layers, 4, nil); passes != 0 {
+	if passes, _ := features.FillTapCache(context.Background(), cache, ds, net, layers, 4, features.CacheReport{}); passes != 0 {
 		t.Errorf("refill ran %d forward passes, want 0", passes)
 	}
-	if _, err := features.FillTapCache(context.Background(), cache, ds, net, []string{"layer9"}, 4, nil); err == nil {
+	if _, err := features.FillTapCache(context.Background(), cache, ds, net, []string{"layer9"}, 4, features.CacheReport{}); err == nil {
 		t.Error("unknown layer: no error")
 	}
 }

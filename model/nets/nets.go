@@ -95,25 +95,26 @@ func OpenNetwork(spec string, opt NetOptions) (Network, error) {
 // when weights is "", else the weights of that ONNX export.
 func newArchitecture(name string, seed uint64, weights string) (Network, error) {
 	var (
-		n   *archNet
+		n   *Net
 		err error
 	)
 	switch name {
 	case "resnet18":
-		n, err = newResNet(name, resNetConfig{Bottleneck: false, Layers: [4]int{2, 2, 2, 2}, Width: 64, Classes: 1000})
+		n, err = NewResNet(name, ResNetConfig{Bottleneck: false, Layers: [4]int{2, 2, 2, 2}, Width: 64, Classes: 1000}, seed, weights)
 	case "resnet50":
-		n, err = newResNet(name, resNetConfig{Bottleneck: true, Layers: [4]int{3, 4, 6, 3}, Width: 64, Classes: 1000})
-	case "vgg19":
-		n, err = newVGG19(1000)
-	case "mobilenetv2":
-		n, err = newMobileNetV2Float(1000)
+		n, err = NewResNet(name, ResNetConfig{Bottleneck: true, Layers: [4]int{3, 4, 6, 3}, Width: 64, Classes: 1000}, seed, weights)
+	case "vgg19", "mobilenetv2":
+		build := newVGG19
+		if name == "mobilenetv2" {
+			build = newMobileNetV2Float
+		}
+		if n, err = build(1000); err == nil {
+			err = n.setWeights(seed, weights)
+		}
 	default:
 		return nil, fmt.Errorf("unknown architecture %q", name)
 	}
 	if err != nil {
-		return nil, err
-	}
-	if err := n.setWeights(seed, weights); err != nil {
 		return nil, err
 	}
 	n.labels = ImageNetLabels()

@@ -58,12 +58,9 @@ func TestResNetWeightsMatchPyTorch(t *testing.T) {
 		{"resnet_bottleneck_folded.onnx", true},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			cfg := resNetConfig{Bottleneck: tc.bottleneck, Layers: [4]int{1, 1, 1, 1}, Width: 4, Classes: 10, InputSize: xshape[2]}
-			n, err := newResNet("small", cfg)
+			cfg := ResNetConfig{Bottleneck: tc.bottleneck, Layers: [4]int{1, 1, 1, 1}, Width: 4, Classes: 10, InputSize: xshape[2]}
+			n, err := NewResNet("small", cfg, 0, filepath.Join("../../testdata/nets", tc.file))
 			if err != nil {
-				t.Fatal(err)
-			}
-			if err := n.setWeights(0, filepath.Join("../../testdata/nets", tc.file)); err != nil {
 				t.Fatal(err)
 			}
 			names := []string{"conv1", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc"}
@@ -91,7 +88,7 @@ func TestResNetWeightsMatchPyTorch(t *testing.T) {
 func TestResNetWeightsMismatch(t *testing.T) {
 	// A bottleneck export does not fit the basic-block architecture: the
 	// error names the tensor and both shapes.
-	n, err := newResNet("small", resNetConfig{Layers: [4]int{1, 1, 1, 1}, Width: 4, Classes: 10, InputSize: 64})
+	n, err := newResNet("small", ResNetConfig{Layers: [4]int{1, 1, 1, 1}, Width: 4, Classes: 10, InputSize: 64})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +96,7 @@ func TestResNetWeightsMismatch(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "layer1.0.conv1.weight") || !strings.Contains(err.Error(), "want shape [4 4 3 3], found [4 4 1 1]") {
 		t.Fatalf("got error %v, want one naming layer1.0.conv1.weight and both shapes", err)
 	}
-	n, _ = newResNet("small", resNetConfig{Layers: [4]int{1, 1, 1, 1}, Width: 4, Classes: 10, InputSize: 64})
+	n, _ = newResNet("small", ResNetConfig{Layers: [4]int{1, 1, 1, 1}, Width: 4, Classes: 10, InputSize: 64})
 	if err := n.setWeights(0, "../../testdata/nets/resnet_bottleneck_folded.onnx"); err == nil || !strings.Contains(err.Error(), "Conv") {
 		t.Fatalf("got error %v, want one naming the Conv node", err)
 	}

@@ -1,153 +1,198 @@
 package nets
 
 import (
+	"encoding/binary"
 	"fmt"
-	"strconv"
-	"strings"
+
+	"google.golang.org/protobuf/proto"
 
 	"itscope/compute/nn"
+	"itscope/compute/onnx"
+	"itscope/compute/onnx/onnxpb"
+	"itscope/model/runs"
 )
 
-// trainableStages builds, as float layers with backward passes, the stages
-// of net's trunk from tap on (up to the pooling before the classifier),
-// holding the network's weights. frozenTap is the tap that feeds them.
-func TrainableStages(net Network, tap string, seed uint64) (trunk *nn.Sequential, frozenTap, note string, err error) {
-	var arch *archNet
+// TrainableStages returns a trainable copy of net's trunk from tap on (up
+// to the pooling before the classifier) and the tap that feeds it; net
+// itself is left alone. A float network is cloned. The embedded int8
+// MobileNetV2 becomes the float architecture holding its dequantized
+// weights: its frozen stages keep running int8, and note says so.
+func TrainableStages(net Network, tap string) (trunk *nn.Sequential, frozenTap, note string, err error) {
+	var float *Net
 	switch n := net.(type) {
-	case *archNet:
-		arch = n
+	case *Net:
+		if float, err = n.Clone(); err != nil {
+			return nil, "", "", err
+		}
+	case *onnxNet:
+		if n != mobileNet {
+			return nil, "", "", fmt.Errorf("cotrain: network %s: want a torchvision architecture (mobilenetv2, resnet18, resnet50, vgg19 or their -random variants)", net.Name())
+		}
+		if float, err = dequantizedMobileNetV2(); err != nil {
+			return nil, "", "", err
+		}
+		note = "mobilenetv2 is int8: frozen stages run int8; the trainable stages are float and start from its dequantized weights"
 	default:
-		if strings.TrimSuffix(net.Name(), "-random") != "mobilenetv2" {
-			return nil, "", "", fmt.Errorf("cotrain: network %s: want mobilenetv2, resnet18 or resnet50 (or their -random variants)", net.Name())
-		}
-		if arch, err = newMobileNetV2Float(1000); err != nil {
-			return nil, "", "", err
-		}
-		if err := arch.setWeights(seed, ""); err != nil {
-			return nil, "", "", err
-		}
-		note = "mobilenetv2 is int8: frozen stages run int8; the trainable stages start from torchvision's initialisation (seed " + strconv.FormatUint(seed, 10) + ")"
+		return nil, "", "", fmt.Errorf("cotrain: network %s: want a torchvision architecture", net.Name())
 	}
-	base := strings.TrimSuffix(arch.name, "-random")
-	if base != "mobilenetv2" && base != "resnet18" && base != "resnet50" {
-		return nil, "", "", fmt.Errorf("cotrain: network %s: want mobilenetv2, resnet18 or resnet50 (or their -random variants)", arch.name)
+	trunk, frozenTap, err = float.Trunk(tap)
+	return trunk, frozenTap, note, err
+}
+
+// dequantizedMobileNetV2 is the float MobileNetV2 holding the embedded int8
+// model's convs, dequantized: weight scale·(q - zero point) per output
+// channel, bias B·x_scale·w_scale (QLinearConv's int32 bias is in units of
+// the product of the input and weight scales). Its classifier stays zero:
+// only its trunk is used.
+func dequantizedMobileNetV2() (*Net, error) {
+	const file = "mobilenetv2-12-int8.onnx (embedded)"
+	var m onnxpb.ModelProto
+	if err := proto.Unmarshal(mobileNetV2Int8, &m); err != nil {
+		return nil, fmt.Errorf("%s: %v", file, err)
 	}
-	first, end := -1, len(arch.stages)
-	var names []string
-	for i, s := range arch.stages {
-		switch s.name {
-		case "avgpool", "fc", "classifier":
-			end = min(end, i)
+	inits := map[string]*onnxpb.TensorProto{}
+	for _, t := range m.GetGraph().GetInitializer() {
+		inits[t.GetName()] = t
+	}
+	w := &onnxWeights{path: file, byName: map[string]runs.NamedTensor{}}
+	for _, node := range m.GetGraph().GetNode() {
+		if node.GetOpType() != "QLinearConv" {
+			continue
 		}
-		if s.name == tap && !s.hidden {
-			first = i
+		in := node.GetInput()
+		if len(in) < 6 {
+			return nil, fmt.Errorf("%s: QLinearConv %q: want at least 6 inputs, found %d", file, node.GetName(), len(in))
 		}
-	}
-	for _, s := range arch.stages[:end] {
-		if !s.hidden {
-			names = append(names, s.name)
-		}
-	}
-	if first < 0 || first >= end {
-		return nil, "", "", fmt.Errorf("cotrain: network %s has no trunk stage %q; trainable taps are %s", arch.name, tap, strings.Join(names[1:], ", "))
-	}
-	if first == 0 || arch.stages[first-1].hidden {
-		return nil, "", "", fmt.Errorf("cotrain: %s cannot be the first trainable stage of %s (nothing frozen feeds it as a tap); trainable taps are %s",
-			tap, arch.name, strings.Join(names[1:], ", "))
-	}
-	frozenTap = arch.stages[first-1].name
-	trunk = nn.NewSequential()
-	for _, s := range arch.stages[first:end] {
-		layer, err := stageLayer(arch, s.name)
+		c := onnxConv{node: node.GetName(), weight: in[3] + ".dequantized"}
+		wt, err := dequantizeConvWeight(inits, in[3], in[4], in[5])
 		if err != nil {
-			return nil, "", "", err
+			return nil, fmt.Errorf("%s: QLinearConv %q: %w", file, node.GetName(), err)
 		}
-		trunk.Append(s.name, layer)
-	}
-	return trunk, frozenTap, note, nil
-}
-
-// stageLayer rebuilds one named stage from the network's conv units.
-func stageLayer(arch *archNet, name string) (nn.Layer, error) {
-	var units []*convUnit
-	for _, u := range arch.units {
-		if strings.HasPrefix(u.name, name+".") {
-			units = append(units, u)
-		}
-	}
-	if len(units) == 0 {
-		return nil, fmt.Errorf("cotrain: stage %s has no convolutions", name)
-	}
-	if strings.HasPrefix(name, "layer") { // ResNet: residual blocks layerK.B
-		seq := nn.NewSequential()
-		var blocks []string
-		byBlock := map[string][]*convUnit{}
-		for _, u := range units {
-			b := strings.SplitN(strings.TrimPrefix(u.name, name+"."), ".", 2)[0]
-			if _, ok := byBlock[b]; !ok {
-				blocks = append(blocks, b)
+		wt.Name = c.weight
+		w.byName[c.weight] = wt
+		if len(in) > 8 && in[8] != "" {
+			b, err := dequantizeConvBias(inits, in[8], in[1], in[4])
+			if err != nil {
+				return nil, fmt.Errorf("%s: QLinearConv %q: %w", file, node.GetName(), err)
 			}
-			byBlock[b] = append(byBlock[b], u)
+			c.bias = in[8] + ".dequantized"
+			b.Name = c.bias
+			w.byName[c.bias] = b
 		}
-		for _, b := range blocks {
-			body, short := nn.NewSequential(), (*nn.Sequential)(nil)
-			for _, u := range byBlock[b] {
-				rest := strings.TrimPrefix(u.name, name+"."+b+".")
-				if strings.HasPrefix(rest, "downsample") {
-					short = nn.NewSequential()
-					if err := appendUnit(short, "0", u); err != nil {
-						return nil, err
-					}
-					continue
-				}
-				if err := appendUnit(body, rest, u); err != nil {
-					return nil, err
-				}
-			}
-			seq.Append(b, nn.NewResidual(body, short, nn.NewReLU()))
-		}
-		return seq, nil
+		w.convs = append(w.convs, c)
 	}
-	body := nn.NewSequential()
-	for k, u := range units {
-		if err := appendUnit(body, strconv.Itoa(k), u); err != nil {
-			return nil, err
-		}
-	}
-	// A MobileNetV2 inverted residual adds its input when shapes agree.
-	firstSpec, lastSpec := units[0].conv.Spec, units[len(units)-1].conv.Spec
-	stride1 := true
-	for _, u := range units {
-		stride1 = stride1 && u.conv.Spec.Stride == [2]int{1, 1}
-	}
-	if strings.Contains(units[0].name, ".conv.") && stride1 && firstSpec.InC == lastSpec.OutC {
-		return nn.NewResidual(body, nil, nil), nil
-	}
-	return body, nil
-}
-
-// appendUnit adds a trainable copy of u's (BatchNorm-folded) conv and its
-// activation to seq.
-func appendUnit(seq *nn.Sequential, name string, u *convUnit) error {
-	if u.bn != nil && !u.folded {
-		return fmt.Errorf("cotrain: %s: batchnorm not folded", u.name)
-	}
-	spec := u.conv.Spec
-	spec.Bias = true
-	c, err := nn.NewConv2D(spec)
+	n, err := newMobileNetV2Float(1000)
 	if err != nil {
-		return fmt.Errorf("%s: %w", u.name, err)
+		return nil, err
 	}
-	copy(nn.Float32s(c.Weight.Value), nn.Float32s(u.conv.Weight.Value))
-	if u.conv.Bias != nil {
-		copy(nn.Float32s(c.Bias.Value), nn.Float32s(u.conv.Bias.Value))
+	convs, _ := foldedConvs(n.stages)
+	if err := w.loadFolded(convs, nil); err != nil {
+		return nil, err
 	}
-	seq.Append(name, c)
-	switch u.act {
-	case actReLU:
-		seq.Append(name+"_relu", nn.NewReLU())
-	case actReLU6:
-		seq.Append(name+"_relu6", nn.NewReLU6())
+	if err := n.fold(); err != nil {
+		return nil, err
 	}
-	return nil
+	n.identity, n.labels = mobileNet.identity+"-dequantized", ImageNetLabels()
+	return n, nil
+}
+
+// dequantizeConvWeight is scale·(q - zero point), the scale and zero point
+// per output channel (or one for all).
+func dequantizeConvWeight(inits map[string]*onnxpb.TensorProto, q, scale, zero string) (runs.NamedTensor, error) {
+	dims, qs, err := intTensor(inits, q)
+	if err != nil {
+		return runs.NamedTensor{}, err
+	}
+	scales, err := floatTensor(inits, scale)
+	if err != nil {
+		return runs.NamedTensor{}, err
+	}
+	_, zeros, err := intTensor(inits, zero)
+	if err != nil {
+		return runs.NamedTensor{}, err
+	}
+	out := dims[0]
+	if (len(scales) != 1 && len(scales) != out) || len(scales) != len(zeros) {
+		return runs.NamedTensor{}, fmt.Errorf("weight %q: want 1 or %d scales and zero points, found %d and %d", q, out, len(scales), len(zeros))
+	}
+	per := len(qs) / out
+	data := make([]float32, len(qs))
+	for i, v := range qs {
+		k := min(i/per, len(scales)-1)
+		data[i] = scales[k] * float32(v-zeros[k])
+	}
+	return runs.NamedTensor{Shape: dims, Data: data}, nil
+}
+
+// dequantizeConvBias is B·x_scale·w_scale per output channel.
+func dequantizeConvBias(inits map[string]*onnxpb.TensorProto, bias, xScale, wScale string) (runs.NamedTensor, error) {
+	dims, b, err := intTensor(inits, bias)
+	if err != nil {
+		return runs.NamedTensor{}, err
+	}
+	xs, err := floatTensor(inits, xScale)
+	if err != nil {
+		return runs.NamedTensor{}, err
+	}
+	ws, err := floatTensor(inits, wScale)
+	if err != nil {
+		return runs.NamedTensor{}, err
+	}
+	if len(xs) != 1 || (len(ws) != 1 && len(ws) != len(b)) {
+		return runs.NamedTensor{}, fmt.Errorf("bias %q: want one input scale and 1 or %d weight scales, found %d and %d", bias, len(b), len(xs), len(ws))
+	}
+	data := make([]float32, len(b))
+	for i, v := range b {
+		data[i] = float32(float64(v) * float64(xs[0]) * float64(ws[min(i, len(ws)-1)]))
+	}
+	return runs.NamedTensor{Shape: dims, Data: data}, nil
+}
+
+func floatTensor(inits map[string]*onnxpb.TensorProto, name string) ([]float32, error) {
+	t, ok := inits[name]
+	if !ok {
+		return nil, fmt.Errorf("%q is not an initializer", name)
+	}
+	_, data, err := onnx.Float32Tensor(t)
+	return data, err
+}
+
+// intTensor reads an int8, uint8 or int32 initializer as int32s.
+func intTensor(inits map[string]*onnxpb.TensorProto, name string) ([]int, []int32, error) {
+	t, ok := inits[name]
+	if !ok {
+		return nil, nil, fmt.Errorf("%q is not an initializer", name)
+	}
+	n := 1
+	dims := make([]int, len(t.GetDims()))
+	for i, d := range t.GetDims() {
+		if d < 0 || d > 1<<30 || n > (1<<30)/max(1, int(d)) {
+			return nil, nil, fmt.Errorf("tensor %q: dims %v: want at most %d elements", name, t.GetDims(), 1<<30)
+		}
+		dims[i] = int(d)
+		n *= int(d)
+	}
+	raw, out := t.GetRawData(), make([]int32, 0, n)
+	switch dt := onnxpb.TensorProto_DataType(t.GetDataType()); {
+	case len(raw) == 0 && (dt == onnxpb.TensorProto_INT8 || dt == onnxpb.TensorProto_UINT8 || dt == onnxpb.TensorProto_INT32):
+		out = append(out, t.GetInt32Data()...)
+	case dt == onnxpb.TensorProto_INT8 && len(raw) == n:
+		for _, b := range raw {
+			out = append(out, int32(int8(b)))
+		}
+	case dt == onnxpb.TensorProto_UINT8 && len(raw) == n:
+		for _, b := range raw {
+			out = append(out, int32(b))
+		}
+	case dt == onnxpb.TensorProto_INT32 && len(raw) == 4*n:
+		for i := range n {
+			out = append(out, int32(binary.LittleEndian.Uint32(raw[4*i:])))
+		}
+	default:
+		return nil, nil, fmt.Errorf("tensor %q: want %d int8, uint8 or int32 values, found type %v with %d bytes", name, n, dt, len(raw))
+	}
+	if len(out) != n {
+		return nil, nil, fmt.Errorf("tensor %q: want %d values for dims %v, found %d", name, n, dims, len(out))
+	}
+	return dims, out, nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"itscope/compute/nn"
 	"itscope/compute/onnx"
 	"itscope/compute/onnx/onnxpb"
 	"itscope/model/runs"
@@ -193,4 +194,60 @@ func (w *onnxWeights) loadFolded(convs []foldedConv, named []netParam) error {
 		}
 	}
 	return w.loadNamed(named)
+}
+
+// loadONNX copies the weights of a torchvision export into n's layers: by
+// state_dict name and shape, or, for an export whose BatchNorms torch
+// folded (and whose conv tensors lost their names), conv by conv in graph
+// order.
+func (n *Net) loadONNX(path string) error {
+	w, err := readONNXWeights(path)
+	if err != nil {
+		return err
+	}
+	var named []netParam
+	for _, p := range nn.State(n.stages) {
+		named = append(named, viewParam(p.Name, p))
+	}
+	if _, ok := w.byName[named[0].Name]; ok || w.hasBN {
+		return w.loadNamed(named)
+	}
+	convs, rest := foldedConvs(n.stages)
+	return w.loadFolded(convs, rest)
+}
+
+func viewParam(name string, p *nn.Param) netParam {
+	return netParam{Name: name, Shape: []int(p.Value.Shape()), Data: nn.Float32s(p.Value)}
+}
+
+// foldedConvs lists l's convs in forward order, each with the BatchNorm
+// that follows it (the next BatchNorm2D met before another conv), and the
+// parameters of its Linear layers.
+func foldedConvs(l nn.Layer) (convs []foldedConv, linears []netParam) {
+	nn.Walk(l, func(name string, l nn.Layer) {
+		switch v := l.(type) {
+		case *nn.Conv2D:
+			fc := foldedConv{Weight: viewParam(name+".weight", v.Weight)}
+			if v.Bias != nil {
+				b := viewParam(name+".bias", v.Bias)
+				fc.Bias = &b
+			}
+			convs = append(convs, fc)
+		case *nn.BatchNorm2D:
+			if len(convs) == 0 || convs[len(convs)-1].BNWeight != nil {
+				return
+			}
+			c := &convs[len(convs)-1]
+			pw, pb := viewParam(name+".weight", v.Weight), viewParam(name+".bias", v.Bias)
+			pm, pv := viewParam(name+".running_mean", v.RunningMean), viewParam(name+".running_var", v.RunningVar)
+			c.BNWeight, c.BNBias, c.BNMean, c.BNVar = &pw, &pb, &pm, &pv
+			c.BNEps = float32(v.Eps)
+		case *nn.Linear:
+			linears = append(linears, viewParam(name+".weight", v.Weight))
+			if v.Bias != nil {
+				linears = append(linears, viewParam(name+".bias", v.Bias))
+			}
+		}
+	})
+	return convs, linears
 }

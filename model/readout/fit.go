@@ -37,8 +37,10 @@ type FitSpec struct {
 	PCA      int     `json:"pca"` // components; 0 for none
 	Model    string  `json:"model"`
 	Alpha    float64 `json:"alpha,omitempty"` // for ridge
-	// Alphas is the ridge CV grid (compute.DefaultAlphas when empty), Folds the
-	// number of CV folds (5 when 0), stratified by object label when the
+	// Alphas is the ridge CV grid, tried as given; when empty, ridge CV uses
+	// the scale-free default (compute.DefaultRelativeAlphas times the
+	// design's scale, extended by decades while CV picks an end). Folds is
+	// the number of CV folds (5 when 0), stratified by object label when the
 	// dataset has labels.
 	Alphas         []float64 `json:"alphas,omitempty"`
 	Folds          int       `json:"folds,omitempty"`
@@ -54,6 +56,7 @@ type FitSpec struct {
 	// then only recorded): features built once and reused across fits.
 	Extractor features.Features `json:"-"`
 	CacheDir  string            `json:"-"` // the feature cache ("" for the default)
+	CacheMax  int64             `json:"-"` // its size bound (see features.OpenFeatureCache)
 }
 
 // Check validates the spec without touching data.
@@ -189,11 +192,13 @@ func Fit(ctx context.Context, spec FitSpec, emit func(jobs.Event)) (*runs.Run, e
 		}
 	}
 	phase("features " + feats.Name())
-	trainX, valX, closeFeatures, err := featureMatrices(ctx, ds, feats, spec.CacheDir, train.Indices, val.Indices, emit)
+	rows, closeFeatures, err := featureRows(ctx, ds, feats, spec.CacheDir, spec.CacheMax, emit, train.Indices, val.Indices)
 	if err != nil {
 		return nil, err
 	}
 	defer closeFeatures()
+	trainX, rawVal := rows[0], rows[1]
+	ro := &Readout{Features: feats.Name(), WeightsID: weightsID(feats), FeatureDim: trainX.Cols(), Model: spec.Model}
 	lap("features", t0)
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -207,14 +212,10 @@ func Fit(ctx context.Context, spec FitSpec, emit func(jobs.Event)) (*runs.Run, e
 	if std {
 		t0 = time.Now()
 		phase("standardising")
-		s, err := compute.FitStandardiser(trainX)
-		if err != nil {
+		if ro.Standardiser, err = compute.FitStandardiser(trainX); err != nil {
 			return nil, fmt.Errorf("features %s: %w", feats.Name(), err)
 		}
-		if trainX, err = s.Wrap(trainX); err != nil {
-			return nil, err
-		}
-		if valX, err = s.Wrap(valX); err != nil {
+		if trainX, err = ro.Standardiser.Wrap(trainX); err != nil {
 			return nil, err
 		}
 		lap("standardise", t0)
@@ -226,25 +227,41 @@ func Fit(ctx context.Context, spec FitSpec, emit func(jobs.Event)) (*runs.Run, e
 	if spec.PCA > 0 {
 		t0 = time.Now()
 		phase(fmt.Sprintf("PCA to %d components", spec.PCA))
-		p, err := compute.FitPCA(trainX, spec.PCA, compute.PCAOptions{Project: []compute.Matrix32{valX}})
+		// The components make the read-out savable (and Transform the val
+		// rows as predict will); past the budget the val rows are projected
+		// in the Gram pass instead and the read-out is not saved.
+		opt := compute.PCAOptions{Components: true, MaxComponentBytes: MaxSavedComponentBytes}
+		if need := 4 * int64(spec.PCA) * int64(trainX.Cols()); need > MaxSavedComponentBytes {
+			opt = compute.PCAOptions{Project: []compute.Matrix32{rawVal}}
+			if ro.Standardiser != nil {
+				if opt.Project[0], err = ro.Standardiser.Wrap(rawVal); err != nil {
+					return nil, err
+				}
+			}
+			ro = nil
+			warnings = append(warnings, fmt.Sprintf("read-out not saved: its %d x %d PCA components would take %.1f GB (over %.1f GB); predict cannot use this run",
+				spec.PCA, trainX.Cols(), float64(need)/1e9, float64(MaxSavedComponentBytes)/1e9))
+		}
+		p, err := compute.FitPCA(trainX, spec.PCA, opt)
 		if err != nil {
 			return nil, fmt.Errorf("features %s: %w", feats.Name(), err)
 		}
-		xTrain, xVal, pcaKept = p.TrainScores, p.Projected[0], p.NComponents
+		xTrain, pcaKept = p.TrainScores, p.NComponents
+		if ro != nil {
+			ro.PCA = p
+		} else {
+			xVal = p.Projected[0]
+		}
 		if p.Warning != "" {
 			warnings = append(warnings, p.Warning)
-			phase(p.Warning)
 		}
 		lap("pca", t0)
 	} else {
-		if need := 8 * int64(trainX.Rows()+valX.Rows()) * int64(trainX.Cols()); need > maxDenseFeatureBytes {
+		if need := 8 * int64(trainX.Rows()+rawVal.Rows()) * int64(trainX.Cols()); need > maxDenseFeatureBytes {
 			return nil, fmt.Errorf("features %s: %d features per image need %.1f GB without PCA; reduce them with --pca N",
 				feats.Name(), trainX.Cols(), float64(need)/1e9)
 		}
 		if xTrain, err = toDense64(trainX); err != nil {
-			return nil, err
-		}
-		if xVal, err = toDense64(valX); err != nil {
 			return nil, err
 		}
 	}
@@ -256,15 +273,22 @@ func Fit(ctx context.Context, spec FitSpec, emit func(jobs.Event)) (*runs.Run, e
 	yVal := responses(ds, val.Indices)
 	t0 = time.Now()
 	phase("fitting " + spec.Model)
-	lm, warning, err := fitReadout(spec, ds, train.Indices, xTrain, yTrain)
+	lm, grid, cvScore, err := fitReadout(spec, ds, train.Indices, xTrain, yTrain)
 	if err != nil {
 		return nil, fmt.Errorf("%s on %s: %w", spec.Model, feats.Name(), err)
 	}
-	if warning != "" {
-		warnings = append(warnings, warning)
-		phase(warning)
+	if w := gridWarning(grid, lm); w != "" {
+		warnings = append(warnings, w)
 	}
-	pred, err := lm.Predict(xVal)
+	// The val predictions come from the read-out as saved, so that predict
+	// reproduces them bit for bit.
+	var pred *mat.Dense
+	if ro != nil {
+		ro.Linear = lm
+		pred, err = ro.Predict(rawVal)
+	} else {
+		pred, err = lm.Predict(xVal)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -291,6 +315,7 @@ func Fit(ctx context.Context, spec FitSpec, emit func(jobs.Event)) (*runs.Run, e
 	sum := runs.NaNSummary()
 	sum.Dataset, sum.Features, sum.Model, sum.PCA, sum.Seed = ds.Name, feats.Name(), spec.Model, pcaKept, spec.Seed
 	sum.NTrain, sum.NVal, sum.NNeurons = len(train.Indices), len(val.Indices), ds.NumNeurons
+	sum.NConstant = scores.Constant
 	sum.Alpha = 0
 	if lm.Alpha != nil {
 		_, sum.Alpha, _ = compute.MeanMedian(lm.Alpha)
@@ -298,6 +323,9 @@ func Fit(ctx context.Context, spec FitSpec, emit func(jobs.Event)) (*runs.Run, e
 	sum.EVMean, sum.EVMedian = scores.EVMean, scores.EVMedian
 	sum.RMean, sum.RMedian = scores.RMean, scores.RMedian
 	sum.MSEMean, sum.R2Mean = scores.MSEMean, scores.R2Mean
+	if err := sum.SetIntervals(yVal, pred); err != nil {
+		return nil, fmt.Errorf("scoring %s on %s: %w", spec.Model, feats.Name(), err)
+	}
 	if ceiling != nil {
 		sum.CeilingMean, _, _ = compute.MeanMedian(ceiling)
 		sum.CeilingEVMean = scores.EVCorrectedMean
@@ -324,36 +352,38 @@ func Fit(ctx context.Context, spec FitSpec, emit func(jobs.Event)) (*runs.Run, e
 
 	recorded := spec
 	recorded.Standardise = map[bool]string{true: "on", false: "off"}[std]
-	if spec.Model == ModelRidgeCV {
-		if len(recorded.Alphas) == 0 {
-			recorded.Alphas = compute.DefaultAlphas()
-		}
-		if recorded.Folds == 0 {
-			recorded.Folds = defaultFolds
-		}
+	if spec.Model == ModelRidgeCV && recorded.Folds == 0 {
+		recorded.Folds = defaultFolds
 	}
 	specJSON, _ := json.Marshal(recorded)
 	run := &runs.Run{
 		Meta: runs.RunMeta{
-			Kind:     runs.KindFit,
-			Name:     fmt.Sprintf("%s on %s", spec.Model, feats.Name()),
-			Status:   runs.Done,
-			Error:    strings.Join(warnings, "; "),
-			Model:    spec.Model,
-			Strategy: strategyName(feats.Name(), pcaKept),
-			Dataset:  runs.DatasetRef{Name: ds.Name, Hash: ds.Hash},
-			Seed:     spec.Seed,
-			Version:  runs.Version(),
-			Started:  start.UTC(),
-			Finished: time.Now().UTC(),
-			Timings:  timings,
-			Spec:     specJSON,
-			Summary:  sum,
+			Kind:          runs.KindFit,
+			Name:          fmt.Sprintf("%s on %s", spec.Model, feats.Name()),
+			Status:        runs.Done,
+			Error:         strings.Join(warnings, "; "),
+			Model:         spec.Model,
+			Strategy:      strategyName(feats.Name(), pcaKept),
+			Dataset:       runs.DatasetRef{Name: ds.Name, Hash: ds.Hash},
+			Seed:          spec.Seed,
+			Version:       runs.Version(),
+			Started:       start.UTC(),
+			Finished:      time.Now().UTC(),
+			Timings:       timings,
+			Spec:          specJSON,
+			Summary:       sum,
+			AlphaGrid:     grid,
+			Warnings:      warnings,
+			NeuronCVScore: cvScore,
 		},
 		Neurons:     neurons,
 		Predictions: predictions,
 		PredRows:    len(val.Indices),
 		PredCols:    ds.NumNeurons,
+	}
+	if ro != nil {
+		ro.Dataset, ro.DatasetHash = ds.Name, ds.Hash
+		run.Extra = append(run.Extra, runs.RunFile{Name: ReadoutFile, Write: ro.write})
 	}
 	return run, nil
 }
@@ -381,19 +411,27 @@ func FitJob(spec FitSpec) jobs.Job {
 
 const defaultFolds = 5
 
-// fitReadout fits the spec's linear model to the training rows. With ridge
-// CV it warns when the chosen alpha is an end of the grid: the best one may
-// lie beyond it (PCA scores of wide network layers often want more than 1e6).
-func fitReadout(spec FitSpec, ds *data.Dataset, trainIdx []int, x, y *mat.Dense) (lm *compute.LinearModel, warning string, err error) {
+// logTo turns emit into a function that logs a line.
+func logTo(emit func(jobs.Event)) func(string) {
+	return func(msg string) { emit(jobs.Event{Kind: jobs.EventLog, Message: msg}) }
+}
+
+// fitReadout fits the spec's linear model to the training rows and, for
+// ridge CV, returns the grid it chose from and each neuron's CV score at its
+// alpha (nil otherwise, and for scores that are not all finite).
+func fitReadout(spec FitSpec, ds *data.Dataset, trainIdx []int, x, y *mat.Dense) (*compute.LinearModel, *runs.AlphaGrid, []float64, error) {
 	switch spec.Model {
 	case ModelLinear:
-		lm, err = compute.LeastSquares(x, y)
-		return lm, "", err
+		lm, err := compute.LeastSquares(x, y)
+		return lm, nil, nil, err
 	case ModelRidge:
-		lm, err = compute.Ridge(x, y, spec.Alpha)
-		return lm, "", err
+		lm, err := compute.Ridge(x, y, spec.Alpha)
+		return lm, nil, nil, err
 	}
-	opt := compute.RidgeCVOptions{Alphas: spec.Alphas, Folds: spec.Folds, Seed: spec.Seed, PerNeuron: spec.PerNeuronAlpha}
+	opt := compute.RidgeCVOptions{Folds: spec.Folds, Seed: spec.Seed, PerNeuron: spec.PerNeuronAlpha}
+	if len(spec.Alphas) > 0 {
+		opt.Alphas = spec.Alphas
+	}
 	if opt.Folds == 0 {
 		opt.Folds = defaultFolds
 	}
@@ -405,15 +443,33 @@ func fitReadout(spec FitSpec, ds *data.Dataset, trainIdx []int, x, y *mat.Dense)
 	}
 	res, err := compute.RidgeCV(x, y, opt)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, nil, err
 	}
-	if grid := res.Grid; len(grid) > 1 && !spec.PerNeuronAlpha {
-		lo, hi := slices.Min(grid), slices.Max(grid)
-		if res.Alpha == lo || res.Alpha == hi {
-			warning = fmt.Sprintf("ridge CV chose alpha %g, an end of the grid [%g, %g]: widen it with --alphas START:STOP:COUNT", res.Alpha, lo, hi)
+	grid := &runs.AlphaGrid{Alphas: res.Grid, Default: opt.Alphas == nil, Scale: res.Scale,
+		Extensions: res.Extensions, AtEnd: res.AtEnd && !spec.PerNeuronAlpha}
+	cv := res.ChosenNeuronCVScore()
+	for _, v := range cv {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			cv = nil // run.json has no NaN
+			break
 		}
 	}
-	return res.Model, warning, nil
+	return res.Model, grid, cv, nil
+}
+
+// gridWarning says when ridge CV chose an end of its grid: the best alpha
+// may lie beyond it.
+func gridWarning(g *runs.AlphaGrid, lm *compute.LinearModel) string {
+	if g == nil || !g.AtEnd {
+		return ""
+	}
+	lo, hi := slices.Min(g.Alphas), slices.Max(g.Alphas)
+	chosen := lm.Alpha[0]
+	if g.Default {
+		return fmt.Sprintf("ridge CV chose alpha %g, an end of the default grid [%g, %g] even after %d decade extensions: give a wider one with --alphas START:STOP:COUNT",
+			chosen, lo, hi, g.Extensions)
+	}
+	return fmt.Sprintf("ridge CV chose alpha %g, an end of the grid [%g, %g]: widen it with --alphas START:STOP:COUNT, or leave --alphas out for the scale-free default", chosen, lo, hi)
 }
 
 func splitWithResponses(ds *data.Dataset, name string) (data.Split, error) {
@@ -451,31 +507,36 @@ func toDense64(m compute.Matrix32) (*mat.Dense, error) {
 	return out, err
 }
 
-// featureMatrices returns the features of the train and val images.
-// Cacheable features come from the feature cache (extracted once for every
-// image and streamed to disk) and are read from the file as needed; others
-// (pixels) are extracted for these images into memory.
-func featureMatrices(ctx context.Context, ds *data.Dataset, f features.Features, cacheDir string, trainIdx, valIdx []int,
-	emit func(jobs.Event)) (train, val compute.Matrix32, closeFn func(), err error) {
+// featureRows returns the features of each list of images. Cacheable
+// features come from the feature cache (extracted once for every image and
+// streamed to disk) and are read from the file as needed; others (pixels)
+// are extracted for these images into memory.
+func featureRows(ctx context.Context, ds *data.Dataset, f features.Features, cacheDir string, cacheMax int64, emit func(jobs.Event),
+	sets ...[]int) (rows []compute.Matrix32, closeFn func(), err error) {
 	progress := func(done, total int) {
 		emit(jobs.Event{Kind: jobs.EventProgress, Done: done, Total: total, Message: "features"})
 	}
 	if f.CacheKey() != "" {
-		cache, err := features.OpenFeatureCache(cacheDir)
+		cache, err := features.OpenFeatureCache(cacheDir, cacheMax)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
-		file, err := cache.Ensure(ctx, ds, f, progress)
+		file, err := cache.Ensure(ctx, ds, f, features.CacheReport{Progress: progress, Log: logTo(emit)})
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
-		return compute.RowSubset{M: file, Indices: trainIdx}, compute.RowSubset{M: file, Indices: valIdx},
-			func() { file.Close() }, nil
+		for _, images := range sets {
+			rows = append(rows, compute.RowSubset{M: file, Indices: images})
+		}
+		return rows, func() { file.Close() }, nil
 	}
-	images := append(slices.Clone(trainIdx), valIdx...)
+	var images []int
+	for _, s := range sets {
+		images = append(images, s...)
+	}
 	dim, err := f.Dim(ds)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	buf := make([]float32, len(images)*dim)
 	done := 0
@@ -489,19 +550,30 @@ func featureMatrices(ctx context.Context, ds *data.Dataset, f features.Features,
 		return nil
 	})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	all, err := compute.NewDense32(len(images), dim, buf)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	nt := len(trainIdx)
-	trainRows, valRows := make([]int, nt), make([]int, len(valIdx))
-	for i := range trainRows {
-		trainRows[i] = i
+	first := 0
+	for _, set := range sets {
+		idx := make([]int, len(set))
+		for i := range idx {
+			idx[i] = first + i
+		}
+		first += len(set)
+		rows = append(rows, compute.RowSubset{M: all, Indices: idx})
 	}
-	for i := range valRows {
-		valRows[i] = nt + i
-	}
-	return compute.RowSubset{M: all, Indices: trainRows}, compute.RowSubset{M: all, Indices: valRows}, func() {}, nil
+	return rows, func() {}, nil
+}
+
+// DefaultGridHelp describes ridge CV's default grid for help texts (the
+// command line's --alphas, the explorer's Grid pane), from the code that
+// makes it.
+func DefaultGridHelp() string {
+	g := compute.DefaultRelativeAlphas()
+	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+	return fmt.Sprintf("%s:%s:%d x trace(XcᵀXc)/p of the centred design (scale-free), extended by a decade up to %d times while CV picks an end",
+		f(g[0]), f(g[len(g)-1]), len(g), compute.MaxGridExtensions)
 }

@@ -4,17 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"itscope/compute"
 	"itscope/data"
+	"itscope/data/npy"
 	"itscope/model/features"
-	"itscope/model/runs"
 )
 
 // The scikit-learn fixture of the fit pipeline is made in two steps, because
@@ -110,10 +110,7 @@ func TestFitFixtureInputs(t *testing.T) {
 			if name[0] == 'y' {
 				cols = ds.NumNeurons
 			}
-			err := runs.WriteFileAtomic(filepath.Join(dir, name+".npy"), func(w io.Writer) error {
-				return runs.WriteNPY(w, m, len(m)/cols, cols)
-			})
-			if err != nil {
+			if err := npy.WriteFile(filepath.Join(dir, name+".npy"), m, len(m)/cols, cols); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -131,13 +128,14 @@ func TestFitFixtureInputs(t *testing.T) {
 		return
 	}
 	for name, split := range map[string][]int{"x_train": train.Indices, "x_val": val.Indices} {
-		want, rows, cols, err := runs.ReadNPY(filepath.Join(dir, name+".npy"))
+		a, err := npy.ReadFile[float32](filepath.Join(dir, name+".npy"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cols != dim || rows != len(split) {
-			t.Fatalf("%s: fixture is %d x %d, want %d x %d", name, rows, cols, len(split), dim)
+		if want := []int{len(split), dim}; !slices.Equal(a.Shape, want) {
+			t.Fatalf("%s: fixture is %v, want %v", name, a.Shape, want)
 		}
+		want := a.Data
 		var pos, images []int
 		for p := 0; p < len(split); p += 8 {
 			pos, images = append(pos, p), append(images, split[p])
@@ -173,13 +171,14 @@ func loadFixtureFeatures(t *testing.T) *fixtureFeatures {
 	}
 	f := &fixtureFeatures{rows: map[int][]float32{}}
 	for name, idx := range map[string][]int{"x_train": meta.Train, "x_val": meta.Val} {
-		x, rows, cols, err := runs.ReadNPY(filepath.Join(fixtureDir, "fit_inputs", name+".npy"))
+		a, err := npy.ReadFile[float32](filepath.Join(fixtureDir, "fit_inputs", name+".npy"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rows != len(idx) {
-			t.Fatalf("%s: %d rows for %d images", name, rows, len(idx))
+		if len(a.Shape) != 2 || a.Shape[0] != len(idx) {
+			t.Fatalf("%s: shape %v for %d images", name, a.Shape, len(idx))
 		}
+		x, cols := a.Data, a.Shape[1]
 		f.dim = cols
 		for r, img := range idx {
 			f.rows[img] = x[r*cols : (r+1)*cols]
@@ -208,6 +207,9 @@ type sklearnCase struct {
 	MSE   []float64 `json:"mse"`
 	R2    []float64 `json:"r2"`
 	Alpha float64   `json:"alpha"`
+	// For the scale-free default grid: its unit and decade extensions.
+	Scale      float64 `json:"scale"`
+	Extensions int     `json:"extensions"`
 }
 
 // TestFitMatchesSklearn runs the whole pipeline (pixels -> standardise ->
@@ -268,6 +270,11 @@ func TestFitMatchesSklearn(t *testing.T) {
 			s := run.Meta.Summary
 			if spec.Model != ModelLinear && math.Abs(s.Alpha-c.Alpha) > 1e-9*c.Alpha {
 				t.Errorf("alpha %v, sklearn %v", s.Alpha, c.Alpha)
+			}
+			if g := run.Meta.AlphaGrid; c.Scale != 0 {
+				if g == nil || !g.Default || math.Abs(g.Scale/c.Scale-1) > 1e-9 || g.Extensions != c.Extensions {
+					t.Errorf("alpha grid %+v; sklearn: default, scale %v, %d extensions", g, c.Scale, c.Extensions)
+				}
 			}
 			evMean, _, _ := compute.MeanMedian(c.EV)
 			if math.Abs(s.EVMean-evMean) > tol {

@@ -26,8 +26,8 @@ func fitPayload(spec FitSpec) json.RawMessage {
 // RegisterJobs adds the builders of read-out jobs (fit, and a sweep's
 // layer fits) to reg, so that a queued one runs in any process: openData
 // opens a dataset spec (a process running many jobs shares what it opens),
-// cacheDir is the feature cache ("" for the default).
-func RegisterJobs(reg jobs.Registry, openData func(spec string) (*data.Dataset, error), cacheDir string) {
+// cacheDir and cacheMax are the feature cache and its bound (as FitSpec's).
+func RegisterJobs(reg jobs.Registry, openData func(spec string) (*data.Dataset, error), cacheDir string, cacheMax int64) {
 	build := func(spec jobs.Spec) (jobs.Job, error) {
 		var fs FitSpec
 		if err := json.Unmarshal(spec.Payload, &fs); err != nil {
@@ -40,7 +40,7 @@ func RegisterJobs(reg jobs.Registry, openData func(spec string) (*data.Dataset, 
 		if err != nil {
 			return jobs.Job{}, err
 		}
-		fs.Dataset, fs.CacheDir = ds, cacheDir
+		fs.Dataset, fs.CacheDir, fs.CacheMax = ds, cacheDir, cacheMax
 		return FitJob(fs), nil
 	}
 	reg[runs.KindFit] = build
@@ -60,7 +60,7 @@ func RegisterJobs(reg jobs.Registry, openData func(spec string) (*data.Dataset, 
 		if err != nil {
 			return jobs.Job{}, err
 		}
-		p.Dataset, p.CacheDir = ds, cacheDir
+		p.Dataset, p.CacheDir, p.CacheMax = ds, cacheDir, cacheMax
 		sw := &sweep{spec: SweepSpec{Fit: p.FitSpec, Net: p.Sweep.Net, Layers: p.Sweep.Layers, BatchSize: p.Sweep.BatchSize}, layers: p.Sweep.Layers}
 		return sw.jobs()[slices.Index(p.Sweep.Layers, layer)], nil
 	}

@@ -38,6 +38,7 @@ func Sweep(ctx context.Context, spec SweepSpec, emit func(jobs.Event), done func
 	if err := sw.open(); err != nil {
 		return err
 	}
+	defer sw.pin.Release()
 	if spec.ExtractOnly {
 		return sw.extract(ctx, emit)
 	}
@@ -83,6 +84,18 @@ type sweep struct {
 	net    nets.Network
 	cache  *features.FeatureCache
 	filled bool // the cache holds every layer
+
+	pending int           // jobs made and not yet ended
+	pin     *features.Pin // the layers' cache entries, while jobs will read them
+}
+
+// jobEnded unpins the layers once every job of the sweep has ended.
+func (sw *sweep) jobEnded() {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if sw.pending--; sw.pending == 0 {
+		sw.pin.Release()
+	}
 }
 
 // open opens the sweep's dataset, network and cache and resolves its layers,
@@ -119,8 +132,14 @@ func (sw *sweep) open() error {
 			return err
 		}
 	}
-	cache, err := features.OpenFeatureCache(fit.CacheDir)
+	cache, err := features.OpenFeatureCache(fit.CacheDir, fit.CacheMax)
 	if err != nil {
+		return err
+	}
+	// The layers stay pinned until the last of the sweep's jobs has ended,
+	// so that filling the cache (this sweep's or another's) never evicts a
+	// layer a queued job of this sweep will fit.
+	if sw.pin, err = cache.PinTaps(fit.Dataset, net, layers); err != nil {
 		return err
 	}
 	sw.fit, sw.net, sw.layers, sw.cache, sw.opened = fit, net, layers, cache, true
@@ -142,8 +161,9 @@ func (sw *sweep) extract(ctx context.Context, emit func(jobs.Event)) error {
 	}
 	ds := sw.fit.Dataset
 	emit(jobs.Event{Kind: jobs.EventLog, Message: fmt.Sprintf("extracting %d layers of %s over %d images", len(sw.layers), sw.net.Name(), ds.Images.Len())})
-	_, err := features.FillTapCache(ctx, sw.cache, ds, sw.net, sw.layers, sw.spec.BatchSize, func(d, t int) {
-		emit(jobs.Event{Kind: jobs.EventProgress, Done: d, Total: t, Message: "features"})
+	_, err := features.FillTapCache(ctx, sw.cache, ds, sw.net, sw.layers, sw.spec.BatchSize, features.CacheReport{
+		Progress: func(d, t int) { emit(jobs.Event{Kind: jobs.EventProgress, Done: d, Total: t, Message: "features"}) },
+		Log:      logTo(emit),
 	})
 	if err != nil {
 		return err
@@ -172,6 +192,9 @@ type sweepOf struct {
 // jobs makes the sweep's fit jobs, one per layer.
 func (sw *sweep) jobs() []jobs.Job {
 	out := make([]jobs.Job, len(sw.layers))
+	sw.mu.Lock()
+	sw.pending = len(sw.layers)
+	sw.mu.Unlock()
 	for i, l := range sw.layers {
 		fs := sw.spec.Fit
 		fs.Features = sw.spec.Net + ":" + l
@@ -191,6 +214,7 @@ func (sw *sweep) jobs() []jobs.Job {
 			}
 			return run, nil
 		}
+		job.Release = sw.jobEnded
 		out[i] = job
 	}
 	return out

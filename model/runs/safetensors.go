@@ -10,11 +10,22 @@ import (
 	"sort"
 )
 
-// NamedTensor is one float32 array of a weights file.
+// NamedTensor is one array of a safetensors file: float32 (Data, dtype F32)
+// or, when Data64 is set, float64 (dtype F64), for arrays that must round-trip
+// exactly (a read-out's coefficients).
 type NamedTensor struct {
-	Name  string
-	Shape []int
-	Data  []float32
+	Name   string
+	Shape  []int
+	Data   []float32
+	Data64 []float64
+}
+
+// values is the tensor's length, its dtype and its element size in bytes.
+func (t NamedTensor) values() (n int, dtype string, size int64) {
+	if t.Data64 != nil {
+		return len(t.Data64), "F64", 8
+	}
+	return len(t.Data), "F32", 4
 }
 
 // maxSafetensorsHeader bounds the JSON header we agree to read, so a corrupt
@@ -59,19 +70,23 @@ func EncodeSafetensors(w io.Writer, tensors []NamedTensor, metadata map[string]s
 		if _, dup := header[t.Name]; dup {
 			return fmt.Errorf("tensor %q given twice", t.Name)
 		}
+		if t.Data != nil && t.Data64 != nil {
+			return fmt.Errorf("tensor %q: both float32 and float64 data given", t.Name)
+		}
 		n := 1
 		for _, d := range t.Shape {
 			n *= d
 		}
-		if n != len(t.Data) || n < 0 {
-			return fmt.Errorf("tensor %q: shape %v holds %d values, found %d", t.Name, t.Shape, n, len(t.Data))
+		have, dtype, size := t.values()
+		if n != have || n < 0 {
+			return fmt.Errorf("tensor %q: shape %v holds %d values, found %d", t.Name, t.Shape, n, have)
 		}
 		shape := t.Shape
 		if shape == nil {
 			shape = []int{}
 		}
-		header[t.Name] = safetensorsEntry{[2]int64{offset, offset + 4*int64(n)}, "F32", shape}
-		offset += 4 * int64(n)
+		header[t.Name] = safetensorsEntry{[2]int64{offset, offset + size*int64(n)}, dtype, shape}
+		offset += size * int64(n)
 	}
 	js, err := json.Marshal(header)
 	if err != nil {
@@ -90,14 +105,25 @@ func EncodeSafetensors(w io.Writer, tensors []NamedTensor, metadata map[string]s
 			return err
 		}
 		buf := make([]byte, 0, 1<<16)
+		flush := func() error {
+			if len(buf)+8 <= cap(buf) {
+				return nil
+			}
+			_, err := w.Write(buf)
+			buf = buf[:0]
+			return err
+		}
 		for _, t := range sorted {
 			for _, v := range t.Data {
 				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
-				if len(buf) == cap(buf) {
-					if _, err := w.Write(buf); err != nil {
-						return err
-					}
-					buf = buf[:0]
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			for _, v := range t.Data64 {
+				buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
+				if err := flush(); err != nil {
+					return err
 				}
 			}
 		}
@@ -106,8 +132,8 @@ func EncodeSafetensors(w io.Writer, tensors []NamedTensor, metadata map[string]s
 	}
 }
 
-// ReadSafetensors reads a safetensors file of float32 tensors, in name order,
-// and its metadata. Every offset, shape and dtype is checked against the file.
+// ReadSafetensors reads a safetensors file of float32 (F32) and float64
+// (F64, into Data64) tensors, in name order, and its metadata. Every offset, shape and dtype is checked against the file.
 func ReadSafetensors(path string) ([]NamedTensor, map[string]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -149,8 +175,13 @@ func ReadSafetensors(path string) ([]NamedTensor, map[string]string, error) {
 		if err := json.Unmarshal(msg, &e); err != nil {
 			return nil, nil, fmt.Errorf("%s: tensor %q: %v", path, name, err)
 		}
-		if e.DType != "F32" {
-			return nil, nil, fmt.Errorf("%s: tensor %q: want dtype F32, found %q", path, name, e.DType)
+		size := int64(4)
+		switch e.DType {
+		case "F32":
+		case "F64":
+			size = 8
+		default:
+			return nil, nil, fmt.Errorf("%s: tensor %q: want dtype F32 or F64, found %q", path, name, e.DType)
 		}
 		n := int64(1)
 		for _, d := range e.Shape {
@@ -163,18 +194,26 @@ func ReadSafetensors(path string) ([]NamedTensor, map[string]string, error) {
 		if begin < 0 || end < begin || end > dataSize {
 			return nil, nil, fmt.Errorf("%s: tensor %q: data offsets [%d, %d] outside the %d data bytes (truncated file?)", path, name, begin, end, dataSize)
 		}
-		if end-begin != 4*n {
-			return nil, nil, fmt.Errorf("%s: tensor %q: shape %v needs %d bytes, offsets give %d", path, name, e.Shape, 4*n, end-begin)
+		if end-begin != size*n {
+			return nil, nil, fmt.Errorf("%s: tensor %q: shape %v needs %d bytes, offsets give %d", path, name, e.Shape, size*n, end-begin)
 		}
 		buf := make([]byte, end-begin)
 		if _, err := f.ReadAt(buf, 8+int64(hlen)+begin); err != nil {
 			return nil, nil, fmt.Errorf("%s: tensor %q: %v", path, name, err)
 		}
-		data := make([]float32, n)
-		for i := range data {
-			data[i] = math.Float32frombits(binary.LittleEndian.Uint32(buf[4*i:]))
+		t := NamedTensor{Name: name, Shape: e.Shape}
+		if size == 8 {
+			t.Data64 = make([]float64, n)
+			for i := range t.Data64 {
+				t.Data64[i] = math.Float64frombits(binary.LittleEndian.Uint64(buf[8*i:]))
+			}
+		} else {
+			t.Data = make([]float32, n)
+			for i := range t.Data {
+				t.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(buf[4*i:]))
+			}
 		}
-		tensors = append(tensors, NamedTensor{Name: name, Shape: e.Shape, Data: data})
+		tensors = append(tensors, t)
 	}
 	sort.Slice(tensors, func(i, j int) bool { return tensors[i].Name < tensors[j].Name })
 	return tensors, metadata, nil

@@ -17,10 +17,10 @@ func fixtureTensors() []NamedTensor {
 		w[i] = float32(i)*0.5 - 3
 	}
 	return []NamedTensor{
-		{"0.weight", []int{2, 3, 2, 2}, w},
-		{"0.bias", []int{2}, []float32{1e-3, -2.5}},
-		{"readout.weight", []int{1, 3}, []float32{3.14159, -1e30, 1e-30}},
-		{"scalar", []int{}, []float32{7.25}},
+		{"0.weight", []int{2, 3, 2, 2}, w, nil},
+		{"0.bias", []int{2}, []float32{1e-3, -2.5}, nil},
+		{"readout.weight", []int{1, 3}, []float32{3.14159, -1e30, 1e-30}, nil},
+		{"scalar", []int{}, []float32{7.25}, nil},
 	}
 }
 
@@ -63,7 +63,7 @@ func TestSafetensorsMatchesPythonWriter(t *testing.T) {
 func TestSafetensorsRoundTripAndErrors(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "w.safetensors")
-	tensors := []NamedTensor{{"b", []int{3}, []float32{float32(math.Inf(1)), -0, 1}}, {"a", []int{1, 1}, []float32{2}}}
+	tensors := []NamedTensor{{"b", []int{3}, []float32{float32(math.Inf(1)), -0, 1}, nil}, {"a", []int{1, 1}, []float32{2}, nil}}
 	if err := WriteSafetensors(path, tensors, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -71,11 +71,24 @@ func TestSafetensorsRoundTripAndErrors(t *testing.T) {
 	if err != nil || meta != nil || len(got) != 2 || got[0].Name != "a" || got[1].Data[0] != float32(math.Inf(1)) {
 		t.Fatalf("round trip: %+v %v %v", got, meta, err)
 	}
-	if err := WriteSafetensors(path, []NamedTensor{{"x", []int{2}, []float32{1}}}, nil); err == nil || !strings.Contains(err.Error(), `tensor "x": shape [2] holds 2 values, found 1`) {
+	if err := WriteSafetensors(path, []NamedTensor{{"x", []int{2}, []float32{1}, nil}}, nil); err == nil || !strings.Contains(err.Error(), `tensor "x": shape [2] holds 2 values, found 1`) {
 		t.Errorf("bad shape: %v", err)
 	}
-	if err := WriteSafetensors(path, []NamedTensor{{"x", nil, []float32{1}}, {"x", nil, []float32{1}}}, nil); err == nil || !strings.Contains(err.Error(), "given twice") {
+	if err := WriteSafetensors(path, []NamedTensor{{"x", nil, []float32{1}, nil}, {"x", nil, []float32{1}, nil}}, nil); err == nil || !strings.Contains(err.Error(), "given twice") {
 		t.Errorf("duplicate: %v", err)
+	}
+
+	// float64 tensors round-trip bit for bit, beside float32 ones.
+	exact := []NamedTensor{{Name: "coef", Shape: []int{2, 2}, Data64: []float64{math.Pi, -1e-300, math.Nextafter(1, 2), math.Inf(-1)}},
+		{Name: "f32", Shape: []int{1}, Data: []float32{0.5}}}
+	if err := WriteSafetensors(path, exact, map[string]string{"k": "v"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, meta, err := ReadSafetensors(path); err != nil || !reflect.DeepEqual(got, exact) || meta["k"] != "v" {
+		t.Errorf("float64 round trip: %+v %v %v, want %+v", got, meta, err, exact)
+	}
+	if err := WriteSafetensors(path, []NamedTensor{{Name: "x", Shape: []int{1}, Data: []float32{1}, Data64: []float64{1}}}, nil); err == nil || !strings.Contains(err.Error(), "both float32 and float64") {
+		t.Errorf("two dtypes: %v", err)
 	}
 
 	full, _ := os.ReadFile(filepath.Join("..", "..", "testdata", "train", "safetensors_fixture.safetensors"))
@@ -88,7 +101,8 @@ func TestSafetensorsRoundTripAndErrors(t *testing.T) {
 		{"truncated header", full[:40], "truncated"},
 		{"truncated data", full[:len(full)-4], "outside the"},
 		{"not json", append([]byte{8, 0, 0, 0, 0, 0, 0, 0}, []byte("notjson!")...), "header is not JSON"},
-		{"dtype", append([]byte{56, 0, 0, 0, 0, 0, 0, 0}, []byte(`{"a":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}}  `)...), `want dtype F32, found "F16"`},
+		{"dtype", append([]byte{56, 0, 0, 0, 0, 0, 0, 0}, []byte(`{"a":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}}  `)...), `want dtype F32 or F64, found "F16"`},
+		{"size64", append([]byte{56, 0, 0, 0, 0, 0, 0, 0}, []byte(`{"a":{"dtype":"F64","shape":[2],"data_offsets":[0,8]}}  xxxxxxxx`)...), "needs 16 bytes, offsets give 8"},
 		{"size", append([]byte{56, 0, 0, 0, 0, 0, 0, 0}, []byte(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}  xxxx`)...), "needs 8 bytes, offsets give 4"},
 	} {
 		p := filepath.Join(dir, tc.name)

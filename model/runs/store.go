@@ -19,7 +19,7 @@ import (
 	"strings"
 	"time"
 
-	"codeberg.org/sbinet/npyio"
+	"itscope/data/npy"
 )
 
 // version is set at link time (-ldflags "-X itscope/model.version=v1.2.3");
@@ -72,6 +72,7 @@ const (
 	KindSweep   Kind = "sweep"
 	KindTrain   Kind = "train"
 	KindCotrain Kind = "cotrain"
+	KindScore   Kind = "score" // Brain-Score's protocol (itscope score)
 )
 
 // ErrNoRun is what errors.Is finds in the error of asking a store for a run
@@ -126,6 +127,30 @@ type RunMeta struct {
 	Summary Summary         `json:"summary"`
 	// Files lists the files in the run folder besides run.json.
 	Files []string `json:"files,omitempty"`
+	// AlphaGrid is the grid ridge CV chose its alpha from (read-outs fitted
+	// with ridgecv only).
+	AlphaGrid *AlphaGrid `json:"alpha_grid,omitempty"`
+	// Warnings are the run's warnings, one each (an alpha at an end of its
+	// grid, PCA components dropped, a read-out too large to save); Error
+	// joins them for readers of older stores.
+	Warnings []string `json:"warnings,omitempty"`
+	// NeuronCVScore is each neuron's training cross-validation score (mean
+	// held-out R² over the folds) at the alpha it was refitted with: ridge CV
+	// read-outs only. Sweeps choose each neuron's layer by it, never by val.
+	NeuronCVScore []float64 `json:"neuron_cv_score,omitempty"`
+}
+
+// AlphaGrid records a ridge CV grid: the alphas tried, ascending for the
+// default grid, whether it was the scale-free default (alphas relative to
+// Scale, the mean eigenvalue of the centred design's XᵀX), how many decades
+// it grew by because CV chose an end, and whether the alpha chosen for all
+// neurons is still an end (false with per-neuron alphas).
+type AlphaGrid struct {
+	Alphas     []float64 `json:"alphas"`
+	Default    bool      `json:"default"`
+	Scale      float64   `json:"scale"`
+	Extensions int       `json:"extensions"`
+	AtEnd      bool      `json:"at_end"`
 }
 
 // NeuronScore is one row of neurons.csv: a neuron's scores on validation.
@@ -193,13 +218,23 @@ func DefaultRunsDir() string {
 	return "itscope-runs"
 }
 
-// OpenStore opens (creating if needed) the run store in dir.
+// OpenStore opens (creating if needed) the run store in dir, removing the
+// temporary folders of writers that died more than an hour ago.
 func OpenStore(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("run store %s: %w", dir, err)
 	}
-	return &Store{Dir: dir}, nil
+	s := &Store{Dir: dir}
+	if err := s.CleanPartial(staleTemp); err != nil {
+		return nil, fmt.Errorf("run store %s: %w", dir, err)
+	}
+	return s, nil
 }
+
+// staleTemp is how old a temporary folder must be before OpenStore removes
+// it: a younger one may belong to a writer still running in another
+// process.
+const staleTemp = time.Hour
 
 // NewRunID returns a unique, time-ordered run id: 20261127-004932.123-fit-1f3a9c.
 func NewRunID(kind string) string {
@@ -291,7 +326,7 @@ func (run *Run) writeFiles(dir string) error {
 				run.Meta.Name, run.PredRows, run.PredCols, run.PredRows*run.PredCols, len(run.Predictions))
 		}
 		if err := write(PredictionsNPY, func(w io.Writer) error {
-			return WriteNPY(w, run.Predictions, run.PredRows, run.PredCols)
+			return npy.Write(w, run.Predictions, run.PredRows, run.PredCols)
 		}); err != nil {
 			return err
 		}
@@ -335,35 +370,16 @@ func writeFileSynced(path string, write func(w io.Writer) error) error {
 	return nil
 }
 
-// WriteNPY writes a rows x cols float32 matrix (row-major) as a .npy file.
-func WriteNPY(w io.Writer, data []float32, rows, cols int) error {
-	m := make([][]float32, rows)
-	for i := range m {
-		m[i] = data[i*cols : (i+1)*cols]
-	}
-	return npyio.Write(w, m)
-}
-
-// ReadNPY reads a 2-D float32 .npy file written by WriteNPY (or NumPy).
-func ReadNPY(path string) (data []float32, rows, cols int, err error) {
-	f, err := os.Open(path)
+// readMatrix reads a 2-D .npy file (predictions.npy, say) as float32.
+func readMatrix(path string) (data []float32, rows, cols int, err error) {
+	a, err := npy.ReadFile[float32](path)
 	if err != nil {
 		return nil, 0, 0, err
 	}
-	defer f.Close()
-	r, err := npyio.NewReader(bufio.NewReader(f))
-	if err != nil {
-		return nil, 0, 0, fmt.Errorf("%s: not a .npy file: %v", path, err)
+	if len(a.Shape) != 2 {
+		return nil, 0, 0, fmt.Errorf("%s: shape: want 2 dimensions (rows, cols), found %v", path, a.Shape)
 	}
-	shape := r.Header.Descr.Shape
-	if dtype := strings.Trim(r.Header.Descr.Type, `'"`); len(shape) != 2 || dtype != "<f4" {
-		return nil, 0, 0, fmt.Errorf("%s: want a 2-D float32 array, found %s of shape %v", path, dtype, shape)
-	}
-	data = make([]float32, shape[0]*shape[1])
-	if err := r.Read(&data); err != nil {
-		return nil, 0, 0, fmt.Errorf("%s: %v", path, err)
-	}
-	return data, shape[0], shape[1], nil
+	return a.Data, a.Shape[0], a.Shape[1], nil
 }
 
 func fmtFloat(x float64) string {
@@ -508,7 +524,7 @@ func (s *Store) Load(id string) (*Run, error) {
 		}
 	}
 	if has(PredictionsNPY) {
-		run.Predictions, run.PredRows, run.PredCols, err = ReadNPY(filepath.Join(dir, PredictionsNPY))
+		run.Predictions, run.PredRows, run.PredCols, err = readMatrix(filepath.Join(dir, PredictionsNPY))
 		if err != nil {
 			return nil, err
 		}

@@ -251,3 +251,34 @@ func TestSummaryJSON(t *testing.T) {
 		t.Errorf("round trip = %+v", back)
 	}
 }
+
+// Opening a store removes the temporary folders of writers killed more than
+// an hour ago, and keeps younger ones: their writer may still be running.
+func TestOpenStoreRemovesStalePartialFolders(t *testing.T) {
+	dir := t.TempDir()
+	old := time.Now().Add(-2 * time.Hour)
+	folders := map[string]bool{ // name -> removed on open
+		".partial-old":  true,
+		".deleting-old": true,
+		".partial-new":  false,
+		"run-old":       false, // a run, however old
+	}
+	for name := range folders {
+		p := filepath.Join(dir, name)
+		if err := os.Mkdir(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if name != ".partial-new" {
+			os.Chtimes(p, old, old)
+		}
+	}
+	if _, err := OpenStore(dir); err != nil {
+		t.Fatal(err)
+	}
+	for name, removed := range folders {
+		_, err := os.Stat(filepath.Join(dir, name))
+		if gone := os.IsNotExist(err); gone != removed {
+			t.Errorf("%s: removed %v, want %v", name, gone, removed)
+		}
+	}
+}

@@ -33,6 +33,7 @@ type CotrainConfig struct {
 	Lambda    float64     `json:"lambda"`
 	// CacheDir is the feature cache for the frozen part ("" for the default).
 	CacheDir string `json:"-"`
+	CacheMax int64  `json:"-"` // its size bound (see features.OpenFeatureCache)
 }
 
 // DefaultCotrainConfig trains with the study's Adam settings for 10 epochs
@@ -65,13 +66,12 @@ const frozenFeatureBudget = 2 << 30
 // disk, then memory); each step runs only the trainable stages and heads.
 // Datasets without object labels train the neural head alone.
 //
-// The trainable stages are float compute/nn layers holding the trunk's
-// weights with each BatchNorm folded into its conv (BatchNorm statistics stay
-// frozen, as is usual when fine-tuning small batches). The embedded
-// MobileNetV2 is int8: its frozen part runs int8 as in feature extraction,
-// and its trainable stages are the float MobileNetV2 architecture starting
-// from torchvision's initialisation (seeded), since compute/onnx does not
-// expose the int8 weights for dequantization.
+// The trainable stages are a copy of the network's own stages
+// (nets.TrainableStages), each BatchNorm folded into its conv (BatchNorm
+// statistics stay frozen, as is usual when fine-tuning small batches). The
+// embedded MobileNetV2 is int8: its frozen part runs int8 as in feature
+// extraction, and its trainable stages are the float MobileNetV2
+// architecture holding its dequantized weights.
 func Cotrain(ctx context.Context, ds *data.Dataset, cfg CotrainConfig, emit func(jobs.Event)) (*runs.Run, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -88,7 +88,7 @@ func Cotrain(ctx context.Context, ds *data.Dataset, cfg CotrainConfig, emit func
 	if err != nil {
 		return nil, err
 	}
-	trunk, frozenTap, note, err := nets.TrainableStages(trunkNet, cfg.Trainable, cfg.Train.Seed)
+	trunk, frozenTap, note, err := nets.TrainableStages(trunkNet, cfg.Trainable)
 	if err != nil {
 		return nil, err
 	}
@@ -114,9 +114,11 @@ func Cotrain(ctx context.Context, ds *data.Dataset, cfg CotrainConfig, emit func
 		return nil, fmt.Errorf("cotrain: the frozen features at %s take %d MB for the train and val images, over the %d MB bound; make a later stage the first trainable one",
 			frozenTap, need>>20, frozenFeatureBudget>>20)
 	}
-	npy, err := features.CachedFeatures(ctx, ds, feats, features.FeatureOptions{CacheDir: cfg.CacheDir, Progress: func(done, total int) {
-		emit(jobs.Event{Kind: jobs.EventProgress, Done: done, Total: total, Message: "frozen features"})
-	}})
+	npy, err := features.CachedFeatures(ctx, ds, feats, features.FeatureOptions{CacheDir: cfg.CacheDir, CacheMax: cfg.CacheMax,
+		Progress: func(done, total int) {
+			emit(jobs.Event{Kind: jobs.EventProgress, Done: done, Total: total, Message: "frozen features"})
+		},
+		Log: func(msg string) { emit(jobs.Event{Kind: jobs.EventLog, Message: msg}) }})
 	if err != nil {
 		return nil, err
 	}
@@ -136,13 +138,11 @@ func Cotrain(ctx context.Context, ds *data.Dataset, cfg CotrainConfig, emit func
 	if err != nil {
 		return nil, err
 	}
-	head, err := nn.NewLinear(outC, neurons+len(classes), true)
+	net, head, err := cotrainNet(trunk, outC, neurons+len(classes))
 	if err != nil {
 		return nil, err
 	}
 	nn.InitDefault(head, nn.NewRand(cfg.Train.Seed^0x5eed))
-	net := nn.NewSequential(nn.Child{Name: "trunk", Layer: trunk}, nn.Child{Name: "pool", Layer: &nn.GlobalAvgPool{}},
-		nn.Child{Name: "flatten", Layer: &nn.Flatten{}}, nn.Child{Name: "head", Layer: head})
 
 	mean, std := targetStandardiser(ds, trainSplit.Indices)
 	tTrain := standardisedTargets(ds, trainSplit.Indices, mean, std)
@@ -371,6 +371,17 @@ func nanToNull(xs []float64) []float64 {
 	return out
 }
 
+// cotrainNet is the trainable stages, global average pooling and one linear
+// head (zero weights) of outputs units: the neural and the class columns.
+func cotrainNet(trunk nn.Layer, channels, outputs int) (net *nn.Sequential, head *nn.Linear, err error) {
+	if head, err = nn.NewLinear(channels, outputs, true); err != nil {
+		return nil, nil, err
+	}
+	net = nn.NewSequential(nn.Child{Name: "trunk", Layer: trunk}, nn.Child{Name: "pool", Layer: &nn.GlobalAvgPool{}},
+		nn.Child{Name: "flatten", Layer: &nn.Flatten{}}, nn.Child{Name: "head", Layer: head})
+	return net, head, nil
+}
+
 // stageOutChannels runs one zero input through the trainable stages to learn
 // their output channels.
 func stageOutChannels(trunk nn.Layer, inShape []int) (int, error) {
@@ -401,7 +412,7 @@ func loadCotrained(dir string, meta runs.RunMeta, wpath string) (*TrainedNet, er
 	if err != nil {
 		return nil, err
 	}
-	trunk, frozenTap, _, err := nets.TrainableStages(trunkNet, spec.Trainable, spec.Train.Seed)
+	trunk, frozenTap, _, err := nets.TrainableStages(trunkNet, spec.Trainable)
 	if err != nil {
 		return nil, err
 	}
@@ -421,12 +432,10 @@ func loadCotrained(dir string, meta runs.RunMeta, wpath string) (*TrainedNet, er
 	if err != nil {
 		return nil, err
 	}
-	head, err := nn.NewLinear(outC, len(mean.Data)+len(spec.Classes), true)
+	net, _, err := cotrainNet(trunk, outC, len(mean.Data)+len(spec.Classes))
 	if err != nil {
 		return nil, err
 	}
-	net := nn.NewSequential(nn.Child{Name: "trunk", Layer: trunk}, nn.Child{Name: "pool", Layer: &nn.GlobalAvgPool{}},
-		nn.Child{Name: "flatten", Layer: &nn.Flatten{}}, nn.Child{Name: "head", Layer: head})
 	if err := loadState(wpath, net, byName); err != nil {
 		return nil, err
 	}

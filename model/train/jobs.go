@@ -55,9 +55,10 @@ func CotrainJob(ds *data.Dataset, cfg CotrainConfig, label string) jobs.Job {
 
 // RegisterJobs adds the builders of training jobs (train, cotrain) to reg,
 // so that a queued one runs in any process: openData opens a dataset spec
-// (a process running many jobs shares what it opens), cacheDir is the
-// feature cache of co-training's frozen part ("" for the default).
-func RegisterJobs(reg jobs.Registry, openData func(spec string) (*data.Dataset, error), cacheDir string) {
+// (a process running many jobs shares what it opens), cacheDir and cacheMax
+// are the feature cache of co-training's frozen part and its bound (as
+// CotrainConfig's).
+func RegisterJobs(reg jobs.Registry, openData func(spec string) (*data.Dataset, error), cacheDir string, cacheMax int64) {
 	read := func(spec jobs.Spec) (jobPayload, *data.Dataset, error) {
 		var p jobPayload
 		if err := json.Unmarshal(spec.Payload, &p); err != nil {
@@ -90,7 +91,7 @@ func RegisterJobs(reg jobs.Registry, openData func(spec string) (*data.Dataset, 
 		if err := p.Cotrain.Validate(); err != nil {
 			return jobs.Job{}, err
 		}
-		p.Cotrain.CacheDir = cacheDir
+		p.Cotrain.CacheDir, p.Cotrain.CacheMax = cacheDir, cacheMax
 		return CotrainJob(ds, *p.Cotrain, ""), nil
 	}
 }

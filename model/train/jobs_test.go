@@ -26,7 +26,7 @@ func TestTrainJobFromPayload(t *testing.T) {
 			return nil, fmt.Errorf("opened %q, want %q", spec, ds.Name)
 		}
 		return ds, nil
-	}, "")
+	}, "", 0)
 	rebuilt, err := reg.Build(jobs.Spec{Kind: direct.Kind, Name: direct.Name, Payload: direct.Payload})
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +49,7 @@ func TestTrainJobFromPayload(t *testing.T) {
 
 func TestTrainPayloadErrors(t *testing.T) {
 	reg := jobs.Registry{}
-	RegisterJobs(reg, func(string) (*data.Dataset, error) { return SyntheticDataset(10, 5, 1), nil }, "")
+	RegisterJobs(reg, func(string) (*data.Dataset, error) { return SyntheticDataset(10, 5, 1), nil }, "", 0)
 	bad := map[string]jobs.Spec{
 		"payload: want":      {Kind: "train", Payload: json.RawMessage(`[1]`)},
 		`no "train" config`:  {Kind: "train", Payload: json.RawMessage(`{"data":"x"}`)},

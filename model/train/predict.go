@@ -91,7 +91,7 @@ func LoadTrained(dir string) (*TrainedNet, error) {
 	case runs.KindCotrain:
 		return loadCotrained(dir, meta, wpath)
 	case runs.KindFit, runs.KindSweep:
-		return nil, fmt.Errorf("%s: run kind %q: predicting with a read-out fit needs its fitted coefficients, which fit runs do not save yet; use a train or cotrain run", metaPath, meta.Kind)
+		return nil, fmt.Errorf("%s: run kind %q: a read-out, predicted from its readout.safetensors by readout.PredictRun, not a network", metaPath, meta.Kind)
 	}
 	return nil, fmt.Errorf("%s: run kind %q: want a train or cotrain run", metaPath, meta.Kind)
 }

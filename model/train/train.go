@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"gonum.org/v1/gonum/mat"
 	"gorgonia.org/tensor"
 
 	"itscope/compute"
@@ -537,31 +538,45 @@ func gatherRows(m []float32, cols int, rows []int) []float32 {
 // scorePredictions scores predictions (image-major, in images' order)
 // against the responses.
 func scorePredictions(ds *data.Dataset, images []int, pred []float32) (*compute.Scores, error) {
-	n := ds.NumNeurons
-	truth := gatherRows(ds.Responses, n, images)
-	yt, err := compute.DenseFrom32(len(images), n, truth)
-	if err != nil {
-		return nil, err
-	}
-	yp, err := compute.DenseFrom32(len(images), n, pred)
+	yt, yp, err := predictionMatrices(ds, images, pred)
 	if err != nil {
 		return nil, err
 	}
 	return compute.Score(yt, yp)
 }
 
+// predictionMatrices are the responses to images and the predictions of
+// them (image-major, in images' order) as images x neurons matrices.
+func predictionMatrices(ds *data.Dataset, images []int, pred []float32) (yt, yp *mat.Dense, err error) {
+	n := ds.NumNeurons
+	if yt, err = compute.DenseFrom32(len(images), n, gatherRows(ds.Responses, n, images)); err != nil {
+		return nil, nil, err
+	}
+	if yp, err = compute.DenseFrom32(len(images), n, pred); err != nil {
+		return nil, nil, err
+	}
+	return yt, yp, nil
+}
+
 // fillScores sets run's per-neuron scores and summary from validation
 // predictions, with the noise ceiling where the dataset has repeats.
 func fillScores(run *runs.Run, ds *data.Dataset, valImages []int, pred []float32, nTrain int) error {
-	s, err := scorePredictions(ds, valImages, pred)
+	yt, yp, err := predictionMatrices(ds, valImages, pred)
+	if err != nil {
+		return err
+	}
+	s, err := compute.Score(yt, yp)
 	if err != nil {
 		return err
 	}
 	sum := runs.NaNSummary()
 	sum.Dataset, sum.Seed, sum.Alpha = ds.Name, run.Meta.Seed, 0
-	sum.NTrain, sum.NVal, sum.NNeurons = nTrain, len(valImages), ds.NumNeurons
+	sum.NTrain, sum.NVal, sum.NNeurons, sum.NConstant = nTrain, len(valImages), ds.NumNeurons, s.Constant
 	sum.EVMean, sum.EVMedian, sum.RMean, sum.RMedian = s.EVMean, s.EVMedian, s.RMean, s.RMedian
 	sum.MSEMean, sum.R2Mean = s.MSEMean, s.R2Mean
+	if err := sum.SetIntervals(yt, yp); err != nil {
+		return err
+	}
 	ceiling := make([]float64, ds.NumNeurons)
 	for j := range ceiling {
 		ceiling[j] = math.NaN()

@@ -54,9 +54,31 @@ pillow_diff = float(np.abs(pil - go).max())
 print(f"pixels:16:gray, Go vs Pillow: max |diff| = {pillow_diff:.3g} "
       f"({int((np.abs(pil - go) > 1e-6).sum())} of {go.size} values differ)")
 
-alphas = np.logspace(-2, 6, 17)  # itscope's default grid when this fixture was made; its
-# default is now logspace(-2, 8, 21), a superset, and the best alpha here (3162) is inside both
+alphas = np.logspace(-2, 6, 17)  # given explicitly (itscope's default grid is now scale-free)
 cv = PredefinedSplit(np.asarray(meta["folds"]))
+
+
+class ScaleFreeRidgeCV(RidgeCV):
+    """itscope's default ridge CV grid (docs/models.md), independently: alphas
+    logspace(-6, 6, 25) times trace(XcᵀXc)/p of the centred design, grown by a
+    decade (two half-decade alphas) past the chosen end while CV picks an end,
+    at most 6 times."""
+
+    def fit(self, X, y):
+        xc = X - X.mean(axis=0)
+        self.scale_ = float((xc * xc).sum() / X.shape[1])
+        grid = list(np.logspace(-6, 6, 25) * self.scale_)
+        self.extensions_ = 0
+        while True:
+            self.alphas = np.asarray(grid)
+            super().fit(X, y)
+            at = grid.index(self.alpha_)
+            if self.extensions_ == 6 or at not in (0, len(grid) - 1):
+                return self
+            step = np.sqrt(10) if at else 1 / np.sqrt(10)
+            new = [grid[at] * step, grid[at] * step * step]
+            grid = grid + new if at else new[::-1] + grid
+            self.extensions_ += 1
 
 
 def pearson(a, b):
@@ -69,8 +91,10 @@ cases = {
     "linear": (dict(pca=0, model="linear"), LinearRegression()),
     "linear_pca50": (dict(pca=50, model="linear"), LinearRegression()),
     "ridge_alpha100": (dict(pca=0, model="ridge", alpha=100.0), Ridge(alpha=100.0)),
-    "ridgecv": (dict(pca=0, model="ridgecv", folds=5), RidgeCV(alphas=alphas, cv=cv)),
-    "ridgecv_pca100": (dict(pca=100, model="ridgecv", folds=5), RidgeCV(alphas=alphas, cv=cv)),
+    "ridgecv": (dict(pca=0, model="ridgecv", folds=5, alphas=alphas.tolist()), RidgeCV(alphas=alphas, cv=cv)),
+    "ridgecv_pca100": (dict(pca=100, model="ridgecv", folds=5, alphas=alphas.tolist()), RidgeCV(alphas=alphas, cv=cv)),
+    "ridgecv_default": (dict(pca=0, model="ridgecv", folds=5), ScaleFreeRidgeCV(cv=cv)),
+    "ridgecv_default_pca100": (dict(pca=100, model="ridgecv", folds=5), ScaleFreeRidgeCV(cv=cv)),
 }
 
 out = {}
@@ -91,6 +115,8 @@ for name, (spec, readout) in cases.items():
         r2=r2_score(y_val, pred, multioutput="raw_values").tolist(),
         alpha=alpha,
     )
+    if isinstance(readout, ScaleFreeRidgeCV):
+        out[name].update(scale=readout.scale_, extensions=readout.extensions_)
     print(f"{name}: ev_mean {np.mean(out[name]['ev']):.4f} r_mean {np.nanmean(out[name]['r']):.4f} alpha {alpha:g}")
 
 out["_provenance"] = dict(pillow_max_abs_diff=pillow_diff, sklearn=__import__("sklearn").__version__,

@@ -41,7 +41,11 @@ type Config struct {
 	ExportDir string
 	// Weights are the operator's ONNX exports by network name (ui.Options).
 	Weights map[string]string
-	Log     *log.Logger // nil: discard
+	// CacheDir and CacheMax are the feature cache every session shares
+	// (ui.Options).
+	CacheDir string
+	CacheMax int64
+	Log      *log.Logger // nil: discard
 }
 
 // Server is the SSH explorer: one TUI per session over a shared engine.
@@ -245,6 +249,8 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		Datasets:       s.cfg.Datasets,
 		ExportDir:      s.cfg.ExportDir,
 		Weights:        s.cfg.Weights,
+		CacheDir:       s.cfg.CacheDir,
+		CacheMax:       s.cfg.CacheMax,
 		User:           s.owner(sess),
 		KeepJobsOnQuit: true,
 		// The client's terminal, not the server's, picks the image protocol.

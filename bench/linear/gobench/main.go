@@ -7,17 +7,16 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
 	"time"
 
 	"codeberg.org/sbinet/npyio"
-	"codeberg.org/sbinet/npyio/npy"
 	"gonum.org/v1/gonum/mat"
 
 	"itscope/compute"
+	"itscope/data/npy"
 )
 
 func main() {
@@ -31,25 +30,8 @@ func main() {
 	}
 }
 
-func readNpy[T any](path string) ([]T, []int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	r, err := npy.NewReader(bufio.NewReader(f))
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	var v []T
-	if err := r.Read(&v); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return v, r.Header.Descr.Shape, nil
-}
-
 func readResponses(path string) (*mat.Dense, error) {
-	f, err := compute.OpenNpy(path)
+	f, err := npy.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -75,12 +57,12 @@ func saveNpy(path string, v []float64) error {
 
 func run(dir, blasName string) error {
 	t0 := time.Now()
-	xtr, err := compute.OpenNpy(dir + "/x_train.npy")
+	xtr, err := npy.Open(dir + "/x_train.npy")
 	if err != nil {
 		return err
 	}
 	defer xtr.Close()
-	xva, err := compute.OpenNpy(dir + "/x_val.npy")
+	xva, err := npy.Open(dir + "/x_val.npy")
 	if err != nil {
 		return err
 	}
@@ -93,12 +75,12 @@ func run(dir, blasName string) error {
 	if err != nil {
 		return err
 	}
-	folds64, _, err := readNpy[int64](dir + "/folds.npy")
+	folds64, err := npy.ReadFile[float64](dir + "/folds.npy")
 	if err != nil {
 		return err
 	}
-	folds := make([]int, len(folds64))
-	for i, f := range folds64 {
+	folds := make([]int, len(folds64.Data))
+	for i, f := range folds64.Data {
 		folds[i] = int(f)
 	}
 	t1 := time.Now()

@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+
+	"itscope/compute"
+	"itscope/data"
+	"itscope/model/readout"
+	"itscope/model/runs"
+)
+
+func runCompare(args []string, stdout, stderr io.Writer) int {
+	const name = "compare"
+	fs := newFlags(name, "RUN_A RUN_B [--json] [--runs DIR] [--data SPEC]", stderr)
+	var c commonFlags
+	fs.StringVar(&c.runs, "runs", "", runsFlagUsage(""))
+	fs.BoolVar(&c.json, "json", false, "print the comparison as JSON")
+	dataSpec := fs.String("data", "", "dataset the runs were made on (default: the one run A names)")
+	pos, status, ok := parseFlags(fs, args)
+	if !ok {
+		return status
+	}
+	if len(pos) != 2 {
+		return usageError(stderr, name, "want two runs (ids or folders), found %d arguments", len(pos))
+	}
+	var pair [2]*runs.Run
+	for k, ref := range pos {
+		r, err := loadRun(&c, ref)
+		if err != nil {
+			return fail(stderr, name, err)
+		}
+		pair[k] = r
+	}
+	spec := *dataSpec
+	if spec == "" {
+		spec = pair[0].Meta.Dataset.Name
+	}
+	ds, err := data.Open(spec)
+	if err != nil {
+		return fail(stderr, name, err)
+	}
+	cmp, err := readout.CompareRuns(ds, pair[0], pair[1])
+	if err != nil {
+		return fail(stderr, name, err)
+	}
+	a, b := pair[0].Meta, pair[1].Meta
+	if c.json {
+		stat := func(d compute.Difference, av, bv float64) map[string]any {
+			return map[string]any{"a": jsonNum(av), "b": jsonNum(bv), "difference": jsonNum(d.Estimate), "lo": jsonNum(d.Lo),
+				"hi": jsonNum(d.Hi), "b_better": jsonNum(d.BBetter), "resamples": d.Used}
+		}
+		obj := map[string]any{"a": a.ID, "b": b.ID, "dataset": cmp.Dataset, "split": data.Val, "n_images": cmp.Images,
+			"n_neurons": cmp.Neurons, "seed": runs.BootstrapSeed,
+			"ev_mean": stat(cmp.EV, a.Summary.EVMean, b.Summary.EVMean), "r_mean": stat(cmp.R, a.Summary.RMean, b.Summary.RMean)}
+		if err := writeJSON(stdout, obj); err != nil {
+			return fail(stderr, name, err)
+		}
+		return 0
+	}
+	fmt.Fprintf(stdout, "A  %s  %s %s\nB  %s  %s %s\n\n", a.ID, a.Model, a.Strategy, b.ID, b.Model, b.Strategy)
+	tw := newTable(stdout, true)
+	fmt.Fprintln(tw, "\tA\tB\tB - A\t95% interval\tB better\t")
+	for _, row := range []struct {
+		label string
+		d     compute.Difference
+		a, b  float64
+	}{{"mean EV", cmp.EV, a.Summary.EVMean, b.Summary.EVMean}, {"mean r", cmp.R, a.Summary.RMean, b.Summary.RMean}} {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t[%s, %s]\t%.1f%%\t\n", row.label, num(row.a, 4), num(row.b, 4), num(row.d.Estimate, 4),
+			num(row.d.Lo, 4), num(row.d.Hi, 4), 100*row.d.BBetter)
+	}
+	tw.Flush()
+	fmt.Fprintf(stdout, "\npaired bootstrap over the %d val images of %s (%d neurons), %d resamples\n", cmp.Images, cmp.Dataset, cmp.Neurons, cmp.EV.Used)
+	return 0
+}
+
+// loadRun loads a run given as a folder or as an id in the run store.
+func loadRun(c *commonFlags, ref string) (*runs.Run, error) {
+	if st, err := os.Stat(filepath.Join(ref, runs.RunJSON)); err == nil && !st.IsDir() {
+		store := &runs.Store{Dir: filepath.Dir(filepath.Clean(ref))}
+		return store.Load(filepath.Base(filepath.Clean(ref)))
+	}
+	store, err := c.openStore()
+	if err != nil {
+		return nil, err
+	}
+	return store.Load(ref)
+}
+
+// jsonNum is x, or nil (JSON null) when it is NaN or infinite.
+func jsonNum(x float64) any {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
+	}
+	return x
+}

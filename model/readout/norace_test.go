@@ -1,0 +1,5 @@
+//go:build !race
+
+package readout
+
+const raceEnabled = false
