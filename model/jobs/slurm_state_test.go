@@ -276,11 +276,11 @@ func TestStopOnTermSaysWhy(t *testing.T) {
 		want   string
 	}{
 		{"JobState=RUNNING Reason=None EndTime=" + stamp(55*time.Second), ReasonTimeLimit},
-		{"JobState=RUNNING Reason=None EndTime=" + stamp(2*time.Hour), ReasonTerm},
+		{"JobState=RUNNING Reason=None EndTime=" + stamp(2*time.Hour), ReasonTerm + " (Slurm: JobState=RUNNING EndTime=" + stamp(2*time.Hour) + ")"},
 		{"JobState=COMPLETING Reason=None EndTime=" + stamp(0), ReasonSlurmCancel},
 		{"JobState=CANCELLED Reason=None EndTime=" + stamp(0), ReasonSlurmCancel},
 		{"JobState=PREEMPTED Reason=None EndTime=" + stamp(0), ReasonSlurmPreempt},
-		{"", ReasonTerm}, // scontrol cannot say
+		{"", ReasonTerm + " (slurm: scontrol show job -o 77: slurm_load_jobs error: Invalid job id specified)"}, // scontrol cannot say
 	} {
 		state := fakeSlurm(t)
 		t.Setenv("SLURM_JOB_ID", "77")

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"strings"
@@ -77,7 +78,7 @@ func StopOnTerm(parent context.Context) (ctx context.Context, stop func()) {
 func slurmTermReason(job string, now time.Time) string {
 	out, err := runSlurm("scontrol", "show", "job", "-o", job)
 	if err != nil {
-		return ReasonTerm
+		return ReasonTerm + " (" + err.Error() + ")"
 	}
 	f := map[string]string{}
 	for _, m := range scontrolField.FindAllStringSubmatch(strings.SplitN(string(out), "\n", 2)[0], -1) {
@@ -96,5 +97,5 @@ func slurmTermReason(job string, now time.Time) string {
 			return ReasonTimeLimit
 		}
 	}
-	return ReasonTerm
+	return fmt.Sprintf("%s (Slurm: JobState=%s EndTime=%s)", ReasonTerm, f["JobState"], f["EndTime"])
 }
