@@ -123,7 +123,7 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 	if err := spec.Check(); err != nil {
 		return usageError(stderr, "fit", "%v", err)
 	}
-	if *noSave && jf.detach {
+	if *noSave && jf.queued() {
 		return usageError(stderr, "fit", "--detach submits the fit to the run store's queue: not with --no-save")
 	}
 	spec.Data, spec.Weights = absPath(spec.Data), absPath(spec.Weights)
@@ -147,8 +147,8 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 		}
 		job := readout.FitJob(spec)
 		job.Owner = localOwner()
-		if jf.detach {
-			return submitDetached("fit", store, jf.keep, []jobs.Job{job}, c.json, stdout, stderr)
+		if jf.queued() {
+			return submitDetached("fit", store, jf, []jobs.Job{job}, c.json, stdout, stderr)
 		}
 		st, err := runJobWith(store, jf.keep, job, progress.emit)
 		progress.finish()

@@ -76,8 +76,8 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	}
 	job := train.TrainJob(ds, cfg, "")
 	job.Owner = localOwner()
-	if jf.detach {
-		return submitDetached(name, store, jf.keep, []jobs.Job{job}, common.json, stdout, stderr)
+	if jf.queued() {
+		return submitDetached(name, store, jf, []jobs.Job{job}, common.json, stdout, stderr)
 	}
 	if !common.json {
 		fmt.Fprintf(stdout, "training cnn %s on %s: lr %g, wd %g, batch %d, up to %d epochs (patience %d), seed %d\n",
@@ -207,8 +207,8 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, name, err)
 	}
 	job.Owner = localOwner()
-	if jf.detach {
-		return submitDetached(name, store, jf.keep, []jobs.Job{job}, common.json, stdout, stderr)
+	if jf.queued() {
+		return submitDetached(name, store, jf, []jobs.Job{job}, common.json, stdout, stderr)
 	}
 	return runOneJob(name, store, jf.keep, common.jobMemory(), job, common.json, stdout, stderr)
 }
@@ -251,8 +251,8 @@ func runGrid(args []string, stdout, stderr io.Writer) int {
 		gridJobs[i] = readout.GridJob(ds, p, cf.dir, cf.maxBytes())
 		gridJobs[i].Owner = localOwner()
 	}
-	if jf.detach {
-		return submitDetached(name, store, jf.keep, gridJobs, common.json, stdout, stderr)
+	if jf.queued() {
+		return submitDetached(name, store, jf, gridJobs, common.json, stdout, stderr)
 	}
 	if _, err := openQueue(store, jf.keep); err != nil {
 		return fail(stderr, name, err)
