@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -132,7 +133,7 @@ func gradCheck(t *testing.T, l Layer, x *tensor.Dense, h float64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sameShape(dx.Shape(), x.Shape()) {
+	if !slices.Equal(dx.Shape(), x.Shape()) {
 		t.Fatalf("dx shape %v, want %v", []int(dx.Shape()), []int(x.Shape()))
 	}
 	loss := func() float64 {

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"slices"
 
 	"gorgonia.org/tensor"
 
@@ -27,7 +28,7 @@ func (a *Add) Forward(xs []*tensor.Dense, train bool) (*tensor.Dense, error) {
 	y := New(xs[0].Shape()...)
 	ys := Float32s(y)
 	for i, x := range xs {
-		if !sameShape(x.Shape(), xs[0].Shape()) {
+		if !slices.Equal(x.Shape(), xs[0].Shape()) {
 			return nil, fmt.Errorf("add: input %d has shape %v, input 0 has %v", i, []int(x.Shape()), []int(xs[0].Shape()))
 		}
 		src := Float32s(x)
