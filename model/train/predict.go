@@ -57,20 +57,11 @@ func LoadTrained(dir string) (*TrainedNet, error) {
 		if err := json.Unmarshal(meta.Spec, &cfg); err != nil {
 			return nil, fmt.Errorf("%s: key \"spec\": %v", metaPath, err)
 		}
-		tensors, _, err := runs.ReadSafetensors(wpath)
+		byName, mean, std, err := readTrainedWeights(wpath)
 		if err != nil {
 			return nil, err
 		}
-		byName := map[string]runs.NamedTensor{}
-		for _, t := range tensors {
-			byName[t.Name] = t
-		}
-		mean, std := byName["target.mean"], byName["target.std"]
-		if len(mean.Data) == 0 || len(mean.Data) != len(std.Data) {
-			return nil, fmt.Errorf("%s: want tensors target.mean and target.std of one value per neuron, found %d and %d values",
-				wpath, len(mean.Data), len(std.Data))
-		}
-		net, err := NewCNN(cfg.CNN, len(mean.Data), 0)
+		net, err := NewCNN(cfg.CNN, len(mean), 0)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", metaPath, err)
 		}
@@ -78,7 +69,7 @@ func LoadTrained(dir string) (*TrainedNet, error) {
 			return nil, err
 		}
 		size := cfg.CNN.Size
-		return &TrainedNet{Kind: runs.KindTrain, Net: net, Mean: mean.Data, Std: std.Data, Size: size, neural: len(mean.Data),
+		return &TrainedNet{Kind: runs.KindTrain, Net: net, Mean: mean, Std: std, Size: size, neural: len(mean),
 			input: func(_ context.Context, ds *data.Dataset, images []int) (*tensor.Dense, error) {
 				x := make([]float32, len(images)*3*size*size)
 				for k, i := range images {
