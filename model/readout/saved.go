@@ -223,13 +223,9 @@ func weightsID(f features.Features) string {
 // Predictions are scored when the split has responses.
 func PredictRun(ctx context.Context, dir string, ds *data.Dataset, split string, cacheDir string, cacheMax int64) (*train.Prediction, error) {
 	metaPath := filepath.Join(dir, runs.RunJSON)
-	b, err := os.ReadFile(metaPath)
+	meta, err := runs.ReadMeta(dir)
 	if err != nil {
 		return nil, err
-	}
-	var meta runs.RunMeta
-	if err := json.Unmarshal(b, &meta); err != nil {
-		return nil, fmt.Errorf("%s: %v", metaPath, err)
 	}
 	if meta.Kind != runs.KindFit && meta.Kind != runs.KindSweep {
 		return train.PredictRun(ctx, dir, ds, split)

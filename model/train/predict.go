@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"gorgonia.org/tensor"
@@ -42,13 +41,9 @@ type TrainedNet struct {
 // LoadTrained reads a train (or cotrain) run's spec and weights.
 func LoadTrained(dir string) (*TrainedNet, error) {
 	metaPath := filepath.Join(dir, runs.RunJSON)
-	b, err := os.ReadFile(metaPath)
+	meta, err := runs.ReadMeta(dir)
 	if err != nil {
 		return nil, err
-	}
-	var meta runs.RunMeta
-	if err := json.Unmarshal(b, &meta); err != nil {
-		return nil, fmt.Errorf("%s: %v", metaPath, err)
 	}
 	wpath := filepath.Join(dir, WeightsFile)
 	switch meta.Kind {
