@@ -84,11 +84,7 @@ func Cotrain(ctx context.Context, ds *data.Dataset, cfg CotrainConfig, emit func
 	if err != nil {
 		return nil, err
 	}
-	trunkNet, err := features.OpenNetworkShared(cfg.Net, nets.NetOptions{Weights: cfg.Weights, Seed: cfg.Train.Seed})
-	if err != nil {
-		return nil, err
-	}
-	trunk, frozenTap, note, err := nets.TrainableStages(trunkNet, cfg.Trainable)
+	trunkNet, trunk, frozenTap, note, err := openTrunk(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -387,6 +383,21 @@ func stageOutChannels(trunk nn.Layer, inShape []int) (int, error) {
 	return 0, fmt.Errorf("trainable stages: want a (N, C, H, W) output, found %v", []int(y.Shape()))
 }
 
+// openTrunk opens cfg's network (shared with feature extraction) and cuts
+// it where cfg's trainable stages begin: the frozen trunk, the tap it ends
+// at, and TrainableStages' note on how the frozen stages run.
+func openTrunk(cfg CotrainConfig) (net nets.Network, trunk *nn.Sequential, frozenTap, note string, err error) {
+	net, err = features.OpenNetworkShared(cfg.Net, nets.NetOptions{Weights: cfg.Weights, Seed: cfg.Train.Seed})
+	if err != nil {
+		return nil, nil, "", "", err
+	}
+	trunk, frozenTap, note, err = nets.TrainableStages(net, cfg.Trainable)
+	if err != nil {
+		return nil, nil, "", "", err
+	}
+	return net, trunk, frozenTap, note, nil
+}
+
 // loadCotrained rebuilds a cotrain run's trainable network and loads its
 // weights; its input is the frozen trunk's output, computed here.
 func loadCotrained(dir string, meta runs.RunMeta, wpath string) (*TrainedNet, error) {
@@ -399,11 +410,7 @@ func loadCotrained(dir string, meta runs.RunMeta, wpath string) (*TrainedNet, er
 	if err := json.Unmarshal(meta.Spec, &spec); err != nil {
 		return nil, fmt.Errorf("%s: key \"spec\": %v", dir, err)
 	}
-	trunkNet, err := features.OpenNetworkShared(spec.Net, nets.NetOptions{Weights: spec.Weights, Seed: spec.Train.Seed})
-	if err != nil {
-		return nil, err
-	}
-	trunk, frozenTap, _, err := nets.TrainableStages(trunkNet, spec.Trainable)
+	trunkNet, trunk, frozenTap, _, err := openTrunk(spec.CotrainConfig)
 	if err != nil {
 		return nil, err
 	}
