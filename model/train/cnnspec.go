@@ -80,24 +80,17 @@ func ParseCNNSpec(text string) (CNNSpec, error) {
 	n := s.Layers
 
 	ints := func(key string, def, min, max int) ([]int, error) {
-		v, ok := kv[key]
+		parts, ok := perBlock(kv, key, strconv.Itoa(def), n)
 		if !ok {
-			return repeatInt(def, n), nil
+			return nil, fmt.Errorf("cnn spec %q: key %q: want 1 or %d dash-separated values (one per block), found %d", text, key, n, len(strings.Split(kv[key], "-")))
 		}
-		parts := strings.Split(v, "-")
-		if len(parts) != 1 && len(parts) != n {
-			return nil, fmt.Errorf("cnn spec %q: key %q: want 1 or %d dash-separated values (one per block), found %d", text, key, n, len(parts))
-		}
-		out := make([]int, len(parts))
+		out := make([]int, n)
 		for i, p := range parts {
 			x, err := strconv.Atoi(p)
 			if err != nil || x < min || x > max {
 				return nil, fmt.Errorf("cnn spec %q: key %q: want integers from %d to %d, found %q", text, key, min, max, p)
 			}
 			out[i] = x
-		}
-		if len(out) == 1 {
-			out = repeatInt(out[0], n)
 		}
 		return out, nil
 	}
@@ -215,14 +208,6 @@ func (s CNNSpec) String() string {
 	return fmt.Sprintf("layers=%d,channels=%s,kernel=%s,stride=%s,pool=%s,bn=%s,dropout=%s,size=%d,readout=%s",
 		s.Layers, JoinInts(s.Channels), JoinInts(s.Kernel), JoinInts(s.Stride), JoinInts(s.Pool),
 		collapse(bn), collapse(drop), s.Size, s.Readout)
-}
-
-func repeatInt(v, n int) []int {
-	out := make([]int, n)
-	for i := range out {
-		out[i] = v
-	}
-	return out
 }
 
 func JoinInts(xs []int) string {
