@@ -242,9 +242,9 @@ func PredictRun(ctx context.Context, dir string, ds *data.Dataset, split string,
 	if err != nil {
 		return nil, err
 	}
-	s, ok := ds.SplitByName(split)
-	if !ok || len(s.Indices) == 0 {
-		return nil, fmt.Errorf("dataset %s: no split %q with images (want train, val or test)", ds.Name, split)
+	s, err := ds.SplitWithImages(split)
+	if err != nil {
+		return nil, err
 	}
 	if ds.NumNeurons != ro.Neurons() {
 		return nil, fmt.Errorf("run %s predicts %d neurons (fitted on %s); dataset %s has %d", dir, ro.Neurons(), ro.Dataset, ds.Name, ds.NumNeurons)

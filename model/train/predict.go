@@ -132,9 +132,9 @@ func PredictRun(ctx context.Context, dir string, ds *data.Dataset, split string)
 	if err != nil {
 		return nil, err
 	}
-	s, ok := ds.SplitByName(split)
-	if !ok || len(s.Indices) == 0 {
-		return nil, fmt.Errorf("dataset %s: no split %q with images (want train, val or test)", ds.Name, split)
+	s, err := ds.SplitWithImages(split)
+	if err != nil {
+		return nil, err
 	}
 	pred, err := net.Predict(ctx, ds, s.Indices)
 	if err != nil {
