@@ -149,12 +149,9 @@ func Fit(ctx context.Context, spec FitSpec, emit func(jobs.Event)) (*runs.Run, e
 	phase := func(msg string) { emit(jobs.Event{Kind: jobs.EventLog, Message: msg}) }
 
 	t0 := time.Now()
-	ds := spec.Dataset
-	if ds == nil {
-		var err error
-		if ds, err = data.Open(spec.Data); err != nil {
-			return nil, err
-		}
+	ds, err := openDataset(spec.Dataset, spec.Data)
+	if err != nil {
+		return nil, err
 	}
 	if spec.Data == "" {
 		spec.Data = ds.Name
