@@ -23,7 +23,7 @@ type Layer interface {
 	Params() []*Param
 }
 
-// MultiInput is a layer with several inputs (Add, Concat). Backward returns
+// MultiInput is a layer with several inputs (Add). Backward returns
 // one gradient per input, in the order of Forward's inputs.
 type MultiInput interface {
 	Forward(xs []*tensor.Dense, train bool) (*tensor.Dense, error)
