@@ -243,3 +243,35 @@ func TestNoInputGrad(t *testing.T) {
 		}
 	}
 }
+
+// TestResidualInferenceInPlace: at inference a Residual adds the shortcut
+// into the body's output and applies its activation in the same pass; a
+// body that returns its own input (only Identity layers) must not be
+// written through, so x stays as it was.
+func TestResidualInferenceInPlace(t *testing.T) {
+	x := randTensor(rand.New(rand.NewPCG(5, 5)), 2, 3, 4, 4)
+	orig := slices.Clone(Float32s(x))
+	for _, tc := range []struct {
+		name string
+		act  Layer
+		f    func(float32) float32
+	}{
+		{"relu", NewReLU(), func(v float32) float32 { return max(v, 0) }},
+		{"relu6", NewReLU6(), func(v float32) float32 { return min(max(v, 0), 6) }},
+		{"none", nil, func(v float32) float32 { return v }},
+	} {
+		r := NewResidual(NewSequential().Append("id", Identity{}), nil, tc.act)
+		inf, err := r.Forward(x, false)
+		check(t, err)
+		tr, err := r.Forward(x, true)
+		check(t, err)
+		for i, v := range orig {
+			if want := tc.f(2 * v); Float32s(inf)[i] != want || Float32s(tr)[i] != want {
+				t.Fatalf("%s: output %d: inference %v, training %v, want %v", tc.name, i, Float32s(inf)[i], Float32s(tr)[i], want)
+			}
+		}
+		if !slices.Equal(Float32s(x), orig) {
+			t.Fatalf("%s: the inference pass wrote into its input", tc.name)
+		}
+	}
+}

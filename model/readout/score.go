@@ -63,9 +63,12 @@ func Score(ctx context.Context, spec ScoreSpec, emit func(jobs.Event)) (*runs.Ru
 		return nil, fmt.Errorf("components %d, splits %d, pca %d: want positive components and splits, pca 0 or more", spec.Components, spec.Splits, spec.PCA)
 	}
 	start := time.Now()
-	ds, err := openDataset(spec.Dataset, spec.Data)
-	if err != nil {
-		return nil, err
+	ds := spec.Dataset
+	if ds == nil {
+		var err error
+		if ds, err = data.Open(spec.Data); err != nil {
+			return nil, err
+		}
 	}
 	var images []int
 	for _, s := range ds.Splits {
@@ -165,13 +168,4 @@ func Score(ctx context.Context, spec ScoreSpec, emit func(jobs.Event)) (*runs.Ru
 			Timings: map[string]float64{"total": time.Since(start).Seconds()}, Spec: specJSON, Summary: sum},
 		Neurons: neurons,
 	}, nil
-}
-
-// openDataset is ds when the caller opened it already, or else the dataset
-// spec names (data.Open).
-func openDataset(ds *data.Dataset, spec string) (*data.Dataset, error) {
-	if ds != nil {
-		return ds, nil
-	}
-	return data.Open(spec)
 }
