@@ -78,9 +78,16 @@ type Options struct {
 	// Weights are torchvision ONNX exports by network name ("resnet50": a
 	// file), for the pretrained networks that ship without weights.
 	Weights map[string]string
-	// User owns the jobs this session starts (the SSH user of a server
-	// session; empty locally).
+	// User owns the jobs this session starts: on a server the identity of
+	// the session's key ("comment SHA256:..."), empty locally.
 	User string
+	// Admin lets this session cancel anyone's job; others cancel only
+	// jobs whose Owner is User.
+	Admin bool
+	// SubmitSlurm, when set (the local explorer, with sbatch on PATH),
+	// lets the Grid pane send its jobs to Slurm instead of this process:
+	// it queues them for the Slurm executor and returns a status line.
+	SubmitSlurm func(name string, js []jobs.Job) (string, error)
 	// ConfigDir holds the user's settings (the Grid's fields); "" is
 	// $XDG_CONFIG_HOME/itscope, else ~/.config/itscope.
 	ConfigDir string
@@ -103,8 +110,10 @@ type App struct {
 	height int
 	status string
 	isErr  bool
-	opts   Options
-	quit   bool
+	// pending is a question the status line asks; the next key answers it.
+	pending *confirmMsg
+	opts    Options
+	quit    bool
 	// confirming is true while the status line asks whether to quit with
 	// jobs running.
 	confirming bool
@@ -154,10 +163,13 @@ func New(opts Options) *App {
 		CacheMax: opts.CacheMax,
 		Weights:  opts.Weights,
 		User:     opts.User,
+		Admin:    opts.Admin,
 		Open:     open,
 		Choice:   ModelChoice{Source: srcPixels, Pixels: 32},
 		Jobs:     map[jobs.JobID]jobs.JobStatus{},
 		Taps:     map[string][]nets.Tap{},
+
+		SubmitSlurm: opts.SubmitSlurm,
 	}
 	a := &App{ctx: ctx, opts: opts, width: opts.Width, height: opts.Height}
 	env := opts.Env
@@ -201,12 +213,14 @@ type (
 )
 
 func setStatus(format string, args ...any) tea.Cmd {
-	text := fmt.Sprintf(format, args...)
+	text := data.Printable(fmt.Sprintf(format, args...))
 	return func() tea.Msg { return statusMsg{text: text} }
 }
 
+// setError shows err in the status line; errors quote file names, typed
+// specs and file contents, so their control characters are escaped.
 func setError(err error) tea.Cmd {
-	return func() tea.Msg { return statusMsg{text: err.Error(), isErr: true} }
+	return func() tea.Msg { return statusMsg{text: data.Printable(err.Error()), isErr: true} }
 }
 
 func gotoPane(i int) tea.Cmd { return func() tea.Msg { return gotoPaneMsg(i) } }
@@ -274,6 +288,10 @@ func (a *App) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case statusMsg:
 		a.status, a.isErr = msg.text, msg.isErr
 		return a, nil
+	case confirmMsg:
+		a.pending = &msg
+		a.status, a.isErr = msg.prompt+" (y/n)", false
+		return a, nil
 	case snapshotMsg:
 		for _, st := range msg {
 			a.ctx.setJob(st)
@@ -336,6 +354,9 @@ func (a *App) handleOneKey(msg tea.KeyMsg) tea.Cmd {
 	p := a.panes[a.active]
 	if a.confirming {
 		return a.answerQuit(msg)
+	}
+	if a.pending != nil {
+		return a.answer(msg)
 	}
 	if msg.String() == "ctrl+c" {
 		return a.Quit()

@@ -30,8 +30,13 @@ type Context struct {
 	CacheMax int64
 	// Weights maps a network name to its ONNX export (Options.Weights).
 	Weights map[string]string
-	// User owns the jobs this session submits (Options.User).
-	User string
+	// User owns the jobs this session submits; Admin may cancel anyone's
+	// (Options).
+	User  string
+	Admin bool
+	// SubmitSlurm sends jobs to Slurm (Options.SubmitSlurm); nil: no
+	// Slurm executor.
+	SubmitSlurm func(name string, js []jobs.Job) (string, error)
 	// Open loads a dataset spec; the SSH server passes one that refuses paths
 	// outside its data root.
 	Open func(spec string) (*data.Dataset, error)

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	"itscope/model/features"
 	"itscope/model/jobs"
+	"itscope/model/nets"
 	"itscope/model/readout"
 	"itscope/model/train"
 )
@@ -20,7 +22,7 @@ func buildJobs(ctx *Context, pl plan) ([]jobs.Job, error) {
 		switch pt.Kind {
 		case "fit":
 			f := *pt.Fit
-			fs := readout.FitSpec{Data: spec, Dataset: ds, Features: f.Features, PCA: f.PCA, Model: f.Model,
+			fs := readout.FitSpec{Data: spec, Dataset: ds, Open: ctx.Open, Features: f.Features, PCA: f.PCA, Model: f.Model,
 				Alpha: f.Alpha, Alphas: f.Alphas, Folds: f.Folds, Seed: f.Seed, CacheDir: ctx.CacheDir, CacheMax: ctx.CacheMax}
 			if pl.sweep == "" {
 				net, _, _ := strings.Cut(f.Features, ":")
@@ -30,6 +32,7 @@ func buildJobs(ctx *Context, pl plan) ([]jobs.Job, error) {
 				}
 				job := readout.FitJob(fs)
 				job.Name = fitJobName(fs)
+				job.Memory = fitMemory(ctx, fs)
 				out = append(out, job)
 				continue
 			}
@@ -50,6 +53,7 @@ func buildJobs(ctx *Context, pl plan) ([]jobs.Job, error) {
 				layer := sw.Fit
 				layer.Features = pl.sweep + ":" + sw.Layers[i]
 				job.Name = fitJobName(layer)
+				job.Memory = fitMemory(ctx, layer)
 				out = append(out, job)
 			}
 		case "train":
@@ -64,11 +68,40 @@ func buildJobs(ctx *Context, pl plan) ([]jobs.Job, error) {
 				if err := cc.Validate(); err != nil {
 					return nil, err
 				}
-				out = append(out, train.CotrainJob(ds, cc, pt.Label+" λ="+fmtNum(l)))
+				job := train.CotrainJob(ds, cc, pt.Label+" λ="+fmtNum(l))
+				// The Model pane opened the network with these options: the
+				// estimate reuses it (the architecture does not depend on
+				// the seed).
+				if net, err := features.OpenNetworkShared(cc.Net, nets.NetOptions{Weights: cc.Weights}); err == nil {
+					job.Memory, _ = train.CotrainMemory(cc, ds, net)
+				}
+				out = append(out, job)
 			}
 		}
 	}
 	return out, nil
+}
+
+// fitMemory is the memory estimate of a fit on the session's dataset, its
+// features' size taken from the spec (pixels) or from the taps the Model
+// pane listed (no network is opened here); 0 when neither knows it.
+func fitMemory(ctx *Context, fs readout.FitSpec) int64 {
+	net, tap, _ := strings.Cut(fs.Features, ":")
+	dim := 0
+	if net == "pixels" {
+		if f, err := features.ParseFeatures(fs.Features, features.FeatureOptions{}); err == nil {
+			dim, _ = f.Dim(ctx.Dataset)
+		}
+	}
+	for _, t := range ctx.Taps[net] {
+		if t.Name == tap {
+			dim = t.Size()
+		}
+	}
+	if dim == 0 {
+		return 0
+	}
+	return readout.FitMemory(fs, ctx.Dataset, dim)
 }
 
 // fitJobName says what varies in a grid: the read-out, its penalty, the

@@ -16,7 +16,7 @@ type KeyMap struct {
 	// Model pane.
 	Sweep key.Binding
 	// Grid pane.
-	Edit, Start, Strategy key.Binding
+	Edit, Start, Strategy, Executor key.Binding
 	// Jobs and Live panes.
 	Cancel, Pin key.Binding
 	// Results and Compare panes.
@@ -57,6 +57,7 @@ func DefaultKeyMap() KeyMap {
 		Edit:     b([]string{"enter", "e"}, "enter", "edit"),
 		Start:    b([]string{"s"}, "s", "start jobs"),
 		Strategy: b([]string{"m"}, "m", "read-out"),
+		Executor: b([]string{"c"}, "c", "local/slurm"),
 
 		Cancel: b([]string{"x"}, "x", "cancel job"),
 		Pin:    b([]string{"p"}, "p", "pin job"),

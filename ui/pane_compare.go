@@ -12,6 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"itscope/data"
 	"itscope/model/readout"
 	"itscope/model/runs"
 )
@@ -191,7 +192,7 @@ func (p *comparePane) export() tea.Cmd {
 	store, path := p.ctx.Store, filepath.Join(p.exportDir, "itscope-runs.csv")
 	return func() tea.Msg {
 		if err := store.Export(path); err != nil {
-			return statusMsg{text: err.Error(), isErr: true}
+			return statusMsg{text: data.Printable(err.Error()), isErr: true}
 		}
 		return statusMsg{text: "wrote " + path}
 	}

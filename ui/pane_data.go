@@ -220,7 +220,7 @@ func (p *dataPane) View() string {
 		if p.specs[i] == p.ctx.DatasetSpec {
 			mark = "● "
 		}
-		line := mark + p.specs[i]
+		line := mark + data.Printable(p.specs[i])
 		if i == p.list.pos {
 			line = selectLine(st, line, leftW-2)
 		}
@@ -233,7 +233,7 @@ func (p *dataPane) View() string {
 	ds := p.ctx.Dataset
 	switch {
 	case p.loading != "":
-		left.WriteString(st.Dim.Render("loading " + p.loading + "…"))
+		left.WriteString(st.Dim.Render("loading " + data.Printable(p.loading) + "…"))
 	case ds == nil:
 		left.WriteString(st.Dim.Render("enter: open the selected\ndataset; o: open a path"))
 	default:
@@ -249,7 +249,7 @@ func (p *dataPane) View() string {
 	var pic string
 	switch {
 	case p.imgErr != nil:
-		pic = st.Bad.Render(p.imgErr.Error())
+		pic = st.Bad.Render(data.Printable(p.imgErr.Error()))
 	case p.img != nil && p.imgIndex == p.image:
 		// Drawing converts every cell's colours, and a protocol encodes
 		// the picture: keep the result until the image or the size
@@ -316,7 +316,7 @@ func (p *dataPane) summary(ds *data.Dataset, w int) string {
 		splits = append(splits, fmt.Sprintf("%s %d", s.Name, s.Images))
 	}
 	lines := []string{
-		st.Heading.Render(ds.Name),
+		st.Heading.Render(data.Printable(ds.Name)),
 		kv(st, "images", fmt.Sprintf("%d, %s", info.Images, info.ImageSize)),
 		kv(st, "neurons", fmt.Sprint(info.Neurons)),
 		kv(st, "splits", strings.Join(splits, ", ")),
@@ -334,7 +334,7 @@ func (p *dataPane) summary(ds *data.Dataset, w int) string {
 		lines = append(lines, kv(st, "labels", fmt.Sprint(info.Objects)+" objects"))
 	}
 	if ds.Description != "" {
-		lines = append(lines, "", st.Dim.Render(lipgloss.NewStyle().Width(w).Render(ds.Description)))
+		lines = append(lines, "", st.Dim.Render(lipgloss.NewStyle().Width(w).Render(data.Printable(ds.Description))))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -354,11 +354,11 @@ func (p *dataPane) imageInfo(ds *data.Dataset, w int) string {
 	}
 	lines := []string{
 		st.Heading.Render(fmt.Sprintf("image %d of %d", i+1, ds.Images.Len())),
-		kv(st, "name", ds.Images.Name(i)),
+		kv(st, "name", data.Printable(ds.Images.Name(i))),
 		kv(st, "split", split),
 	}
 	if ds.Objects != nil {
-		lines = append(lines, kv(st, "object", ds.Objects[i]))
+		lines = append(lines, kv(st, "object", data.Printable(ds.Objects[i])))
 	}
 	if p.stats.hasRows[i] {
 		row := ds.ResponseRow(i)

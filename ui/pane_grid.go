@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"itscope/data"
 	"itscope/model/readout"
 	"itscope/model/train"
 )
@@ -37,6 +38,7 @@ type gridPane struct {
 	edit    lineInput
 	path    string // where the fields are saved; "" for nowhere
 	loadErr error
+	slurm   bool // start sends the jobs to Slurm (ctx.SubmitSlurm)
 }
 
 func newGridPane(ctx *Context, settingsPath string) *gridPane {
@@ -111,10 +113,16 @@ func (p *gridPane) ShortHelp() []key.Binding {
 	if p.edit.active {
 		return []key.Binding{withHelp(k.Enter, "enter", "done"), withHelp(k.Back, "esc", "cancel")}
 	}
+	if p.ctx.SubmitSlurm != nil {
+		return []key.Binding{k.Up, k.Down, k.Edit, k.Strategy, k.Executor, k.Start}
+	}
 	return []key.Binding{k.Up, k.Down, k.Edit, k.Strategy, k.Start}
 }
 func (p *gridPane) FullHelp() [][]key.Binding {
 	k := p.ctx.Keys
+	if p.ctx.SubmitSlurm != nil {
+		return [][]key.Binding{{k.Up, k.Down}, {k.Edit, k.Strategy, k.Executor, k.Start}}
+	}
 	return [][]key.Binding{{k.Up, k.Down}, {k.Edit, k.Strategy, k.Start}}
 }
 
@@ -170,6 +178,8 @@ func (p *gridPane) Update(msg tea.Msg) tea.Cmd {
 	case keyIs(km, k.Strategy):
 		p.readout = (p.readout + 1) % len(readouts)
 		return p.save()
+	case keyIs(km, k.Executor) && p.ctx.SubmitSlurm != nil:
+		p.slurm = !p.slurm
 	case keyIs(km, k.Start):
 		return p.start()
 	}
@@ -389,25 +399,45 @@ func (p *gridPane) start() tea.Cmd {
 	if ds == nil {
 		return setError(fmt.Errorf("open a dataset in the Data pane first"))
 	}
-	if p.ctx.Engine == nil {
-		return setError(fmt.Errorf("no job engine"))
-	}
 	pl, err := p.expand()
 	if err != nil {
 		return setError(err)
 	}
+	if n := pl.jobs(); n > confirmJobs {
+		return confirm(fmt.Sprintf("start %d jobs?", n), func() tea.Cmd { return p.submit(pl) })
+	}
+	return p.submit(pl)
+}
+
+// confirmJobs is the largest grid that starts without asking.
+const confirmJobs = 100
+
+// submit builds the plan's jobs and submits them all, or none when the
+// engine refuses one (its memory, the user's job limit).
+func (p *gridPane) submit(pl plan) tea.Cmd {
 	jobs, err := buildJobs(p.ctx, pl)
 	if err != nil {
 		return setError(err)
 	}
-	for _, j := range jobs {
-		j.Owner = p.ctx.User
-		id, err := p.ctx.Engine.Submit(j)
+	for i := range jobs {
+		jobs[i].Owner = p.ctx.User
+	}
+	if p.slurm && p.ctx.SubmitSlurm != nil {
+		name := "grid"
+		if pl.sweep != "" {
+			name = "sweep"
+		}
+		msg, err := p.ctx.SubmitSlurm(name, jobs)
 		if err != nil {
 			return setError(err)
 		}
-		p.ctx.Started = append(p.ctx.Started, id)
+		return tea.Batch(setStatus("%s", msg), gotoPane(paneJobs))
 	}
+	ids, err := p.ctx.Engine.SubmitAll(jobs)
+	if err != nil {
+		return setError(err)
+	}
+	p.ctx.Started = append(p.ctx.Started, ids...)
 	dropped := ""
 	if pl.dropped > 0 {
 		dropped = fmt.Sprintf(" (%d depth/channels combination(s) dropped, as the grid said)", pl.dropped)
@@ -431,10 +461,17 @@ func (p *gridPane) View() string {
 	}
 	dsName := "no dataset (open one in Data)"
 	if p.ctx.Dataset != nil {
-		dsName = p.ctx.DatasetSpec
+		dsName = data.Printable(p.ctx.DatasetSpec)
 	}
 	b.WriteString(kv(st, "data", dsName) + "\n")
 	b.WriteString(kv(st, "jobs of", what) + "\n")
+	if p.ctx.SubmitSlurm != nil {
+		where := "local: this process (c: Slurm)"
+		if p.slurm {
+			where = "slurm: job arrays, options from the config file (c: local)"
+		}
+		b.WriteString(kv(st, "executor", where) + "\n")
+	}
 	if !c.Trains() {
 		b.WriteString(kv(st, "read-out", readouts[p.readout]) + st.Dim.Render("   (m to change)") + "\n")
 	}
@@ -469,7 +506,7 @@ func (p *gridPane) View() string {
 	pl, err := p.expand()
 	var hint string
 	if err != nil {
-		b.WriteString(st.Bad.Render(err.Error()) + "\n")
+		b.WriteString(st.Bad.Render(data.Printable(err.Error())) + "\n")
 		hint = "fix the field above, then s starts the jobs"
 	} else {
 		n := pl.jobs()

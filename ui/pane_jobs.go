@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"itscope/data"
 	"itscope/model/jobs"
 	"itscope/model/runs"
 )
@@ -55,11 +56,7 @@ func (p *jobsPane) Update(msg tea.Msg) tea.Cmd {
 	}
 	switch {
 	case keyIs(km, k.Cancel):
-		if job.State.Finished() {
-			return setStatus("job %d has already %s", job.ID, job.State)
-		}
-		p.ctx.Engine.Cancel(job.ID)
-		return setStatus("cancelling job %d…", job.ID)
+		return p.ctx.cancelJob(job)
 	case keyIs(km, k.Enter):
 		if job.State == runs.Done && job.RunID != "" && job.Kind != "train" && job.Kind != "cotrain" {
 			return tea.Batch(openRun(job.RunID), gotoPane(paneResults))
@@ -77,11 +74,21 @@ func (p *jobsPane) View() string {
 	if len(p.ctx.JobOrder) == 0 {
 		return box(st, "Jobs", st.Dim.Render("No jobs yet. Pick a model, set a grid, press s in Grid."), p.w, p.h, true)
 	}
-	barW := 20
-	nameW := max(10, p.w-2-4-2-1-9-1-barW-11-9-11-1)
+	// A server's jobs have owners: their column takes room from the bar.
+	barW, ownerW := 20, 0
+	for _, j := range p.ctx.Jobs {
+		if j.Owner != "" {
+			barW, ownerW = 12, 10
+			break
+		}
+	}
+	nameW := max(10, p.w-2-4-2-1-9-1-barW-11-9-11-1-ownerW)
 	// The time column is what is left of a running job and what a
 	// finished one took, and says which.
 	head := fmt.Sprintf("%4s  %-*s %-9s %-*s %10s %8s %10s", "id", nameW, "job", "state", barW, "progress", "done/total", "rate", "time")
+	if ownerW > 0 {
+		head = fmt.Sprintf("%4s  %-*s %-*s%-9s %-*s %10s %8s %10s", "id", nameW, "job", ownerW, "owner", "state", barW, "progress", "done/total", "rate", "time")
+	}
 	lines := []string{st.Heading.Render(head)}
 	first, end := p.row.window(len(p.ctx.JobOrder), p.h-3)
 	z := &p.ctx.zones
@@ -126,7 +133,10 @@ func (p *jobsPane) View() string {
 			eta = "took " + fmtDuration(j.Elapsed)
 		}
 		state := p.stateStyle(j.State).Render(fmt.Sprintf("%-9s", j.State))
-		name := fmt.Sprintf("%-*.*s", nameW, nameW, j.Name)
+		name := fmt.Sprintf("%-*.*s", nameW, nameW, data.Printable(j.Name))
+		if ownerW > 0 {
+			name += fmt.Sprintf(" %-*.*s", ownerW-1, ownerW-1, ownerName(j.Owner))
+		}
 		prefix := fmt.Sprintf("%4d  %s", j.ID, name)
 		if i == p.row.pos {
 			prefix = selectLine(st, prefix, ansiWidth(prefix))
@@ -137,7 +147,10 @@ func (p *jobsPane) View() string {
 		}, nil)
 		lines = append(lines, fmt.Sprintf("%s %s %s %10s %8s %10s", prefix, state, progressBar(st, frac, barW), doneStr, rate, eta))
 		if j.Err != "" && i == p.row.pos {
-			lines = append(lines, st.Bad.Render("      "+j.Err))
+			lines = append(lines, st.Bad.Render("      "+data.Printable(j.Err)))
+		}
+		if j.CancelledBy != "" && i == p.row.pos {
+			lines = append(lines, st.Dim.Render("      cancelled by "+data.Printable(j.CancelledBy)))
 		}
 	}
 	title := fmt.Sprintf("Jobs — %d running, %d queued, %d done", running, queued, done)

@@ -127,8 +127,7 @@ func (p *livePane) key(msg tea.KeyMsg) tea.Cmd {
 		case cur.State.Finished():
 			return setStatus("nothing to cancel: job %d has already %s", cur.ID, cur.State)
 		}
-		p.ctx.Engine.Cancel(cur.ID)
-		return setStatus("cancelling job %d…", cur.ID)
+		return p.ctx.cancelJob(cur)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"itscope/data"
 	"itscope/model/features"
 	"itscope/model/nets"
 )
@@ -341,7 +342,7 @@ func (p *modelPane) View() string {
 	taps, ok := p.ctx.Taps[net]
 	switch {
 	case p.errs[net] != nil:
-		t.WriteString(st.Bad.Render(lipgloss.NewStyle().Width(tapW - 4).Render(p.errs[net].Error())))
+		t.WriteString(st.Bad.Render(lipgloss.NewStyle().Width(tapW - 4).Render(data.Printable(p.errs[net].Error()))))
 	case !ok:
 		t.WriteString(st.Dim.Render("→ or enter to list the taps"))
 	default:

@@ -64,7 +64,7 @@ func imageMeans(ds *data.Dataset, run *runs.Run) (pred, actual []float64, err er
 	val, ok := ds.SplitByName(data.Val)
 	if !ok || len(val.Indices) != run.PredRows || ds.NumNeurons != run.PredCols {
 		return nil, nil, fmt.Errorf("predictions are %d x %d but %s's val split is %d images x %d neurons",
-			run.PredRows, run.PredCols, ds.Name, len(val.Indices), ds.NumNeurons)
+			run.PredRows, run.PredCols, data.Printable(ds.Name), len(val.Indices), ds.NumNeurons)
 	}
 	for r, img := range val.Indices {
 		var sp, sa float64
@@ -167,7 +167,7 @@ func (p *resultsPane) Update(msg tea.Msg) tea.Cmd {
 		}
 	case runsMsg:
 		// A sweep still running adds layers: choose again over them all.
-		if p.run != nil && p.best.runID != "" {
+		if p.run != nil {
 			if _, _, metas, _ := sweepLayers(p.ctx.Runs, p.run.Meta); !slices.Equal(runIDs(metas), p.best.ids) {
 				return loadBestLayers(p.ctx, p.run.Meta)
 			}
@@ -215,7 +215,7 @@ func (p *resultsPane) export() tea.Cmd {
 	return func() tea.Msg {
 		err := runs.WriteFileAtomic(path, func(w io.Writer) error { return writeNeuronTable(w, run) })
 		if err != nil {
-			return statusMsg{text: err.Error(), isErr: true}
+			return statusMsg{text: data.Printable(err.Error()), isErr: true}
 		}
 		return statusMsg{text: "wrote " + path}
 	}
@@ -363,7 +363,7 @@ func (p *resultsPane) View() string {
 		body = p.layersView(innerW)
 	case viewRates:
 		if p.figCErr != nil {
-			body = st.Bad.Render(p.figCErr.Error())
+			body = st.Bad.Render(data.Printable(p.figCErr.Error()))
 		} else {
 			r := pearson(p.act, p.pred)
 			body = st.Label.Render(fmt.Sprintf("mean response per validation image, %d images, r = %s", len(p.act), fmtNum(r))) + "\n" +

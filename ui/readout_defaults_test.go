@@ -105,7 +105,7 @@ func TestComparePairedDifference(t *testing.T) {
 	p.Update(msg)
 	view := p.View()
 	s := msg.runs[0].Meta.Summary
-	for _, w := range []string{fmt.Sprintf("paired bootstrap over %d val images", want.Images), fmt.Sprintf("mean EV %+.4f", want.EV.Estimate),
+	for _, w := range []string{fmt.Sprintf("paired bootstrap over the %d val images", want.Images), fmt.Sprintf("mean EV %+.4f", want.EV.Estimate),
 		fmt.Sprintf("[%s, %s]", fmtNum(s.EVMeanLo), fmtNum(s.EVMeanHi))} {
 		if !strings.Contains(view, w) {
 			t.Errorf("the side-by-side view lacks %q:\n%s", w, view)

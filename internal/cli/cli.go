@@ -10,6 +10,7 @@ import (
 	"itscope/compute"
 	"itscope/compute/onnx"
 	"itscope/data"
+	"itscope/model/jobs"
 	"itscope/model/runs"
 )
 
@@ -156,16 +157,30 @@ func parseFlags(fs *flag.FlagSet, args []string) (positional []string, status in
 
 // commonFlags are the flags of every command that makes runs.
 type commonFlags struct {
-	runs string
-	seed uint64
-	json bool
+	runs      string
+	seed      uint64
+	json      bool
+	maxMemory memoryFlag
 }
 
-// addCommon registers --runs, --seed and --json on fs.
+// addCommon registers --runs, --seed, --json and --max-job-memory on fs.
 func addCommon(fs *flag.FlagSet, c *commonFlags) {
 	fs.StringVar(&c.runs, "runs", "", runsFlagUsage(""))
 	fs.Uint64Var(&c.seed, "seed", 0, "random seed: the same seed gives the same run")
 	fs.BoolVar(&c.json, "json", false, "print the result as JSON")
+	addMaxJobMemory(fs, &c.maxMemory, "half")
+}
+
+// jobMemory is the --max-job-memory of a command: by default half the
+// machine's memory.
+func (c *commonFlags) jobMemory() int64 { return c.maxMemory.bytes(2) }
+
+// newEngine makes the engine of a command, running at most running jobs at
+// once and refusing those above --max-job-memory.
+func (c *commonFlags) newEngine(store *runs.Store, running int) *jobs.Engine {
+	e := jobs.NewEngine(store, running)
+	e.SetLimits(jobs.Limits{JobMemory: c.jobMemory()})
+	return e
 }
 
 // openStore opens the run store named by --runs, or the default one.

@@ -96,6 +96,7 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 		return status
 	}
 	spec.Seed = c.seed
+	spec.MaxMemory = c.jobMemory()
 	spec.CacheDir, spec.CacheMax = cf.dir, cf.maxBytes()
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -121,7 +122,7 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 	if err := spec.Check(); err != nil {
 		return usageError(stderr, "fit", "%v", err)
 	}
-	if *noSave && jf.detach {
+	if *noSave && jf.queued() {
 		return usageError(stderr, "fit", "--detach submits the fit to the run store's queue: not with --no-save")
 	}
 	spec.Data, spec.Weights = absPath(spec.Data), absPath(spec.Weights)
@@ -145,8 +146,8 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 		}
 		job := readout.FitJob(spec)
 		job.Owner = localOwner()
-		if jf.detach {
-			return submitDetached("fit", store, jf.keep, []jobs.Job{job}, c.json, stdout, stderr)
+		if jf.queued() {
+			return submitDetached("fit", store, jf, []jobs.Job{job}, c.json, stdout, stderr)
 		}
 		st, err := runJobWith(store, jf.keep, job, progress.emit)
 		progress.finish()

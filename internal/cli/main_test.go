@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 
 	"itscope/compute"
@@ -13,6 +14,11 @@ import (
 // for tests that need the command line in other processes (jobs_test.go).
 func TestMain(m *testing.M) {
 	compute.UseOpenBLAS()
+	if args := os.Getenv(cliChildEnv); args != "" {
+		code := Run(strings.Split(args, "\n"), os.Stdout, os.Stderr)
+		recordPeak(os.Getenv(cliPeakEnv))
+		os.Exit(code)
+	}
 	if a := os.Getenv("ITSCOPE_CLI_ARGS"); a != "" {
 		var args []string
 		if err := json.Unmarshal([]byte(a), &args); err != nil {

@@ -205,7 +205,7 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	}
 	spec := readout.SweepSpec{
 		Fit: readout.FitSpec{Data: absPath(*dataSpec), Weights: absPath(nf.weights), PCA: *pca, Model: *readoutName,
-			Alpha: *alpha, Alphas: grid, Folds: *folds, Seed: c.seed, CacheDir: cf.dir, CacheMax: cf.maxBytes()},
+			Alpha: *alpha, Alphas: grid, Folds: *folds, Seed: c.seed, CacheDir: cf.dir, CacheMax: cf.maxBytes(), MaxMemory: c.jobMemory()},
 		Net: nf.net, Layers: list, BatchSize: *batch, ExtractOnly: *extractOnly,
 	}
 	start := time.Now()
@@ -229,8 +229,8 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	for i := range layerJobs {
 		layerJobs[i].Owner = localOwner()
 	}
-	if jf.detach {
-		return submitDetached("sweep", store, jf.keep, layerJobs, c.json, stdout, stderr)
+	if jf.queued() {
+		return submitDetached("sweep", store, jf, layerJobs, c.json, stdout, stderr)
 	}
 	out := []json.RawMessage{}
 	// Rows are printed as each layer finishes, so the columns are fixed.

@@ -15,13 +15,18 @@ import (
 )
 
 func runServe(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("serve", "--authorized-keys FILE [--listen 127.0.0.1:2222] [--host-key PATH] [--runs DIR] [--data-root DIR] [--max-sessions N] [--max-jobs N] [--idle-timeout D] [--weights NAME=FILE]...", stderr)
+	fs := newFlags("serve", "--authorized-keys FILE [--listen 127.0.0.1:2222] [--host-key PATH] [--runs DIR] [--data-root DIR] [--data SPEC] [--admin-keys FILE] [--max-sessions N] [--max-jobs N] [--max-jobs-per-user N] [--max-job-memory SIZE] [--idle-timeout D] [--weights NAME=FILE]...", stderr)
 	listen := fs.String("listen", "127.0.0.1:2222", "`ADDRESS` to listen on")
 	keys := fs.String("authorized-keys", "", "authorized_keys `FILE` of the public keys let in (re-read when it changes)")
 	anyKey := fs.Bool("allow-any-key", false, "let any public key in (loopback addresses only, for trying it out)")
 	hostKey := fs.String("host-key", "", "private host key `PATH`, generated there (mode 0600) on first start (default $XDG_CONFIG_HOME/itscope/ssh_host_ed25519, else ~/.config/itscope/ssh_host_ed25519)")
 	runsDir := fs.String("runs", "", runsFlagUsage(" shared by every session"))
 	dataRoot := fs.String("data-root", "", "`DIR` under which remote users may open datasets (default: the embedded demo only)")
+	dataSpec := fs.String("data", "", "dataset `SPEC` every session opens at start: demo, demo:SESSION or a name under --data-root")
+	adminKeys := fs.String("admin-keys", "", "authorized_keys `FILE` of the keys that may cancel anyone's job (others cancel only their own)")
+	maxPerUser := fs.Int("max-jobs-per-user", serve.DefaultMaxJobsPerUser, "jobs one key may have queued and running at once (`N`)")
+	var maxMemory memoryFlag
+	addMaxJobMemory(fs, &maxMemory, "a quarter")
 	maxSessions := fs.Int("max-sessions", 16, "sessions at once (`N`); more are told so and closed")
 	maxJobs := fs.Int("max-jobs", 2, "jobs running at once (`N`); the rest queue")
 	var cf cacheFlags
@@ -40,6 +45,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "serve", "--max-sessions: want at least 1, found %d", *maxSessions)
 	case *maxJobs < 1:
 		return usageError(stderr, "serve", "--max-jobs: want at least 1, found %d", *maxJobs)
+	case *maxPerUser < 1:
+		return usageError(stderr, "serve", "--max-jobs-per-user: want at least 1, found %d", *maxPerUser)
 	case *idle < 0:
 		return usageError(stderr, "serve", "--idle-timeout: want 0 or more, found %s", *idle)
 	}
@@ -65,6 +72,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		AllowAnyKey:    *anyKey,
 		HostKey:        *hostKey,
 		DataRoot:       *dataRoot,
+		Data:           *dataSpec,
+		AdminKeys:      *adminKeys,
+		MaxJobMemory:   maxMemory.bytes(4),
+		MaxJobsPerUser: *maxPerUser,
 		MaxSessions:    *maxSessions,
 		IdleTimeout:    *idle,
 		Datasets:       dedupe(append([]string{"demo", "demo:" + data.DemoSessions[1]}, recentDatasets(store, 5)...)),
@@ -78,10 +89,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "itscope", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "itscope serve: listening on %s, runs in %s; connect with: ssh -p PORT HOST\n", *listen, store.Dir)
-
 	ctx, stop := interruptible()
 	defer stop()
+	fmt.Fprintf(stdout, "itscope serve: listening on %s, runs in %s; connect with: ssh -p PORT HOST\n", *listen, store.Dir)
+	fmt.Fprintf(stdout, "itscope serve: host key %s (clients see this fingerprint on first connection)\n", srv.HostKeyFingerprint())
 	served := make(chan error, 1)
 	go func() { served <- srv.ListenAndServe() }()
 	select {

@@ -16,7 +16,9 @@ import (
 
 	"itscope/data"
 	"itscope/data/npy"
+	"itscope/model/features"
 	"itscope/model/jobs"
+	"itscope/model/nets"
 	"itscope/model/readout"
 	"itscope/model/runs"
 	"itscope/model/train"
@@ -74,24 +76,26 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	}
 	job := train.TrainJob(ds, cfg, "")
 	job.Owner = localOwner()
-	if jf.detach {
-		return submitDetached(name, store, jf.keep, []jobs.Job{job}, common.json, stdout, stderr)
+	if jf.queued() {
+		return submitDetached(name, store, jf, []jobs.Job{job}, common.json, stdout, stderr)
 	}
 	if !common.json {
 		fmt.Fprintf(stdout, "training cnn %s on %s: lr %g, wd %g, batch %d, up to %d epochs (patience %d), seed %d\n",
 			spec, ds.Name, cfg.LR, cfg.WeightDecay, cfg.Batch, cfg.Epochs, cfg.Patience, cfg.Seed)
 	}
-	return runOneJob(name, store, jf.keep, job, common.json, stdout, stderr)
+	return runOneJob(name, store, jf.keep, common.jobMemory(), job, common.json, stdout, stderr)
 }
 
-// runOneJob runs job on an engine saving into store, prints its epochs (not
-// with --json), cancels it on Ctrl-C (the best run so far is saved), then
-// prints the saved run's summary as a table or JSON.
-func runOneJob(name string, store *runs.Store, keep time.Duration, job jobs.Job, asJSON bool, stdout, stderr io.Writer) int {
+// runOneJob runs job on an engine saving into store, refusing it above
+// maxMemory, prints its epochs (not with --json), cancels it on Ctrl-C (the
+// best run so far is saved), then prints the saved run's summary as a
+// table or JSON.
+func runOneJob(name string, store *runs.Store, keep time.Duration, maxMemory int64, job jobs.Job, asJSON bool, stdout, stderr io.Writer) int {
 	if _, err := openQueue(store, keep); err != nil {
 		return fail(stderr, name, err)
 	}
 	engine := jobs.NewEngine(store, 1)
+	engine.SetLimits(jobs.Limits{JobMemory: maxMemory})
 	events, unsubscribe := engine.Subscribe()
 	defer unsubscribe()
 	id, err := engine.Submit(job)
@@ -195,20 +199,29 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, name, err)
 	}
 	job := train.CotrainJob(ds, cfg, "")
-	job.Owner = localOwner()
-	if jf.detach {
-		return submitDetached(name, store, jf.keep, []jobs.Job{job}, common.json, stdout, stderr)
+	trunk, err := features.OpenNetworkShared(cfg.Net, nets.NetOptions{Weights: cfg.Weights, Seed: cfg.Train.Seed})
+	if err != nil {
+		return fail(stderr, name, err)
 	}
-	return runOneJob(name, store, jf.keep, job, common.json, stdout, stderr)
+	if job.Memory, err = train.CotrainMemory(cfg, ds, trunk); err != nil {
+		return fail(stderr, name, err)
+	}
+	job.Owner = localOwner()
+	if jf.queued() {
+		return submitDetached(name, store, jf, []jobs.Job{job}, common.json, stdout, stderr)
+	}
+	return runOneJob(name, store, jf.keep, common.jobMemory(), job, common.json, stdout, stderr)
 }
 
 func runGrid(args []string, stdout, stderr io.Writer) int {
 	const name = "grid"
-	fs := newFlags(name, "--data SPEC --grid FILE.json [--jobs N] [--json] [--runs DIR] [--detach]", stderr)
+	fs := newFlags(name, "--data SPEC --grid FILE.json [--jobs N] [--json] [--runs DIR] [--cache DIR] [--detach]", stderr)
 	var common commonFlags
 	addCommon(fs, &common)
 	var jf jobFlags
 	addJobFlags(fs, &jf)
+	var cf cacheFlags
+	addCache(fs, &cf, " for fit points on network features")
 	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
 	gridFile := fs.String("grid", "", "JSON grid spec (see README: lists of lr, wd, batch, layers, channels, epochs, seeds; or kind fit with features, pca, model, alphas)")
 	parallel := fs.Int("jobs", 1, "how many grid points run at once")
@@ -235,25 +248,25 @@ func runGrid(args []string, stdout, stderr io.Writer) int {
 	}
 	gridJobs := make([]jobs.Job, len(points))
 	for i, p := range points {
-		gridJobs[i] = readout.GridJob(ds, p)
+		gridJobs[i] = readout.GridJob(ds, p, cf.dir, cf.maxBytes())
 		gridJobs[i].Owner = localOwner()
 	}
-	if jf.detach {
-		return submitDetached(name, store, jf.keep, gridJobs, common.json, stdout, stderr)
+	if jf.queued() {
+		return submitDetached(name, store, jf, gridJobs, common.json, stdout, stderr)
 	}
 	if _, err := openQueue(store, jf.keep); err != nil {
 		return fail(stderr, name, err)
 	}
-	engine := jobs.NewEngine(store, *parallel)
+	engine := common.newEngine(store, *parallel)
 	events, unsubscribe := engine.Subscribe()
 	defer unsubscribe()
 	labels := map[jobs.JobID]string{}
-	for i, p := range points {
-		id, err := engine.Submit(gridJobs[i])
-		if err != nil {
-			return fail(stderr, name, err)
-		}
-		labels[id] = p.Label
+	ids, err := engine.SubmitAll(gridJobs)
+	if err != nil {
+		return fail(stderr, name, err)
+	}
+	for i, id := range ids {
+		labels[id] = points[i].Label
 	}
 	if !common.json {
 		fmt.Fprintf(stdout, "grid %s: %d points on %s, %d at a time\n", *gridFile, len(points), ds.Name, *parallel)

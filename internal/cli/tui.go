@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
@@ -23,13 +24,15 @@ import (
 )
 
 func runTUI(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("tui", "[--data SPEC] [--runs DIR] [--jobs N] [--weights NAME=FILE]... [FILE...]", stderr)
+	fs := newFlags("tui", "[--data SPEC] [--runs DIR] [--jobs N] [--max-job-memory SIZE] [--weights NAME=FILE]... [FILE...]", stderr)
 	spec := fs.String("data", "", "dataset `SPEC` to open at start: demo, demo:SESSION, an .h5 file or a folder")
 	runsDir := fs.String("runs", "", runsFlagUsage(""))
 	parallel := fs.Int("jobs", 0, "jobs running at once (`N`, default half the cores); the rest queue")
 	exportDir := fs.String("export-dir", ".", "`DIR` where Results and Compare write CSV files")
 	mouse := fs.Bool("mouse", false, "enable mouse reporting: clicks select tabs, rows and fields; the wheel scrolls")
 	images := fs.String("images", "auto", "how stimuli are drawn: `MODE` (one of "+strings.Join(ui.ImageModes, ", ")+"; auto asks the terminal)")
+	var maxMemory memoryFlag
+	addMaxJobMemory(fs, &maxMemory, "half")
 	var cf cacheFlags
 	addCache(fs, &cf, "")
 	weights := networkWeights{}
@@ -62,6 +65,7 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "tui", err)
 	}
 	engine := jobs.NewEngine(store, *parallel)
+	engine.SetLimits(jobs.Limits{JobMemory: maxMemory.bytes(2)})
 	// The Jobs and Live panes show every job of the store: grids started
 	// from another terminal, other users' jobs, cluster jobs.
 	engine.Follow()
@@ -84,16 +88,21 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 		renderer.SetColorProfile(termenv.Ascii)
 	}
 	w, h, _ := term.GetSize(out.Fd())
-	app := ui.New(ui.Options{
+	opts := ui.Options{
 		Engine: engine, Store: store, Renderer: renderer, Width: w, Height: h,
 		Datasets: datasets, Initial: initial, ExportDir: *exportDir, Weights: weights,
 		Images: *images, CacheDir: cf.dir, CacheMax: cf.maxBytes(),
-	})
-	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithOutput(out), tea.WithFPS(ui.FPS)}
-	if *mouse {
-		opts = append(opts, tea.WithMouseCellMotion())
 	}
-	_, runErr := tea.NewProgram(app, opts...).Run()
+	// With Slurm's sbatch at hand the Grid pane can send its jobs there.
+	if _, err := exec.LookPath("sbatch"); err == nil && engine.Queue() != nil {
+		opts.SubmitSlurm = tuiSlurmSubmit(engine.Queue(), store)
+	}
+	app := ui.New(opts)
+	progOpts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithOutput(out), tea.WithFPS(ui.FPS)}
+	if *mouse {
+		progOpts = append(progOpts, tea.WithMouseCellMotion())
+	}
+	_, runErr := tea.NewProgram(app, progOpts...).Run()
 
 	// Quitting cancelled this session's jobs; wait for them to be recorded as
 	// cancelled so that no run is left half-written.

@@ -20,9 +20,14 @@ type JobID int64
 type Job struct {
 	Name string    // a human label for lists: "ridgecv on pixels:32"
 	Kind runs.Kind // becomes RunMeta.Kind by default
-	// Owner says who submitted the job: the SSH user of a server session,
-	// empty on one's own machine.
+	// Owner says who submitted the job: on a server the identity of the
+	// session's key (its authorized_keys comment, a space, its SHA256
+	// fingerprint), empty on one's own machine.
 	Owner string
+	// Memory is the bytes the job needs at its peak, estimated from its
+	// spec before it starts (0: unknown). Submit refuses a job above the
+	// engine's Limits.
+	Memory int64
 	// Payload, when set, describes the job completely, as JSON: the
 	// Builder registered for Kind turns it back into the job. With it (and a
 	// store) the job goes through the store's queue, where every process
@@ -47,6 +52,10 @@ type JobStatus struct {
 	Kind  runs.Kind
 	Owner string
 	State runs.State
+	// Memory is the job's memory estimate in bytes, 0 when unknown;
+	// CancelledBy says who cancelled it, when someone did.
+	Memory      int64
+	CancelledBy string
 
 	// QueueID is the job's id in the run store's queue ("" for a job that
 	// lives only in this engine); Executor names what runs it. Foreign is
@@ -107,6 +116,7 @@ type Engine struct {
 	queue   []queuedJob // waiting to start, in submission order
 	running int
 	subs    map[*subscriber]struct{}
+	limits  Limits
 	closed  bool
 	wg      sync.WaitGroup
 
@@ -117,6 +127,7 @@ type Engine struct {
 	pollStop             chan struct{}    // closed by Shutdown; nil while no poller runs
 	pollDone             chan struct{}
 	since                time.Time // jobs finished before are history, not followed
+	stopReason           string    // recorded on the jobs cancelled from now on (SetStopReason)
 }
 
 type queuedJob struct {
@@ -153,26 +164,53 @@ func (e *Engine) Store() *runs.Store { return e.store }
 // ErrEngineClosed is returned by Submit after Shutdown.
 var ErrEngineClosed = errors.New("job engine is shut down")
 
-// Submit queues job and returns its id at once. After Shutdown it returns an
-// error.
+// Submit queues job and returns its id at once. After Shutdown, or when the
+// job exceeds the engine's Limits, it returns an error.
 func (e *Engine) Submit(job Job) (JobID, error) {
-	var qid string
-	if e.shared != nil && job.Payload != nil {
-		var err error
-		qid, err = e.shared.Submit(Spec{Kind: job.Kind, Name: job.Name, Owner: job.Owner, Payload: job.Payload}, e.executor)
-		if err != nil {
-			return 0, err
+	ids, err := e.SubmitAll([]Job{job})
+	if err != nil {
+		return 0, err
+	}
+	return ids[0], nil
+}
+
+// SubmitAll queues every job, or none when one of them exceeds the
+// engine's Limits (a grid starts whole or not at all).
+func (e *Engine) SubmitAll(js []Job) ([]JobID, error) {
+	e.mu.Lock()
+	err := e.admitLocked(js)
+	e.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	qids := make([]string, len(js))
+	withdraw := func() {
+		for _, qid := range qids {
+			if qid != "" {
+				e.shared.Cancel(qid, "")
+			}
+		}
+	}
+	for i, job := range js {
+		if e.shared != nil && job.Payload != nil {
+			if qids[i], err = e.shared.Submit(Spec{Kind: job.Kind, Name: job.Name, Owner: job.Owner, Payload: job.Payload}, e.executor); err != nil {
+				withdraw()
+				return nil, err
+			}
 		}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.closed {
-		if qid != "" {
-			e.shared.Cancel(qid, "")
-		}
-		return 0, ErrEngineClosed
+	// Checked again: another submission may have come in meanwhile.
+	if err := e.admitLocked(js); err != nil {
+		withdraw()
+		return nil, err
 	}
-	return e.enqueueLocked(job, qid, false), nil
+	ids := make([]JobID, len(js))
+	for i, job := range js {
+		ids[i] = e.enqueueLocked(job, qids[i], false)
+	}
+	return ids, nil
 }
 
 // enqueueLocked adds job (queue job qid, if not "") to the engine's own
@@ -180,10 +218,10 @@ func (e *Engine) Submit(job Job) (JobID, error) {
 func (e *Engine) enqueueLocked(job Job, qid string, fromQueue bool) JobID {
 	e.nextID++
 	id := e.nextID
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), memoryLimitKey{}, e.limits.JobMemory))
 	ent := &jobEntry{
-		status: JobStatus{ID: id, Name: job.Name, Kind: job.Kind, Owner: job.Owner, State: runs.Queued, Submitted: time.Now(),
-			QueueID: qid, Executor: e.executor},
+		status: JobStatus{ID: id, Name: job.Name, Kind: job.Kind, Owner: job.Owner, Memory: job.Memory, State: runs.Queued,
+			Submitted: time.Now(), QueueID: qid, Executor: e.executor},
 		cancel:    cancel,
 		done:      make(chan struct{}),
 		fromQueue: fromQueue,
@@ -367,6 +405,11 @@ func (e *Engine) finish(ent *jobEntry, job Job, run *runs.Run, err error) {
 	if lost {
 		state, err = runs.Cancelled, ErrLostClaim
 	}
+	e.mu.Lock()
+	if why := e.stopReason; state == runs.Cancelled && !lost && why != "" {
+		err = &StopReason{Reason: why}
+	}
+	e.mu.Unlock()
 
 	var runID string
 	var saveErr error
@@ -425,12 +468,30 @@ func (e *Engine) finish(ent *jobEntry, job Job, run *runs.Run, err error) {
 	e.mu.Unlock()
 }
 
+// SetStopReason gives the reason recorded for the jobs cancelled from now
+// on, instead of "context canceled": why the process is stopping them (a
+// Slurm task's time limit, a scancel).
+func (e *Engine) SetStopReason(why string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.stopReason = why
+}
+
 // Cancel asks job id to stop. A queued job is cancelled at once; a running
 // one when it next checks its context; one another process runs through
-// the queue's cancel file. It reports whether the job exists.
-func (e *Engine) Cancel(id JobID) bool {
+// the queue's cancel file (and scancel, for a Slurm job). It reports
+// whether the job exists.
+func (e *Engine) Cancel(id JobID) bool { return e.CancelBy(id, "") }
+
+// CancelBy is Cancel recording who asked (JobStatus.CancelledBy, and the
+// queue's cancel file for a job another process runs), when the job has
+// not finished yet.
+func (e *Engine) CancelBy(id JobID, by string) bool {
 	e.mu.Lock()
 	ent, ok := e.jobs[id]
+	if ok && by != "" && !ent.status.State.Finished() && ent.status.CancelledBy == "" {
+		ent.status.CancelledBy = by
+	}
 	q, queued := e.unqueueLocked(id)
 	foreign := ok && ent.status.Foreign && !ent.status.State.Finished()
 	e.mu.Unlock()
@@ -438,7 +499,8 @@ func (e *Engine) Cancel(id JobID) bool {
 	case queued:
 		e.cancelQueued(q)
 	case foreign:
-		e.shared.Cancel(ent.status.QueueID, "")
+		// CancelSlurm also removes a Slurm job's task from the cluster.
+		e.shared.CancelSlurm(ent.status.QueueID, by)
 	case ok:
 		ent.cancel()
 	}

@@ -52,6 +52,13 @@ type FitSpec struct {
 
 	// Not part of the recorded spec:
 	Dataset *data.Dataset `json:"-"` // already opened; Data is then only recorded
+	// Open, when Dataset is nil, opens Data (nil: data.Open). A server
+	// passes one confined to its data root.
+	Open func(spec string) (*data.Dataset, error) `json:"-"`
+	// MaxMemory refuses the fit before its features are extracted when its
+	// estimate (FitMemory) is larger; 0 is the limit of the engine running
+	// it (jobs.MemoryLimit), if any.
+	MaxMemory int64 `json:"-"`
 	// Extractor, when set, is used instead of parsing Features (which is
 	// then only recorded): features built once and reused across fits.
 	Extractor features.Features `json:"-"`
@@ -68,6 +75,9 @@ func (s *FitSpec) Check() error {
 	}
 	if s.Model == ModelRidge && !(s.Alpha > 0 && !math.IsInf(s.Alpha, 0)) {
 		return fmt.Errorf("ridge: alpha %v: want a positive number (--alpha)", s.Alpha)
+	}
+	if len(s.Alphas) > MaxAlphas {
+		return fmt.Errorf("alphas: %d values: want at most %d", len(s.Alphas), MaxAlphas)
 	}
 	for _, a := range s.Alphas {
 		if !(a > 0) || math.IsInf(a, 0) {
@@ -91,6 +101,17 @@ func (s *FitSpec) Check() error {
 	return nil
 }
 
+// dataset is the spec's opened dataset, or Data opened with Open.
+func (s *FitSpec) dataset() (*data.Dataset, error) {
+	if s.Dataset != nil {
+		return s.Dataset, nil
+	}
+	if s.Open != nil {
+		return s.Open(s.Data)
+	}
+	return data.Open(s.Data)
+}
+
 // ParseAlphas reads a comma-separated list of alphas: "0.1,1,10", or a log
 // range "1e-4:1e12:17" (start:stop:count, evenly spaced in log10).
 func ParseAlphas(s string) ([]float64, error) {
@@ -100,6 +121,9 @@ func ParseAlphas(s string) ([]float64, error) {
 		n, err3 := strconv.Atoi(parts[2])
 		if err1 != nil || err2 != nil || err3 != nil || !(lo > 0) || !(hi >= lo) || n < 1 {
 			return nil, fmt.Errorf("alphas %q: want START:STOP:COUNT with 0 < START <= STOP", s)
+		}
+		if n > MaxAlphas {
+			return nil, fmt.Errorf("alphas %q: COUNT %d: want at most %d alphas", s, n, MaxAlphas)
 		}
 		out := make([]float64, n)
 		for i := range out {
@@ -111,8 +135,12 @@ func ParseAlphas(s string) ([]float64, error) {
 		}
 		return out, nil
 	}
+	fields := strings.Split(s, ",")
+	if len(fields) > MaxAlphas {
+		return nil, fmt.Errorf("alphas: %d values: want at most %d", len(fields), MaxAlphas)
+	}
 	var out []float64
-	for _, f := range strings.Split(s, ",") {
+	for _, f := range fields {
 		a, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
 		if err != nil || !(a > 0) || math.IsInf(a, 0) {
 			return nil, fmt.Errorf("alphas %q: %q is not a positive number", s, f)
@@ -149,12 +177,9 @@ func Fit(ctx context.Context, spec FitSpec, emit func(jobs.Event)) (*runs.Run, e
 	phase := func(msg string) { emit(jobs.Event{Kind: jobs.EventLog, Message: msg}) }
 
 	t0 := time.Now()
-	ds := spec.Dataset
-	if ds == nil {
-		var err error
-		if ds, err = data.Open(spec.Data); err != nil {
-			return nil, err
-		}
+	ds, err := spec.dataset()
+	if err != nil {
+		return nil, err
 	}
 	if spec.Data == "" {
 		spec.Data = ds.Name
@@ -180,16 +205,20 @@ func Fit(ctx context.Context, spec FitSpec, emit func(jobs.Event)) (*runs.Run, e
 			return nil, err
 		}
 	}
-	if spec.PCA > 0 {
-		// Fail before a long extraction rather than after it.
-		dim, err := feats.Dim(ds)
-		if err != nil {
-			return nil, err
-		}
-		if limit := min(len(train.Indices), dim); spec.PCA > limit {
-			return nil, fmt.Errorf("pca: n_components=%d must be at most min(n_train, features) = min(%d, %d) = %d",
-				spec.PCA, len(train.Indices), dim, limit)
-		}
+	// Fail before a long extraction rather than after it.
+	dim, err := feats.Dim(ds)
+	if err != nil {
+		return nil, err
+	}
+	if limit := min(len(train.Indices), dim); spec.PCA > limit {
+		return nil, fmt.Errorf("pca: n_components=%d must be at most min(n_train, features) = min(%d, %d) = %d",
+			spec.PCA, len(train.Indices), dim, limit)
+	}
+	if spec.MaxMemory == 0 {
+		spec.MaxMemory = jobs.MemoryLimit(ctx)
+	}
+	if err := checkMemory(spec, ds, dim, feats.Name()); err != nil {
+		return nil, err
 	}
 	phase("features " + feats.Name())
 	rows, closeFeatures, err := featureRows(ctx, ds, feats, spec.CacheDir, spec.CacheMax, emit, train.Indices, val.Indices)

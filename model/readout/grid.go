@@ -132,9 +132,14 @@ func (g GridSpec) expandTrain() ([]GridPoint, error) {
 			return nil, fmt.Errorf("key \"wd\": want non-negative decays, found %v", v)
 		}
 	}
-	for _, v := range append(append([]int(nil), batches...), epochs...) {
+	for _, v := range batches {
+		if v < 1 || v > train.MaxBatch {
+			return nil, fmt.Errorf("key \"batch\": want sizes from 1 to %d, found %d", train.MaxBatch, v)
+		}
+	}
+	for _, v := range epochs {
 		if v < 1 {
-			return nil, fmt.Errorf("keys \"batch\" and \"epochs\": want positive integers, found %d", v)
+			return nil, fmt.Errorf("key \"epochs\": want positive integers, found %d", v)
 		}
 	}
 	if g.Patience < 0 {
@@ -206,7 +211,7 @@ func (g GridSpec) expandTrain() ([]GridPoint, error) {
 							label := strings.TrimSpace(fmt.Sprintf("%s lr=%g wd=%g batch=%d epochs=%d seed=%d", a.label, lr, wd, b, e, seed))
 							out = append(out, GridPoint{Kind: "train", Label: label, Train: &cfg})
 							if len(out) > maxGridPoints {
-								return nil, fmt.Errorf("the grid expands to more than %d jobs", maxGridPoints)
+								return nil, fmt.Errorf("grid size: the grid expands to more than %d jobs", maxGridPoints)
 							}
 						}
 					}
@@ -240,6 +245,9 @@ func (g GridSpec) expandFit() ([]GridPoint, error) {
 		if p < 0 {
 			return nil, fmt.Errorf("key \"pca\": want non-negative component counts, found %d", p)
 		}
+	}
+	if len(g.Alphas) > MaxAlphas {
+		return nil, fmt.Errorf("key \"alphas\": %d values: want at most %d", len(g.Alphas), MaxAlphas)
 	}
 	for _, a := range g.Alphas {
 		if !(a >= 0) {
@@ -278,7 +286,7 @@ func (g GridSpec) expandFit() ([]GridPoint, error) {
 						}
 						out = append(out, GridPoint{Kind: "fit", Label: label, Fit: &fp})
 						if len(out) > maxGridPoints {
-							return nil, fmt.Errorf("the grid expands to more than %d jobs", maxGridPoints)
+							return nil, fmt.Errorf("grid size: the grid expands to more than %d jobs", maxGridPoints)
 						}
 					}
 				}
@@ -314,12 +322,14 @@ func orInts(xs []int, def int) []int {
 	return xs
 }
 
-// GridJob is the engine job of one grid point on ds.
-func GridJob(ds *data.Dataset, p GridPoint) jobs.Job {
+// GridJob is the engine job of one grid point on ds; fit points read
+// network features from the feature cache in cacheDir ("" for the default)
+// bounded by cacheMax (see features.OpenFeatureCache).
+func GridJob(ds *data.Dataset, p GridPoint, cacheDir string, cacheMax int64) jobs.Job {
 	if p.Kind == "fit" {
 		f := p.Fit
 		job := FitJob(FitSpec{Data: ds.Name, Dataset: ds, Features: f.Features, PCA: f.PCA, Model: f.Model,
-			Alpha: f.Alpha, Alphas: f.Alphas, Folds: f.Folds, Seed: f.Seed})
+			Alpha: f.Alpha, Alphas: f.Alphas, Folds: f.Folds, Seed: f.Seed, CacheDir: cacheDir, CacheMax: cacheMax})
 		job.Name = "fit " + p.Label
 		return job
 	}

@@ -59,7 +59,9 @@ func TestGridErrors(t *testing.T) {
 		json, want string
 	}{
 		{`{"lr": [0]}`, `key "lr": want positive rates`},
-		{`{"batch": [0]}`, `want positive integers`},
+		{`{"batch": [0]}`, `key "batch": want sizes from 1 to 4096, found 0`},
+		{`{"batch": [5000]}`, `key "batch": want sizes from 1 to 4096, found 5000`},
+		{`{"kind": "fit", "features": ["pixels:8"], "alphas": [` + strings.TrimSuffix(strings.Repeat("1,", 1001), ",") + `]}`, `key "alphas": 1001 values: want at most 1000`},
 		{`{"layers": [3], "channels": ["8-16"]}`, `no channels entry has as many values as a layers entry`},
 		{`{"cnn": "size=99"}`, `key "cnn"`},
 		{`{"kind": "fit"}`, `key "features"`},

@@ -28,13 +28,14 @@ func (p jobPayload) json() json.RawMessage {
 	return b
 }
 
-// TrainJob is the engine job training the CNN of cfg on ds. name labels it
-// in job lists; "" names it after the CNN spec.
+// TrainJob is the engine job training the CNN of cfg on ds, stating the
+// memory it needs (TrainMemory). name labels it in job lists; "" names it
+// after the CNN spec.
 func TrainJob(ds *data.Dataset, cfg TrainConfig, name string) jobs.Job {
 	if name == "" {
 		name = "cnn " + cfg.CNN.String()
 	}
-	return jobs.Job{Name: name, Kind: runs.KindTrain, Payload: jobPayload{Data: ds.Name, Train: &cfg}.json(),
+	return jobs.Job{Name: name, Kind: runs.KindTrain, Memory: TrainMemory(cfg, ds), Payload: jobPayload{Data: ds.Name, Train: &cfg}.json(),
 		Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
 			return TrainCNN(ctx, ds, cfg, emit)
 		}}

@@ -10,5 +10,8 @@ import (
 // TestMain runs the tests on OpenBLAS, as main runs the program.
 func TestMain(m *testing.M) {
 	compute.UseOpenBLAS()
+	if arg := os.Getenv(memoryChildEnv); arg != "" {
+		trainMemoryChild(arg)
+	}
 	os.Exit(m.Run())
 }

@@ -80,8 +80,8 @@ func (c TrainConfig) Validate() error {
 		return fmt.Errorf("learning rate: want a positive number, found %v", c.LR)
 	case !(c.WeightDecay >= 0) || math.IsInf(c.WeightDecay, 0):
 		return fmt.Errorf("weight decay: want a non-negative number, found %v", c.WeightDecay)
-	case c.Batch < 1:
-		return fmt.Errorf("batch: want a positive size, found %d", c.Batch)
+	case c.Batch < 1 || c.Batch > MaxBatch:
+		return fmt.Errorf("batch: want a size from 1 to %d, found %d", MaxBatch, c.Batch)
 	case c.Epochs < 1:
 		return fmt.Errorf("epochs: want at least 1, found %d", c.Epochs)
 	case c.Patience < 0:

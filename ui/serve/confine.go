@@ -2,57 +2,54 @@ package serve
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"itscope/data"
 )
 
-// confinedOpener returns a dataset opener that accepts the embedded demo and
-// paths under root only. A relative path is taken from root. Paths with a
-// ".." element are refused outright, and symbolic links are resolved before
-// the check, so neither can lead out of root.
-func confinedOpener(root string, open func(string) (*data.Dataset, error)) func(string) (*data.Dataset, error) {
+// confinedOpener returns the dataset opener of remote users: the embedded
+// demo always, and with a data root (opened once, at start, as root) names
+// under it, opened through root by data.OpenIn. The kernel resolves every
+// file of the dataset inside root, so neither ".." nor a symbolic link
+// leads out, and there is no window between a check and the open.
+// rootPath is the root's absolute path.
+func confinedOpener(root *os.Root, rootPath string) func(string) (*data.Dataset, error) {
 	return func(spec string) (*data.Dataset, error) {
-		path, err := confine(root, spec)
+		name, err := confine(root, rootPath, spec)
 		if err != nil {
 			return nil, err
 		}
-		return open(path)
+		if root == nil { // the demo: OpenIn opens it without a root
+			return data.Open(name)
+		}
+		return data.OpenIn(root, name)
 	}
 }
 
-// confine maps a dataset spec typed by a remote user to what may be opened.
-func confine(root, spec string) (string, error) {
+// confine maps a dataset spec typed by a remote user to a name inside root.
+// An absolute path is accepted when it starts with the root's path, which is
+// cut off as a string (nothing is resolved outside the root); any other
+// absolute path gets the one message OpenIn gives for a name missing or
+// outside the root, so that a user cannot tell which paths exist.
+func confine(root *os.Root, rootPath, spec string) (string, error) {
 	if spec == "demo" || strings.HasPrefix(spec, "demo:") {
 		return spec, nil
 	}
-	if root == "" {
-		return "", fmt.Errorf("dataset %q: this server opens only the embedded demo (it was started without --data-root)", spec)
+	if root == nil {
+		return "", fmt.Errorf("dataset %s: this server opens only the embedded demo (it was started without --data-root)", data.Printable(spec))
 	}
-	if slices.Contains(strings.Split(filepath.ToSlash(spec), "/"), "..") {
-		return "", fmt.Errorf("dataset %q: paths with '..' are not allowed on this server", spec)
+	if !filepath.IsAbs(spec) {
+		return spec, nil
 	}
-	realRoot, err := filepath.EvalSymlinks(root)
-	if err != nil {
-		return "", fmt.Errorf("data root %s: %w", root, err)
+	clean := filepath.Clean(spec)
+	if clean == rootPath {
+		return ".", nil
 	}
-	realRoot, err = filepath.Abs(realRoot)
-	if err != nil {
-		return "", fmt.Errorf("data root %s: %w", root, err)
+	rel, ok := strings.CutPrefix(clean, rootPath+string(filepath.Separator))
+	if !ok {
+		return "", fmt.Errorf("dataset %s: not found or outside the data root", data.Printable(spec))
 	}
-	path := spec
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(realRoot, path)
-	}
-	real, err := filepath.EvalSymlinks(path)
-	if err != nil {
-		return "", fmt.Errorf("dataset %q: not found under the data root", spec)
-	}
-	rel, err := filepath.Rel(realRoot, real)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
-		return "", fmt.Errorf("dataset %q: outside the data root %s", spec, root)
-	}
-	return real, nil
+	return rel, nil
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -33,8 +35,20 @@ type Config struct {
 	AllowAnyKey bool
 	HostKey     string // private host key, generated there on first start
 	DataRoot    string // remote users open datasets only under it
-	MaxSessions int    // sessions at once; more are told so and closed
-	IdleTimeout time.Duration
+	// Data, when set, is the dataset every session opens at start: the
+	// demo or a name under DataRoot.
+	Data string
+	// AdminKeys is an authorized_keys file of the keys that may cancel
+	// anyone's job; everyone else cancels only their own.
+	AdminKeys string
+	// MaxJobMemory refuses a job whose memory estimate is larger (bytes);
+	// 0 is a quarter of the machine's memory.
+	MaxJobMemory int64
+	// MaxJobsPerUser bounds the jobs one key has queued and running; 0 is
+	// DefaultMaxJobsPerUser.
+	MaxJobsPerUser int
+	MaxSessions    int // sessions at once; more are told so and closed
+	IdleTimeout    time.Duration
 	// Datasets are offered in every session's Data pane.
 	Datasets []string
 	// ExportDir is where sessions write the CSV files they export.
@@ -53,21 +67,33 @@ type Server struct {
 	cfg    Config
 	engine *jobs.Engine
 	keys   *authorizedKeys // nil with AllowAnyKey
+	admins *authorizedKeys // nil without AdminKeys
 	ssh    *ssh.Server
 	log    *log.Logger
+	root   *os.Root // the data root, nil without one
 	open   func(string) (*data.Dataset, error)
+	// hostKey is the SHA256 fingerprint of the host key, which clients
+	// check on first connection.
+	hostKey string
 
 	mu       sync.Mutex
 	sessions map[*tea.Program]struct{}
-	count    int
-	closing  bool
-	handlers sync.WaitGroup // sessions inside limitSessions
+	// listeners are those given to Serve, closed by Shutdown.
+	listeners []net.Listener
+	count     int
+	closing   bool
+	handlers  sync.WaitGroup // sessions inside limitSessions
 
 	unsubscribe func()
 }
 
+// DefaultMaxJobsPerUser is how many jobs one key may have queued and
+// running at once, unless Config says otherwise.
+const DefaultMaxJobsPerUser = 32
+
 // New checks cfg and makes a server over engine, whose store holds the runs
-// every session sees. It refuses to run without authorized keys unless
+// every session sees, and sets the engine's limits (Config.MaxJobMemory,
+// MaxJobsPerUser). It refuses to run without authorized keys unless
 // AllowAnyKey is set on a loopback address.
 func New(cfg Config, engine *jobs.Engine) (*Server, error) {
 	if cfg.Listen == "" {
@@ -75,6 +101,12 @@ func New(cfg Config, engine *jobs.Engine) (*Server, error) {
 	}
 	if cfg.MaxSessions <= 0 {
 		cfg.MaxSessions = 16
+	}
+	if cfg.MaxJobsPerUser <= 0 {
+		cfg.MaxJobsPerUser = DefaultMaxJobsPerUser
+	}
+	if cfg.MaxJobMemory <= 0 {
+		cfg.MaxJobMemory = jobs.MachineMemory() / 4
 	}
 	if cfg.Log == nil {
 		cfg.Log = log.New(io.Discard, "", 0)
@@ -97,6 +129,13 @@ func New(cfg Config, engine *jobs.Engine) (*Server, error) {
 		}
 		s.keys = keys
 	}
+	if cfg.AdminKeys != "" {
+		admins, err := loadAuthorizedKeys(cfg.AdminKeys)
+		if err != nil {
+			return nil, fmt.Errorf("serve: --admin-keys: %w", err)
+		}
+		s.admins = admins
+	}
 	if cfg.HostKey == "" {
 		return nil, errors.New("serve: a host key path is required")
 	}
@@ -104,7 +143,30 @@ func New(cfg Config, engine *jobs.Engine) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
-	s.open = confinedOpener(cfg.DataRoot, data.Open)
+	signer, err := gossh.ParsePrivateKey(pem)
+	if err != nil {
+		return nil, fmt.Errorf("serve: host key %s: %w", cfg.HostKey, err)
+	}
+	s.hostKey = gossh.FingerprintSHA256(signer.PublicKey())
+	rootPath := ""
+	if cfg.DataRoot != "" {
+		if rootPath, err = filepath.Abs(cfg.DataRoot); err != nil {
+			return nil, fmt.Errorf("serve: data root %s: %w", cfg.DataRoot, err)
+		}
+		// Opened once: every dataset file is then opened through it.
+		if s.root, err = os.OpenRoot(rootPath); err != nil {
+			return nil, fmt.Errorf("serve: data root %s: %w", cfg.DataRoot, err)
+		}
+	}
+	s.open = confinedOpener(s.root, rootPath)
+	if cfg.Data != "" {
+		// Refused at start rather than in every session.
+		if _, err := s.open(cfg.Data); err != nil {
+			s.closeRoot()
+			return nil, fmt.Errorf("serve: --data: %w", err)
+		}
+	}
+	engine.SetLimits(jobs.Limits{JobMemory: cfg.MaxJobMemory, JobsPerOwner: cfg.MaxJobsPerUser})
 
 	opts := []ssh.Option{
 		wish.WithAddress(cfg.Listen),
@@ -124,6 +186,7 @@ func New(cfg Config, engine *jobs.Engine) (*Server, error) {
 	}
 	srv, err := wish.NewServer(opts...)
 	if err != nil {
+		s.closeRoot()
 		return nil, fmt.Errorf("serve: %w", err)
 	}
 	// Only the public-key handler is set, so the server offers neither
@@ -153,9 +216,19 @@ func (s *Server) allowKey(ctx ssh.Context, key ssh.PublicKey) bool {
 	}
 	ok := s.keys.allowed(key)
 	if !ok {
-		s.log.Printf("refused key %s for user %q from %s", gossh.FingerprintSHA256(key), ctx.User(), ctx.RemoteAddr())
+		s.log.Printf("refused key %s for user %q from %s", gossh.FingerprintSHA256(key), data.Printable(ctx.User()), ctx.RemoteAddr())
 	}
 	return ok
+}
+
+// HostKeyFingerprint is the SHA256 fingerprint of the server's host key, for
+// users to check on their first connection.
+func (s *Server) HostKeyFingerprint() string { return s.hostKey }
+
+func (s *Server) closeRoot() {
+	if s.root != nil {
+		s.root.Close()
+	}
 }
 
 // requirePTY turns away sessions without a terminal (ssh host some-command,
@@ -198,12 +271,20 @@ func (s *Server) limitSessions(next ssh.Handler) ssh.Handler {
 		closing = s.closing
 		s.mu.Unlock()
 		if closing {
-			fmt.Fprint(sess.Stderr(), "itscope: the server is shutting down; running jobs were cancelled, finished runs are kept\r\n")
+			// Whatever state the explorer left the terminal in, leave the
+			// alternate screen and show the cursor, then say why.
+			fmt.Fprint(sess, restoreTerminal+"\r\n"+shutdownReason+"\r\n")
 			_ = sess.Exit(0)
 		}
 		s.handlers.Done()
 	}
 }
+
+// restoreTerminal leaves the alternate screen and shows the cursor.
+const restoreTerminal = "\x1b[?1049l\x1b[?25h"
+
+// shutdownReason is what every session is told when the server stops.
+const shutdownReason = "itscope: the server is shutting down (stopped by its operator); running jobs were cancelled, finished runs are kept"
 
 func (s *Server) logSession(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
@@ -211,10 +292,11 @@ func (s *Server) logSession(next ssh.Handler) ssh.Handler {
 		if k := sess.PublicKey(); k != nil {
 			fp = gossh.FingerprintSHA256(k)
 		}
+		owner := data.Printable(s.owner(sess))
 		start := time.Now()
-		s.log.Printf("session start user=%q key=%s remote=%s", sess.User(), fp, sess.RemoteAddr())
+		s.log.Printf("session start user=%q key=%s owner=%q remote=%s", data.Printable(sess.User()), fp, owner, sess.RemoteAddr())
 		next(sess)
-		s.log.Printf("session end user=%q key=%s remote=%s duration=%s", sess.User(), fp, sess.RemoteAddr(), time.Since(start).Round(time.Millisecond))
+		s.log.Printf("session end user=%q key=%s owner=%q remote=%s duration=%s", data.Printable(sess.User()), fp, owner, sess.RemoteAddr(), time.Since(start).Round(time.Millisecond))
 	}
 }
 
@@ -247,11 +329,13 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		Height:         pty.Window.Height,
 		Open:           s.open,
 		Datasets:       s.cfg.Datasets,
+		Initial:        s.cfg.Data,
 		ExportDir:      s.cfg.ExportDir,
 		Weights:        s.cfg.Weights,
 		CacheDir:       s.cfg.CacheDir,
 		CacheMax:       s.cfg.CacheMax,
 		User:           s.owner(sess),
+		Admin:          s.isAdmin(sess),
 		KeepJobsOnQuit: true,
 		// The client's terminal, not the server's, picks the image protocol.
 		Env: append(sess.Environ(), "TERM="+pty.Term),
@@ -280,16 +364,19 @@ func (s *Server) logJobs() {
 			case jobs.EventStarted, jobs.EventDone, jobs.EventFailed, jobs.EventCancelled:
 				line := fmt.Sprintf("job %d %s", ev.Job, ev.Kind)
 				if st, ok := s.engine.Status(ev.Job); ok {
-					line += fmt.Sprintf(" name=%q", st.Name)
+					line += fmt.Sprintf(" name=%q", data.Printable(st.Name))
 					if st.Owner != "" {
-						line += fmt.Sprintf(" user=%q", st.Owner)
+						line += fmt.Sprintf(" owner=%q", data.Printable(st.Owner))
+					}
+					if st.CancelledBy != "" {
+						line += fmt.Sprintf(" cancelled_by=%q", data.Printable(st.CancelledBy))
 					}
 				}
 				if ev.RunID != "" {
 					line += " run=" + ev.RunID
 				}
 				if ev.Message != "" && ev.Kind != jobs.EventStarted {
-					line += " msg=" + strings.ReplaceAll(ev.Message, "\n", " ")
+					line += " msg=" + data.Printable(strings.ReplaceAll(ev.Message, "\n", " "))
 				}
 				if ev.Kind.Terminal() {
 					line += " elapsed=" + ev.Elapsed.Round(time.Millisecond).String()
@@ -302,9 +389,24 @@ func (s *Server) logJobs() {
 
 // Serve accepts sessions on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	s.log.Printf("serving on %s", ln.Addr())
+	// A Shutdown that came first (a signal at start) closes ln here, or
+	// closes it when it comes, so that Serve never outlives it.
+	s.mu.Lock()
+	closing := s.closing
+	if !closing {
+		s.listeners = append(s.listeners, ln)
+	}
+	s.mu.Unlock()
+	if closing {
+		ln.Close()
+		return nil
+	}
+	s.log.Printf("serving on %s, host key %s", ln.Addr(), s.hostKey)
 	err := s.ssh.Serve(ln)
-	if errors.Is(err, ssh.ErrServerClosed) {
+	s.mu.Lock()
+	closing = s.closing
+	s.mu.Unlock()
+	if errors.Is(err, ssh.ErrServerClosed) || closing && errors.Is(err, net.ErrClosed) {
 		return nil
 	}
 	return err
@@ -325,6 +427,9 @@ func (s *Server) ListenAndServe() error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
+	for _, ln := range s.listeners {
+		ln.Close() // no new sessions while the others are told
+	}
 	progs := make([]*tea.Program, 0, len(s.sessions))
 	for p := range s.sessions {
 		progs = append(progs, p)
@@ -349,5 +454,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.unsubscribe != nil {
 		s.unsubscribe()
 	}
+	s.closeRoot()
 	return errors.Join(jobsErr, waitErr, err)
 }

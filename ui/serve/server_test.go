@@ -118,8 +118,13 @@ func startServer(t testing.TB, tweak func(*Config)) *testServer {
 }
 
 func dial(addr string, auth ...gossh.AuthMethod) (*gossh.Client, error) {
+	return dialAs(addr, "tester", auth...)
+}
+
+// dialAs logs in with the user name a client chooses (ssh -l user).
+func dialAs(addr, user string, auth ...gossh.AuthMethod) (*gossh.Client, error) {
 	return gossh.Dial("tcp", addr, &gossh.ClientConfig{
-		User:            "tester",
+		User:            user,
 		Auth:            auth,
 		HostKeyCallback: gossh.InsecureIgnoreHostKey(),
 		Timeout:         5 * time.Second,
@@ -137,7 +142,12 @@ type terminal struct {
 
 func openTerminal(t testing.TB, addr string, signer gossh.Signer, w, h int) *terminal {
 	t.Helper()
-	client, err := dial(addr, gossh.PublicKeys(signer))
+	return openTerminalAs(t, addr, "tester", signer, w, h)
+}
+
+func openTerminalAs(t testing.TB, addr, user string, signer gossh.Signer, w, h int) *terminal {
+	t.Helper()
+	client, err := dialAs(addr, user, gossh.PublicKeys(signer))
 	if err != nil {
 		t.Fatalf("dial with an authorized key: %v", err)
 	}
@@ -287,7 +297,7 @@ func TestTwoClientsSeeTheSameJob(t *testing.T) {
 	_, err := ts.engine.Submit(jobs.Job{
 		Name:  "shared-probe",
 		Kind:  "fit",
-		Owner: "tester",
+		Owner: "tester SHA256:tester",
 		Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
 			emit(jobs.Event{Kind: jobs.EventProgress, Done: 3, Total: 7, Message: "halfway-mark"})
 			select {
@@ -310,7 +320,7 @@ func TestTwoClientsSeeTheSameJob(t *testing.T) {
 		term.waitFor(t, "Jobs — 0 running, 0 queued, 1 done", 5*time.Second)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(ts.logBuf.String(), `job 1 done name="shared-probe" user="tester"`) {
+	for !strings.Contains(ts.logBuf.String(), `job 1 done name="shared-probe" owner="tester SHA256:tester"`) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the job's owner is not logged:\n%s", ts.logBuf.String())
 		}
@@ -400,37 +410,50 @@ func TestConfigIsChecked(t *testing.T) {
 }
 
 func TestPathsAreConfinedToTheDataRoot(t *testing.T) {
-	root := t.TempDir()
+	rootDir := t.TempDir()
 	outside := t.TempDir()
-	os.Mkdir(filepath.Join(root, "mine"), 0o755)
+	os.Mkdir(filepath.Join(rootDir, "mine"), 0o755)
 	os.Mkdir(filepath.Join(outside, "theirs"), 0o755)
-	if err := os.Symlink(filepath.Join(outside, "theirs"), filepath.Join(root, "escape")); err != nil {
+	if err := os.Symlink(filepath.Join(outside, "theirs"), filepath.Join(rootDir, "escape")); err != nil {
 		t.Fatal(err)
 	}
+	root, err := os.OpenRoot(rootDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	const refused = "not found or outside the data root"
 	tests := []struct {
-		spec, want string // want "" means allowed
+		spec, name, want string // want "" means allowed, as name
 	}{
-		{"demo", ""},
-		{"demo:210325", ""},
-		{"mine", ""},
-		{filepath.Join(root, "mine"), ""},
-		{"../" + filepath.Base(outside), "'..' are not allowed"},
-		{"mine/../../x", "'..' are not allowed"},
-		{filepath.Join(outside, "theirs"), "outside the data root"},
-		{"escape", "outside the data root"},
-		{"/etc", "outside the data root"},
-		{"nope", "not found under the data root"},
+		{"demo", "demo", ""},
+		{"demo:210325", "demo:210325", ""},
+		{"mine", "mine", ""},
+		{filepath.Join(rootDir, "mine"), "mine", ""},
+		{rootDir, ".", ""},
+		{filepath.Join(outside, "theirs"), "", refused},
+		{"/etc", "", refused},
+		{rootDir + "-other/x", "", refused},
 	}
 	for _, tt := range tests {
-		_, err := confine(root, tt.spec)
+		name, err := confine(root, rootDir, tt.spec)
 		switch {
-		case tt.want == "" && err != nil:
-			t.Errorf("confine(%q) = %v, want allowed", tt.spec, err)
+		case tt.want == "" && (err != nil || name != tt.name):
+			t.Errorf("confine(%q) = %q, %v, want %q", tt.spec, name, err, tt.name)
 		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 			t.Errorf("confine(%q) = %v, want an error saying %q", tt.spec, err, tt.want)
 		}
 	}
-	if _, err := confine("", "/tmp"); err == nil || !strings.Contains(err.Error(), "only the embedded demo") {
+	// What confine lets through, the root still confines: "..", a link
+	// out, a missing name and a name outside all get the one message.
+	open := confinedOpener(root, rootDir)
+	for _, spec := range []string{"../" + filepath.Base(outside), "mine/../../x", "escape", "nope", filepath.Join(outside, "theirs")} {
+		_, err := open(spec)
+		if err == nil || !strings.Contains(err.Error(), refused) {
+			t.Errorf("open(%q) = %v, want %q", spec, err, refused)
+		}
+	}
+	if _, err := confinedOpener(nil, "")("/tmp"); err == nil || !strings.Contains(err.Error(), "only the embedded demo") {
 		t.Errorf("without a data root: err = %v", err)
 	}
 }
@@ -475,8 +498,18 @@ func TestShutdownTellsSessionsAndCancelsJobs(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the session stayed open after shutdown")
 	}
-	if !strings.Contains(term.screen(), "the server is shutting down") {
-		t.Error("the session was not told why it closed")
+	// The client's terminal is left as it was found: out of the alternate
+	// screen, cursor shown, and then the reason.
+	raw := term.out.String()
+	if i, j := strings.LastIndex(raw, "\x1b[?1049l"), strings.LastIndex(raw, "\x1b[?1049h"); i < 0 || i < j {
+		t.Errorf("the channel does not end outside the alternate screen (last enter at %d, last exit at %d)", j, i)
+	}
+	if i, j := strings.LastIndex(raw, "\x1b[?25h"), strings.LastIndex(raw, "\x1b[?25l"); i < 0 || i < j {
+		t.Errorf("the channel does not end with the cursor shown (last hide at %d, last show at %d)", j, i)
+	}
+	reason := strings.LastIndex(raw, "itscope: the server is shutting down (stopped by its operator); running jobs were cancelled")
+	if reason < 0 || reason < strings.LastIndex(raw, "\x1b[?1049l") {
+		t.Errorf("the session was not told why it closed after its terminal was restored; it got %q", raw[max(0, len(raw)-300):])
 	}
 	st, _ := ts.engine.Status(id)
 	if st.State != runs.Cancelled || st.RunID == "" {
@@ -508,5 +541,73 @@ func TestTypedPathOutsideDataRootIsRefused(t *testing.T) {
 	term.send(t, "o")
 	time.Sleep(200 * time.Millisecond)
 	term.send(t, "../secrets\r")
-	term.waitFor(t, "paths with '..' are not allowed", 10*time.Second)
+	term.waitFor(t, "not found or outside the data root", 10*time.Second)
+}
+
+// TestHostKeyFingerprintIsPrinted: the fingerprint the server reports (and
+// `itscope serve` prints at start) is the one a client sees.
+func TestHostKeyFingerprintIsPrinted(t *testing.T) {
+	ts := startServer(t, nil)
+	var seen string
+	client, err := gossh.Dial("tcp", ts.addr, &gossh.ClientConfig{
+		User: "tester", Auth: []gossh.AuthMethod{gossh.PublicKeys(ts.client)}, Timeout: 5 * time.Second,
+		HostKeyCallback: func(_ string, _ net.Addr, key gossh.PublicKey) error {
+			seen = gossh.FingerprintSHA256(key)
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client.Close()
+	if got := ts.srv.HostKeyFingerprint(); got != seen || !strings.HasPrefix(got, "SHA256:") {
+		t.Errorf("server reports host key %q, the client saw %q", got, seen)
+	}
+	if !strings.Contains(ts.logBuf.String(), "host key "+seen) {
+		t.Errorf("the start line lacks the fingerprint %s:\n%s", seen, ts.logBuf.String())
+	}
+}
+
+// TestDataOpensEverySession: serve --data opens every session on the
+// dataset; one outside the data root is refused at start.
+func TestDataOpensEverySession(t *testing.T) {
+	ts := startServer(t, func(c *Config) { c.Data = "demo:210325" })
+	for range 2 {
+		term := openTerminal(t, ts.addr, ts.client, 100, 30)
+		term.waitFor(t, "opened demo:210325: 640 images, 50 neurons", 20*time.Second)
+		term.close()
+	}
+	dir := t.TempDir()
+	_, err := New(Config{Listen: "127.0.0.1:0", AllowAnyKey: true, HostKey: filepath.Join(dir, "host"), DataRoot: dir, Data: "/etc"},
+		jobs.NewEngine(nil, 1))
+	if err == nil || !strings.Contains(err.Error(), "--data: dataset /etc: not found or outside the data root") {
+		t.Errorf("--data /etc: err = %v", err)
+	}
+}
+
+// TestShutdownBeforeServe is a signal at start: Serve, called after
+// Shutdown, returns at once instead of serving for ever.
+func TestShutdownBeforeServe(t *testing.T) {
+	dir := t.TempDir()
+	srv, err := New(Config{Listen: "127.0.0.1:0", AllowAnyKey: true, HostKey: filepath.Join(dir, "host")}, jobs.NewEngine(nil, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Errorf("Serve after Shutdown: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve after Shutdown kept serving")
+	}
 }
