@@ -459,23 +459,33 @@ func isRunName(name string) bool { return name != "" && name[0] != '.' }
 
 // LoadMeta reads run id's run.json.
 func (s *Store) LoadMeta(id string) (RunMeta, error) {
-	var m RunMeta
 	if !isRunName(id) || strings.ContainsAny(id, `/\`) {
-		return m, &NoRunError{Dir: s.Dir, ID: id}
+		return RunMeta{}, &NoRunError{Dir: s.Dir, ID: id}
 	}
-	path := filepath.Join(s.Path(id), RunJSON)
-	b, err := os.ReadFile(path)
+	m, err := ReadMeta(s.Path(id))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return m, &NoRunError{Dir: s.Dir, ID: id}
+			return RunMeta{}, &NoRunError{Dir: s.Dir, ID: id}
 		}
+		return RunMeta{}, err
+	}
+	m.ID = id
+	return m, nil
+}
+
+// ReadMeta reads the run.json of the run folder dir, inside a store or not,
+// and the folder's note.
+func ReadMeta(dir string) (RunMeta, error) {
+	var m RunMeta
+	path := filepath.Join(dir, RunJSON)
+	b, err := os.ReadFile(path)
+	if err != nil {
 		return m, err
 	}
 	if err := json.Unmarshal(b, &m); err != nil {
 		return m, fmt.Errorf("%s: %v", path, err)
 	}
-	m.ID = id
-	m.Note = readNote(s.Path(id))
+	m.Note = readNote(dir)
 	return m, nil
 }
 
