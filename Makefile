@@ -31,6 +31,7 @@ test: vet build
 	$(GO) test -race -count=1 ./...
 	# Tests that skip under the race detector (too slow there) run once without it.
 	$(GO) test -count=1 -run 'TestDefaultGridInteriorOnEveryLayer' ./model/readout/
+	$(GO) test -count=1 -run 'TestHostilePNGBombsWithinDecodeBudget' ./data/
 	ITSCOPE_BIN=$(BIN) scripts/e2e-tui.sh
 	ITSCOPE_BIN=$(BIN) scripts/e2e-slurm.sh
 

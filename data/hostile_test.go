@@ -344,16 +344,16 @@ func TestDecodeBudgetBoundsConcurrentWeight(t *testing.T) {
 }
 
 // childRSS runs this test binary's TestHostileChild on spec in a child
-// process and returns its output and two peaks in bytes: maxrss from
+// process, with env added to its environment, and returns its output and two peaks in bytes: maxrss from
 // wait4's rusage, and the child's own VmHWM. Go starts children with vfork,
 // and Linux carries the parent's high-water mark into the child at exec,
 // so maxrss is at least the parent's peak (large under -race); VmHWM,
 // which the child reads from /proc/self/status before exiting, counts the
 // child's own memory only.
-func childRSS(t *testing.T, spec string) (out string, maxrss, hwm int64) {
+func childRSS(t *testing.T, spec string, env ...string) (out string, maxrss, hwm int64) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHostileChild$")
-	cmd.Env = append(os.Environ(), "ITSCOPE_HOSTILE_SPEC="+spec)
+	cmd.Env = append(append(os.Environ(), env...), "ITSCOPE_HOSTILE_SPEC="+spec)
 	b, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {
@@ -408,19 +408,19 @@ func checkChild(t *testing.T, name, spec string, wants ...string) {
 			t.Errorf("%s: child output %q does not contain %q", name, out, w)
 		}
 	}
-	checkPeak(t, name, maxrss, hwm)
+	checkPeak(t, name, maxrss, hwm, hostileRSSBudget)
 }
 
-// checkPeak asserts a child's peaks: its own VmHWM within the budget, and
-// rusage's maxrss within the budget unless the parent's own peak, which
-// maxrss inherits, is already above it.
-func checkPeak(t *testing.T, name string, maxrss, hwm int64) {
+// checkPeak asserts a child's peaks: its own VmHWM within budget, and
+// rusage's maxrss within budget unless the parent's own peak, which maxrss
+// inherits, is already above it.
+func checkPeak(t *testing.T, name string, maxrss, hwm, budget int64) {
 	t.Helper()
-	if hwm == 0 || hwm > hostileRSSBudget {
-		t.Errorf("%s: child VmHWM %d MB, want 1 to %d MB", name, hwm>>20, hostileRSSBudget>>20)
+	if hwm == 0 || hwm > budget {
+		t.Errorf("%s: child VmHWM %d MB, want 1 to %d MB", name, hwm>>20, budget>>20)
 	}
-	if parent := selfHWM(); maxrss > max(hostileRSSBudget, parent+(8<<20)) {
-		t.Errorf("%s: child maxrss %d MB, want at most %d MB (parent's peak %d MB)", name, maxrss>>20, hostileRSSBudget>>20, parent>>20)
+	if parent := selfHWM(); maxrss > max(budget, parent+(8<<20)) {
+		t.Errorf("%s: child maxrss %d MB, want at most %d MB (parent's peak %d MB)", name, maxrss>>20, budget>>20, parent>>20)
 	}
 	t.Logf("%s: child peak RSS %.1f MB (maxrss %.1f MB)", name, float64(hwm)/(1<<20), float64(maxrss)/(1<<20))
 }
@@ -488,3 +488,57 @@ type stripes struct{}
 func (stripes) ColorModel() color.Model { return color.GrayModel }
 func (stripes) Bounds() image.Rectangle { return image.Rect(0, 0, 4096, 4096) }
 func (stripes) At(x, y int) color.Color { return color.Gray{uint8(x ^ y)} }
+
+// bombRSSBudget is the peak RSS allowed to a child opening a folder of eight
+// 8192 x 8192 16-bit RGBA PNGs. Each decode weighs 64 Mi pixels x (8 + 4)
+// bytes = 768 MiB (the 512 MiB decoder image and the 256 MiB RGBA copy), so
+// the 1 GiB decode budget runs them one at a time and at most 1 GiB is live.
+// The collector lets the heap grow to twice its live data (GOGC=100) before
+// it collects, and toRGBA's per-pixel colour conversion of 16-bit images
+// allocates garbage at every pixel, so the heap legitimately reaches 2 x
+// 1 GiB; the mutator keeps allocating while a collection is under way, up to
+// one more decode (768 MiB), and freed pages stay resident until the
+// scavenger returns them: 2 GiB + 768 MiB = 2.75 GiB (measured: 2321 and
+// 2386 MiB in two runs).
+// Without the budget the eight decode at once, one per core: measured
+// 12.1 GB, as in the issue.
+const bombRSSBudget = 2816 << 20
+
+// The finding of issue 15: PNG decompression bombs decoded one per core, so
+// a folder of eight 16-bit 8192 x 8192 PNGs took 11.8 GB at 8 cores. Open
+// decodes every image of a folder in parallel (checkImages, one worker per
+// GOMAXPROCS); a child with GOMAXPROCS=8 must stay within bombRSSBudget.
+func TestHostilePNGBombsWithinDecodeBudget(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("decodes 4 GiB of pixels in a child process (not under -race, which multiplies memory)")
+	}
+	// A flat half-transparent 16-bit RGBA image compresses to about 500 KB;
+	// every file is the same one.
+	img := image.NewRGBA64(image.Rect(0, 0, 8192, 8192))
+	copy(img.Pix, []byte{0x40, 0x00, 0x20, 0x00, 0x10, 0x00, 0x80, 0x00})
+	for n := 8; n < len(img.Pix); n *= 2 {
+		copy(img.Pix[n:], img.Pix[:n])
+	}
+	var buf bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	img = nil
+	if cfg, err := png.DecodeConfig(bytes.NewReader(buf.Bytes())); err != nil || cfg.ColorModel != color.NRGBA64Model {
+		t.Fatalf("bomb PNG: %v, colour model %v; want 16-bit RGBA", err, cfg.ColorModel)
+	}
+	dir := userFolder(t, 8, seq(8*3), 8, 3, nil)
+	for k := range 8 {
+		write(t, filepath.Join(dir, "images", fmt.Sprintf("img%02d.png", k)), buf.Bytes())
+	}
+	out, maxrss, hwm := childRSS(t, dir, "GOMAXPROCS=8")
+	if !strings.Contains(out, "OPEN-ERROR: <nil>") {
+		t.Fatalf("child output %q, want the folder to open", out)
+	}
+	// The measure is real: one decode alone holds 768 MiB.
+	if hwm < 500<<20 {
+		t.Errorf("child decoding eight 8192 x 8192 PNGs peaked at %d MB; want above 500 MB: the images were not decoded or the RSS measure is broken", hwm>>20)
+	}
+	checkPeak(t, "eight 8192 x 8192 16-bit PNGs, GOMAXPROCS=8", maxrss, hwm, bombRSSBudget)
+	t.Logf("PNG of %d bytes", buf.Len())
+}
