@@ -5,7 +5,7 @@
 export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 BIN := bin/itscope
-DEB_PKGS := gcc libc6-dev libopenblas-dev libhdf5-dev pkg-config tmux
+DEB_PKGS := gcc libc6-dev libopenblas-dev libhdf5-dev pkg-config tmux slurmctld slurmd slurm-client munge
 
 .PHONY: deps build run test vet bench clean
 
@@ -32,6 +32,7 @@ test: vet build
 	# Tests that skip under the race detector (too slow there) run once without it.
 	$(GO) test -count=1 -run 'TestDefaultGridInteriorOnEveryLayer' ./model/readout/
 	ITSCOPE_BIN=$(BIN) scripts/e2e-tui.sh
+	ITSCOPE_BIN=$(BIN) scripts/e2e-slurm.sh
 
 clean:
 	rm -rf bin

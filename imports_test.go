@@ -35,6 +35,11 @@ func TestImportRules(t *testing.T) {
 		{"model/jobs imports only model/runs among itscope packages",
 			func(p string) bool { return p == "itscope/model/jobs" },
 			func(i string) bool { return !under(i, "itscope") || i == "itscope/model/runs" }},
+		{"model/figures imports only model/runs and data among itscope packages",
+			func(p string) bool { return p == "itscope/model/figures" },
+			func(i string) bool {
+				return !under(i, "itscope") || i == "itscope/model/runs" || under(i, "itscope/data")
+			}},
 		{"compute and data import no model or ui package",
 			func(p string) bool { return under(p, "itscope/compute") || under(p, "itscope/data") },
 			func(i string) bool { return !under(i, "itscope/model") && !under(i, "itscope/ui") }},

@@ -56,15 +56,7 @@ func StratifiedShuffleSplits(labels []string, splits int, testFraction float64, 
 	if err != nil {
 		return nil, err
 	}
-	groups := map[string][]int{}
-	for i, l := range labels {
-		groups[l] = append(groups[l], i)
-	}
-	names := make([]string, 0, len(groups))
-	for l := range groups {
-		names = append(names, l)
-	}
-	slices.Sort(names)
+	groups, names := groupByLabel(labels)
 	share := make([]int, len(names))
 	frac := make([]float64, len(names))
 	left := nTest
@@ -374,29 +366,12 @@ func BrainScoreCeiling(repeats []float32, images, neurons, trials int, subset []
 	if images <= 0 || neurons <= 0 || trials < 2 {
 		return nil, fmt.Errorf("compute: Brain-Score ceiling: shape (%d images, %d neurons, %d trials), want positive with at least 2 trials", images, neurons, trials)
 	}
-	if len(repeats) != images*neurons*trials {
-		return nil, fmt.Errorf("compute: Brain-Score ceiling: repeats have %d values, want %d images x %d neurons x %d trials = %d",
-			len(repeats), images, neurons, trials, images*neurons*trials)
-	}
 	if len(halves) == 0 {
 		return nil, fmt.Errorf("compute: Brain-Score ceiling: no half-splits")
 	}
-	for k, v := range repeats {
-		if math.IsInf(float64(v), 0) {
-			return nil, fmt.Errorf("compute: Brain-Score ceiling: repeat of image %d, neuron %d, trial %d is %v; want a number or NaN for a missing trial",
-				k/(trials*neurons), (k/trials)%neurons, k%trials, v)
-		}
-	}
-	if subset == nil {
-		subset = make([]int, images)
-		for i := range subset {
-			subset[i] = i
-		}
-	}
-	for _, i := range subset {
-		if i < 0 || i >= images {
-			return nil, fmt.Errorf("compute: Brain-Score ceiling: image index %d outside [0,%d)", i, images)
-		}
+	subset, err := checkRepeats("Brain-Score ceiling", repeats, images, neurons, trials, subset)
+	if err != nil {
+		return nil, err
 	}
 	inA := make([][]bool, len(halves))
 	for s, h := range halves {

@@ -69,28 +69,9 @@ func splitHalfCeiling(repeats []float32, images, neurons, trials int, subset []i
 	if images <= 0 || neurons <= 0 || trials <= 0 {
 		return nil, fmt.Errorf("compute: noise ceiling: shape (%d images, %d neurons, %d trials) must be positive", images, neurons, trials)
 	}
-	if len(repeats) != images*neurons*trials {
-		return nil, fmt.Errorf("compute: noise ceiling: repeats have %d values, want %d images x %d neurons x %d trials = %d",
-			len(repeats), images, neurons, trials, images*neurons*trials)
-	}
-	for k, v := range repeats {
-		if math.IsInf(float64(v), 0) {
-			t := k % trials
-			j := (k / trials) % neurons
-			return nil, fmt.Errorf("compute: noise ceiling: repeat of image %d, neuron %d, trial %d is %v; want a number or NaN for a missing trial",
-				k/(trials*neurons), j, t, v)
-		}
-	}
-	if subset == nil {
-		subset = make([]int, images)
-		for i := range subset {
-			subset[i] = i
-		}
-	}
-	for _, i := range subset {
-		if i < 0 || i >= images {
-			return nil, fmt.Errorf("compute: noise ceiling: image index %d outside [0,%d)", i, images)
-		}
+	subset, err := checkRepeats("noise ceiling", repeats, images, neurons, trials, subset)
+	if err != nil {
+		return nil, err
 	}
 	sumR := make([]float64, neurons)
 	nR := make([]int, neurons)
@@ -157,4 +138,32 @@ func splitHalfCeiling(repeats []float32, images, neurons, trials int, subset []i
 	}
 	c.Mean, c.Median, c.Count = MeanMedian(c.Reliability)
 	return c, nil
+}
+
+// checkRepeats checks an (images, neurons, trials) block of repeats for its
+// size, infinite values (NaN marks a missing trial) and the image indices of
+// subset, which defaults to every image; what names the caller in errors.
+func checkRepeats(what string, repeats []float32, images, neurons, trials int, subset []int) ([]int, error) {
+	if len(repeats) != images*neurons*trials {
+		return nil, fmt.Errorf("compute: %s: repeats have %d values, want %d images x %d neurons x %d trials = %d",
+			what, len(repeats), images, neurons, trials, images*neurons*trials)
+	}
+	for k, v := range repeats {
+		if math.IsInf(float64(v), 0) {
+			return nil, fmt.Errorf("compute: %s: repeat of image %d, neuron %d, trial %d is %v; want a number or NaN for a missing trial",
+				what, k/(trials*neurons), (k/trials)%neurons, k%trials, v)
+		}
+	}
+	if subset == nil {
+		subset = make([]int, images)
+		for i := range subset {
+			subset[i] = i
+		}
+	}
+	for _, i := range subset {
+		if i < 0 || i >= images {
+			return nil, fmt.Errorf("compute: %s: image index %d outside [0,%d)", what, i, images)
+		}
+	}
+	return subset, nil
 }

@@ -2,6 +2,7 @@ package compute
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 )
@@ -41,15 +42,7 @@ func StratifiedKFold(labels []string, k int, seed uint64) ([]int, error) {
 	if k < 2 || k > n {
 		return nil, fmt.Errorf("compute: %d folds for %d rows: want 2 <= folds <= rows", k, n)
 	}
-	groups := map[string][]int{}
-	for i, l := range labels {
-		groups[l] = append(groups[l], i)
-	}
-	names := make([]string, 0, len(groups))
-	for l := range groups {
-		names = append(names, l)
-	}
-	slices.Sort(names)
+	groups, names := groupByLabel(labels)
 	rng := rand.New(rand.NewPCG(seed, seed))
 	fold := make([]int, n)
 	pos := 0
@@ -93,4 +86,14 @@ func checkFolds(fold []int, n int) (int, error) {
 		}
 	}
 	return k, nil
+}
+
+// groupByLabel lists the indices of each label, and the labels in sorted
+// order so that seeded draws over the groups do not depend on map order.
+func groupByLabel(labels []string) (groups map[string][]int, names []string) {
+	groups = map[string][]int{}
+	for i, l := range labels {
+		groups[l] = append(groups[l], i)
+	}
+	return groups, slices.Sorted(maps.Keys(groups))
 }

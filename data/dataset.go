@@ -1,6 +1,9 @@
 package data
 
-import "image"
+import (
+	"fmt"
+	"image"
+)
 
 // Split names. Every dataset has train and val; test may lack responses
 // (NX-414's test split has none).
@@ -69,6 +72,16 @@ func (d *Dataset) SplitByName(name string) (Split, bool) {
 		}
 	}
 	return Split{}, false
+}
+
+// SplitWithImages returns the split called name, or an error naming the
+// dataset when it has none with images.
+func (d *Dataset) SplitWithImages(name string) (Split, error) {
+	s, ok := d.SplitByName(name)
+	if !ok || len(s.Indices) == 0 {
+		return s, fmt.Errorf("dataset %s: no split %q with images (want train, val or test)", d.Name, name)
+	}
+	return s, nil
 }
 
 // ResponseRow returns neuron responses to image i, a view into Responses.

@@ -5,7 +5,6 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 )
 
@@ -40,13 +39,4 @@ func TestDefaultSplitMatchesWrittenRule(t *testing.T) {
 	if _, _, err := DefaultSplit(1); err == nil {
 		t.Error("n=1: no error")
 	}
-}
-
-func containsAll(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if !strings.Contains(s, sub) {
-			return false
-		}
-	}
-	return true
 }

@@ -4,7 +4,8 @@
 # the screen is read with capture-pane. It opens the small demo session,
 # picks a MobileNetV2 layer, fits a grid of two ridge alphas on it, opens a run's EV
 # histogram, exports it, compares the two runs, checks the resize message,
-# the help and NO_COLOR, and quits. Key bursts (ten j typed in one write) move
+# the help, two trainings' lr in Compare at 80x24 and a saved figure, and
+# NO_COLOR, and quits. Key bursts (ten j typed in one write) move
 # ten rows, and with --mouse a click on a tab (an SGR mouse report written
 # into the pane) switches panes. Then the job queue: a CLI grid submitted
 # with --detach and run by `itscope job run-queued` in another window shows
@@ -122,13 +123,13 @@ wait_for $s "Compare — 2 runs, 0 marked"
 send $s Space Space
 wait_for $s "2 marked"
 send $s Enter
-wait_for $s "2 runs on the same axes"
+wait_for $s "2 runs on the same EV axis"
 
 # Resize below 80x24, then back.
 tmux -S "$sock" resize-window -t $s -x 70 -y 20
 wait_for $s "this one is 70x20"
 tmux -S "$sock" resize-window -t $s -x 100 -y 30
-wait_for $s "2 runs on the same axes"
+wait_for $s "2 runs on the same EV axis"
 
 # Help, then quit.
 send $s Escape
@@ -139,6 +140,26 @@ for _ in $(seq 100); do [ -f "$work/$s.exit" ] && break; sleep 0.1; done
 [ "$(cat "$work/$s.exit" 2>/dev/null)" = "exit 0" ] || fail "the explorer did not exit cleanly: $(cat "$work/$s.exit" 2>/dev/null)" $s
 runs=$(ls "$work"/runs/*/run.json 2>/dev/null | wc -l)
 [ "$runs" -eq 2 ] || fail "the store holds $runs runs, want 2" $s
+
+# Hyperparameters at 80x24: two tiny CNNs trained from the command line at
+# lr 0.001 and 0.0003 read apart in Compare's settings column; f saves the
+# marked runs' figure and says its full path.
+for lr in 0.001 0.0003; do
+	"$bin" train --data demo:210325 --cnn layers=1,channels=4,size=64 --epochs 1 --lr $lr --runs "$work/lr-runs" >/dev/null ||
+		{ echo "e2e-tui: FAIL: itscope train --lr $lr" >&2; exit 1; }
+done
+h=hparams
+tmux -S "$sock" new-session -d -s $h -x 80 -y 24 \
+	"cd '$work' && env -u CI ITSCOPE_CACHE='$work/cache' XDG_CONFIG_HOME='$work/config' '$bin' tui --runs '$work/lr-runs' --export-dir '$work/figs'; sleep 600"
+wait_for $h "1 Data"
+send $h 7
+wait_for $h "Compare — 2 runs"
+wait_for $h "lr=0.001"
+wait_for $h "lr=0.0003"
+send $h Space Space f
+wait_for $h "wrote $work/figs/"
+ls "$work"/figs/*-compare.png >/dev/null 2>&1 || fail "f wrote no compare figure" $h
+send $h q
 
 # Mouse (--mouse): a click on a tab switches panes. tmux has no command to
 # send a click, so the SGR report of a left press and release at the tab's
@@ -224,4 +245,4 @@ wait_for $q "process gone" 10
 [ -z "$(ls "$store" | grep -v '^\.')" ] || fail "the store holds runs after the kill: $(ls "$store")" $q
 send $q q
 
-echo "e2e-tui: ok (open, key bursts, grid of 2 fits, histogram, export, compare, resize, help, mouse, NO_COLOR, quit; a queued CLI grid live in the explorer, SIGKILL of its runner)"
+echo "e2e-tui: ok (open, key bursts, grid of 2 fits, histogram, export, compare, resize, help, lr at 80x24, figure, mouse, NO_COLOR, quit; a queued CLI grid live in the explorer, SIGKILL of its runner)"

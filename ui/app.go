@@ -84,6 +84,10 @@ type Options struct {
 	// Admin lets this session cancel anyone's job; others cancel only
 	// jobs whose Owner is User.
 	Admin bool
+	// SubmitSlurm, when set (the local explorer, with sbatch on PATH),
+	// lets the Grid pane send its jobs to Slurm instead of this process:
+	// it queues them for the Slurm executor and returns a status line.
+	SubmitSlurm func(name string, js []jobs.Job) (string, error)
 	// ConfigDir holds the user's settings (the Grid's fields); "" is
 	// $XDG_CONFIG_HOME/itscope, else ~/.config/itscope.
 	ConfigDir string
@@ -164,6 +168,8 @@ func New(opts Options) *App {
 		Choice:   ModelChoice{Source: srcPixels, Pixels: 32},
 		Jobs:     map[jobs.JobID]jobs.JobStatus{},
 		Taps:     map[string][]nets.Tap{},
+
+		SubmitSlurm: opts.SubmitSlurm,
 	}
 	a := &App{ctx: ctx, opts: opts, width: opts.Width, height: opts.Height}
 	env := opts.Env

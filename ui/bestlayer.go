@@ -7,36 +7,10 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"itscope/model/figures"
 	"itscope/model/readout"
 	"itscope/model/runs"
 )
-
-// sweepLayers are the runs Figure 1a draws for run m: the finished runs on
-// the layers of m's network with m's read-out, PCA and dataset, the newest
-// run of each layer, in the store's order (oldest first, so a sweep's
-// layers go shallow to deep). ok is false when m is not on a network layer.
-func sweepLayers(all []runs.RunMeta, m runs.RunMeta) (net string, layers []string, metas []runs.RunMeta, ok bool) {
-	net, _, ok = strings.Cut(m.Strategy, ":")
-	if !ok || strings.HasPrefix(m.Strategy, "pixels") {
-		return "", nil, nil, false
-	}
-	seen := map[string]int{}
-	for _, r := range all {
-		n, tap, ok := strings.Cut(r.Strategy, ":")
-		if !ok || n != net || r.Status != runs.Done || r.Model != m.Model ||
-			r.Summary.PCA != m.Summary.PCA || r.Dataset.Hash != m.Dataset.Hash {
-			continue
-		}
-		if i, ok := seen[tap]; ok {
-			metas[i] = r
-			continue
-		}
-		seen[tap] = len(layers)
-		layers = append(layers, tap)
-		metas = append(metas, r)
-	}
-	return net, layers, metas, true
-}
 
 // bestLayersMsg is the best layer per neuron over the sweep of run runID,
 // chosen from the runs ids.
@@ -59,7 +33,7 @@ func runIDs(metas []runs.RunMeta) []string {
 // store and picks each neuron's layer by training CV score; nil when there
 // is no store or fewer than two layers.
 func loadBestLayers(ctx *Context, m runs.RunMeta) tea.Cmd {
-	_, layers, metas, ok := sweepLayers(ctx.Runs, m)
+	_, layers, metas, ok := figures.SweepLayers(ctx.Runs, m)
 	if !ok || len(metas) < 2 || ctx.Store == nil {
 		return nil
 	}

@@ -34,6 +34,9 @@ type Context struct {
 	// (Options).
 	User  string
 	Admin bool
+	// SubmitSlurm sends jobs to Slurm (Options.SubmitSlurm); nil: no
+	// Slurm executor.
+	SubmitSlurm func(name string, js []jobs.Job) (string, error)
 	// Open loads a dataset spec; the SSH server passes one that refuses paths
 	// outside its data root.
 	Open func(spec string) (*data.Dataset, error)

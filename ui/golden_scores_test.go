@@ -122,3 +122,18 @@ func TestGoldenResultsBestLayer(t *testing.T) {
 	waitFor(t, tm, 10*time.Second, "mean val EV")
 	requireGolden(t, finalFrame(t, tm))
 }
+
+// A sweep whose read-out has no per-neuron CV scores (ridge) keeps Figure
+// 1a and says why no layer is chosen per neuron.
+func TestBestLayerNeedsCVScores(t *testing.T) {
+	store, err := runs.OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	saveAs(t, store, "run-c", fixedRun("run-c", "ridge", "mobilenetv2:features.4", 10, 0.2, 40))
+	saveAs(t, store, "run-d", fixedRun("run-d", "ridge", "mobilenetv2:features.7", 10, 0.3, 40))
+	tm, pr := startApp(t, Options{Store: store})
+	pr.waitMsg(t, 10*time.Second, "the run list", func(m tea.Msg) bool { _, ok := m.(runsMsg); return ok })
+	keys(tm, "6", "enter", "v")
+	waitFor(t, tm, 10*time.Second, "features.7 ", "best layer per neuron: layer features.4 (run run-c): no")
+}

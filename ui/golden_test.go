@@ -254,7 +254,7 @@ func TestGoldenCompareSideBySide(t *testing.T) {
 	tm.Send(runsMessage(fixed))
 	keys(tm, "7")
 	tm.Send(compareLoadedMsg{runs: []*runs.Run{fixed[4], fixed[0]}})
-	waitFor(t, tm, 5*time.Second, "on the same axes")
+	waitFor(t, tm, 5*time.Second, "on the same EV axis")
 	requireGolden(t, finalFrame(t, tm))
 }
 

@@ -16,11 +16,13 @@ type KeyMap struct {
 	// Model pane.
 	Sweep key.Binding
 	// Grid pane.
-	Edit, Start, Strategy key.Binding
+	Edit, Start, Strategy, Executor key.Binding
 	// Jobs and Live panes.
 	Cancel, Pin key.Binding
 	// Results and Compare panes.
-	View, Sort, Reverse, Export, Filter, Mark, Refresh key.Binding
+	View, Sort, Reverse, Export, Figure, Note, Filter, Mark, Refresh key.Binding
+	// Compare's curves.
+	Curves, Smooth, LogY, XAxis key.Binding
 }
 
 // DefaultKeyMap is the explorer's key map: arrows and vim keys, number keys
@@ -57,6 +59,7 @@ func DefaultKeyMap() KeyMap {
 		Edit:     b([]string{"enter", "e"}, "enter", "edit"),
 		Start:    b([]string{"s"}, "s", "start jobs"),
 		Strategy: b([]string{"m"}, "m", "read-out"),
+		Executor: b([]string{"c"}, "c", "local/slurm"),
 
 		Cancel: b([]string{"x"}, "x", "cancel job"),
 		Pin:    b([]string{"p"}, "p", "pin job"),
@@ -65,6 +68,12 @@ func DefaultKeyMap() KeyMap {
 		Sort:    b([]string{"s"}, "s", "sort column"),
 		Reverse: b([]string{"r"}, "r", "reverse"),
 		Export:  b([]string{"e"}, "e", "export CSV"),
+		Figure:  b([]string{"f"}, "f", "save figure"),
+		Note:    b([]string{"n"}, "n", "note"),
+		Curves:  b([]string{"c"}, "c", "curves/histograms"),
+		Smooth:  b([]string{"a"}, "a", "smoothing"),
+		LogY:    b([]string{"y"}, "y", "log y"),
+		XAxis:   b([]string{"x"}, "x", "x: steps/epochs"),
 		Filter:  b([]string{"/"}, "/", "filter"),
 		Mark:    b([]string{" ", "space"}, "space", "mark"),
 		Refresh: b([]string{"R"}, "R", "reload runs"),

@@ -3,21 +3,35 @@ package ui
 import (
 	"fmt"
 	"math"
-	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
 	"itscope/data"
+	"itscope/model/figures"
 	"itscope/model/readout"
 	"itscope/model/runs"
 )
 
-var compareColumns = []string{"model", "strategy", "EV", "r", "MSE", "ceil EV", "dataset"}
+var compareColumns = []string{"model", "strategy", "EV", "r", "MSE", "ceil EV", "dataset", "settings"}
+
+// Compare's columns by index in compareColumns.
+const (
+	colModel = iota
+	colStrategy
+	colEV
+	colR
+	colMSE
+	colCeilEV
+	colDataset
+	colSettings
+)
 
 // compareLoadedMsg carries the marked runs, loaded for their histograms,
 // and, for two runs on the open dataset, their paired comparison.
@@ -37,26 +51,33 @@ type comparePane struct {
 	sortCol   int
 	desc      bool
 	filter    lineInput
+	note      lineInput // editing the note of noteID
+	noteID    string
 	marked    map[string]bool
 	side      []*runs.Run // non-nil: side-by-side view
+	curves    bool        // the side view shows curves, not histograms
+	curveOpts curveOptions
 	paired    *readout.Comparison
 	exportDir string
 }
 
 func newComparePane(ctx *Context, exportDir string) *comparePane {
 	return &comparePane{ctx: ctx, exportDir: exportDir, sortCol: 2, desc: true, marked: map[string]bool{},
-		filter: lineInput{prompt: "filter: "}}
+		filter: lineInput{prompt: "filter (regexp): "}, note: lineInput{prompt: "note: "}}
 }
 
 func (p *comparePane) Title() string    { return "Compare" }
 func (p *comparePane) SetSize(w, h int) { p.w, p.h = w, h }
-func (p *comparePane) Capturing() bool  { return p.filter.active }
+func (p *comparePane) Capturing() bool  { return p.filter.active || p.note.active }
 func (p *comparePane) ShortHelp() []key.Binding {
 	k := p.ctx.Keys
 	if p.side != nil {
-		return []key.Binding{withHelp(k.Back, "esc", "back to table")}
+		if p.curves {
+			return []key.Binding{withHelp(k.Back, "esc", "back to table"), k.Curves, k.Smooth, k.LogY, k.XAxis}
+		}
+		return []key.Binding{withHelp(k.Back, "esc", "back to table"), k.Curves}
 	}
-	return []key.Binding{k.Up, k.Down, k.Mark, withHelp(k.Enter, "enter", "compare marked"), k.Sort, k.Filter, k.Export}
+	return []key.Binding{k.Up, k.Down, k.Mark, withHelp(k.Enter, "enter", "compare marked"), k.Sort, k.Filter, k.Export, k.Figure}
 }
 func (p *comparePane) FullHelp() [][]key.Binding {
 	k := p.ctx.Keys
@@ -64,21 +85,72 @@ func (p *comparePane) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.Top, k.Bottom},
 		{k.Mark, withHelp(k.Enter, "enter", "compare marked"), withHelp(k.Back, "esc", "back")},
 		{k.Sort, k.Reverse, k.Filter, withHelp(k.Export, "e", "export table CSV")},
+		{withHelp(k.Figure, "f", "save the marked runs' figure (PNG)"), withHelp(k.Note, "n", "note on the run")},
 	}
 }
 
+// settings are the settings that tell the scored runs apart beyond the
+// model and strategy columns, whatever the filter shows.
+func (p *comparePane) settings() []string { return apartSettings(p.ctx.Runs) }
+
+// apartSettings are the settings that tell the scored runs of all apart
+// beyond what runLabel and strategyLabel show (the read-out, the features
+// or CNN, the PCA and alpha).
+func apartSettings(all []runs.RunMeta) []string {
+	var scoredRuns []runs.RunMeta
+	for _, r := range all {
+		if scored(r) {
+			scoredRuns = append(scoredRuns, r)
+		}
+	}
+	var names []string
+	for _, n := range runs.DistinctHparams(scoredRuns) {
+		switch n {
+		case "readout", "features", "cnn", "pca", "alpha":
+		default:
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// settingsText is a run's distinguishing settings and its note.
+func settingsText(r runs.RunMeta, names []string) string {
+	text := runs.HparamText(r, names)
+	if r.Note != "" {
+		text = strings.TrimSpace(text + " “" + r.Note + "”")
+	}
+	return text
+}
+
+// rowFilter matches runs against the filter: a case-insensitive regular
+// expression over a run's model, strategy, dataset, kind, every setting and
+// its note, or, while the expression does not parse, a plain substring.
+func (p *comparePane) rowFilter() func(runs.RunMeta) bool {
+	f := strings.TrimSpace(p.filter.value)
+	if f == "" {
+		return func(runs.RunMeta) bool { return true }
+	}
+	text := func(r runs.RunMeta) string {
+		return strings.Join([]string{r.Model, r.Strategy, r.Dataset.Name, string(r.Kind),
+			runs.HparamText(r, runs.HparamNames), r.Note}, " ")
+	}
+	if re, err := regexp.Compile("(?i)" + f); err == nil {
+		return func(r runs.RunMeta) bool { return re.MatchString(text(r)) }
+	}
+	f = strings.ToLower(f)
+	return func(r runs.RunMeta) bool { return strings.Contains(strings.ToLower(text(r)), f) }
+}
+
 func (p *comparePane) rows() []runs.RunMeta {
-	f := strings.ToLower(strings.TrimSpace(p.filter.value))
+	match := p.rowFilter()
 	var out []runs.RunMeta
 	for _, r := range p.ctx.Runs {
-		if !scored(r) {
-			continue
+		if scored(r) && match(r) {
+			out = append(out, r)
 		}
-		if f != "" && !strings.Contains(strings.ToLower(r.Model+" "+r.Strategy+" "+r.Dataset.Name+" "+string(r.Kind)), f) {
-			continue
-		}
-		out = append(out, r)
 	}
+	settings := p.settings()
 	key := func(r runs.RunMeta) (string, float64) {
 		s := r.Summary
 		switch p.sortCol {
@@ -94,6 +166,8 @@ func (p *comparePane) rows() []runs.RunMeta {
 			return "", s.MSEMean
 		case 5:
 			return "", s.CeilingEVMean
+		case colSettings:
+			return settingsText(r, settings), 0
 		}
 		return r.Dataset.Name, 0
 	}
@@ -132,9 +206,31 @@ func (p *comparePane) key(msg tea.KeyMsg) tea.Cmd {
 		p.row.pos = 0
 		return nil
 	}
+	if p.note.active {
+		done, _ := p.note.update(msg)
+		if !done {
+			return nil
+		}
+		store, id, text := p.ctx.Store, p.noteID, p.note.value
+		return func() tea.Msg {
+			if err := store.SetNote(id, text); err != nil {
+				return statusMsg{text: err.Error(), isErr: true}
+			}
+			return loadRuns(store)()
+		}
+	}
 	if p.side != nil {
-		if keyIs(msg, k.Back) || keyIs(msg, k.Enter) {
+		switch {
+		case keyIs(msg, k.Back) || keyIs(msg, k.Enter):
 			p.side = nil
+		case keyIs(msg, k.Curves):
+			p.curves = !p.curves
+		case keyIs(msg, k.Smooth):
+			p.curveOpts.smooth = (p.curveOpts.smooth + 1) % len(smoothings)
+		case keyIs(msg, k.LogY):
+			p.curveOpts.logY = !p.curveOpts.logY
+		case keyIs(msg, k.XAxis):
+			p.curveOpts.byEpoch = !p.curveOpts.byEpoch
 		}
 		return nil
 	}
@@ -158,13 +254,32 @@ func (p *comparePane) key(msg tea.KeyMsg) tea.Cmd {
 		p.filter.value = ""
 	case keyIs(msg, k.Export):
 		return p.export()
-	case keyIs(msg, k.Enter):
-		var ids []string
-		for _, r := range rows {
-			if p.marked[r.ID] {
-				ids = append(ids, r.ID)
-			}
+	case keyIs(msg, k.Note) && len(rows) > 0:
+		p.noteID = rows[p.row.pos].ID
+		p.note.value, p.note.active = rows[p.row.pos].Note, true
+	case keyIs(msg, k.Figure) && len(rows) > 0:
+		ids := p.markedIDs(rows)
+		if len(ids) == 0 {
+			ids = []string{rows[p.row.pos].ID}
 		}
+		store := p.ctx.Store
+		name := ids[0]
+		if len(ids) > 1 {
+			name += fmt.Sprintf("+%d", len(ids)-1)
+		}
+		return saveFigure(p.exportDir, name, figures.Compare, func() (figures.Input, error) {
+			var in figures.Input
+			for _, id := range ids {
+				r, err := store.Load(id)
+				if err != nil {
+					return in, err
+				}
+				in.Runs = append(in.Runs, r)
+			}
+			return in, nil
+		})
+	case keyIs(msg, k.Enter):
+		ids := p.markedIDs(rows)
 		if len(ids) == 0 && len(rows) > 0 {
 			return setStatus("mark runs with space first, then enter puts them side by side")
 		}
@@ -188,10 +303,25 @@ func (p *comparePane) key(msg tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
+// markedIDs are the marked runs among rows, in the rows' order.
+func (p *comparePane) markedIDs(rows []runs.RunMeta) []string {
+	var ids []string
+	for _, r := range rows {
+		if p.marked[r.ID] {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids
+}
+
 func (p *comparePane) export() tea.Cmd {
-	store, path := p.ctx.Store, filepath.Join(p.exportDir, "itscope-runs.csv")
+	store, dir := p.ctx.Store, p.exportDir
 	return func() tea.Msg {
-		if err := store.Export(path); err != nil {
+		path, err := exportPath(dir, "itscope-runs.csv")
+		if err == nil {
+			err = store.Export(path)
+		}
+		if err != nil {
 			return statusMsg{text: data.Printable(err.Error()), isErr: true}
 		}
 		return statusMsg{text: "wrote " + path}
@@ -200,34 +330,34 @@ func (p *comparePane) export() tea.Cmd {
 
 func (p *comparePane) View() string {
 	st := p.ctx.Styles
+	if p.side != nil && p.curves {
+		return p.curvesView()
+	}
 	if p.side != nil {
 		return p.sideView()
 	}
 	rows := p.rows()
-	stratW := max(12, p.w-2-2-8-1-8*4-12-2)
+	settings := p.settings()
+	cols := p.layout(rows, settings)
 	var b strings.Builder
 	var head []string
-	widths := []int{8, stratW, 7, 7, 7, 7, 12}
-	for i, c := range compareColumns {
-		if i == p.sortCol {
+	for _, c := range cols {
+		name := compareColumns[c.index]
+		if c.index == p.sortCol {
 			if p.desc {
-				c += "▼"
+				name += "▼"
 			} else {
-				c += "▲"
+				name += "▲"
 			}
 		}
-		if i <= 1 || i == 6 {
-			head = append(head, fmt.Sprintf("%-*s", widths[i], c))
-		} else {
-			head = append(head, fmt.Sprintf("%*s", widths[i], c))
-		}
+		head = append(head, c.cell(name))
 	}
 	b.WriteString("  " + st.Heading.Render(strings.Join(head, " ")) + "\n")
 	if len(rows) == 0 {
 		b.WriteString(st.Dim.Render("  no runs" + map[bool]string{true: " match the filter", false: " yet"}[p.filter.value != ""]))
 	}
 	listH := p.h - 4
-	if p.filter.active || p.filter.value != "" {
+	if p.filter.active || p.filter.value != "" || p.note.active {
 		listH--
 	}
 	first, end := p.row.window(len(rows), listH)
@@ -242,19 +372,83 @@ func (p *comparePane) View() string {
 		if p.marked[r.ID] {
 			mark = st.Marked.Render("◆ ")
 		}
-		line := fmt.Sprintf("%-8.8s %-*.*s %7s %7s %7s %7s %-12.12s", r.Model, stratW, stratW, strategyLabel(r),
-			fmtNum(s.EVMean), fmtNum(s.RMean), fmtNum(s.MSEMean), fmtNum(s.CeilingEVMean), r.Dataset.Name)
+		values := map[int]string{colModel: r.Model, colStrategy: strategyLabel(r), colEV: fmtNum(s.EVMean), colR: fmtNum(s.RMean),
+			colMSE: fmtNum(s.MSEMean), colCeilEV: fmtNum(s.CeilingEVMean), colDataset: r.Dataset.Name,
+			colSettings: settingsText(r, settings)}
+		var cells []string
+		for _, c := range cols {
+			cells = append(cells, c.cell(values[c.index]))
+		}
+		line := strings.Join(cells, " ")
 		if i == p.row.pos {
 			b.WriteString(selectLine(st, mark+line, p.w-2) + "\n")
 			continue
 		}
 		b.WriteString(mark + line + "\n")
 	}
-	if p.filter.active || p.filter.value != "" {
+	switch {
+	case p.note.active:
+		b.WriteString(p.note.view(st) + "\n")
+	case p.filter.active || p.filter.value != "":
 		b.WriteString(p.filter.view(st) + "\n")
 	}
 	title := fmt.Sprintf("Compare — %d runs, %d marked", len(rows), len(p.marked))
 	return box(st, title, b.String(), p.w, p.h, true)
+}
+
+// column is one shown column of Compare's table.
+type column struct {
+	index, width int
+	right        bool // numbers are right-aligned
+	left         bool // cut from the left, keeping the end (a strategy's layer)
+}
+
+func (c column) cell(s string) string {
+	if n := utf8.RuneCountInString(s); n > c.width {
+		r := []rune(s)
+		if c.left {
+			s = "…" + string(r[n-c.width+1:])
+		} else {
+			s = string(r[:c.width-1]) + "…"
+		}
+	}
+	if c.right {
+		return fmt.Sprintf("%*s", c.width, s)
+	}
+	return fmt.Sprintf("%-*s", c.width, s)
+}
+
+// layout picks Compare's columns for the pane's width: model, strategy, EV
+// and r always; the settings that tell the runs apart when they differ;
+// then MSE, ceiling EV and dataset while the strategy keeps 24 columns. The
+// strategy takes what is left, so the table grows with the terminal.
+func (p *comparePane) layout(rows []runs.RunMeta, settings []string) []column {
+	avail := p.w - 2 - 2 // the box, the mark
+	setW := 0
+	for _, r := range rows {
+		setW = max(setW, utf8.RuneCountInString(settingsText(r, settings)))
+	}
+	setW = min(setW, max(12, avail/3))
+	fixed := []column{{index: colModel, width: 8}, {index: colStrategy, left: true}, {index: colEV, width: 7, right: true},
+		{index: colR, width: 7, right: true}}
+	rest := avail - 8 - 1 - 2*8
+	var extra []column
+	if setW > 0 {
+		extra = append(extra, column{index: colSettings, width: setW})
+		rest -= setW + 1
+	}
+	for _, c := range []column{{index: colMSE, width: 7, right: true}, {index: colCeilEV, width: 7, right: true},
+		{index: colDataset, width: 12}} {
+		if rest-c.width-1 >= 24 {
+			extra = append(extra, c)
+			rest -= c.width + 1
+		}
+	}
+	fixed[1].width = max(12, rest-1)
+	cols := append(fixed, extra...)
+	// Show them in compareColumns order.
+	sort.Slice(cols, func(a, b int) bool { return cols[a].index < cols[b].index })
+	return cols
 }
 
 func strategyLabel(r runs.RunMeta) string {
@@ -271,8 +465,9 @@ func strategyLabel(r runs.RunMeta) string {
 	return s
 }
 
-// sideView draws the marked runs' EV histograms with one x range and one
-// count scale, so their shapes compare directly.
+// sideView draws the marked runs' EV histograms over one x range, each
+// with its own count axis (labelled so), so that a run with most neurons in
+// one bin does not flatten the others.
 func (p *comparePane) sideView() string {
 	st := p.ctx.Styles
 	n := len(p.side)
@@ -287,12 +482,9 @@ func (p *comparePane) sideView() string {
 	}
 	lo, hi := evRange(all...)
 	bins := max(10, min(40, colW-8))
-	maxCount := 1
 	var counts [][]int
 	for _, e := range all {
-		c := histogram(e, bins, lo, hi)
-		counts = append(counts, c)
-		maxCount = max(maxCount, slices.Max(c))
+		counts = append(counts, histogram(e, bins, lo, hi))
 	}
 	var paired string
 	if c := p.paired; c != nil {
@@ -312,12 +504,13 @@ func (p *comparePane) sideView() string {
 			head := st.Heading.Render(fitLine(runLabel(r.Meta), colW-2)) + "\n" +
 				st.Dim.Render(fitLine(fmt.Sprintf("EV %s%s  r %s%s  %d neurons", fmtNum(r.Meta.Summary.EVMean), interval(r.Meta.Summary.EVMeanLo, r.Meta.Summary.EVMeanHi),
 					fmtNum(r.Meta.Summary.RMean), interval(r.Meta.Summary.RMeanLo, r.Meta.Summary.RMeanHi), len(r.Neurons)), colW-2))
-			cols = append(cols, fitBlock(head+"\n"+drawHistogram(st, counts[i], maxCount, chartH, lo, hi, "explained variance"), colW, chartH+6))
+			chart := drawHistogram(st, counts[i], max(1, slices.Max(counts[i])), chartH, lo, hi, "explained variance (own count axis)")
+			cols = append(cols, fitBlock(head+"\n"+chart, colW, chartH+6))
 		}
 		grid = append(grid, lipgloss.JoinHorizontal(lipgloss.Top, cols...))
 	}
 	body := paired + strings.Join(grid, "\n")
-	return box(st, fmt.Sprintf("Compare — %d runs on the same axes", n), body, p.w, p.h, true)
+	return box(st, fmt.Sprintf("Compare — %d runs on the same EV axis", n), body, p.w, p.h, true)
 }
 
 // interval renders a 95% bootstrap interval " [lo, hi]", or nothing when the

@@ -38,6 +38,7 @@ type gridPane struct {
 	edit    lineInput
 	path    string // where the fields are saved; "" for nowhere
 	loadErr error
+	slurm   bool // start sends the jobs to Slurm (ctx.SubmitSlurm)
 }
 
 func newGridPane(ctx *Context, settingsPath string) *gridPane {
@@ -112,10 +113,16 @@ func (p *gridPane) ShortHelp() []key.Binding {
 	if p.edit.active {
 		return []key.Binding{withHelp(k.Enter, "enter", "done"), withHelp(k.Back, "esc", "cancel")}
 	}
+	if p.ctx.SubmitSlurm != nil {
+		return []key.Binding{k.Up, k.Down, k.Edit, k.Strategy, k.Executor, k.Start}
+	}
 	return []key.Binding{k.Up, k.Down, k.Edit, k.Strategy, k.Start}
 }
 func (p *gridPane) FullHelp() [][]key.Binding {
 	k := p.ctx.Keys
+	if p.ctx.SubmitSlurm != nil {
+		return [][]key.Binding{{k.Up, k.Down}, {k.Edit, k.Strategy, k.Executor, k.Start}}
+	}
 	return [][]key.Binding{{k.Up, k.Down}, {k.Edit, k.Strategy, k.Start}}
 }
 
@@ -171,6 +178,8 @@ func (p *gridPane) Update(msg tea.Msg) tea.Cmd {
 	case keyIs(km, k.Strategy):
 		p.readout = (p.readout + 1) % len(readouts)
 		return p.save()
+	case keyIs(km, k.Executor) && p.ctx.SubmitSlurm != nil:
+		p.slurm = !p.slurm
 	case keyIs(km, k.Start):
 		return p.start()
 	}
@@ -390,9 +399,6 @@ func (p *gridPane) start() tea.Cmd {
 	if ds == nil {
 		return setError(fmt.Errorf("open a dataset in the Data pane first"))
 	}
-	if p.ctx.Engine == nil {
-		return setError(fmt.Errorf("no job engine"))
-	}
 	pl, err := p.expand()
 	if err != nil {
 		return setError(err)
@@ -415,6 +421,17 @@ func (p *gridPane) submit(pl plan) tea.Cmd {
 	}
 	for i := range jobs {
 		jobs[i].Owner = p.ctx.User
+	}
+	if p.slurm && p.ctx.SubmitSlurm != nil {
+		name := "grid"
+		if pl.sweep != "" {
+			name = "sweep"
+		}
+		msg, err := p.ctx.SubmitSlurm(name, jobs)
+		if err != nil {
+			return setError(err)
+		}
+		return tea.Batch(setStatus("%s", msg), gotoPane(paneJobs))
 	}
 	ids, err := p.ctx.Engine.SubmitAll(jobs)
 	if err != nil {
@@ -448,6 +465,13 @@ func (p *gridPane) View() string {
 	}
 	b.WriteString(kv(st, "data", dsName) + "\n")
 	b.WriteString(kv(st, "jobs of", what) + "\n")
+	if p.ctx.SubmitSlurm != nil {
+		where := "local: this process (c: Slurm)"
+		if p.slurm {
+			where = "slurm: job arrays, options from the config file (c: local)"
+		}
+		b.WriteString(kv(st, "executor", where) + "\n")
+	}
 	if !c.Trains() {
 		b.WriteString(kv(st, "read-out", readouts[p.readout]) + st.Dim.Render("   (m to change)") + "\n")
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"itscope/data"
+	"itscope/model/figures"
 	"itscope/model/runs"
 )
 
@@ -53,29 +53,9 @@ func loadRun(ctx *Context, id string) tea.Cmd {
 				return msg
 			}
 		}
-		msg.pred, msg.actual, msg.figureCErr = imageMeans(ds, run)
+		msg.pred, msg.actual, msg.figureCErr = figures.ValPairs(ds, run, -1)
 		return msg
 	}
-}
-
-// imageMeans averages predictions and responses over neurons per validation
-// image.
-func imageMeans(ds *data.Dataset, run *runs.Run) (pred, actual []float64, err error) {
-	val, ok := ds.SplitByName(data.Val)
-	if !ok || len(val.Indices) != run.PredRows || ds.NumNeurons != run.PredCols {
-		return nil, nil, fmt.Errorf("predictions are %d x %d but %s's val split is %d images x %d neurons",
-			run.PredRows, run.PredCols, data.Printable(ds.Name), len(val.Indices), ds.NumNeurons)
-	}
-	for r, img := range val.Indices {
-		var sp, sa float64
-		for j, a := range ds.ResponseRow(img) {
-			sp += float64(run.Predictions[r*run.PredCols+j])
-			sa += float64(a)
-		}
-		pred = append(pred, sp/float64(run.PredCols))
-		actual = append(actual, sa/float64(run.PredCols))
-	}
-	return pred, actual, nil
 }
 
 // Result views.
@@ -84,10 +64,11 @@ const (
 	viewLayers
 	viewRates
 	viewNeurons
+	viewCurves
 	numViews
 )
 
-var viewNames = []string{"histogram 1b", "layers 1a", "predicted 1c", "neurons"}
+var viewNames = []string{"1b EV", "1a layers", "1c predicted", "neurons", "curves"}
 
 var neuronColumns = []string{"neuron", "EV", "r", "MSE", "ceiling"}
 
@@ -119,13 +100,13 @@ func (p *resultsPane) SetSize(w, h int) { p.w, p.h = w, h }
 func (p *resultsPane) Capturing() bool  { return false }
 func (p *resultsPane) ShortHelp() []key.Binding {
 	k := p.ctx.Keys
-	return []key.Binding{k.Up, k.Down, k.Enter, k.View, k.Sort, k.Export}
+	return []key.Binding{k.Up, k.Down, k.Enter, k.View, k.Sort, k.Export, k.Figure}
 }
 func (p *resultsPane) FullHelp() [][]key.Binding {
 	k := p.ctx.Keys
 	return [][]key.Binding{
 		{k.Up, k.Down, withHelp(k.Enter, "enter", "open run"), withHelp(k.Back, "esc", "back to runs")},
-		{k.View, k.Sort, k.Reverse, k.Export},
+		{k.View, k.Sort, k.Reverse, k.Export, withHelp(k.Figure, "f", "save the view as PNG")},
 	}
 }
 
@@ -167,8 +148,8 @@ func (p *resultsPane) Update(msg tea.Msg) tea.Cmd {
 		}
 	case runsMsg:
 		// A sweep still running adds layers: choose again over them all.
-		if p.run != nil && p.best.runID != "" {
-			if _, _, metas, _ := sweepLayers(p.ctx.Runs, p.run.Meta); !slices.Equal(runIDs(metas), p.best.ids) {
+		if p.run != nil {
+			if _, _, metas, _ := figures.SweepLayers(p.ctx.Runs, p.run.Meta); !slices.Equal(runIDs(metas), p.best.ids) {
 				return loadBestLayers(p.ctx, p.run.Meta)
 			}
 		}
@@ -199,6 +180,8 @@ func (p *resultsPane) key(msg tea.KeyMsg) tea.Cmd {
 		p.desc = !p.desc
 	case keyIs(msg, k.Export) && p.run != nil:
 		return p.export()
+	case keyIs(msg, k.Figure) && p.run != nil:
+		return p.saveFigure()
 	case p.view == viewNeurons && !p.focusList && p.run != nil:
 		if !navigate(k, msg, &p.rows, len(p.run.Neurons), p.h-6) && (keyIs(msg, k.Left)) {
 			p.focusList = true
@@ -209,11 +192,30 @@ func (p *resultsPane) key(msg tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
+// viewFigures is the figure each view saves: the neuron table saves its
+// histogram.
+var viewFigures = [numViews]figures.Kind{figures.Histogram, figures.Layers, figures.Predicted, figures.Histogram, figures.Curves}
+
+// saveFigure writes the open run's current view as a publication figure.
+func (p *resultsPane) saveFigure() tea.Cmd {
+	in := figures.Input{Runs: []*runs.Run{p.run}, Listing: p.ctx.Runs, Pred: p.pred, Actual: p.act, Neuron: -1}
+	figCErr := p.figCErr
+	return saveFigure(p.exportDir, p.run.Meta.ID, viewFigures[p.view], func() (figures.Input, error) {
+		if p.view == viewRates && figCErr != nil {
+			return in, figCErr
+		}
+		return in, nil
+	})
+}
+
 func (p *resultsPane) export() tea.Cmd {
 	run := p.run
-	path := filepath.Join(p.exportDir, run.Meta.ID+"-neurons.csv")
+	dir := p.exportDir
 	return func() tea.Msg {
-		err := runs.WriteFileAtomic(path, func(w io.Writer) error { return writeNeuronTable(w, run) })
+		path, err := exportPath(dir, run.Meta.ID+"-neurons.csv")
+		if err == nil {
+			err = runs.WriteFileAtomic(path, func(w io.Writer) error { return writeNeuronTable(w, run) })
+		}
 		if err != nil {
 			return statusMsg{text: data.Printable(err.Error()), isErr: true}
 		}
@@ -271,29 +273,38 @@ func (p *resultsPane) sortedNeurons() []runs.NeuronScore {
 
 func (p *resultsPane) View() string {
 	st := p.ctx.Styles
+	// The list grows with a terminal wider than 100 columns, up to 80.
 	listW := min(40, p.w*2/5)
-	runs := p.runs()
+	if p.w > 100 {
+		listW = min(80, 40+(p.w-100)/2)
+	}
+	list := p.runs()
+	apart := apartSettings(p.ctx.Runs)
+	// Labels are cut from the left, keeping their end: the layer, the
+	// settings that tell the runs apart.
+	labelCol := column{width: listW - 10, left: true}
 	var l strings.Builder
-	if len(runs) == 0 {
+	if len(list) == 0 {
 		l.WriteString(st.Dim.Render("No finished runs yet."))
 	} else {
 		l.WriteString(st.Heading.Render(fmt.Sprintf(" %-*s %6s", listW-10, "run, newest first", "mean EV")) + "\n")
 	}
-	first, end := p.list.window(len(runs), p.h-3)
+	first, end := p.list.window(len(list), p.h-3)
 	z := &p.ctx.zones
 	// A click selects a run, a second click on it opens it.
 	z.rows(1, 2, listW-2, first, end-first, func(i int) tea.Cmd {
 		again := i == p.list.pos && p.focusList
 		p.list.pos, p.focusList = i, true
 		if again {
-			p.loading = runs[i].ID
+			p.loading = list[i].ID
 			return loadRun(p.ctx, p.loading)
 		}
 		return nil
 	}, scroll(&p.list, func() int { return len(p.runs()) }))
 	for i := first; i < end; i++ {
-		r := runs[i]
-		line := fmt.Sprintf("%-*.*s %6s", listW-10, listW-10, runLabel(r), fmtNum(r.Summary.EVMean))
+		r := list[i]
+		label := strings.TrimSpace(runLabel(r) + " " + runs.HparamText(r, apart))
+		line := labelCol.cell(label) + " " + fmt.Sprintf("%6s", fmtNum(r.Summary.EVMean))
 		if p.run != nil && r.ID == p.run.Meta.ID {
 			line = "●" + line
 		} else {
@@ -321,6 +332,9 @@ func (p *resultsPane) View() string {
 		stat("MSE", fmtNum(s.MSEMean)) + stat("ceil EV", fmtNum(s.CeilingEVMean)) + "\n"
 	if note := s.ConstantNote(); note != "" {
 		head += st.Dim.Render(note) + "\n"
+	}
+	if m.Note != "" {
+		head += st.Label.Render("note") + " " + st.Value.Render(ansiCut(data.Printable(m.Note), 0, rightW-9)) + "\n"
 	}
 	for _, w := range m.Warnings {
 		head += st.Bad.Render(ansiCut("warning: "+w, 0, rightW-4)) + "\n"
@@ -369,6 +383,8 @@ func (p *resultsPane) View() string {
 			body = st.Label.Render(fmt.Sprintf("mean response per validation image, %d images, r = %s", len(p.act), fmtNum(r))) + "\n" +
 				scatter(st, p.act, p.pred, min(innerW, 2*innerH+20), innerH-3, "actual →", "pred")
 		}
+	case viewCurves:
+		body = p.curvesView(innerW, innerH)
 	case viewNeurons:
 		body = p.neuronTable(innerW, innerH)
 		first := p.rows.top
@@ -379,6 +395,45 @@ func (p *resultsPane) View() string {
 	}
 	right := box(st, "Run "+m.ID, head+body, rightW, p.h, !p.focusList)
 	return lipgloss.JoinHorizontal(lipgloss.Top, left, right)
+}
+
+// curvesView is a saved training's curves from its loss.csv: the training
+// loss per step, its y range from the 2nd to the 98th percentile after the
+// first 5% of steps (figures.SettledRange; points beyond are drawn at the
+// edge, so the first steps' spike does not flatten the rest), and the val
+// EV per epoch.
+func (p *resultsPane) curvesView(w, h int) string {
+	st := p.ctx.Styles
+	var loss, ev []float64
+	for _, q := range p.run.Loss {
+		if !math.IsNaN(q.TrainLoss) && !math.IsInf(q.TrainLoss, 0) {
+			loss = append(loss, q.TrainLoss)
+		}
+		if !math.IsNaN(q.ValEV) && !math.IsInf(q.ValEV, 0) {
+			ev = append(ev, q.ValEV)
+		}
+	}
+	if len(loss) == 0 && len(ev) == 0 {
+		return st.Dim.Render("No training curves: only trained networks save a loss.csv.")
+	}
+	chartH := max(2, (h-5)/2)
+	caption := fmt.Sprintf("training loss, %d steps", len(loss))
+	if lo, hi, ok := figures.SettledRange([][]float64{loss}); ok {
+		clipped := 0
+		for i, v := range loss {
+			if v < lo || v > hi {
+				loss[i] = math.Max(lo, math.Min(hi, v))
+				clipped++
+			}
+		}
+		if clipped > 0 {
+			caption += fmt.Sprintf("; %d clipped to the 2-98%% range", clipped)
+		}
+	}
+	return st.Label.Render(caption) + "\n" +
+		lineChart(st, [][]float64{downsample(loss, w-10)}, w, chartH, "") + "\n" +
+		st.Label.Render(fmt.Sprintf("val EV per epoch (%d epochs)", len(ev))) + "\n" +
+		lineChart(st, [][]float64{stretch(ev, w-10)}, w, chartH, "")
 }
 
 // scored is true for runs with scores to show: finished ones, and
@@ -435,7 +490,7 @@ func (p *resultsPane) histogramView(w, h int) string {
 func (p *resultsPane) layersView(w int) string {
 	st := p.ctx.Styles
 	m := p.run.Meta
-	net, labels, metas, ok := sweepLayers(p.ctx.Runs, m)
+	net, labels, metas, ok := figures.SweepLayers(p.ctx.Runs, m)
 	if !ok {
 		return st.Dim.Render("EV across layers needs runs on network layers (a sweep in Model, w).")
 	}

@@ -129,7 +129,7 @@ func TestSession(t *testing.T) {
 	// Compare: mark both runs and put them side by side.
 	keys(tm, "7", "space", "space", "enter")
 	pr.waitMsg(t, 20*time.Second, "both runs loaded", func(m tea.Msg) bool { c, ok := m.(compareLoadedMsg); return ok && len(c.runs) == 2 })
-	waitFor(t, tm, 5*time.Second, "2 runs on the same axes")
+	waitFor(t, tm, 5*time.Second, "2 runs on the same EV axis")
 	frame := finalFrame(t, tm)
 	for _, want := range []string{"ridge " + features + " + PCA 20 α=1 ", "ridge " + features + " + PCA 20 α=100",
 		"EV " + fmtNum(metas[0].Summary.EVMean), "EV " + fmtNum(metas[1].Summary.EVMean)} {

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"gorgonia.org/tensor"
 
@@ -78,7 +79,7 @@ func (r *ReLU) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 	if r.positive == nil {
 		return nil, noForward("relu")
 	}
-	if !sameShape(dy.Shape(), r.shape) {
+	if !slices.Equal(dy.Shape(), r.shape) {
 		return nil, fmt.Errorf("relu: gradient shape %v does not match output shape %v", []int(dy.Shape()), r.shape)
 	}
 	dx := r.gradient(false, dy.Shape()...)
@@ -136,7 +137,7 @@ func (c *Clip) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 	if c.x == nil {
 		return nil, noForward("clip")
 	}
-	if !sameShape(dy.Shape(), c.x.Shape()) {
+	if !slices.Equal(dy.Shape(), c.x.Shape()) {
 		return nil, fmt.Errorf("clip: gradient shape %v does not match output shape %v", []int(dy.Shape()), []int(c.x.Shape()))
 	}
 	dx := New(dy.Shape()...)
@@ -255,7 +256,7 @@ func (sm *Softmax) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 	if sm.y == nil {
 		return nil, noForward("softmax")
 	}
-	if !sameShape(dy.Shape(), sm.y.Shape()) {
+	if !slices.Equal(dy.Shape(), sm.y.Shape()) {
 		return nil, fmt.Errorf("softmax: gradient shape %v does not match output shape %v", []int(dy.Shape()), []int(sm.y.Shape()))
 	}
 	n, c, inner, _ := softmaxDims(sm.y)

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"gorgonia.org/tensor"
 
@@ -154,7 +155,7 @@ func (bn *BatchNorm2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 	if bn.x == nil {
 		return nil, noForward("batchnorm")
 	}
-	if !sameShape(dy.Shape(), bn.x.Shape()) {
+	if !slices.Equal(dy.Shape(), bn.x.Shape()) {
 		return nil, fmt.Errorf("batchnorm: gradient shape %v does not match output shape %v", []int(dy.Shape()), []int(bn.x.Shape()))
 	}
 	s := bn.x.Shape()

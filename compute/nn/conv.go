@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"slices"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -461,7 +462,7 @@ func (c *Conv2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 		return nil, err
 	}
 	s := &c.Spec
-	if want := []int{g.n, s.OutC, g.oh, g.ow}; !sameShape(dy.Shape(), want) {
+	if want := []int{g.n, s.OutC, g.oh, g.ow}; !slices.Equal(dy.Shape(), want) {
 		return nil, fmt.Errorf("conv: gradient shape %v does not match output shape %v", []int(dy.Shape()), want)
 	}
 	var dx *tensor.Dense

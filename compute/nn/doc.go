@@ -45,8 +45,8 @@
 //   - Linear: NewLinear(in, out, bias), y = x Wᵀ + b with W (out, in).
 //   - Dropout: NewDropout(p, seed), seeded mask scaled by 1/(1-p) in training.
 //
-// Multi-input layers (MultiInput): Add and Concat{Axis}; Backward returns one
-// gradient per input.
+// Multi-input layers (MultiInput): Add; Backward returns one gradient per
+// input.
 //
 // Composites (Container): Sequential (NewSequential, Append, Replace), whose
 // children have names, so a ResNet is built as torchvision names it

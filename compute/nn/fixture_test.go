@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -79,7 +80,7 @@ func relErr(got, want []float32) float64 {
 // assertClose fails unless got matches want in shape and within tol.
 func assertClose(t *testing.T, what string, got, want *tensor.Dense, tol float64) float64 {
 	t.Helper()
-	if !sameShape(got.Shape(), want.Shape()) {
+	if !slices.Equal(got.Shape(), want.Shape()) {
 		t.Errorf("%s: shape %v, want %v", what, []int(got.Shape()), []int(want.Shape()))
 		return math.Inf(1)
 	}

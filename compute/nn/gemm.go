@@ -29,39 +29,55 @@ func gemm(tA, tB blas.Transpose, alpha float32, a, b blas32.General, beta float3
 		blas32.Gemm(tA, tB, alpha, a, b, beta, c)
 		return
 	}
-	if n >= m {
-		// Column blocks, a multiple of 8 wide for the kernels, as even as
-		// that allows (rounding up made 112/84 of 196 columns).
-		size, blocks := blockSize(n, workers)
-		parallel.For(blocks, func(i int) {
-			j0 := i * size
-			w := blockLen(i, blocks, size, n)
-			bb := b
-			if tB == blas.NoTrans {
-				bb.Cols, bb.Data = w, b.Data[j0:]
-			} else {
-				bb.Rows, bb.Data = w, b.Data[j0*b.Stride:]
-			}
-			cc := c
-			cc.Cols, cc.Data = w, c.Data[j0:]
-			blas32.Gemm(tA, tB, alpha, a, bb, beta, cc)
-		})
-		return
+	// Column blocks (of op(b) and c) when c is at least as wide as tall, row
+	// blocks (of op(a) and c) otherwise; a multiple of 8 long for the
+	// kernels, as even as that allows (rounding up made 112/84 of 196
+	// columns).
+	byCols := n >= m
+	length := m
+	if byCols {
+		length = n
 	}
-	size, blocks := blockSize(m, workers)
+	size, blocks := blockSize(length, workers)
 	parallel.For(blocks, func(i int) {
-		i0 := i * size
-		h := blockLen(i, blocks, size, m)
-		aa := a
-		if tA == blas.NoTrans {
-			aa.Rows, aa.Data = h, a.Data[i0*a.Stride:]
+		at, l := i*size, blockLen(i, blocks, size, length)
+		aa, bb, cc := a, b, c
+		if byCols {
+			bb = opColBlock(b, tB, at, l)
+			cc = colBlock(c, at, l)
 		} else {
-			aa.Cols, aa.Data = h, a.Data[i0:]
+			aa = opRowBlock(a, tA, at, l)
+			cc = rowBlock(c, at, l)
 		}
-		cc := c
-		cc.Rows, cc.Data = h, c.Data[i0*c.Stride:]
-		blas32.Gemm(tA, tB, alpha, aa, b, beta, cc)
+		blas32.Gemm(tA, tB, alpha, aa, bb, beta, cc)
 	})
+}
+
+// rowBlock is rows [at, at+h) of g; colBlock is its columns [at, at+w).
+func rowBlock(g blas32.General, at, h int) blas32.General {
+	g.Rows, g.Data = h, g.Data[at*g.Stride:]
+	return g
+}
+
+func colBlock(g blas32.General, at, w int) blas32.General {
+	g.Cols, g.Data = w, g.Data[at:]
+	return g
+}
+
+// opRowBlock is the block of g whose transpose t (as gemm applies it) is
+// rows [at, at+h); opColBlock likewise for columns.
+func opRowBlock(g blas32.General, t blas.Transpose, at, h int) blas32.General {
+	if t == blas.NoTrans {
+		return rowBlock(g, at, h)
+	}
+	return colBlock(g, at, h)
+}
+
+func opColBlock(g blas32.General, t blas.Transpose, at, w int) blas32.General {
+	if t == blas.NoTrans {
+		return colBlock(g, at, w)
+	}
+	return rowBlock(g, at, w)
 }
 
 // blockSize cuts n into at most workers blocks a multiple of 8 long, the

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"slices"
 
 	"gorgonia.org/tensor"
 )
@@ -22,7 +23,7 @@ type Layer interface {
 	Params() []*Param
 }
 
-// MultiInput is a layer with several inputs (Add, Concat). Backward returns
+// MultiInput is a layer with several inputs (Add). Backward returns
 // one gradient per input, in the order of Forward's inputs.
 type MultiInput interface {
 	Forward(xs []*tensor.Dense, train bool) (*tensor.Dense, error)
@@ -96,7 +97,7 @@ func State(l Layer) []*Param {
 // parameter and the shapes on a mismatch.
 func LoadParam(p *Param, data []float32, shape []int) error {
 	want := p.Value.Shape()
-	if shape != nil && !sameShape(want, shape) {
+	if shape != nil && !slices.Equal(want, shape) {
 		return fmt.Errorf("%s: want shape %v, found %v", p.Name, []int(want), shape)
 	}
 	dst := Float32s(p.Value)
@@ -138,18 +139,6 @@ func prefixed(prefix string, ps []*Param) []*Param {
 		out[i] = &Param{Name: join(prefix, p.Name), Value: p.Value, Grad: p.Grad}
 	}
 	return out
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // newParam makes a named parameter with a zeroed value and gradient.

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -81,7 +82,7 @@ func (l *Linear) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 		return nil, noForward("linear")
 	}
 	n, _ := l.rows(l.x)
-	if !sameShape(dy.Shape(), []int{n, l.Out}) {
+	if !slices.Equal(dy.Shape(), []int{n, l.Out}) {
 		return nil, fmt.Errorf("linear: gradient shape %v does not match output shape %v", []int(dy.Shape()), []int{n, l.Out})
 	}
 	dys := Float32s(dy)

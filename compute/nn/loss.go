@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"gorgonia.org/tensor"
 )
@@ -16,7 +17,7 @@ func MSELoss(pred, target *tensor.Dense) (float64, *tensor.Dense, error) {
 	if err := checkInput("mse: target", target); err != nil {
 		return 0, nil, err
 	}
-	if !sameShape(pred.Shape(), target.Shape()) {
+	if !slices.Equal(pred.Shape(), target.Shape()) {
 		return 0, nil, fmt.Errorf("mse: prediction shape %v does not match target shape %v", []int(pred.Shape()), []int(target.Shape()))
 	}
 	ps, ts := Float32s(pred), Float32s(target)

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"gorgonia.org/tensor"
 
@@ -275,7 +276,7 @@ func (mp *MaxPool2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 		return nil, noForward("maxpool")
 	}
 	g := mp.g
-	if want := []int{g.n, g.c, g.oh, g.ow}; !sameShape(dy.Shape(), want) {
+	if want := []int{g.n, g.c, g.oh, g.ow}; !slices.Equal(dy.Shape(), want) {
 		return nil, fmt.Errorf("maxpool: gradient shape %v does not match output shape %v", []int(dy.Shape()), want)
 	}
 	dx := mp.gradient(true, g.n, g.c, g.h, g.w)
@@ -367,7 +368,7 @@ func (ap *AvgPool2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 		return nil, noForward("avgpool")
 	}
 	g := ap.g
-	if want := []int{g.n, g.c, g.oh, g.ow}; !sameShape(dy.Shape(), want) {
+	if want := []int{g.n, g.c, g.oh, g.ow}; !slices.Equal(dy.Shape(), want) {
 		return nil, fmt.Errorf("avgpool: gradient shape %v does not match output shape %v", []int(dy.Shape()), want)
 	}
 	dx := New(g.n, g.c, g.h, g.w)

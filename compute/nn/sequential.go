@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"gorgonia.org/tensor"
@@ -222,7 +223,7 @@ func (r *Residual) forward(prefix string, x *tensor.Dense, train bool) (*tensor.
 		}
 	}
 	if act, ok := residualActivation(r.Act); ok && !train && !sharesStorage(a, x) && !sharesStorage(a, b) {
-		if !sameShape(a.Shape(), b.Shape()) {
+		if !slices.Equal(a.Shape(), b.Shape()) {
 			return nil, fmt.Errorf("%s: body output %v and shortcut output %v differ", prefix, []int(a.Shape()), []int(b.Shape()))
 		}
 		act.addInto(Float32s(a), Float32s(b))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -28,7 +29,7 @@ func TestFloatNetAgainstPyTorch(t *testing.T) {
 	for _, tap := range taps {
 		wshape, want := readNpy[float32](t, filepath.Join(refDir, "float_net."+tap+".npy"))
 		got := out[tap]
-		if !equalInts(got.Shape(), wshape) {
+		if !slices.Equal(got.Shape(), wshape) {
 			t.Errorf("%s: shape %v, want %v", tap, got.Shape(), wshape)
 			continue
 		}
@@ -36,18 +37,6 @@ func TestFloatNetAgainstPyTorch(t *testing.T) {
 			t.Errorf("%s: relative error %.3g, want <= 1e-4", tap, e)
 		}
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // relErr is ||got - want|| / ||want|| (max norm).

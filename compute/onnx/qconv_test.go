@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -171,7 +172,7 @@ func checkQConv(t *testing.T, c qconvCase) {
 	y := out["y"]
 	oh := (c.h+c.pads[0]+c.pads[2]-c.dil[0]*(c.kh-1)-1)/c.stride[0] + 1
 	ow := (c.w+c.pads[1]+c.pads[3]-c.dil[1]*(c.kw-1)-1)/c.stride[1] + 1
-	if !equalInts(y.Shape(), []int{c.n, c.m, oh, ow}) {
+	if !slices.Equal(y.Shape(), []int{c.n, c.m, oh, ow}) {
 		t.Fatalf("shape %v, want %v", y.Shape(), []int{c.n, c.m, oh, ow})
 	}
 	got := y.Data().([]uint8)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -45,7 +46,7 @@ func qlinearOpsAgainstORT(t *testing.T) {
 			}
 			want := readNpyDense(t, filepath.Join(dir, name+".out.npy"))
 			got := out["y"]
-			if !equalInts(got.Shape(), want.Shape()) || got.Dtype() != want.Dtype() {
+			if !slices.Equal(got.Shape(), want.Shape()) || got.Dtype() != want.Dtype() {
 				t.Fatalf("%v %v, want %v %v", got.Dtype(), got.Shape(), want.Dtype(), want.Shape())
 			}
 			g, w := got.Data(), want.Data()

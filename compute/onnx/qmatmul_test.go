@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -85,7 +86,7 @@ func checkQMatMul(t *testing.T, rows, k, n int, signedW bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalInts(out["y"].Shape(), []int{rows, n}) {
+	if !slices.Equal(out["y"].Shape(), []int{rows, n}) {
 		t.Fatalf("shape %v, want %v", out["y"].Shape(), []int{rows, n})
 	}
 	got := out["y"].Data().([]uint8)

@@ -41,6 +41,7 @@ func commandTable() []command {
 		{"job", "run queued jobs: job run --runs STORE JOB (one, as an executor does), job run-queued (all)", runJob},
 		{"jobs", "list the run store's jobs, from any process: state, progress, ETA, run (--watch, --json, --all)", runJobsList},
 		{"layers", "list a network's taps with their output shapes", runLayers},
+		{"plot", "draw a run's figure as PNG or SVG: layers (1a), histogram (1b), predicted (1c), curves, compare", runPlot},
 		{"predict", "predict responses on any split with a saved run (-o predictions.npy)", runPredict},
 		{"runs", "list the saved runs", runRuns},
 		{"score", "Brain-Score's neural predictivity: PLS on raw features over 10 shuffled 90/10 splits, median r, ceiling", runScore},

@@ -79,15 +79,22 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 
 // loadRun loads a run given as a folder or as an id in the run store.
 func loadRun(c *commonFlags, ref string) (*runs.Run, error) {
-	if st, err := os.Stat(filepath.Join(ref, runs.RunJSON)); err == nil && !st.IsDir() {
-		store := &runs.Store{Dir: filepath.Dir(filepath.Clean(ref))}
-		return store.Load(filepath.Base(filepath.Clean(ref)))
-	}
-	store, err := c.openStore()
+	store, id, err := resolveRun(c, ref)
 	if err != nil {
 		return nil, err
 	}
-	return store.Load(ref)
+	return store.Load(id)
+}
+
+// resolveRun is the store and id of a run given as a folder (its parent and
+// its name) or as an id in the --runs store.
+func resolveRun(c *commonFlags, ref string) (*runs.Store, string, error) {
+	if st, err := os.Stat(filepath.Join(ref, runs.RunJSON)); err == nil && !st.IsDir() {
+		clean := filepath.Clean(ref)
+		return &runs.Store{Dir: filepath.Dir(clean)}, filepath.Base(clean), nil
+	}
+	store, err := c.openStore()
+	return store, ref, err
 }
 
 // jsonNum is x, or nil (JSON null) when it is NaN or infinite.

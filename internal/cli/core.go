@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 
 	"itscope/data"
 	"itscope/model/jobs"
@@ -122,7 +123,7 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 	if err := spec.Check(); err != nil {
 		return usageError(stderr, "fit", "%v", err)
 	}
-	if *noSave && jf.detach {
+	if *noSave && jf.queued() {
 		return usageError(stderr, "fit", "--detach submits the fit to the run store's queue: not with --no-save")
 	}
 	spec.Data, spec.Weights = absPath(spec.Data), absPath(spec.Weights)
@@ -146,8 +147,8 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 		}
 		job := readout.FitJob(spec)
 		job.Owner = localOwner()
-		if jf.detach {
-			return submitDetached("fit", store, jf.keep, []jobs.Job{job}, c.json, stdout, stderr)
+		if jf.queued() {
+			return submitDetached("fit", store, jf, []jobs.Job{job}, c.json, stdout, stderr)
 		}
 		st, err := runJobWith(store, jf.keep, job, progress.emit)
 		progress.finish()
@@ -177,12 +178,19 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 }
 
 func runRuns(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("runs", "[--runs DIR] [--json]", stderr)
+	fs := newFlags("runs", "[--runs DIR] [--json]  |  runs note ID \"TEXT\" (an empty TEXT removes the note)", stderr)
 	var c commonFlags
 	fs.StringVar(&c.runs, "runs", "", runsFlagUsage(""))
 	fs.BoolVar(&c.json, "json", false, "print the runs (run.json contents) as a JSON list")
-	if status, ok := parseFlagsOnly(fs, args, "runs", stderr); !ok {
+	pos, status, ok := parseFlags(fs, args)
+	if !ok {
 		return status
+	}
+	if len(pos) > 0 && pos[0] == "note" {
+		return runsNote(&c, pos[1:], stdout, stderr)
+	}
+	if len(pos) > 0 {
+		return usageError(stderr, "runs", "unexpected argument %q (runs note ID TEXT sets a note)", pos[0])
 	}
 	store, err := c.openStore()
 	if err != nil {
@@ -206,6 +214,27 @@ func runRuns(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	printComparison(stdout, metas, true)
+	return 0
+}
+
+// runsNote is `itscope runs note ID TEXT`: the note is kept in the run
+// folder's note.txt, shown by `runs` and the explorer, and exported.
+func runsNote(c *commonFlags, args []string, stdout, stderr io.Writer) int {
+	if len(args) != 2 {
+		return usageError(stderr, "runs", "runs note wants a run id and the note's text, found %d arguments", len(args))
+	}
+	store, id, err := resolveRun(c, args[0])
+	if err == nil {
+		err = store.SetNote(id, args[1])
+	}
+	if err != nil {
+		return fail(stderr, "runs", err)
+	}
+	if strings.TrimSpace(args[1]) == "" {
+		fmt.Fprintf(stdout, "removed the note of run %s\n", id)
+	} else {
+		fmt.Fprintf(stdout, "noted run %s\n", id)
+	}
 	return 0
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,11 +25,19 @@ import (
 type jobFlags struct {
 	detach bool
 	keep   time.Duration
+	slurm  slurmFlags
 }
 
 func addJobFlags(fs *flag.FlagSet, j *jobFlags) {
 	fs.BoolVar(&j.detach, "detach", false, "submit the jobs to the run store's queue and return; `itscope job run-queued` or a server runs them")
 	addKeepFlag(fs, &j.keep)
+	j.slurm.add(fs)
+}
+
+// queued reports whether the command only submits its jobs (--detach, or
+// an executor other than this process) rather than running them.
+func (j *jobFlags) queued() bool {
+	return j.detach || j.slurm.executor != jobs.ExecutorLocal || j.slurm.dryRun
 }
 
 func addKeepFlag(fs *flag.FlagSet, keep *time.Duration) {
@@ -71,11 +80,18 @@ func absPath(p string) string {
 }
 
 // submitDetached writes js to the queue of store for another process to
-// run, and prints their ids (as JSON with asJSON).
-func submitDetached(name string, store *runs.Store, keep time.Duration, js []jobs.Job, asJSON bool, stdout, stderr io.Writer) int {
-	q, err := openQueue(store, keep)
+// run (with --executor slurm: for Slurm, and sends them), and prints their
+// ids (as JSON with asJSON).
+func submitDetached(name string, store *runs.Store, jf jobFlags, js []jobs.Job, asJSON bool, stdout, stderr io.Writer) int {
+	if err := jf.slurm.check(); err != nil {
+		return usageError(stderr, name, "%v", err)
+	}
+	q, err := openQueue(store, jf.keep)
 	if err != nil {
 		return fail(stderr, name, err)
+	}
+	if jf.slurm.executor == jobs.ExecutorSlurm {
+		return submitSlurm(name, q, store, jf.slurm, js, asJSON, stdout, stderr)
 	}
 	var ids []string
 	for _, j := range js {
@@ -185,9 +201,14 @@ type jobRow struct {
 	Message    string     `json:"message,omitempty"`
 	RunID      string     `json:"run_id,omitempty"`
 	Reason     string     `json:"reason,omitempty"`
-	Submitted  time.Time  `json:"submitted"`
-	Started    time.Time  `json:"started,omitzero"`
-	Finished   time.Time  `json:"finished,omitzero"`
+	// SlurmID is a Slurm job's array task (%A_%a), SlurmState what Slurm
+	// says of it while it is unfinished, Log its output file.
+	SlurmID    string    `json:"slurm_id,omitempty"`
+	SlurmState string    `json:"slurm_state,omitempty"`
+	Log        string    `json:"log,omitempty"`
+	Submitted  time.Time `json:"submitted"`
+	Started    time.Time `json:"started,omitzero"`
+	Finished   time.Time `json:"finished,omitzero"`
 }
 
 func runJobsList(args []string, stdout, stderr io.Writer) int {
@@ -212,7 +233,7 @@ func runJobsList(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := interruptible()
 	defer stop()
 	for {
-		rows, err := listJobs(q, *all)
+		rows, err := listJobs(q, *all, stderr)
 		if err != nil {
 			return fail(stderr, "jobs", err)
 		}
@@ -246,9 +267,18 @@ func runJobsList(args []string, stdout, stderr io.Writer) int {
 
 // listJobs reads the queue's jobs (with all, every one; else the
 // unfinished ones and those finished in the last day) with their progress.
-func listJobs(q *jobs.Queue, all bool) ([]jobRow, error) {
+// Slurm is asked about the unfinished Slurm jobs first (jobs.Queue.Sync),
+// which records the end of those whose task ended without one; when it
+// cannot be asked, a warning goes to warn and the queue's view is listed.
+func listJobs(q *jobs.Queue, all bool, warn io.Writer) ([]jobRow, error) {
 	list, err := q.List()
 	if err != nil {
+		return nil, err
+	}
+	views, err := q.Sync(list)
+	if err != nil {
+		fmt.Fprintln(warn, "itscope jobs: warning:", err)
+	} else if list, err = q.List(); err != nil {
 		return nil, err
 	}
 	rows := []jobRow{}
@@ -259,6 +289,9 @@ func listJobs(q *jobs.Queue, all bool) ([]jobRow, error) {
 		r := jobRow{ID: e.ID, Owner: e.Spec.Owner, Kind: e.Spec.Kind, Name: e.Spec.Name, Executor: e.Record.Executor,
 			ExecutorID: e.Record.ExecutorID, State: e.State, RunID: e.Record.RunID, Reason: e.Reason,
 			Submitted: e.Record.Submitted, Started: e.Record.Started, Finished: e.Record.Finished}
+		if info, ok, _ := q.ReadSlurmInfo(e.ID); ok {
+			r.SlurmID, r.Log, r.SlurmState = info.ExecutorID(), info.Log, views[e.ID].Task.State
+		}
 		if p, err := q.Progress(e.ID); err == nil {
 			r.Done, r.Total, r.Epoch, r.Step, r.Message = p.Done, p.Total, p.Epoch, p.Step, p.Message
 			if e.State == runs.Running {
@@ -292,8 +325,19 @@ func printJobs(w io.Writer, rows []jobRow) error {
 		if r.ETASeconds > 0 {
 			eta = (time.Duration(r.ETASeconds) * time.Second).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Owner, r.Kind, r.Name, r.Executor, r.State,
-			progress, eta, r.RunID, r.Reason)
+		executor := r.Executor
+		if r.SlurmID != "" {
+			executor += " " + r.SlurmID
+			if r.SlurmState != "" {
+				executor += " (" + r.SlurmState + ")"
+			}
+		}
+		reason := r.Reason
+		if r.Log != "" && !strings.Contains(reason, r.Log) {
+			reason = strings.TrimPrefix(reason+"; log "+r.Log, "; ")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Owner, r.Kind, r.Name, executor, r.State,
+			progress, eta, r.RunID, reason)
 	}
 	return tw.Flush()
 }
@@ -318,7 +362,7 @@ func runCancel(args []string, stdout, stderr io.Writer) int {
 	}
 	code := 0
 	for _, id := range ids {
-		final, err := q.Cancel(id, localOwner())
+		final, err := q.CancelSlurm(id, localOwner())
 		switch {
 		case errors.Is(err, jobs.ErrFinished):
 			fmt.Fprintf(stdout, "%s: already finished\n", id)
@@ -342,13 +386,17 @@ func runJob(args []string, stdout, stderr io.Writer) int {
 	case "-h", "-help", "--help":
 		runJobRun(args[:1], stdout, stderr)
 		fmt.Fprintln(stderr)
-		return runJobRunQueued(args[:1], stdout, stderr)
+		runJobRunQueued(args[:1], stdout, stderr)
+		fmt.Fprintln(stderr)
+		return runJobRetry(args[:1], stdout, stderr)
 	case "run":
 		return runJobRun(args[1:], stdout, stderr)
 	case "run-queued":
 		return runJobRunQueued(args[1:], stdout, stderr)
+	case "retry":
+		return runJobRetry(args[1:], stdout, stderr)
 	}
-	return usageError(stderr, "job", "unknown subcommand %q: want run or run-queued", args[0])
+	return usageError(stderr, "job", "unknown subcommand %q: want run, run-queued or retry", args[0])
 }
 
 // jobRunnerFlags are the flags of job run and job run-queued.
@@ -386,14 +434,27 @@ func runJobRun(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, name, err)
 	}
 	engine := jobs.NewEngine(store, 1)
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	// A Slurm array task claims its job as that task, so that the task
+	// requeued by Slurm takes its job back.
+	if task, ok := jobs.SlurmTaskID(); ok && !set["executor"] && !set["executor-id"] {
+		*executor, *executorID = jobs.ExecutorSlurm, task
+	}
 	if *executorID == "" {
 		*executorID = jobs.LocalExecutorID()
 	}
 	engine.SetExecutor(*executor, *executorID)
-	ctx, stop := interruptible()
+	// TERM (Slurm's time-limit warning, scancel) stops the job at its
+	// next batch; it is recorded cancelled with the reason.
+	ctx, stop := jobs.StopOnTerm(context.Background())
 	defer stop()
 	finish := printJobEvents(engine, stdout)
 	st, err := engine.RunJob(ctx, ids[0], jobRegistry(rf.cache))
+	var why *jobs.StopReason
+	if errors.As(context.Cause(ctx), &why) {
+		engine.SetStopReason(why.Reason)
+	}
 	shutdown(engine, stderr, name)
 	finish()
 	if err != nil {

@@ -229,8 +229,8 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	for i := range layerJobs {
 		layerJobs[i].Owner = localOwner()
 	}
-	if jf.detach {
-		return submitDetached("sweep", store, jf.keep, layerJobs, c.json, stdout, stderr)
+	if jf.queued() {
+		return submitDetached("sweep", store, jf, layerJobs, c.json, stdout, stderr)
 	}
 	out := []json.RawMessage{}
 	// Rows are printed as each layer finishes, so the columns are fixed.

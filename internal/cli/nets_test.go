@@ -175,6 +175,13 @@ func TestSweepCommand(t *testing.T) {
 	if len(saved) != 2 {
 		t.Errorf("%d runs saved, want 2", len(saved))
 	}
+	// The sweep pinned its layers while it ran and unpinned them at the end.
+	if pins, _ := filepath.Glob(filepath.Join(cache, ".pins", "*")); len(pins) != 0 {
+		t.Errorf("pins left after the sweep: %v", pins)
+	}
+	if sums, _ := filepath.Glob(filepath.Join(cache, "*.npy.crc32c")); len(sums) != 2 {
+		t.Errorf("%d checksummed cache entries, want 2 (one per layer)", len(sums))
+	}
 	code, out, errOut = run(t, append([]string{"fit", "--features", net + ":gap", "--json"}, common...)...)
 	if code != 0 {
 		t.Fatalf("fit: exit %d: %s", code, errOut)

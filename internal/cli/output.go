@@ -65,20 +65,36 @@ func summaryWithID(m runs.RunMeta) map[string]any {
 }
 
 // printComparison prints runs as the comparison table: model, strategy, EV,
-// r, MSE, ceiling-corrected EV and alpha. withID adds the run id and status.
+// r, MSE, ceiling-corrected EV and alpha. withID adds the run id and status
+// before, and after, the settings that tell the runs apart (lr, seed, ...)
+// and the run's note.
 func printComparison(w io.Writer, metas []runs.RunMeta, withID bool) {
 	tw := newTable(w, true)
 	if withID {
 		fmt.Fprint(tw, "run\tstatus\t")
 	}
-	fmt.Fprintln(tw, "model\tstrategy\tEV\tr\tMSE\tEV/ceiling\talpha\t")
+	fmt.Fprint(tw, "model\tstrategy\tEV\tr\tMSE\tEV/ceiling\talpha\t")
+	var distinct []string
+	if withID {
+		for _, name := range runs.DistinctHparams(metas) {
+			if name != "readout" && name != "features" && name != "cnn" && name != "alpha" {
+				distinct = append(distinct, name) // already columns
+			}
+		}
+		fmt.Fprint(tw, "settings\tnote\t")
+	}
+	fmt.Fprintln(tw)
 	for _, m := range metas {
 		s := m.Summary
 		if withID {
 			fmt.Fprintf(tw, "%s\t%s\t", m.ID, m.Status)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", m.Model, m.Strategy, num(s.EVMean, 4), num(s.RMean, 4),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t", m.Model, m.Strategy, num(s.EVMean, 4), num(s.RMean, 4),
 			num(s.MSEMean, 4), num(s.CeilingEVMean, 4), num(s.Alpha, 3))
+		if withID {
+			fmt.Fprintf(tw, "%s\t%s\t", runs.HparamText(m, distinct), m.Note)
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 	printConstantNotes(w, metas, withID)

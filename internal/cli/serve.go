@@ -80,6 +80,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		IdleTimeout:    *idle,
 		Datasets:       dedupe(append([]string{"demo", "demo:" + data.DemoSessions[1]}, recentDatasets(store, 5)...)),
 		ExportDir:      filepath.Join(store.Dir, "exports"), // not a run: the store skips it
+		FilesRoot:      store.Dir,
 		Weights:        weights,
 		CacheDir:       cf.dir,
 		CacheMax:       cf.maxBytes(),

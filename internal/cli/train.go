@@ -76,8 +76,8 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	}
 	job := train.TrainJob(ds, cfg, "")
 	job.Owner = localOwner()
-	if jf.detach {
-		return submitDetached(name, store, jf.keep, []jobs.Job{job}, common.json, stdout, stderr)
+	if jf.queued() {
+		return submitDetached(name, store, jf, []jobs.Job{job}, common.json, stdout, stderr)
 	}
 	if !common.json {
 		fmt.Fprintf(stdout, "training cnn %s on %s: lr %g, wd %g, batch %d, up to %d epochs (patience %d), seed %d\n",
@@ -207,19 +207,21 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, name, err)
 	}
 	job.Owner = localOwner()
-	if jf.detach {
-		return submitDetached(name, store, jf.keep, []jobs.Job{job}, common.json, stdout, stderr)
+	if jf.queued() {
+		return submitDetached(name, store, jf, []jobs.Job{job}, common.json, stdout, stderr)
 	}
 	return runOneJob(name, store, jf.keep, common.jobMemory(), job, common.json, stdout, stderr)
 }
 
 func runGrid(args []string, stdout, stderr io.Writer) int {
 	const name = "grid"
-	fs := newFlags(name, "--data SPEC --grid FILE.json [--jobs N] [--json] [--runs DIR] [--detach]", stderr)
+	fs := newFlags(name, "--data SPEC --grid FILE.json [--jobs N] [--json] [--runs DIR] [--cache DIR] [--detach]", stderr)
 	var common commonFlags
 	addCommon(fs, &common)
 	var jf jobFlags
 	addJobFlags(fs, &jf)
+	var cf cacheFlags
+	addCache(fs, &cf, " for fit points on network features")
 	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
 	gridFile := fs.String("grid", "", "JSON grid spec (see README: lists of lr, wd, batch, layers, channels, epochs, seeds; or kind fit with features, pca, model, alphas)")
 	parallel := fs.Int("jobs", 1, "how many grid points run at once")
@@ -246,11 +248,11 @@ func runGrid(args []string, stdout, stderr io.Writer) int {
 	}
 	gridJobs := make([]jobs.Job, len(points))
 	for i, p := range points {
-		gridJobs[i] = readout.GridJob(ds, p)
+		gridJobs[i] = readout.GridJob(ds, p, cf.dir, cf.maxBytes())
 		gridJobs[i].Owner = localOwner()
 	}
-	if jf.detach {
-		return submitDetached(name, store, jf.keep, gridJobs, common.json, stdout, stderr)
+	if jf.queued() {
+		return submitDetached(name, store, jf, gridJobs, common.json, stdout, stderr)
 	}
 	if _, err := openQueue(store, jf.keep); err != nil {
 		return fail(stderr, name, err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
@@ -87,16 +88,21 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 		renderer.SetColorProfile(termenv.Ascii)
 	}
 	w, h, _ := term.GetSize(out.Fd())
-	app := ui.New(ui.Options{
+	opts := ui.Options{
 		Engine: engine, Store: store, Renderer: renderer, Width: w, Height: h,
 		Datasets: datasets, Initial: initial, ExportDir: *exportDir, Weights: weights,
 		Images: *images, CacheDir: cf.dir, CacheMax: cf.maxBytes(),
-	})
-	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithOutput(out), tea.WithFPS(ui.FPS)}
-	if *mouse {
-		opts = append(opts, tea.WithMouseCellMotion())
 	}
-	_, runErr := tea.NewProgram(app, opts...).Run()
+	// With Slurm's sbatch at hand the Grid pane can send its jobs there.
+	if _, err := exec.LookPath("sbatch"); err == nil && engine.Queue() != nil {
+		opts.SubmitSlurm = tuiSlurmSubmit(engine.Queue(), store)
+	}
+	app := ui.New(opts)
+	progOpts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithOutput(out), tea.WithFPS(ui.FPS)}
+	if *mouse {
+		progOpts = append(progOpts, tea.WithMouseCellMotion())
+	}
+	_, runErr := tea.NewProgram(app, progOpts...).Run()
 
 	// Quitting cancelled this session's jobs; wait for them to be recorded as
 	// cancelled so that no run is left half-written.

@@ -127,6 +127,7 @@ type Engine struct {
 	pollStop             chan struct{}    // closed by Shutdown; nil while no poller runs
 	pollDone             chan struct{}
 	since                time.Time // jobs finished before are history, not followed
+	stopReason           string    // recorded on the jobs cancelled from now on (SetStopReason)
 }
 
 type queuedJob struct {
@@ -404,6 +405,11 @@ func (e *Engine) finish(ent *jobEntry, job Job, run *runs.Run, err error) {
 	if lost {
 		state, err = runs.Cancelled, ErrLostClaim
 	}
+	e.mu.Lock()
+	if why := e.stopReason; state == runs.Cancelled && !lost && why != "" {
+		err = &StopReason{Reason: why}
+	}
+	e.mu.Unlock()
 
 	var runID string
 	var saveErr error
@@ -462,9 +468,19 @@ func (e *Engine) finish(ent *jobEntry, job Job, run *runs.Run, err error) {
 	e.mu.Unlock()
 }
 
+// SetStopReason gives the reason recorded for the jobs cancelled from now
+// on, instead of "context canceled": why the process is stopping them (a
+// Slurm task's time limit, a scancel).
+func (e *Engine) SetStopReason(why string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.stopReason = why
+}
+
 // Cancel asks job id to stop. A queued job is cancelled at once; a running
 // one when it next checks its context; one another process runs through
-// the queue's cancel file. It reports whether the job exists.
+// the queue's cancel file (and scancel, for a Slurm job). It reports
+// whether the job exists.
 func (e *Engine) Cancel(id JobID) bool { return e.CancelBy(id, "") }
 
 // CancelBy is Cancel recording who asked (JobStatus.CancelledBy, and the
@@ -483,7 +499,8 @@ func (e *Engine) CancelBy(id JobID, by string) bool {
 	case queued:
 		e.cancelQueued(q)
 	case foreign:
-		e.shared.Cancel(ent.status.QueueID, by)
+		// CancelSlurm also removes a Slurm job's task from the cluster.
+		e.shared.CancelSlurm(ent.status.QueueID, by)
 	case ok:
 		ent.cancel()
 	}

@@ -235,3 +235,44 @@ func TestEngineStartsJobsInSubmissionOrder(t *testing.T) {
 		}
 	}
 }
+
+// Release runs once for every job however it ends: done, failed, cancelled
+// while running, and cancelled before it started.
+func TestReleaseRunsOnceWhateverTheEnd(t *testing.T) {
+	e := NewEngine(nil, 1)
+	released := map[string]int{}
+	var mu sync.Mutex
+	block := make(chan struct{})
+	job := func(name string, run func(ctx context.Context) error) Job {
+		return Job{Name: name, Kind: "test",
+			Run: func(ctx context.Context, emit func(Event)) (*runs.Run, error) { return &runs.Run{}, run(ctx) },
+			Release: func() {
+				mu.Lock()
+				released[name]++
+				mu.Unlock()
+			}}
+	}
+	running, _ := e.Submit(job("cancelled running", func(ctx context.Context) error {
+		close(block)
+		<-ctx.Done()
+		return ctx.Err()
+	}))
+	queued, _ := e.Submit(job("cancelled queued", func(context.Context) error { return nil }))
+	<-block
+	e.Cancel(queued)
+	e.Cancel(running)
+	done, _ := e.Submit(job("done", func(context.Context) error { return nil }))
+	failed, _ := e.Submit(job("failed", func(context.Context) error { return errors.New("boom") }))
+	states := map[string]runs.State{}
+	for i, st := range waitAll(t, e, running, queued, done, failed) {
+		states[[]string{"cancelled running", "cancelled queued", "done", "failed"}[i]] = st.State
+	}
+	want := map[string]runs.State{"cancelled running": runs.Cancelled, "cancelled queued": runs.Cancelled, "done": runs.Done, "failed": runs.Failed}
+	mu.Lock()
+	defer mu.Unlock()
+	for name, state := range want {
+		if states[name] != state || released[name] != 1 {
+			t.Errorf("%s: state %s, released %d times; want %s, once", name, states[name], released[name], state)
+		}
+	}
+}

@@ -47,11 +47,24 @@ func (e *Engine) stopPoller(ctx context.Context) {
 	}
 }
 
+// slurmSyncEvery is how often a following engine asks Slurm about the
+// store's unfinished Slurm jobs (Queue.Sync), so that the explorer shows a
+// task that Slurm ended without it recording an end (cancelled while
+// pending, killed, lost) as ended.
+const slurmSyncEvery = 10 * time.Second
+
 func (e *Engine) pollLoop(stop, done chan struct{}) {
 	defer close(done)
 	t := time.NewTicker(pollEvery)
 	defer t.Stop()
+	var synced time.Time
 	for {
+		if time.Since(synced) >= slurmSyncEvery {
+			if list, err := e.shared.List(); err == nil {
+				e.shared.Sync(list) // no Slurm here, or unreachable: the queue's view stands
+			}
+			synced = time.Now()
+		}
 		e.poll()
 		select {
 		case <-stop:

@@ -181,5 +181,6 @@ func (q *Queue) Prune(keep time.Duration) ([]string, error) {
 			os.RemoveAll(filepath.Join(q.Dir, d.Name()))
 		}
 	}
+	q.pruneSlurmBatches(now)
 	return pruned, nil
 }

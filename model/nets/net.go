@@ -81,7 +81,8 @@ func (n *Net) setWeights(seed uint64, weights string) error {
 }
 
 // fold folds the BatchNorms into their convs, freezes the statistics of
-// those that stay, and hands each ReLU a max pool follows to the pool.
+// those that stay, and hands each ReLU a max pool follows inside a stage to
+// the pool.
 func (n *Net) fold() error {
 	if _, err := nn.FoldBatchNorm(n.stages); err != nil {
 		return fmt.Errorf("%s: %w", n.name, err)
@@ -91,7 +92,13 @@ func (n *Net) fold() error {
 			bn.UseRunningStats = true
 		}
 	})
-	nn.FuseReLUMaxPool(n.stages)
+	// Only inside a stage: a ReLU that is a tap of its own (VGG's
+	// features.35 before the pool features.36) must keep its output.
+	for _, s := range n.stages.Children() {
+		if seq, ok := s.Layer.(*nn.Sequential); ok {
+			nn.FuseReLUMaxPool(seq)
+		}
+	}
 	return nil
 }
 

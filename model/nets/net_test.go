@@ -136,3 +136,35 @@ func TestTrainableStagesAreACopy(t *testing.T) {
 		t.Error("layer1 (fed by the untapped stem): no error")
 	}
 }
+
+// TestReLUTapsSurviveFusion: a ReLU followed by a max pool is fused into
+// the pool only inside a stage; as a stage of its own (VGG's features.35
+// before features.36) it is a tap and keeps its output.
+func TestReLUTapsSurviveFusion(t *testing.T) {
+	pool, err := nn.NewMaxPool2D(nn.PoolSpec{Kernel: [2]int{2, 2}, Stride: [2]int{2, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := newNet("relu-pool", [3]int{1, 4, 4}, nn.InitVGG, "head", nn.NewSequential(
+		nn.Child{Name: "relu", Layer: nn.NewReLU()}, nn.Child{Name: "pool", Layer: pool},
+		nn.Child{Name: "head", Layer: &nn.GlobalAvgPool{}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.fold(); err != nil {
+		t.Fatal(err)
+	}
+	x := randomImages(3, 1, n.Input())
+	got, err := n.Forward(x, 1, []string{"relu", "pool"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range x {
+		if got["relu"][i] != max(v, 0) {
+			t.Fatalf("relu tap %d: %v, want max(%v, 0)", i, got["relu"][i], v)
+		}
+	}
+	if _, stillReLU := n.Stages().Children()[0].Layer.(*nn.ReLU); !stillReLU {
+		t.Error("the relu stage was replaced")
+	}
+}

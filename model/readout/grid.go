@@ -322,12 +322,14 @@ func orInts(xs []int, def int) []int {
 	return xs
 }
 
-// GridJob is the engine job of one grid point on ds.
-func GridJob(ds *data.Dataset, p GridPoint) jobs.Job {
+// GridJob is the engine job of one grid point on ds; fit points read
+// network features from the feature cache in cacheDir ("" for the default)
+// bounded by cacheMax (see features.OpenFeatureCache).
+func GridJob(ds *data.Dataset, p GridPoint, cacheDir string, cacheMax int64) jobs.Job {
 	if p.Kind == "fit" {
 		f := p.Fit
 		job := FitJob(FitSpec{Data: ds.Name, Dataset: ds, Features: f.Features, PCA: f.PCA, Model: f.Model,
-			Alpha: f.Alpha, Alphas: f.Alphas, Folds: f.Folds, Seed: f.Seed})
+			Alpha: f.Alpha, Alphas: f.Alphas, Folds: f.Folds, Seed: f.Seed, CacheDir: cacheDir, CacheMax: cacheMax})
 		job.Name = "fit " + p.Label
 		return job
 	}

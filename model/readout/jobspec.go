@@ -3,6 +3,8 @@ package readout
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"itscope/data"
 	"itscope/model/jobs"
@@ -42,5 +44,24 @@ func RegisterJobs(reg jobs.Registry, openData func(spec string) (*data.Dataset, 
 		return FitJob(fs), nil
 	}
 	reg[runs.KindFit] = build
-	reg[runs.KindSweep] = build
+	reg[runs.KindSweep] = func(spec jobs.Spec) (jobs.Job, error) {
+		var p sweepPayload
+		if err := json.Unmarshal(spec.Payload, &p); err != nil {
+			return jobs.Job{}, fmt.Errorf("payload: want a sweep layer's fit spec: %v", err)
+		}
+		if p.Sweep.Net == "" {
+			return build(spec) // queued before sweep payloads named their sweep
+		}
+		net, layer, ok := strings.Cut(p.Features, ":")
+		if !ok || net != p.Sweep.Net || !slices.Contains(p.Sweep.Layers, layer) {
+			return jobs.Job{}, fmt.Errorf("payload: features %q: want %s:LAYER with LAYER one of the sweep's %v", p.Features, p.Sweep.Net, p.Sweep.Layers)
+		}
+		ds, err := openData(p.Data)
+		if err != nil {
+			return jobs.Job{}, err
+		}
+		p.Dataset, p.CacheDir, p.CacheMax = ds, cacheDir, cacheMax
+		sw := &sweep{spec: SweepSpec{Fit: p.FitSpec, Net: p.Sweep.Net, Layers: p.Sweep.Layers, BatchSize: p.Sweep.BatchSize}, layers: p.Sweep.Layers}
+		return sw.jobs()[slices.Index(p.Sweep.Layers, layer)], nil
+	}
 }

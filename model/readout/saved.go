@@ -223,13 +223,9 @@ func weightsID(f features.Features) string {
 // Predictions are scored when the split has responses.
 func PredictRun(ctx context.Context, dir string, ds *data.Dataset, split string, cacheDir string, cacheMax int64) (*train.Prediction, error) {
 	metaPath := filepath.Join(dir, runs.RunJSON)
-	b, err := os.ReadFile(metaPath)
+	meta, err := runs.ReadMeta(dir)
 	if err != nil {
 		return nil, err
-	}
-	var meta runs.RunMeta
-	if err := json.Unmarshal(b, &meta); err != nil {
-		return nil, fmt.Errorf("%s: %v", metaPath, err)
 	}
 	if meta.Kind != runs.KindFit && meta.Kind != runs.KindSweep {
 		return train.PredictRun(ctx, dir, ds, split)
@@ -246,9 +242,9 @@ func PredictRun(ctx context.Context, dir string, ds *data.Dataset, split string,
 	if err != nil {
 		return nil, err
 	}
-	s, ok := ds.SplitByName(split)
-	if !ok || len(s.Indices) == 0 {
-		return nil, fmt.Errorf("dataset %s: no split %q with images (want train, val or test)", ds.Name, split)
+	s, err := ds.SplitWithImages(split)
+	if err != nil {
+		return nil, err
 	}
 	if ds.NumNeurons != ro.Neurons() {
 		return nil, fmt.Errorf("run %s predicts %d neurons (fitted on %s); dataset %s has %d", dir, ro.Neurons(), ro.Dataset, ds.Name, ds.NumNeurons)

@@ -2,6 +2,7 @@ package readout
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -170,6 +171,21 @@ func (sw *sweep) extract(ctx context.Context, emit func(jobs.Event)) error {
 	return nil
 }
 
+// sweepPayload is a sweep layer job's payload: its fit, and the sweep it
+// is part of, so that whichever of the sweep's jobs runs first, in any
+// process (a cluster node), fills the cache with every layer in one pass
+// and the others find their layer cached.
+type sweepPayload struct {
+	FitSpec
+	Sweep sweepOf `json:"sweep"`
+}
+
+type sweepOf struct {
+	Net       string   `json:"net"`
+	Layers    []string `json:"layers"`
+	BatchSize int      `json:"batch,omitempty"`
+}
+
 // jobs makes the sweep's fit jobs, one per layer.
 func (sw *sweep) jobs() []jobs.Job {
 	out := make([]jobs.Job, len(sw.layers))
@@ -181,6 +197,9 @@ func (sw *sweep) jobs() []jobs.Job {
 		fs.Features = sw.spec.Net + ":" + l
 		job := FitJob(fs)
 		job.Kind = runs.KindSweep
+		if job.Payload != nil {
+			job.Payload, _ = json.Marshal(sweepPayload{FitSpec: fs, Sweep: sweepOf{Net: sw.spec.Net, Layers: sw.layers, BatchSize: sw.spec.BatchSize}})
+		}
 		job.Run = func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
 			if err := sw.extract(ctx, emit); err != nil {
 				return nil, err

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -138,6 +139,9 @@ type RunMeta struct {
 	// held-out R² over the folds) at the alpha it was refitted with: ridge CV
 	// read-outs only. Sweeps choose each neuron's layer by it, never by val.
 	NeuronCVScore []float64 `json:"neuron_cv_score,omitempty"`
+	// Note is the user's note on the run (note.txt, Store.SetNote): not a
+	// key of run.json.
+	Note string `json:"-"`
 }
 
 // AlphaGrid records a ridge CV grid: the alphas tried, ascending for the
@@ -455,22 +459,33 @@ func isRunName(name string) bool { return name != "" && name[0] != '.' }
 
 // LoadMeta reads run id's run.json.
 func (s *Store) LoadMeta(id string) (RunMeta, error) {
-	var m RunMeta
 	if !isRunName(id) || strings.ContainsAny(id, `/\`) {
-		return m, &NoRunError{Dir: s.Dir, ID: id}
+		return RunMeta{}, &NoRunError{Dir: s.Dir, ID: id}
 	}
-	path := filepath.Join(s.Path(id), RunJSON)
-	b, err := os.ReadFile(path)
+	m, err := ReadMeta(s.Path(id))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return m, &NoRunError{Dir: s.Dir, ID: id}
+			return RunMeta{}, &NoRunError{Dir: s.Dir, ID: id}
 		}
+		return RunMeta{}, err
+	}
+	m.ID = id
+	return m, nil
+}
+
+// ReadMeta reads the run.json of the run folder dir, inside a store or not,
+// and the folder's note.
+func ReadMeta(dir string) (RunMeta, error) {
+	var m RunMeta
+	path := filepath.Join(dir, RunJSON)
+	b, err := os.ReadFile(path)
+	if err != nil {
 		return m, err
 	}
 	if err := json.Unmarshal(b, &m); err != nil {
 		return m, fmt.Errorf("%s: %v", path, err)
 	}
-	m.ID = id
+	m.Note = readNote(dir)
 	return m, nil
 }
 
@@ -573,10 +588,11 @@ func (s *Store) CleanPartial(olderThan time.Duration) error {
 	return nil
 }
 
-// ExportHeader is the header of the comparison table.
-var ExportHeader = []string{"id", "kind", "status", "model", "strategy", "dataset", "pca", "alpha", "seed",
+// ExportHeader is the header of the comparison table: the run, its scores,
+// its settings (HparamNames) and its note.
+var ExportHeader = append([]string{"id", "kind", "status", "model", "strategy", "dataset", "pca", "alpha", "seed",
 	"n_train", "n_val", "n_neurons", "ev_mean", "ev_median", "r_mean", "r_median", "mse_mean", "r2_mean",
-	"ceiling_ev_mean", "started", "seconds"}
+	"ceiling_ev_mean", "started", "seconds"}, append(slices.Clone(HparamNames), "note")...)
 
 // WriteComparisonCSV writes the comparison table of runs, one row per run.
 func WriteComparisonCSV(w io.Writer, runs []RunMeta) error {
@@ -588,12 +604,17 @@ func WriteComparisonCSV(w io.Writer, runs []RunMeta) error {
 		if !m.Started.IsZero() && !m.Finished.IsZero() {
 			secs = m.Finished.Sub(m.Started).Seconds()
 		}
-		cw.Write([]string{m.ID, string(m.Kind), string(m.Status), m.Model, m.Strategy, m.Dataset.Name,
+		row := []string{m.ID, string(m.Kind), string(m.Status), m.Model, m.Strategy, m.Dataset.Name,
 			strconv.Itoa(s.PCA), fmtFloat(s.Alpha), strconv.FormatUint(m.Seed, 10),
 			strconv.Itoa(s.NTrain), strconv.Itoa(s.NVal), strconv.Itoa(s.NNeurons),
 			fmtFloat(s.EVMean), fmtFloat(s.EVMedian), fmtFloat(s.RMean), fmtFloat(s.RMedian),
 			fmtFloat(s.MSEMean), fmtFloat(s.R2Mean), fmtFloat(s.CeilingEVMean),
-			m.Started.UTC().Format(time.RFC3339), fmtFloat(secs)})
+			m.Started.UTC().Format(time.RFC3339), fmtFloat(secs)}
+		h := m.Hparams()
+		for _, name := range HparamNames {
+			row = append(row, h[name])
+		}
+		cw.Write(append(row, m.Note))
 	}
 	cw.Flush()
 	return cw.Error()

@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -79,24 +80,17 @@ func ParseCNNSpec(text string) (CNNSpec, error) {
 	n := s.Layers
 
 	ints := func(key string, def, min, max int) ([]int, error) {
-		v, ok := kv[key]
+		parts, ok := perBlock(kv, key, strconv.Itoa(def), n)
 		if !ok {
-			return repeatInt(def, n), nil
+			return nil, fmt.Errorf("cnn spec %q: key %q: want 1 or %d dash-separated values (one per block), found %d", text, key, n, len(strings.Split(kv[key], "-")))
 		}
-		parts := strings.Split(v, "-")
-		if len(parts) != 1 && len(parts) != n {
-			return nil, fmt.Errorf("cnn spec %q: key %q: want 1 or %d dash-separated values (one per block), found %d", text, key, n, len(parts))
-		}
-		out := make([]int, len(parts))
+		out := make([]int, n)
 		for i, p := range parts {
 			x, err := strconv.Atoi(p)
 			if err != nil || x < min || x > max {
 				return nil, fmt.Errorf("cnn spec %q: key %q: want integers from %d to %d, found %q", text, key, min, max, p)
 			}
 			out[i] = x
-		}
-		if len(out) == 1 {
-			out = repeatInt(out[0], n)
 		}
 		return out, nil
 	}
@@ -119,15 +113,12 @@ func ParseCNNSpec(text string) (CNNSpec, error) {
 	}
 
 	s.BN = make([]bool, n)
-	bn := []string{"on"}
-	if v, ok := kv["bn"]; ok {
-		bn = strings.Split(v, "-")
-	}
-	if len(bn) != 1 && len(bn) != n {
+	bn, ok := perBlock(kv, "bn", "on", n)
+	if !ok {
 		return fail("bn", fmt.Sprintf("on or off, once or once per block (%d)", n))
 	}
 	for i := range s.BN {
-		switch strings.ToLower(bn[min(i, len(bn)-1)]) {
+		switch strings.ToLower(bn[i]) {
 		case "on", "true", "1", "yes":
 			s.BN[i] = true
 		case "off", "false", "0", "no":
@@ -137,15 +128,12 @@ func ParseCNNSpec(text string) (CNNSpec, error) {
 	}
 
 	s.Dropout = make([]float64, n)
-	drop := []string{"0"}
-	if v, ok := kv["dropout"]; ok {
-		drop = strings.Split(v, "-")
-	}
-	if len(drop) != 1 && len(drop) != n {
+	drop, ok := perBlock(kv, "dropout", "0", n)
+	if !ok {
 		return fail("dropout", fmt.Sprintf("a probability, once or once per block (%d)", n))
 	}
 	for i := range s.Dropout {
-		p, err := strconv.ParseFloat(drop[min(i, len(drop)-1)], 64)
+		p, err := strconv.ParseFloat(drop[i], 64)
 		if err != nil || p < 0 || p >= 1 {
 			return fail("dropout", "probabilities in [0, 1)")
 		}
@@ -222,14 +210,6 @@ func (s CNNSpec) String() string {
 		collapse(bn), collapse(drop), s.Size, s.Readout)
 }
 
-func repeatInt(v, n int) []int {
-	out := make([]int, n)
-	for i := range out {
-		out[i] = v
-	}
-	return out
-}
-
 func JoinInts(xs []int) string {
 	parts := make([]string, len(xs))
 	for i, x := range xs {
@@ -246,4 +226,21 @@ func collapse(parts []string) string {
 		}
 	}
 	return strings.Join(parts[:min(len(parts), 1)], "")
+}
+
+// perBlock is the value of key for each of n blocks: the "-"-separated list
+// kv holds (def when it holds none), one value standing for all blocks; ok
+// is false unless the list has 1 or n values.
+func perBlock(kv map[string]string, key, def string, n int) (vals []string, ok bool) {
+	vals = []string{def}
+	if v, has := kv[key]; has {
+		vals = strings.Split(v, "-")
+	}
+	switch len(vals) {
+	case n:
+		return vals, true
+	case 1:
+		return slices.Repeat(vals, n), true
+	}
+	return nil, false
 }

@@ -84,11 +84,7 @@ func Cotrain(ctx context.Context, ds *data.Dataset, cfg CotrainConfig, emit func
 	if err != nil {
 		return nil, err
 	}
-	trunkNet, err := features.OpenNetworkShared(cfg.Net, nets.NetOptions{Weights: cfg.Weights, Seed: cfg.Train.Seed})
-	if err != nil {
-		return nil, err
-	}
-	trunk, frozenTap, note, err := nets.TrainableStages(trunkNet, cfg.Trainable)
+	trunkNet, trunk, frozenTap, note, err := openTrunk(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -215,24 +211,15 @@ func Cotrain(ctx context.Context, ds *data.Dataset, cfg CotrainConfig, emit func
 		return nil, errors.Join(loopErr, err)
 	}
 	strategy := fmt.Sprintf("%s:%s+", cfg.Net, cfg.Trainable)
-	run := &runs.Run{
-		Meta: runs.RunMeta{Kind: runs.KindCotrain, Name: fmt.Sprintf("cotrain %s from %s, lambda %g", cfg.Net, cfg.Trainable, cfg.Lambda),
-			Model: "cotrain", Strategy: strategy, Dataset: runs.DatasetRef{Name: ds.Name, Hash: ds.Hash}, Seed: cfg.Train.Seed,
-			Started: started, Finished: time.Now(), Spec: spec},
-		Predictions: pred, PredRows: len(valSplit.Indices), PredCols: neurons, Loss: res.loss,
-	}
-	if res.outcome.Stopped == StopCancelled {
-		run.Meta.Status = runs.Cancelled
-	}
-	run.Meta.Timings = map[string]float64{"total": run.Meta.Finished.Sub(started).Seconds()}
-	if err := fillScores(run, ds, valSplit.Indices, pred, len(trainSplit.Indices)); err != nil {
+	meta := runs.RunMeta{Kind: runs.KindCotrain, Name: fmt.Sprintf("cotrain %s from %s, lambda %g", cfg.Net, cfg.Trainable, cfg.Lambda),
+		Model: "cotrain", Strategy: strategy, Dataset: runs.DatasetRef{Name: ds.Name, Hash: ds.Hash}, Seed: cfg.Train.Seed,
+		Started: started, Finished: time.Now(), Spec: spec}
+	run, err := res.finishRun(meta, ds, valSplit.Indices, len(trainSplit.Indices), pred, net, mean, std,
+		map[string]string{"itscope": "cotrain", "net": cfg.Net, "trainable": cfg.Trainable, "frozen_tap": frozenTap,
+			"neurons": strconv.Itoa(neurons), "classes": strconv.Itoa(len(classes))})
+	if err != nil {
 		return nil, errors.Join(loopErr, err)
 	}
-	run.Meta.Summary.Features, run.Meta.Summary.Model = strategy, "cotrain"
-	run.Extra = append(run.Extra, res.weightsFile(net,
-		[]runs.NamedTensor{{Name: "target.mean", Shape: []int{neurons}, Data: mean}, {Name: "target.std", Shape: []int{neurons}, Data: std}},
-		map[string]string{"itscope": "cotrain", "net": cfg.Net, "trainable": cfg.Trainable, "frozen_tap": frozenTap,
-			"neurons": strconv.Itoa(neurons), "classes": strconv.Itoa(len(classes))}))
 	return run, loopErr
 }
 
@@ -396,6 +383,21 @@ func stageOutChannels(trunk nn.Layer, inShape []int) (int, error) {
 	return 0, fmt.Errorf("trainable stages: want a (N, C, H, W) output, found %v", []int(y.Shape()))
 }
 
+// openTrunk opens cfg's network (shared with feature extraction) and cuts
+// it where cfg's trainable stages begin: the frozen trunk, the tap it ends
+// at, and TrainableStages' note on how the frozen stages run.
+func openTrunk(cfg CotrainConfig) (net nets.Network, trunk *nn.Sequential, frozenTap, note string, err error) {
+	net, err = features.OpenNetworkShared(cfg.Net, nets.NetOptions{Weights: cfg.Weights, Seed: cfg.Train.Seed})
+	if err != nil {
+		return nil, nil, "", "", err
+	}
+	trunk, frozenTap, note, err = nets.TrainableStages(net, cfg.Trainable)
+	if err != nil {
+		return nil, nil, "", "", err
+	}
+	return net, trunk, frozenTap, note, nil
+}
+
 // loadCotrained rebuilds a cotrain run's trainable network and loads its
 // weights; its input is the frozen trunk's output, computed here.
 func loadCotrained(dir string, meta runs.RunMeta, wpath string) (*TrainedNet, error) {
@@ -408,31 +410,19 @@ func loadCotrained(dir string, meta runs.RunMeta, wpath string) (*TrainedNet, er
 	if err := json.Unmarshal(meta.Spec, &spec); err != nil {
 		return nil, fmt.Errorf("%s: key \"spec\": %v", dir, err)
 	}
-	trunkNet, err := features.OpenNetworkShared(spec.Net, nets.NetOptions{Weights: spec.Weights, Seed: spec.Train.Seed})
+	trunkNet, trunk, frozenTap, _, err := openTrunk(spec.CotrainConfig)
 	if err != nil {
 		return nil, err
 	}
-	trunk, frozenTap, _, err := nets.TrainableStages(trunkNet, spec.Trainable)
+	byName, mean, std, err := readTrainedWeights(wpath)
 	if err != nil {
 		return nil, err
-	}
-	tensors, _, err := runs.ReadSafetensors(wpath)
-	if err != nil {
-		return nil, err
-	}
-	byName := map[string]runs.NamedTensor{}
-	for _, t := range tensors {
-		byName[t.Name] = t
-	}
-	mean, std := byName["target.mean"], byName["target.std"]
-	if len(mean.Data) == 0 || len(mean.Data) != len(std.Data) {
-		return nil, fmt.Errorf("%s: want tensors target.mean and target.std of one value per neuron", wpath)
 	}
 	outC, err := stageOutChannels(trunk, spec.InShape)
 	if err != nil {
 		return nil, err
 	}
-	net, _, err := cotrainNet(trunk, outC, len(mean.Data)+len(spec.Classes))
+	net, _, err := cotrainNet(trunk, outC, len(mean)+len(spec.Classes))
 	if err != nil {
 		return nil, err
 	}
@@ -441,7 +431,7 @@ func loadCotrained(dir string, meta runs.RunMeta, wpath string) (*TrainedNet, er
 	}
 	in := trunkNet.Input()
 	shape := append([]int{0}, spec.InShape...)
-	return &TrainedNet{Kind: runs.KindCotrain, Net: net, Mean: mean.Data, Std: std.Data, Size: in[1], neural: len(mean.Data),
+	return &TrainedNet{Kind: runs.KindCotrain, Net: net, Mean: mean, Std: std, Size: in[1], neural: len(mean),
 		input: func(ctx context.Context, ds *data.Dataset, images []int) (*tensor.Dense, error) {
 			per := in[0] * in[1] * in[2]
 			x := make([]float32, len(images)*per)

@@ -27,7 +27,7 @@ func TestGridRunsOnEngine(t *testing.T) {
 	engine := jobs.NewEngine(store, 2)
 	var ids []jobs.JobID
 	for _, p := range points {
-		id, err := engine.Submit(readout.GridJob(ds, p))
+		id, err := engine.Submit(readout.GridJob(ds, p, t.TempDir(), 0))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"gorgonia.org/tensor"
@@ -42,13 +41,9 @@ type TrainedNet struct {
 // LoadTrained reads a train (or cotrain) run's spec and weights.
 func LoadTrained(dir string) (*TrainedNet, error) {
 	metaPath := filepath.Join(dir, runs.RunJSON)
-	b, err := os.ReadFile(metaPath)
+	meta, err := runs.ReadMeta(dir)
 	if err != nil {
 		return nil, err
-	}
-	var meta runs.RunMeta
-	if err := json.Unmarshal(b, &meta); err != nil {
-		return nil, fmt.Errorf("%s: %v", metaPath, err)
 	}
 	wpath := filepath.Join(dir, WeightsFile)
 	switch meta.Kind {
@@ -57,20 +52,11 @@ func LoadTrained(dir string) (*TrainedNet, error) {
 		if err := json.Unmarshal(meta.Spec, &cfg); err != nil {
 			return nil, fmt.Errorf("%s: key \"spec\": %v", metaPath, err)
 		}
-		tensors, _, err := runs.ReadSafetensors(wpath)
+		byName, mean, std, err := readTrainedWeights(wpath)
 		if err != nil {
 			return nil, err
 		}
-		byName := map[string]runs.NamedTensor{}
-		for _, t := range tensors {
-			byName[t.Name] = t
-		}
-		mean, std := byName["target.mean"], byName["target.std"]
-		if len(mean.Data) == 0 || len(mean.Data) != len(std.Data) {
-			return nil, fmt.Errorf("%s: want tensors target.mean and target.std of one value per neuron, found %d and %d values",
-				wpath, len(mean.Data), len(std.Data))
-		}
-		net, err := NewCNN(cfg.CNN, len(mean.Data), 0)
+		net, err := NewCNN(cfg.CNN, len(mean), 0)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", metaPath, err)
 		}
@@ -78,7 +64,7 @@ func LoadTrained(dir string) (*TrainedNet, error) {
 			return nil, err
 		}
 		size := cfg.CNN.Size
-		return &TrainedNet{Kind: runs.KindTrain, Net: net, Mean: mean.Data, Std: std.Data, Size: size, neural: len(mean.Data),
+		return &TrainedNet{Kind: runs.KindTrain, Net: net, Mean: mean, Std: std, Size: size, neural: len(mean),
 			input: func(_ context.Context, ds *data.Dataset, images []int) (*tensor.Dense, error) {
 				x := make([]float32, len(images)*3*size*size)
 				for k, i := range images {
@@ -146,9 +132,9 @@ func PredictRun(ctx context.Context, dir string, ds *data.Dataset, split string)
 	if err != nil {
 		return nil, err
 	}
-	s, ok := ds.SplitByName(split)
-	if !ok || len(s.Indices) == 0 {
-		return nil, fmt.Errorf("dataset %s: no split %q with images (want train, val or test)", ds.Name, split)
+	s, err := ds.SplitWithImages(split)
+	if err != nil {
+		return nil, err
 	}
 	pred, err := net.Predict(ctx, ds, s.Indices)
 	if err != nil {

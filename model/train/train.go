@@ -411,25 +411,64 @@ func TrainCNN(ctx context.Context, ds *data.Dataset, cfg TrainConfig, emit func(
 	if err != nil {
 		return nil, errors.Join(loopErr, err)
 	}
-	run := &runs.Run{
-		Meta: runs.RunMeta{Kind: runs.KindTrain, Name: "cnn " + cfg.CNN.String(), Model: "cnn", Strategy: cfg.CNN.String(),
-			Dataset: runs.DatasetRef{Name: ds.Name, Hash: ds.Hash}, Seed: cfg.Seed, Started: started, Finished: time.Now(),
-			Spec: spec},
-		Predictions: pred, PredRows: len(valSplit.Indices), PredCols: neurons, Loss: res.loss,
+	meta := runs.RunMeta{Kind: runs.KindTrain, Name: "cnn " + cfg.CNN.String(), Model: "cnn", Strategy: cfg.CNN.String(),
+		Dataset: runs.DatasetRef{Name: ds.Name, Hash: ds.Hash}, Seed: cfg.Seed, Started: started, Finished: time.Now(),
+		Spec: spec}
+	run, err := res.finishRun(meta, ds, valSplit.Indices, len(trainSplit.Indices), pred, net, mean, std,
+		map[string]string{"itscope": "cnn", "cnn": cfg.CNN.String(), "neurons": strconv.Itoa(neurons)})
+	if err != nil {
+		return nil, errors.Join(loopErr, err)
 	}
+	return run, loopErr
+}
+
+// finishRun makes the run a training loop ends with: its validation
+// predictions, cancelled status if the loop was, timings, scores (the
+// summary naming meta's strategy and model), and the best epoch's weights
+// saved with the target standardisation (mean, std: one per neuron) and the
+// safetensors metadata weightsMeta.
+func (res *loopResult) finishRun(meta runs.RunMeta, ds *data.Dataset, valImages []int, nTrain int, pred []float32,
+	net nn.Layer, mean, std []float32, weightsMeta map[string]string) (*runs.Run, error) {
+	neurons := len(mean)
+	run := &runs.Run{Meta: meta, Predictions: pred, PredRows: len(valImages), PredCols: neurons, Loss: res.loss}
 	if res.outcome.Stopped == StopCancelled {
 		run.Meta.Status = runs.Cancelled
 	}
-	run.Meta.Timings = map[string]float64{"total": run.Meta.Finished.Sub(started).Seconds()}
-	if err := fillScores(run, ds, valSplit.Indices, pred, len(trainSplit.Indices)); err != nil {
-		return nil, errors.Join(loopErr, err)
+	run.Meta.Timings = map[string]float64{"total": run.Meta.Finished.Sub(run.Meta.Started).Seconds()}
+	if err := fillScores(run, ds, valImages, pred, nTrain); err != nil {
+		return nil, err
 	}
-	run.Meta.Summary.Features = cfg.CNN.String()
-	run.Meta.Summary.Model = "cnn"
+	run.Meta.Summary.Features, run.Meta.Summary.Model = meta.Strategy, meta.Model
 	run.Extra = append(run.Extra, res.weightsFile(net,
-		[]runs.NamedTensor{{Name: "target.mean", Shape: []int{neurons}, Data: mean}, {Name: "target.std", Shape: []int{neurons}, Data: std}},
-		map[string]string{"itscope": "cnn", "cnn": cfg.CNN.String(), "neurons": strconv.Itoa(neurons)}))
-	return run, loopErr
+		[]runs.NamedTensor{{Name: targetMean, Shape: []int{neurons}, Data: mean}, {Name: targetStd, Shape: []int{neurons}, Data: std}},
+		weightsMeta))
+	return run, nil
+}
+
+// The tensors of a trained run's weights file that undo the target
+// standardisation.
+const (
+	targetMean = "target.mean"
+	targetStd  = "target.std"
+)
+
+// readTrainedWeights reads a trained run's weights file, indexed by tensor
+// name, and its target standardisation: one mean and std per neuron.
+func readTrainedWeights(path string) (byName map[string]runs.NamedTensor, mean, std []float32, err error) {
+	tensors, _, err := runs.ReadSafetensors(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	byName = map[string]runs.NamedTensor{}
+	for _, t := range tensors {
+		byName[t.Name] = t
+	}
+	mean, std = byName[targetMean].Data, byName[targetStd].Data
+	if len(mean) == 0 || len(mean) != len(std) {
+		return nil, nil, nil, fmt.Errorf("%s: want tensors %s and %s of one value per neuron, found %d and %d values",
+			path, targetMean, targetStd, len(mean), len(std))
+	}
+	return byName, mean, std, nil
 }
 
 // specWithOutcome is a run's spec: the config (any JSON object), the data

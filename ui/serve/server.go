@@ -51,8 +51,12 @@ type Config struct {
 	IdleTimeout    time.Duration
 	// Datasets are offered in every session's Data pane.
 	Datasets []string
-	// ExportDir is where sessions write the CSV files they export.
+	// ExportDir is where sessions write the CSV files and figures they
+	// export, each session into its key's own folder (exportFolder).
 	ExportDir string
+	// FilesRoot, when set, is the folder scp fetches files from, read-only:
+	// the run store, which holds ExportDir.
+	FilesRoot string
 	// Weights are the operator's ONNX exports by network name (ui.Options).
 	Weights map[string]string
 	// CacheDir and CacheMax are the feature cache every session shares
@@ -168,18 +172,25 @@ func New(cfg Config, engine *jobs.Engine) (*Server, error) {
 	}
 	engine.SetLimits(jobs.Limits{JobMemory: cfg.MaxJobMemory, JobsPerOwner: cfg.MaxJobsPerUser})
 
+	// Run last to first: log, then limit, then serve scp (which needs no
+	// PTY), then insist on a PTY, then the TUI.
+	middleware := []wish.Middleware{
+		bm.MiddlewareWithProgramHandler(s.program, termenv.Ascii), // never force colours
+		requirePTY,
+	}
+	if cfg.FilesRoot != "" {
+		files, err := filesMiddleware(cfg.FilesRoot)
+		if err != nil {
+			return nil, err
+		}
+		middleware = append(middleware, files)
+	}
+	middleware = append(middleware, s.limitSessions, s.logSession)
 	opts := []ssh.Option{
 		wish.WithAddress(cfg.Listen),
 		wish.WithHostKeyPEM(pem),
 		wish.WithPublicKeyAuth(s.allowKey),
-		wish.WithMiddleware(
-			// Run last to first: log, then limit, then insist on a PTY,
-			// then the TUI.
-			bm.MiddlewareWithProgramHandler(s.program, termenv.Ascii), // never force colours
-			requirePTY,
-			s.limitSessions,
-			s.logSession,
-		),
+		wish.WithMiddleware(middleware...),
 	}
 	if cfg.IdleTimeout > 0 {
 		opts = append(opts, wish.WithIdleTimeout(cfg.IdleTimeout))
@@ -330,7 +341,7 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		Open:           s.open,
 		Datasets:       s.cfg.Datasets,
 		Initial:        s.cfg.Data,
-		ExportDir:      s.cfg.ExportDir,
+		ExportDir:      exportFolder(s.cfg.ExportDir, sess.PublicKey()),
 		Weights:        s.cfg.Weights,
 		CacheDir:       s.cfg.CacheDir,
 		CacheMax:       s.cfg.CacheMax,
