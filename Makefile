@@ -5,7 +5,7 @@
 export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 BIN := bin/itscope
-DEB_PKGS := gcc libc6-dev libopenblas-dev libhdf5-dev pkg-config tmux slurmctld slurmd slurm-client munge
+DEB_PKGS := gcc libc6-dev libopenblas-dev libhdf5-dev pkg-config tmux slurmctld slurmd slurm-client munge openssh-client
 
 .PHONY: deps build run test vet bench clean
 
