@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"itscope/compute"
 	"itscope/data"
 	"itscope/model/jobs"
 	"itscope/model/train"
@@ -48,6 +49,8 @@ func main() {
 	val := flag.Int("val", 32, "validation images (scored once at the end of the epoch)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
+	// As main does: the BLAS is chosen explicitly, not by importing compute.
+	compute.UseOpenBLAS()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
