@@ -8,8 +8,6 @@ import (
 	"sync"
 
 	"gorgonia.org/tensor"
-
-	"itscope/compute/parallel"
 )
 
 // Run executes the graph on inputs (keyed by graph input name) and returns
@@ -397,9 +395,6 @@ var elementwise = map[string]bool{"DequantizeLinear": true, "QuantizeLinear": tr
 // liveHook, when set (by tests), sees the number of live tensors after
 // each addition.
 var liveHook func(live int)
-
-// parallelFor is parallel.Blocks under the name the kernels use.
-func parallelFor(n, grain int, fn func(lo, hi int)) { parallel.Blocks(n, grain, fn) }
 
 // runKernel runs one node, turning a panic (a kernel meeting a tensor it
 // did not validate) into an error, so bad input never crashes the caller.

@@ -2,6 +2,8 @@ package onnx
 
 import (
 	"fmt"
+
+	"itscope/compute/parallel"
 )
 
 func init() {
@@ -166,7 +168,7 @@ func (kt *int8Kernels) multiply(q *qweights, gi int, io gemmIO, posts []requant8
 	rsplit, rbPer := rowSplit(q.rb, pchunks)
 	for i := 0; i < io.nb; i++ {
 		img := io.image(i)
-		parallelFor(pchunks*rsplit, 1, func(t0, t1 int) {
+		parallel.Blocks(pchunks*rsplit, 1, func(t0, t1 int) {
 			for t := t0; t < t1; t++ {
 				pc, rs := t/rsplit, t%rsplit
 				kt.gemmPairs(q, gi, img.in, img.p, pc*chunk, min(img.p, (pc+1)*chunk), img.out, posts, rs*rbPer, min((rs+1)*rbPer, q.rb))
@@ -384,7 +386,7 @@ func (kt *int8Kernels) depthwise(k *qconv, x, y *value, xz int32, bias []int32, 
 	if g.sh == 1 && g.sw == 1 {
 		n = (oh*pw + 15) &^ 15
 	}
-	parallelFor(nb*c, 4, func(lo0, hi0 int) {
+	parallel.Blocks(nb*c, 4, func(lo0, hi0 int) {
 		// Borders and slack keep the zero point; only interiors are rewritten.
 		pad := make([]uint8, ph*pw+n+g.kw*g.dw+16)
 		fillU8(pad, uint8(xz))
@@ -467,7 +469,7 @@ func (k *qconv) im2col(col, src []uint8, h, w, oh, ow int, zp uint8) {
 	g := k.geom
 	p := oh * ow
 	fillU8(col, zp)
-	parallelFor(k.cg*g.kh*g.kw, 4, func(lo, hi int) {
+	parallel.Blocks(k.cg*g.kh*g.kw, 4, func(lo, hi int) {
 		for q := lo; q < hi; q++ {
 			ci, ky, kx := q/(g.kh*g.kw), q/g.kw%g.kh, q%g.kw
 			plane := src[ci*h*w : (ci+1)*h*w]

@@ -1,6 +1,10 @@
 package onnx
 
-import "sync"
+import (
+	"sync"
+
+	"itscope/compute/parallel"
+)
 
 // The AVX-512 VNNI path. VPDPBUSD multiplies 4 unsigned bytes (inputs) by
 // 4 signed bytes (weights minus their zero point, when those fit int8) and
@@ -29,7 +33,7 @@ func multiplyQuads(q *qweights, gi int, io gemmIO, posts []requant8, chunk, pchu
 	csize := q.kq * quadStride(chunk) // bytes of one packed chunk
 	total := io.nb * io.p
 	if rsplit == 1 {
-		parallelFor(pchunks, 1, func(t0, t1 int) {
+		parallel.Blocks(pchunks, 1, func(t0, t1 int) {
 			sb := getScratch(csize + 8*chunk)
 			defer scratch.Put(sb)
 			for pc := t0; pc < t1; pc++ {
@@ -45,7 +49,7 @@ func multiplyQuads(q *qweights, gi int, io gemmIO, posts []requant8, chunk, pchu
 	for pc := 0; pc < pchunks; pc++ {
 		packChunk(q, io, pc*chunk, min(total, (pc+1)*chunk), (*sb)[pc*csize:(pc+1)*csize])
 	}
-	parallelFor(pchunks*rsplit, 1, func(t0, t1 int) {
+	parallel.Blocks(pchunks*rsplit, 1, func(t0, t1 int) {
 		tmp := make([]uint8, 8*chunk)
 		for t := t0; t < t1; t++ {
 			pc, rs := t/rsplit, t%rsplit
@@ -177,7 +181,7 @@ func depthwiseVNNI(k *qconv, x, y *value, xz int32, bias []int32, scales []float
 			base.idx[4*i+j] = uint8(s*i + j)
 		}
 	}
-	parallelFor(nb*c, 4, func(j0, j1 int) {
+	parallel.Blocks(nb*c, 4, func(j0, j1 int) {
 		sb := getScratch(need)
 		defer scratch.Put(sb)
 		pad := *sb
@@ -234,7 +238,7 @@ func (q *qmatmul) rowsVNNI(a []uint8, rows int, az int32, scales []float32, yz i
 		copy(ap[r*kq4:], a[r*q.k:(r+1)*q.k])
 	}
 	nb := (q.nOut + 15) / 16
-	parallelFor(nb, 4, func(b0, b1 int) {
+	parallel.Blocks(nb, 4, func(b0, b1 int) {
 		var post requant16
 		var tmp [16]uint8
 		post.lo, post.hi, post.zp = float32(0-yz), float32(255-yz), yz

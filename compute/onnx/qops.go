@@ -3,6 +3,8 @@ package onnx
 import (
 	"fmt"
 	"slices"
+
+	"itscope/compute/parallel"
 )
 
 func init() {
@@ -34,7 +36,7 @@ func prepareQuantize(m *Model, n *node) (kernel, error) {
 		if dt == Uint8 {
 			y := newOutputU8(x.shape)
 			p := quantParams{scale: s, lo: float32(0 - zp), hi: float32(255 - zp), zp: zp}
-			parallelFor(len(x.f32)/8, 4096, func(lo, hi int) {
+			parallel.Blocks(len(x.f32)/8, 4096, func(lo, hi int) {
 				kern.quantize(x.f32[8*lo:], y.u8[8*lo:8*hi], &p)
 			})
 			kern.quantize(x.f32[len(x.f32)&^7:], y.u8[len(x.f32)&^7:], &p)
@@ -244,7 +246,7 @@ func prepareQLinearAdd(m *Model, n *node) (kernel, error) {
 			}
 		default:
 			av, bv := expandU8(a, shape), expandU8(b, shape)
-			parallelFor(len(y.u8)/8, 2048, func(lo, hi int) {
+			parallel.Blocks(len(y.u8)/8, 2048, func(lo, hi int) {
 				kern.qadd(av[8*lo:], bv[8*lo:], y.u8[8*lo:8*hi], &p)
 			})
 			t := len(y.u8) &^ 7

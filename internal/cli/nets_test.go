@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -33,7 +34,7 @@ func TestLayersCommand(t *testing.T) {
 		t.Fatalf("%d taps, want 21: %v", len(taps), taps)
 	}
 	for _, tap := range taps {
-		if w, ok := want[tap.Name]; ok && !equalInts(tap.Shape, w) {
+		if w, ok := want[tap.Name]; ok && !slices.Equal(tap.Shape, w) {
 			t.Errorf("%s: shape %v, want %v", tap.Name, tap.Shape, w)
 		}
 	}
@@ -54,18 +55,6 @@ func TestLayersCommand(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", tc.args, code, errOut, tc.code, tc.msg)
 		}
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestClassifyJSON(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"itscope/compute/onnx"
@@ -96,7 +97,7 @@ func TestMobileNetV2TapMapping(t *testing.T) {
 		t.Fatalf("%d int8 taps, %d float taps", len(it), len(ft))
 	}
 	for i := range ft {
-		if ft[i].Name != it[i].Name || !sameShape(ft[i].Shape, it[i].Shape) {
+		if ft[i].Name != it[i].Name || !slices.Equal(ft[i].Shape, it[i].Shape) {
 			t.Errorf("tap %d: int8 %s %v, torchvision %s %v", i, it[i].Name, it[i].Shape, ft[i].Name, ft[i].Shape)
 		}
 	}

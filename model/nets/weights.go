@@ -3,6 +3,7 @@ package nets
 import (
 	"fmt"
 	"os"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 
@@ -106,18 +107,6 @@ func onnxFloatTensor(t *onnxpb.TensorProto) (runs.NamedTensor, bool, error) {
 	return runs.NamedTensor{Name: t.GetName(), Shape: shape, Data: data}, true, nil
 }
 
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // netParam is one tensor of an architecture that a weights file must supply.
 type netParam struct {
 	Name  string
@@ -132,7 +121,7 @@ func (w *onnxWeights) loadNamed(params []netParam) error {
 		if !ok {
 			return fmt.Errorf("%s: tensor %q: want shape %v, not in the file (is it an export of the same torchvision architecture?)", w.path, p.Name, p.Shape)
 		}
-		if !sameShape(t.Shape, p.Shape) {
+		if !slices.Equal(t.Shape, p.Shape) {
 			return fmt.Errorf("%s: tensor %q: want shape %v, found %v", w.path, p.Name, p.Shape, t.Shape)
 		}
 		copy(p.Data, t.Data)
@@ -164,14 +153,14 @@ func (w *onnxWeights) loadFolded(convs []foldedConv, named []netParam) error {
 		if !ok {
 			return fmt.Errorf("%s: Conv node %q: weight %q is not an initializer", w.path, fc.node, fc.weight)
 		}
-		if !sameShape(t.Shape, c.Weight.Shape) {
+		if !slices.Equal(t.Shape, c.Weight.Shape) {
 			return fmt.Errorf("%s: Conv node %q (conv %d, %s): want weight shape %v, found %v", w.path, fc.node, i, c.Weight.Name, c.Weight.Shape, t.Shape)
 		}
 		copy(c.Weight.Data, t.Data)
 		bias := make([]float32, c.Weight.Shape[0])
 		if fc.bias != "" {
 			b, ok := w.byName[fc.bias]
-			if !ok || !sameShape(b.Shape, []int{len(bias)}) {
+			if !ok || !slices.Equal(b.Shape, []int{len(bias)}) {
 				return fmt.Errorf("%s: Conv node %q: bias %q: want shape [%d]", w.path, fc.node, fc.bias, len(bias))
 			}
 			copy(bias, b.Data)
