@@ -355,7 +355,7 @@ func applyEvent(st *JobStatus, ev *Event) {
 	case EventStep:
 		st.Step, st.Epoch = ev.Step, ev.Epoch
 		st.StepLoss = append(st.StepLoss, runs.LossPoint{Step: ev.Step, Epoch: ev.Epoch, TrainLoss: ev.TrainLoss,
-			ValLoss: math.NaN(), ValEV: math.NaN()})
+			ValLoss: math.NaN(), ValEV: math.NaN(), Elapsed: ev.Elapsed.Seconds()})
 		if len(st.StepLoss) >= 2*MaxStepPoints {
 			st.StepLoss = append(st.StepLoss[:0:0], st.StepLoss[len(st.StepLoss)-MaxStepPoints:]...)
 		}
@@ -365,7 +365,7 @@ func applyEvent(st *JobStatus, ev *Event) {
 			st.Step = ev.Step
 		}
 		st.Epochs = append(st.Epochs, runs.LossPoint{Step: st.Step, Epoch: ev.Epoch, TrainLoss: ev.TrainLoss,
-			ValLoss: ev.ValLoss, ValEV: ev.ValEV})
+			ValLoss: ev.ValLoss, ValEV: ev.ValEV, Elapsed: ev.Elapsed.Seconds()})
 	}
 	if ev.Kind == EventEpoch || ev.Kind == EventStep {
 		if ev.ETA > 0 {

@@ -175,6 +175,9 @@ type LossPoint struct {
 	TrainLoss float64
 	ValLoss   float64
 	ValEV     float64
+	// Elapsed is the seconds since the training started (wall time); NaN
+	// in a loss.csv written before the column existed.
+	Elapsed float64
 }
 
 // RunFile is an extra file saved in a run folder (trained weights, a grid
@@ -413,21 +416,26 @@ func writeNeuronsCSV(w io.Writer, ns []NeuronScore) error {
 	return cw.Error()
 }
 
-var lossHeader = []string{"step", "epoch", "train_loss", "val_loss", "val_ev"}
+var lossHeader = []string{"step", "epoch", "train_loss", "val_loss", "val_ev", "elapsed_s"}
+
+// lossHeaderNoTime is loss.csv's header before elapsed_s was added: such
+// files still load, their points' Elapsed NaN.
+var lossHeaderNoTime = lossHeader[:5]
 
 func writeLossCSV(w io.Writer, ps []LossPoint) error {
 	cw := csv.NewWriter(w)
 	cw.Write(lossHeader)
 	for _, p := range ps {
 		cw.Write([]string{strconv.Itoa(p.Step), strconv.Itoa(p.Epoch), fmtFloat(p.TrainLoss),
-			fmtFloat(p.ValLoss), fmtFloat(p.ValEV)})
+			fmtFloat(p.ValLoss), fmtFloat(p.ValEV), fmtFloat(p.Elapsed)})
 	}
 	cw.Flush()
 	return cw.Error()
 }
 
-// readCSV reads a CSV file with the expected header into rows of floats.
-func readCSV(path string, header []string) ([][]float64, error) {
+// readCSV reads a CSV file with the expected header, or one of the older
+// headers it may have, into rows of floats.
+func readCSV(path string, header []string, older ...[]string) ([][]float64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -437,8 +445,12 @@ func readCSV(path string, header []string) ([][]float64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
-	if len(recs) == 0 || strings.Join(recs[0], ",") != strings.Join(header, ",") {
-		return nil, fmt.Errorf("%s: want header %q", path, strings.Join(header, ","))
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("%s: want header %q, found an empty file", path, strings.Join(header, ","))
+	}
+	found := slices.IndexFunc(append([][]string{header}, older...), func(h []string) bool { return slices.Equal(recs[0], h) })
+	if found < 0 {
+		return nil, fmt.Errorf("%s: want header %q, found %q", path, strings.Join(header, ","), strings.Join(recs[0], ","))
 	}
 	out := make([][]float64, 0, len(recs)-1)
 	for i, rec := range recs[1:] {
@@ -545,12 +557,16 @@ func (s *Store) Load(id string) (*Run, error) {
 		}
 	}
 	if has(LossCSV) {
-		rows, err := readCSV(filepath.Join(dir, LossCSV), lossHeader)
+		rows, err := readCSV(filepath.Join(dir, LossCSV), lossHeader, lossHeaderNoTime)
 		if err != nil {
 			return nil, err
 		}
 		for _, r := range rows {
-			run.Loss = append(run.Loss, LossPoint{Step: int(r[0]), Epoch: int(r[1]), TrainLoss: r[2], ValLoss: r[3], ValEV: r[4]})
+			p := LossPoint{Step: int(r[0]), Epoch: int(r[1]), TrainLoss: r[2], ValLoss: r[3], ValEV: r[4], Elapsed: math.NaN()}
+			if len(r) > 5 {
+				p.Elapsed = r[5]
+			}
+			run.Loss = append(run.Loss, p)
 		}
 	}
 	return run, nil

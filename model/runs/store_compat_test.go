@@ -65,5 +65,12 @@ func TestStoreFromEarlierBuildLoads(t *testing.T) {
 		if len(run.Loss) != tc.loss {
 			t.Errorf("%s: %d loss rows, want %d", tc.id, len(run.Loss), tc.loss)
 		}
+		// loss.csv had no elapsed_s column then: the wall time is unknown.
+		for _, q := range run.Loss {
+			if !math.IsNaN(q.Elapsed) || math.IsNaN(q.TrainLoss) {
+				t.Errorf("%s: loss row %+v: want a train loss and no elapsed time", tc.id, q)
+				break
+			}
+		}
 	}
 }

@@ -28,8 +28,8 @@ func sampleRun(kind string, ev float64) *Run {
 			{Neuron: 1, EV: -0.5, R: -0.25, MSE: 3, R2: -0.6, Ceiling: 0.8, EVCorrected: -0.625, Alpha: math.NaN()},
 		},
 		Predictions: []float32{1, 2, 3, 4, 5, 6}, PredRows: 2, PredCols: 3,
-		Loss: []LossPoint{{Step: 1, Epoch: 0, TrainLoss: 2.5, ValLoss: math.NaN(), ValEV: math.NaN()},
-			{Step: 10, Epoch: 1, TrainLoss: 1.5, ValLoss: 1.75, ValEV: 0.125}},
+		Loss: []LossPoint{{Step: 1, Epoch: 0, TrainLoss: 2.5, ValLoss: math.NaN(), ValEV: math.NaN(), Elapsed: 0.5},
+			{Step: 10, Epoch: 1, TrainLoss: 1.5, ValLoss: 1.75, ValEV: 0.125, Elapsed: 3.25}},
 		Extra: []RunFile{{Name: "weights.bin", Write: func(w io.Writer) error { _, err := w.Write([]byte("w")); return err }}},
 	}
 }
@@ -60,7 +60,7 @@ func TestStoreSaveLoadRoundTrip(t *testing.T) {
 	if got.PredRows != 2 || got.PredCols != 3 || got.Predictions[5] != 6 || got.Predictions[3] != 4 {
 		t.Errorf("predictions = %v (%d x %d)", got.Predictions, got.PredRows, got.PredCols)
 	}
-	if len(got.Loss) != 2 || got.Loss[1].ValEV != 0.125 || !math.IsNaN(got.Loss[0].ValLoss) {
+	if len(got.Loss) != 2 || got.Loss[1].ValEV != 0.125 || !math.IsNaN(got.Loss[0].ValLoss) || got.Loss[0].Elapsed != 0.5 || got.Loss[1].Elapsed != 3.25 {
 		t.Errorf("loss = %+v", got.Loss)
 	}
 	if b, err := os.ReadFile(filepath.Join(st.Path(id), "weights.bin")); err != nil || string(b) != "w" {

@@ -258,7 +258,7 @@ func runLoop(ctx context.Context, p *trainProblem, cfg TrainConfig, opt nn.Optim
 			step++
 			epochLoss += l * float64(len(pos))
 			epochN += len(pos)
-			lp := runs.LossPoint{Step: step, Epoch: epoch, TrainLoss: l, ValLoss: math.NaN(), ValEV: math.NaN()}
+			lp := runs.LossPoint{Step: step, Epoch: epoch, TrainLoss: l, ValLoss: math.NaN(), ValEV: math.NaN(), Elapsed: time.Since(start).Seconds()}
 			res.loss = append(res.loss, lp)
 			ev := jobs.Event{Kind: jobs.EventStep, Step: step, Epoch: epoch, TrainLoss: l, Done: step, Total: totalSteps,
 				Elapsed: time.Since(start), ETA: eta(start, step, totalSteps)}
@@ -273,7 +273,8 @@ func runLoop(ctx context.Context, p *trainProblem, cfg TrainConfig, opt nn.Optim
 		}
 		trainLoss := epochLoss / float64(max(epochN, 1))
 		res.outcome.Epochs, res.outcome.Steps, res.outcome.TrainLoss = epoch, step, trainLoss
-		res.loss = append(res.loss, runs.LossPoint{Step: step, Epoch: epoch, TrainLoss: trainLoss, ValLoss: valLoss, ValEV: ev})
+		res.loss = append(res.loss, runs.LossPoint{Step: step, Epoch: epoch, TrainLoss: trainLoss, ValLoss: valLoss, ValEV: ev,
+			Elapsed: time.Since(start).Seconds()})
 		emit(jobs.Event{Kind: jobs.EventEpoch, Step: step, Epoch: epoch, TrainLoss: trainLoss, ValLoss: valLoss, ValEV: ev, ValR: r,
 			Done: step, Total: totalSteps, Elapsed: time.Since(start), ETA: eta(start, step, totalSteps)})
 		if ev > res.bestEV || res.best == nil {

@@ -93,6 +93,12 @@ func TestTrainSameSeedSameRun(t *testing.T) {
 	if len(runs[0].Loss) != 2*2+2 { // 32 train images / 16 = 2 steps, plus one row per epoch
 		t.Errorf("loss rows = %d, want 6", len(runs[0].Loss))
 	}
+	// Every row has its wall time (loss.csv's elapsed_s), never going back.
+	for i, p := range runs[0].Loss {
+		if !(p.Elapsed > 0) || (i > 0 && p.Elapsed < runs[0].Loss[i-1].Elapsed) {
+			t.Errorf("loss row %d: elapsed %v s after %v", i, p.Elapsed, runs[0].Loss[max(0, i-1)].Elapsed)
+		}
+	}
 	if !reflect.DeepEqual(lossValues(runs[0].Loss), lossValues(runs[1].Loss)) {
 		t.Errorf("same seed, different losses:\n%v\n%v", runs[0].Loss, runs[1].Loss)
 	}
