@@ -25,7 +25,7 @@ func (r *runRefs) Set(v string) error {
 
 func runPlot(args []string, stdout, stderr io.Writer) int {
 	const name = "plot"
-	fs := newFlags(name, "--run RUN [--run RUN ...] --figure KIND -o FIG.png|FIG.svg [--neuron N] [--data SPEC]", stderr)
+	fs := newFlags(name, "--run RUN [--run RUN ...] --figure KIND -o FIG.png|FIG.svg [--neuron N] [--data SPEC] [--x steps|epochs|wall]", stderr)
 	var c commonFlags
 	fs.StringVar(&c.runs, "runs", "", runsFlagUsage(""))
 	var refs runRefs
@@ -38,6 +38,7 @@ func runPlot(args []string, stdout, stderr io.Writer) int {
 		" (layers: Figure 1a, EV per layer of the run's sweep; histogram: 1b; predicted: 1c)")
 	out := fs.String("o", "", "output `FILE`: .png (200 dpi) or .svg, 6 x 4.5 inches")
 	neuron := fs.Int("neuron", -1, "predicted: draw neuron `N` (0-based) as a scatter instead of the mean over neurons")
+	xAxis := fs.String("x", "steps", "curves: the x `AXIS`: steps, epochs or wall (seconds since the training started)")
 	dataSpec := fs.String("data", "", "predicted: the dataset the run was made on (default: the one the run names)")
 	if status, ok := parseFlagsOnly(fs, args, name, stderr); !ok {
 		return status
@@ -57,10 +58,14 @@ func runPlot(args []string, stdout, stderr io.Writer) int {
 	if _, err := figures.Format(*out); err != nil {
 		return usageError(stderr, name, "%v", err)
 	}
+	x, err := figures.ParseXAxis(*xAxis)
+	if err != nil {
+		return usageError(stderr, name, "--x: %v", err)
+	}
 	if len(refs) > 1 && k != figures.Curves && k != figures.Compare {
 		return usageError(stderr, name, "--figure %s draws one run, found %d --run flags", k, len(refs))
 	}
-	in := figures.Input{Neuron: *neuron}
+	in := figures.Input{Neuron: *neuron, X: x}
 	for _, ref := range refs {
 		r, err := loadRun(&c, ref)
 		if err != nil {

@@ -41,7 +41,8 @@ func TestPlot(t *testing.T) {
 	for k := range 2 {
 		r := &runs.Run{Meta: runs.RunMeta{Kind: "train", Model: "cnn", Strategy: "cnn:small"}}
 		for s := range 20 {
-			r.Loss = append(r.Loss, runs.LossPoint{Step: s, TrainLoss: 1 / float64(s+1+k), ValEV: 0.01 * float64(s), ValLoss: 1})
+			r.Loss = append(r.Loss, runs.LossPoint{Step: s, TrainLoss: 1 / float64(s+1+k), ValEV: 0.01 * float64(s), ValLoss: 1,
+				Elapsed: 0.25 * float64(s+1)})
 		}
 		id, err := store.Save(r)
 		if err != nil {
@@ -60,6 +61,8 @@ func TestPlot(t *testing.T) {
 		{"compare.png", []string{"--figure", "compare", "--run", fits[0].ID, "--run", filepath.Join(runsDir, fits[1].ID)}},
 		{"layers.png", []string{"--figure", "layers", "--run", sweep[1]}},
 		{"curves.svg", []string{"--figure", "curves", "--run", trained[0], "--run", trained[1]}},
+		{"curves-wall.png", []string{"--figure", "curves", "--x", "wall", "--run", trained[0], "--run", trained[1]}},
+		{"curves-epochs.png", []string{"--figure", "curves", "--x", "epochs", "--run", trained[0]}},
 	} {
 		path := filepath.Join(out, c.file)
 		code, stdout, errOut := run(t, append([]string{"plot", "--runs", runsDir, "-o", path}, c.args...)...)
@@ -83,6 +86,10 @@ func TestPlot(t *testing.T) {
 			t.Errorf("%s is no SVG: %.80q", c.file, b)
 		}
 	}
+	curvesSVG, _ := os.ReadFile(filepath.Join(out, "curves.svg"))
+	if !bytes.Contains(curvesSVG, []byte(">step<")) {
+		t.Error("the curves' x axis is not labelled step")
+	}
 	neuronSVG, _ := os.ReadFile(filepath.Join(out, "neuron.svg"))
 	if !bytes.Contains(neuronSVG, []byte("neuron 2")) {
 		t.Error("the one-neuron scatter does not name neuron 2")
@@ -98,11 +105,22 @@ func TestPlotErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A training saved before loss.csv had elapsed_s: no wall time.
+	old, err := store.Save(&runs.Run{Meta: runs.RunMeta{Kind: "train", Model: "cnn", Strategy: "cnn:small"},
+		Loss: []runs.LossPoint{{Step: 1, TrainLoss: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(store.Path(old), runs.LossCSV), []byte("step,epoch,train_loss,val_loss,val_ev\n1,0,1,NaN,NaN\n2,0,0.5,NaN,NaN\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		args []string
 		code int
 		want string
 	}{
+		{[]string{"--run", old, "--figure", "curves", "--x", "wall", "-o", "f.png"}, 1, "no elapsed_s column"},
+		{[]string{"--run", old, "--figure", "curves", "--x", "hours", "-o", "f.png"}, 2, `--x: unknown x axis "hours"`},
 		{[]string{"--figure", "histogram", "-o", "f.png"}, 2, "--run RUN is required"},
 		{[]string{"--run", id, "-o", "f.png"}, 2, "--figure is required"},
 		{[]string{"--run", id, "--figure", "histogram"}, 2, "-o FILE is required"},

@@ -63,6 +63,8 @@ type Input struct {
 	// Neuron < 0.
 	Pred, Actual []float64
 	Neuron       int
+	// X is the x axis of Curves.
+	X XAxis
 }
 
 // Size is the size of a saved figure: 6 x 4.5 inches, drawn at DPI in PNG.
@@ -92,7 +94,7 @@ func New(kind Kind, in Input) (*Figure, error) {
 	case Predicted:
 		panels, err = predictedPanel(in)
 	case Curves:
-		panels, err = curvesPanels(in.Runs)
+		panels, err = curvesPanels(in.Runs, in.X)
 	case Compare:
 		panels, err = comparePanel(in.Runs)
 	default:

@@ -231,11 +231,11 @@ func pearson(pts plotter.XYs) float64 {
 	return sxy / math.Sqrt(sxx*syy)
 }
 
-// curvesPanels are the training loss (top) and val EV (bottom) against the
-// step of every run that logged a loss.csv.
-func curvesPanels(rs []*runs.Run) ([]*plot.Plot, error) {
+// curvesPanels are the training loss (top) and val EV (bottom) against x
+// of every run that logged a loss.csv.
+func curvesPanels(rs []*runs.Run, x XAxis) ([]*plot.Plot, error) {
 	loss := newPanel("Training curves", "", "training loss")
-	ev := newPanel("", "step", "val explained variance")
+	ev := newPanel("", x.Label(), "val explained variance")
 	names := labels(rs)
 	drawn := 0
 	var losses [][]float64
@@ -243,15 +243,19 @@ func curvesPanels(rs []*runs.Run) ([]*plot.Plot, error) {
 		if len(r.Loss) == 0 {
 			continue
 		}
-		var lp, ep plotter.XYs
-		for _, q := range r.Loss {
-			if !math.IsNaN(q.TrainLoss) && !math.IsInf(q.TrainLoss, 0) {
-				lp = append(lp, plotter.XY{X: float64(q.Step), Y: q.TrainLoss})
-			}
-			if !math.IsNaN(q.ValEV) && !math.IsInf(q.ValEV, 0) {
-				ep = append(ep, plotter.XY{X: float64(q.Step), Y: q.ValEV})
-			}
+		if x == XWallTime && !HasWallTime(r.Loss) {
+			return nil, fmt.Errorf("run %s: its loss.csv has no elapsed_s column (written before it existed), so no wall time: draw it against steps or epochs", r.Meta.ID)
 		}
+		points := func(value func(runs.LossPoint) float64) plotter.XYs {
+			xs, ys := Curve(r.Loss, value, x)
+			pts := make(plotter.XYs, len(xs))
+			for k := range xs {
+				pts[k] = plotter.XY{X: xs[k], Y: ys[k]}
+			}
+			return pts
+		}
+		lp := points(func(q runs.LossPoint) float64 { return q.TrainLoss })
+		ep := points(func(q runs.LossPoint) float64 { return q.ValEV })
 		ys := make([]float64, len(lp))
 		for k, q := range lp {
 			ys[k] = q.Y
