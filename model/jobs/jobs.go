@@ -52,6 +52,9 @@ type JobStatus struct {
 	Kind  runs.Kind
 	Owner string
 	State runs.State
+	// Payload is the job's description (Job.Payload), which names its
+	// settings while it has no run yet; nil for a job without one.
+	Payload json.RawMessage
 	// Memory is the job's memory estimate in bytes, 0 when unknown;
 	// CancelledBy says who cancelled it, when someone did.
 	Memory      int64
@@ -221,7 +224,7 @@ func (e *Engine) enqueueLocked(job Job, qid string, fromQueue bool) JobID {
 	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), memoryLimitKey{}, e.limits.JobMemory))
 	ent := &jobEntry{
 		status: JobStatus{ID: id, Name: job.Name, Kind: job.Kind, Owner: job.Owner, Memory: job.Memory, State: runs.Queued,
-			Submitted: time.Now(), QueueID: qid, Executor: e.executor},
+			Payload: job.Payload, Submitted: time.Now(), QueueID: qid, Executor: e.executor},
 		cancel:    cancel,
 		done:      make(chan struct{}),
 		fromQueue: fromQueue,

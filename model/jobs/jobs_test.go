@@ -103,6 +103,12 @@ func TestEngineCancelSavesRunAsCancelled(t *testing.T) {
 	if sts[0].Step == 0 || len(sts[0].StepLoss) == 0 || len(sts[0].StepLoss) > 2*MaxStepPoints {
 		t.Errorf("step history: step %d, %d points", sts[0].Step, len(sts[0].StepLoss))
 	}
+	// Each step point has its wall time since the job started.
+	for i, q := range sts[0].StepLoss {
+		if !(q.Elapsed > 0) || q.Elapsed > sts[0].Elapsed.Seconds() || (i > 0 && q.Elapsed < sts[0].StepLoss[i-1].Elapsed) {
+			t.Fatalf("step %d's wall time %v s (the previous %v s, the job took %v)", q.Step, q.Elapsed, sts[0].StepLoss[max(0, i-1)].Elapsed, sts[0].Elapsed)
+		}
+	}
 	run, err := st.Load(sts[0].RunID)
 	if err != nil {
 		t.Fatal(err)

@@ -114,7 +114,7 @@ func (e *Engine) adoptLocked(qe Entry) *jobEntry {
 	id := e.nextID
 	ent := &jobEntry{
 		status: JobStatus{ID: id, Name: qe.Spec.Name, Kind: qe.Spec.Kind, Owner: qe.Spec.Owner, State: runs.Queued,
-			Submitted: qe.Record.Submitted, QueueID: qe.ID, Executor: qe.Record.Executor, Foreign: true},
+			Payload: qe.Spec.Payload, Submitted: qe.Record.Submitted, QueueID: qe.ID, Executor: qe.Record.Executor, Foreign: true},
 		cancel: func() {},
 		done:   make(chan struct{}),
 	}
