@@ -31,11 +31,12 @@ const (
 const FPS = 120
 
 // pane is one screen of the explorer. Panes size themselves, draw
-// themselves and list their own keys; the app routes keys to the active pane
-// and every other message to all of them.
+// themselves and list their own keys; the app routes keys to the active
+// pane's Key and every other message to the Update of all of them.
 type pane interface {
 	Title() string
 	SetSize(width, height int)
+	Key(msg tea.KeyMsg) tea.Cmd
 	Update(msg tea.Msg) tea.Cmd
 	View() string
 	ShortHelp() []key.Binding
@@ -44,6 +45,17 @@ type pane interface {
 	// are typed rather than obeyed.
 	Capturing() bool
 }
+
+// paneBase is what every pane has: the shared context and its size; and
+// what a pane that takes no text and follows no message does.
+type paneBase struct {
+	ctx  *Context
+	w, h int
+}
+
+func (p *paneBase) SetSize(w, h int)       { p.w, p.h = w, h }
+func (p *paneBase) Capturing() bool        { return false }
+func (p *paneBase) Update(tea.Msg) tea.Cmd { return nil }
 
 // Options configure one app instance. Everything it uses comes in here: the
 // SSH server makes one per session with the shared backend and the
@@ -365,7 +377,7 @@ func (a *App) handleOneKey(msg tea.KeyMsg) tea.Cmd {
 		return a.askQuit()
 	}
 	if p.Capturing() {
-		return p.Update(msg)
+		return p.Key(msg)
 	}
 	switch {
 	case key.Matches(msg, k.Help):
@@ -387,7 +399,7 @@ func (a *App) handleOneKey(msg tea.KeyMsg) tea.Cmd {
 		a.resize()
 		return nil
 	}
-	return p.Update(msg)
+	return p.Key(msg)
 }
 
 // runningJobs counts this session's jobs that have not finished; a job

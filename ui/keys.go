@@ -19,8 +19,9 @@ type KeyMap struct {
 	Edit, Start, Strategy, Executor key.Binding
 	// Jobs and Live panes.
 	Cancel, Pin key.Binding
-	// Results and Compare panes.
-	View, Sort, Reverse, Export, Figure, Note, Filter, Mark, Refresh key.Binding
+	// Results and Compare panes; Columns chooses Compare's hyperparameter
+	// columns.
+	View, Sort, Reverse, Export, Figure, Note, Filter, Mark, Refresh, Columns key.Binding
 	// Compare's curves.
 	Curves, Smooth, LogY, XAxis key.Binding
 }
@@ -31,10 +32,12 @@ func DefaultKeyMap() KeyMap {
 	b := func(keys []string, k, desc string) key.Binding {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
 	}
-	return KeyMap{
-		Help:     b([]string{"?"}, "?", "help"),
+	// one is a binding of one key, shown as itself.
+	one := func(k, desc string) key.Binding { return b([]string{k}, k, desc) }
+	m := KeyMap{
+		Help:     one("?", "help"),
 		Quit:     b([]string{"q", "ctrl+c"}, "q", "quit"),
-		NextPane: b([]string{"tab"}, "tab", "next pane"),
+		NextPane: one("tab", "next pane"),
 		PrevPane: b([]string{"shift+tab"}, "S-tab", "prev pane"),
 		Pane:     b([]string{"1", "2", "3", "4", "5", "6", "7"}, "1-7", "go to pane"),
 		Yes:      b([]string{"y", "Y", "q", "ctrl+c"}, "y", "yes, quit"),
@@ -47,35 +50,18 @@ func DefaultKeyMap() KeyMap {
 		PageDown: b([]string{"pgdown", "ctrl+d"}, "pgdn", "page down"),
 		Top:      b([]string{"home", "g"}, "g", "top"),
 		Bottom:   b([]string{"end", "G"}, "G", "bottom"),
-		Enter:    b([]string{"enter"}, "enter", "open"),
-		Back:     b([]string{"esc"}, "esc", "back"),
-
-		OpenPath:   b([]string{"o"}, "o", "open path"),
-		PrevNeuron: b([]string{"["}, "[", "prev neuron"),
-		NextNeuron: b([]string{"]"}, "]", "next neuron"),
-
-		Sweep: b([]string{"w"}, "w", "sweep all layers"),
-
-		Edit:     b([]string{"enter", "e"}, "enter", "edit"),
-		Start:    b([]string{"s"}, "s", "start jobs"),
-		Strategy: b([]string{"m"}, "m", "read-out"),
-		Executor: b([]string{"c"}, "c", "local/slurm"),
-
-		Cancel: b([]string{"x"}, "x", "cancel job"),
-		Pin:    b([]string{"p"}, "p", "pin job"),
-
-		View:    b([]string{"v"}, "v", "next view"),
-		Sort:    b([]string{"s"}, "s", "sort column"),
-		Reverse: b([]string{"r"}, "r", "reverse"),
-		Export:  b([]string{"e"}, "e", "export CSV"),
-		Figure:  b([]string{"f"}, "f", "save figure"),
-		Note:    b([]string{"n"}, "n", "note"),
-		Curves:  b([]string{"c"}, "c", "curves/histograms"),
-		Smooth:  b([]string{"a"}, "a", "smoothing"),
-		LogY:    b([]string{"y"}, "y", "log y"),
-		XAxis:   b([]string{"x"}, "x", "x: steps/epochs"),
-		Filter:  b([]string{"/"}, "/", "filter"),
-		Mark:    b([]string{" ", "space"}, "space", "mark"),
-		Refresh: b([]string{"R"}, "R", "reload runs"),
+		Enter:    one("enter", "open"),
+		Back:     one("esc", "back"),
 	}
+	// Each pane's keys, grouped as KeyMap declares them.
+	m.OpenPath, m.PrevNeuron, m.NextNeuron = one("o", "open path"), one("[", "prev neuron"), one("]", "next neuron")
+	m.Sweep = one("w", "sweep all layers")
+	m.Edit = b([]string{"enter", "e"}, "enter", "edit")
+	m.Start, m.Strategy, m.Executor = one("s", "start jobs"), one("m", "read-out"), one("c", "local/slurm")
+	m.Cancel, m.Pin = one("x", "cancel job"), one("p", "pin job")
+	m.View, m.Sort, m.Reverse = one("v", "next view"), one("s", "sort column"), one("r", "reverse")
+	m.Export, m.Figure, m.Note = one("e", "export CSV"), one("f", "save figure"), one("n", "note")
+	m.Filter, m.Mark, m.Refresh, m.Columns = one("/", "filter"), b([]string{" ", "space"}, "space", "mark"), one("R", "reload runs"), one("C", "columns")
+	m.Curves, m.Smooth, m.LogY, m.XAxis = one("c", "curves/histograms"), one("a", "smoothing"), one("y", "log y"), one("x", "x: steps/epochs")
+	return m
 }

@@ -45,8 +45,7 @@ type compareLoadedMsg struct {
 // filterable, and puts marked runs' EV histograms side by side on the same
 // axes.
 type comparePane struct {
-	ctx       *Context
-	w, h      int
+	paneBase
 	row       cursor
 	sortCol   int
 	desc      bool
@@ -62,13 +61,12 @@ type comparePane struct {
 }
 
 func newComparePane(ctx *Context, exportDir string) *comparePane {
-	return &comparePane{ctx: ctx, exportDir: exportDir, sortCol: 2, desc: true, marked: map[string]bool{},
+	return &comparePane{paneBase: paneBase{ctx: ctx}, exportDir: exportDir, sortCol: 2, desc: true, marked: map[string]bool{},
 		filter: lineInput{prompt: "filter (regexp): "}, note: lineInput{prompt: "note: "}}
 }
 
-func (p *comparePane) Title() string    { return "Compare" }
-func (p *comparePane) SetSize(w, h int) { p.w, p.h = w, h }
-func (p *comparePane) Capturing() bool  { return p.filter.active || p.note.active }
+func (p *comparePane) Title() string   { return "Compare" }
+func (p *comparePane) Capturing() bool { return p.filter.active || p.note.active }
 func (p *comparePane) ShortHelp() []key.Binding {
 	k := p.ctx.Keys
 	if p.side != nil {
@@ -193,13 +191,11 @@ func (p *comparePane) Update(msg tea.Msg) tea.Cmd {
 		}
 		p.side, p.paired = msg.runs, msg.paired
 		return nil
-	case tea.KeyMsg:
-		return p.key(msg)
 	}
 	return nil
 }
 
-func (p *comparePane) key(msg tea.KeyMsg) tea.Cmd {
+func (p *comparePane) Key(msg tea.KeyMsg) tea.Cmd {
 	k := p.ctx.Keys
 	if p.filter.active {
 		p.filter.update(msg)

@@ -52,8 +52,7 @@ func decodeImage(ds *data.Dataset, i int) tea.Cmd {
 // dataPane lists datasets, summarises the open one and browses its stimuli
 // and responses.
 type dataPane struct {
-	ctx      *Context
-	w, h     int
+	paneBase
 	specs    []string
 	list     cursor
 	loading  string
@@ -73,13 +72,12 @@ func newDataPane(ctx *Context, specs []string) *dataPane {
 	if len(specs) == 0 {
 		specs = []string{"demo", "demo:210325"}
 	}
-	return &dataPane{ctx: ctx, specs: slices.Clone(specs), imgIndex: -1,
+	return &dataPane{paneBase: paneBase{ctx: ctx}, specs: slices.Clone(specs), imgIndex: -1,
 		path: lineInput{prompt: "open: "}}
 }
 
-func (p *dataPane) Title() string    { return "Data" }
-func (p *dataPane) SetSize(w, h int) { p.w, p.h = w, h }
-func (p *dataPane) Capturing() bool  { return p.path.active }
+func (p *dataPane) Title() string   { return "Data" }
+func (p *dataPane) Capturing() bool { return p.path.active }
 func (p *dataPane) ShortHelp() []key.Binding {
 	k := p.ctx.Keys
 	return []key.Binding{withHelp(k.Enter, "enter", "open"), withHelp(k.Left, "←/→", "image"), withHelp(k.PrevNeuron, "[/]", "neuron"), k.OpenPath}
@@ -121,8 +119,6 @@ func (p *dataPane) Update(msg tea.Msg) tea.Cmd {
 			p.img, p.imgIndex, p.imgErr, p.pic = msg.img, msg.index, msg.err, ""
 		}
 		return nil
-	case tea.KeyMsg:
-		return p.key(msg)
 	}
 	return nil
 }
@@ -134,7 +130,7 @@ func (p *dataPane) addSpec(spec string) {
 	p.list.pos = slices.Index(p.specs, spec)
 }
 
-func (p *dataPane) key(msg tea.KeyMsg) tea.Cmd {
+func (p *dataPane) Key(msg tea.KeyMsg) tea.Cmd {
 	k := p.ctx.Keys
 	if p.path.active {
 		done, _ := p.path.update(msg)

@@ -29,8 +29,7 @@ const autoAlphas = "auto"
 // gridPane edits lists of hyperparameters, shows how many jobs they make and
 // starts them. Its fields are saved per user whenever one changes.
 type gridPane struct {
-	ctx     *Context
-	w, h    int
+	paneBase
 	fit     []gridField
 	train   []gridField
 	readout int
@@ -43,8 +42,8 @@ type gridPane struct {
 
 func newGridPane(ctx *Context, settingsPath string) *gridPane {
 	p := &gridPane{
-		ctx:  ctx,
-		path: settingsPath,
+		paneBase: paneBase{ctx: ctx},
+		path:     settingsPath,
 		fit: []gridField{
 			{"pca", "PCA components", "0", "0 keeps the features as they are", ""},
 			{"alphas", "ridge alphas", autoAlphas, "ridge: one job each; ridgecv: the CV grid, " + autoAlphas + " for " + readout.DefaultGridHelp(), ""},
@@ -105,9 +104,8 @@ func (p *gridPane) save() tea.Cmd {
 	}
 }
 
-func (p *gridPane) Title() string    { return "Grid" }
-func (p *gridPane) SetSize(w, h int) { p.w, p.h = w, h }
-func (p *gridPane) Capturing() bool  { return p.edit.active }
+func (p *gridPane) Title() string   { return "Grid" }
+func (p *gridPane) Capturing() bool { return p.edit.active }
 func (p *gridPane) ShortHelp() []key.Binding {
 	k := p.ctx.Keys
 	if p.edit.active {
@@ -153,11 +151,7 @@ func (p *gridPane) field(name string) string {
 	return ""
 }
 
-func (p *gridPane) Update(msg tea.Msg) tea.Cmd {
-	km, ok := msg.(tea.KeyMsg)
-	if !ok {
-		return nil
-	}
+func (p *gridPane) Key(km tea.KeyMsg) tea.Cmd {
 	k := p.ctx.Keys
 	fields := p.fields()
 	if p.edit.active {

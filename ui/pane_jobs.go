@@ -14,16 +14,13 @@ import (
 
 // jobsPane is the queue: every job with its progress, rate and ETA.
 type jobsPane struct {
-	ctx  *Context
-	w, h int
-	row  cursor
+	paneBase
+	row cursor
 }
 
-func newJobsPane(ctx *Context) *jobsPane { return &jobsPane{ctx: ctx} }
+func newJobsPane(ctx *Context) *jobsPane { return &jobsPane{paneBase: paneBase{ctx: ctx}} }
 
-func (p *jobsPane) Title() string    { return "Jobs" }
-func (p *jobsPane) SetSize(w, h int) { p.w, p.h = w, h }
-func (p *jobsPane) Capturing() bool  { return false }
+func (p *jobsPane) Title() string { return "Jobs" }
 func (p *jobsPane) ShortHelp() []key.Binding {
 	k := p.ctx.Keys
 	return []key.Binding{k.Up, k.Down, withHelp(k.Enter, "enter", "live / results"), k.Cancel}
@@ -41,11 +38,7 @@ func (p *jobsPane) selected() (jobs.JobStatus, bool) {
 	return p.ctx.Jobs[id], true
 }
 
-func (p *jobsPane) Update(msg tea.Msg) tea.Cmd {
-	km, ok := msg.(tea.KeyMsg)
-	if !ok {
-		return nil
-	}
+func (p *jobsPane) Key(km tea.KeyMsg) tea.Cmd {
 	k := p.ctx.Keys
 	if navigate(k, km, &p.row, len(p.ctx.JobOrder), max(1, p.h-4)) {
 		return nil

@@ -18,18 +18,15 @@ import (
 // another one until a newer job starts, p pins the one shown so that it
 // stays.
 type livePane struct {
-	ctx    *Context
-	w, h   int
+	paneBase
 	job    jobs.JobID // the job looked at; 0 follows the newest
 	pinned bool
 	newest jobs.JobID // the newest training job seen, to notice a new one
 }
 
-func newLivePane(ctx *Context) *livePane { return &livePane{ctx: ctx} }
+func newLivePane(ctx *Context) *livePane { return &livePane{paneBase: paneBase{ctx: ctx}} }
 
-func (p *livePane) Title() string    { return "Live" }
-func (p *livePane) SetSize(w, h int) { p.w, p.h = w, h }
-func (p *livePane) Capturing() bool  { return false }
+func (p *livePane) Title() string { return "Live" }
 func (p *livePane) ShortHelp() []key.Binding {
 	k := p.ctx.Keys
 	pin := withHelp(k.Pin, "p", "pin")
@@ -94,13 +91,11 @@ func (p *livePane) Update(msg tea.Msg) tea.Cmd {
 	case watchJobMsg:
 		p.noticeNewJobs()
 		p.job = jobs.JobID(msg)
-	case tea.KeyMsg:
-		return p.key(msg)
 	}
 	return nil
 }
 
-func (p *livePane) key(msg tea.KeyMsg) tea.Cmd {
+func (p *livePane) Key(msg tea.KeyMsg) tea.Cmd {
 	k := p.ctx.Keys
 	ids := p.trainingJobs()
 	cur, ok := p.current()

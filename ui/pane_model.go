@@ -44,8 +44,7 @@ var pixelSizes = []int{16, 32, 64, 112}
 
 // modelPane picks the feature source, the network and its layer.
 type modelPane struct {
-	ctx    *Context
-	w, h   int
+	paneBase
 	col    int // 0 source, 1 network, 2 layer
 	src    cursor
 	net    cursor
@@ -55,12 +54,10 @@ type modelPane struct {
 }
 
 func newModelPane(ctx *Context) *modelPane {
-	return &modelPane{ctx: ctx, errs: map[string]error{}}
+	return &modelPane{paneBase: paneBase{ctx: ctx}, errs: map[string]error{}}
 }
 
-func (p *modelPane) Title() string    { return "Model" }
-func (p *modelPane) SetSize(w, h int) { p.w, p.h = w, h }
-func (p *modelPane) Capturing() bool  { return false }
+func (p *modelPane) Title() string { return "Model" }
 func (p *modelPane) ShortHelp() []key.Binding {
 	k := p.ctx.Keys
 	return []key.Binding{k.Up, k.Down, withHelp(k.Left, "←/→", "column"), k.Enter, k.Sweep}
@@ -111,13 +108,11 @@ func (p *modelPane) Update(msg tea.Msg) tea.Cmd {
 		}
 		p.ctx.Taps[msg.net] = msg.taps
 		return nil
-	case tea.KeyMsg:
-		return p.key(msg)
 	}
 	return nil
 }
 
-func (p *modelPane) key(msg tea.KeyMsg) tea.Cmd {
+func (p *modelPane) Key(msg tea.KeyMsg) tea.Cmd {
 	k := p.ctx.Keys
 	cols := 1
 	if p.needsNetwork() {

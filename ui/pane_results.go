@@ -75,8 +75,7 @@ var neuronColumns = []string{"neuron", "EV", "r", "MSE", "ceiling"}
 // resultsPane shows one run: its EV histogram, the sweep's EV per layer, the
 // predicted against actual rate per image, and a sortable neuron table.
 type resultsPane struct {
-	ctx       *Context
-	w, h      int
+	paneBase
 	exportDir string
 	list      cursor
 	run       *runs.Run
@@ -92,12 +91,10 @@ type resultsPane struct {
 }
 
 func newResultsPane(ctx *Context, exportDir string) *resultsPane {
-	return &resultsPane{ctx: ctx, exportDir: exportDir, sortCol: 1, desc: true, focusList: true}
+	return &resultsPane{paneBase: paneBase{ctx: ctx}, exportDir: exportDir, sortCol: 1, desc: true, focusList: true}
 }
 
-func (p *resultsPane) Title() string    { return "Results" }
-func (p *resultsPane) SetSize(w, h int) { p.w, p.h = w, h }
-func (p *resultsPane) Capturing() bool  { return false }
+func (p *resultsPane) Title() string { return "Results" }
 func (p *resultsPane) ShortHelp() []key.Binding {
 	k := p.ctx.Keys
 	return []key.Binding{k.Up, k.Down, k.Enter, k.View, k.Sort, k.Export, k.Figure}
@@ -153,13 +150,11 @@ func (p *resultsPane) Update(msg tea.Msg) tea.Cmd {
 				return loadBestLayers(p.ctx, p.run.Meta)
 			}
 		}
-	case tea.KeyMsg:
-		return p.key(msg)
 	}
 	return nil
 }
 
-func (p *resultsPane) key(msg tea.KeyMsg) tea.Cmd {
+func (p *resultsPane) Key(msg tea.KeyMsg) tea.Cmd {
 	k := p.ctx.Keys
 	runs := p.runs()
 	switch {

@@ -85,7 +85,7 @@ func TestComparePairedDifference(t *testing.T) {
 	p.SetSize(testW, testH)
 	p.marked[saved[0].Meta.ID], p.marked[saved[1].Meta.ID] = true, true
 	p.ctx.Runs = []runs.RunMeta{saved[0].Meta, saved[1].Meta}
-	cmd := p.key(tea.KeyMsg{Type: tea.KeyEnter})
+	cmd := p.Key(tea.KeyMsg{Type: tea.KeyEnter})
 	if cmd == nil {
 		t.Fatal("enter on marked runs loads nothing")
 	}
