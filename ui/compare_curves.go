@@ -25,17 +25,17 @@ var curveGlyphs = []string{"", "•", "+", "x", "o", "*"}
 var curveColors = []asciigraph.AnsiColor{asciigraph.DodgerBlue, asciigraph.Orange, asciigraph.Green, asciigraph.Red,
 	asciigraph.Violet, asciigraph.Gold}
 
-// curveOptions are the view's settings: smoothing, log y, x in epochs.
+// curveOptions are the view's settings: smoothing, log y, the x axis.
 type curveOptions struct {
-	smooth  int // index in smoothings
-	logY    bool
-	byEpoch bool
+	smooth int // index in smoothings
+	logY   bool
+	x      figures.XAxis
 }
 
 func (o curveOptions) String() string {
-	x := "steps"
-	if o.byEpoch {
-		x = "epochs"
+	x := o.x.String()
+	if o.x == figures.XWallTime {
+		x = "wall time, s"
 	}
 	y := "linear"
 	if o.logY {
@@ -44,26 +44,19 @@ func (o curveOptions) String() string {
 	return fmt.Sprintf("smoothing %.2f (a) · y %s (y) · x %s (x)", smoothings[o.smooth], y, x)
 }
 
-// curvePoints are a run's (x, y) for one quantity of its loss.csv, the
-// steps' or each epoch's last, y transformed for a log axis (non-positive
+// curvePoints are a run's (x, y) for one quantity of its loss.csv against
+// the chosen x (figures.Curve), y transformed for a log axis (non-positive
 // values dropped) and smoothed.
 func curvePoints(loss []runs.LossPoint, value func(runs.LossPoint) float64, o curveOptions) (xs, ys []float64) {
-	for i, q := range loss {
-		y := value(q)
-		if math.IsNaN(y) || math.IsInf(y, 0) || (o.logY && y <= 0) {
-			continue
-		}
-		if o.byEpoch && i+1 < len(loss) && loss[i+1].Epoch == q.Epoch {
-			continue
-		}
+	cx, cy := figures.Curve(loss, value, o.x)
+	for i, y := range cy {
 		if o.logY {
+			if y <= 0 {
+				continue
+			}
 			y = math.Log10(y)
 		}
-		x := float64(q.Step)
-		if o.byEpoch {
-			x = float64(q.Epoch)
-		}
-		xs, ys = append(xs, x), append(ys, y)
+		xs, ys = append(xs, cx[i]), append(ys, y)
 	}
 	a := smoothings[o.smooth]
 	for i := 1; i < len(ys); i++ {
@@ -149,39 +142,48 @@ func overlay(st Styles, rs []*runs.Run, value func(runs.LossPoint) float64, o cu
 	return out, drawn
 }
 
-// curvesView overlays the side-by-side runs' training loss and val EV.
+// curvesView overlays the training loss and val EV of the side-by-side
+// runs and of the marked training jobs as they are now.
 func (p *comparePane) curvesView() string {
 	st := p.ctx.Styles
 	o := p.curveOpts
+	shown := p.curveRuns()
 	var legend []string
 	var metas []runs.RunMeta
-	for _, r := range p.side {
+	for _, r := range shown {
 		metas = append(metas, r.Meta)
 	}
 	apart := runs.DistinctHparams(metas) // what tells the runs apart
-	for i, r := range p.side {
+	for i, r := range shown {
 		glyph := curveGlyphs[i%len(curveGlyphs)]
 		if glyph == "" {
 			glyph = "─"
 		}
 		mark := strings.Repeat(glyph, 3)
-		name := strings.TrimSpace(runs.HparamText(r.Meta, apart) + "  " + runLabel(r.Meta))
-		if len(r.Loss) == 0 {
-			name += " (no loss.csv)"
+		// What the run is now comes before its label, which may be cut.
+		var now string
+		switch _, live := liveJob(r.Meta.ID); {
+		case live:
+			now = fmt.Sprintf("(live: %d points)", len(r.Loss))
+		case len(r.Loss) == 0:
+			now = "(no loss.csv)"
+		case o.x == figures.XWallTime && !figures.HasWallTime(r.Loss):
+			now = "(no wall time: its loss.csv predates elapsed_s)"
 		}
-		legend = append(legend, mark+" "+fitLine(name, p.w/2))
+		name := strings.Join(strings.Fields(runs.HparamText(r.Meta, apart)+" "+now+"  "+runLabel(r.Meta)), " ")
+		legend = append(legend, mark+" "+fitLine(name, p.w-8))
 	}
 	chartH := max(2, (p.h-2-len(legend)-6)/2-2)
 	unit := "loss"
 	if o.logY {
 		unit = "log10 loss"
 	}
-	lossChart, n := overlay(st, p.side, func(q runs.LossPoint) float64 { return q.TrainLoss }, o, p.w-4, chartH)
+	lossChart, n := overlay(st, shown, func(q runs.LossPoint) float64 { return q.TrainLoss }, o, p.w-4, chartH)
 	evOpts := o
 	evOpts.logY = false // EV may be negative
-	evChart, _ := overlay(st, p.side, func(q runs.LossPoint) float64 { return q.ValEV }, evOpts, p.w-4, chartH)
+	evChart, _ := overlay(st, shown, func(q runs.LossPoint) float64 { return q.ValEV }, evOpts, p.w-4, chartH)
 	body := st.Dim.Render(fitLine(o.String()+" · c histograms", p.w-4)) + "\n" + strings.Join(legend, "\n") + "\n" +
 		st.Label.Render(fmt.Sprintf("training %s of %d runs (y from the 2-98%% range after the first 5%%)", unit, n)) + "\n" + lossChart + "\n" +
 		st.Label.Render("val EV") + "\n" + evChart
-	return box(st, fmt.Sprintf("Compare — curves of %d runs", len(p.side)), body, p.w, p.h, true)
+	return box(st, fmt.Sprintf("Compare — curves of %d runs", len(shown)), body, p.w, p.h, true)
 }

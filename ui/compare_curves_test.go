@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"itscope/model/figures"
 	"itscope/model/runs"
 )
 
@@ -24,7 +25,7 @@ func TestCurvePoints(t *testing.T) {
 		// EMA 0.6: 100, 0.6*100+0.4*10 = 64, 0.6*64+0.4*1 = 38.8, 0.6*38.8-0.4 = 22.88.
 		{curveOptions{smooth: 1}, "[1 2 4 5]", "[100 64 38.8 22.88]"},
 		{curveOptions{logY: true}, "[1 2 4]", "[2 1 0]"},
-		{curveOptions{byEpoch: true}, "[1 2 3]", "[10 1 -1]"},
+		{curveOptions{x: figures.XEpochs}, "[1 2 3]", "[10 1 -1]"},
 	} {
 		xs, ys := curvePoints(loss, value, c.o)
 		for i := range ys {
@@ -46,13 +47,17 @@ func TestOnGrid(t *testing.T) {
 	}
 }
 
-// curveRuns are two trainings with loss curves of different lengths.
+// curveRuns are two trainings with loss curves of different lengths, the
+// first 2 s a step, the second from a loss.csv without wall time.
 func curveRuns() []*runs.Run {
 	rs := trainedRuns()[:2]
 	for k, r := range rs {
 		for s := 1; s <= 60+30*k; s++ {
 			q := runs.LossPoint{Step: s, Epoch: (s-1)/30 + 1, TrainLoss: 0.4 + float64(k)*0.1 + math.Exp(-float64(s)/15),
-				ValLoss: math.NaN(), ValEV: math.NaN()}
+				ValLoss: math.NaN(), ValEV: math.NaN(), Elapsed: math.NaN()}
+			if k == 0 {
+				q.Elapsed = 2 * float64(s)
+			}
 			if s == 1 {
 				q.TrainLoss = 30
 			}
@@ -67,7 +72,8 @@ func curveRuns() []*runs.Run {
 
 // TestGoldenCompareCurves: c in the side view overlays the marked runs'
 // curves, each with its own glyph; a, y and x change smoothing, the y scale
-// and the x axis, and say so.
+// and the x axis (steps, epochs, wall time), and say so; a run without wall
+// time says why it is not drawn against it.
 func TestGoldenCompareCurves(t *testing.T) {
 	tm, _ := startApp(t, Options{})
 	rs := curveRuns()
@@ -81,6 +87,9 @@ func TestGoldenCompareCurves(t *testing.T) {
 	waitFor(t, tm, 5*time.Second, "smoothing 0.90 (a) · y log10 (y) · x steps (x)", "training log10 loss of 2 runs")
 	keys(tm, "y", "x")
 	waitFor(t, tm, 5*time.Second, "smoothing 0.90 (a) · y linear (y) · x epochs (x)")
+	keys(tm, "x")
+	waitFor(t, tm, 5*time.Second, "x wall time, s (x)", "lr=0.0003 (no wall time: its loss.csv predates elapsed_s)",
+		"training loss of 1 runs", "120") // the last tick: 60 steps of 2 s
 	keys(tm, "x", "a", "a")
 	waitFor(t, tm, 5*time.Second, "smoothing 0.00 (a) · y linear (y) · x steps (x)")
 	requireGolden(t, finalFrame(t, tm))

@@ -62,6 +62,6 @@ func DefaultKeyMap() KeyMap {
 	m.View, m.Sort, m.Reverse = one("v", "next view"), one("s", "sort column"), one("r", "reverse")
 	m.Export, m.Figure, m.Note = one("e", "export CSV"), one("f", "save figure"), one("n", "note")
 	m.Filter, m.Mark, m.Refresh, m.Columns = one("/", "filter"), b([]string{" ", "space"}, "space", "mark"), one("R", "reload runs"), one("C", "columns")
-	m.Curves, m.Smooth, m.LogY, m.XAxis = one("c", "curves/histograms"), one("a", "smoothing"), one("y", "log y"), one("x", "x: steps/epochs")
+	m.Curves, m.Smooth, m.LogY, m.XAxis = one("c", "curves/histograms"), one("a", "smoothing"), one("y", "log y"), one("x", "steps/epochs/wall time")
 	return m
 }

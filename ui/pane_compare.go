@@ -15,6 +15,7 @@ import (
 
 	"itscope/data"
 	"itscope/model/figures"
+	"itscope/model/jobs"
 	"itscope/model/readout"
 	"itscope/model/runs"
 )
@@ -34,27 +35,37 @@ const (
 )
 
 // compareLoadedMsg carries the marked runs, loaded for their histograms,
-// and, for two runs on the open dataset, their paired comparison.
+// the marked training jobs, and, for two runs on the open dataset, their
+// paired comparison.
 type compareLoadedMsg struct {
 	runs   []*runs.Run
+	live   []jobs.JobID
 	paired *readout.Comparison
 	err    error
 }
 
-// comparePane lists every run as the study's Table 1, sortable and
-// filterable, and puts marked runs' EV histograms side by side on the same
-// axes.
+// comparePane lists every run as the study's Table 1, and the trainings
+// still running, sortable and filterable, with the hyperparameter columns
+// the user chooses; it puts marked runs' EV histograms side by side on the
+// same axes, or overlays their curves.
 type comparePane struct {
 	paneBase
-	row       cursor
-	sortCol   int
-	desc      bool
-	filter    lineInput
-	note      lineInput // editing the note of noteID
-	noteID    string
-	marked    map[string]bool
-	side      []*runs.Run // non-nil: side-by-side view
-	curves    bool        // the side view shows curves, not histograms
+	row     cursor
+	sortCol int // compareColumns index, or colHparams+i for hparams[i]
+	desc    bool
+	filter  lineInput
+	note    lineInput // editing the note of noteID
+	noteID  string
+	marked  map[string]bool
+	// hparams are the hyperparameter columns chosen with C; nil until the
+	// user chooses, while one settings column shows what tells runs apart.
+	hparams   []string
+	choosing  bool // the column chooser is open
+	chooser   cursor
+	sideOpen  bool        // the side-by-side view of the marked runs
+	side      []*runs.Run // the marked runs, loaded
+	sideLive  []jobs.JobID
+	curves    bool // the side view shows curves, not histograms
 	curveOpts curveOptions
 	paired    *readout.Comparison
 	exportDir string
@@ -69,35 +80,39 @@ func (p *comparePane) Title() string   { return "Compare" }
 func (p *comparePane) Capturing() bool { return p.filter.active || p.note.active }
 func (p *comparePane) ShortHelp() []key.Binding {
 	k := p.ctx.Keys
-	if p.side != nil {
-		if p.curves {
-			return []key.Binding{withHelp(k.Back, "esc", "back to table"), k.Curves, k.Smooth, k.LogY, k.XAxis}
-		}
+	switch {
+	case p.choosing:
+		return []key.Binding{k.Up, k.Down, withHelp(k.Mark, "space", "show/hide"), withHelp(k.Columns, "C", "done")}
+	case p.sideOpen && p.curves:
+		return []key.Binding{withHelp(k.Back, "esc", "back to table"), k.Curves, k.Smooth, k.LogY, k.XAxis}
+	case p.sideOpen:
 		return []key.Binding{withHelp(k.Back, "esc", "back to table"), k.Curves}
 	}
-	return []key.Binding{k.Up, k.Down, k.Mark, withHelp(k.Enter, "enter", "compare marked"), k.Sort, k.Filter, k.Export, k.Figure}
+	return []key.Binding{k.Up, k.Down, k.Mark, withHelp(k.Enter, "enter", "compare marked"), k.Columns, k.Sort, k.Filter, k.Export, k.Figure}
 }
 func (p *comparePane) FullHelp() [][]key.Binding {
 	k := p.ctx.Keys
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom},
 		{k.Mark, withHelp(k.Enter, "enter", "compare marked"), withHelp(k.Back, "esc", "back")},
-		{k.Sort, k.Reverse, k.Filter, withHelp(k.Export, "e", "export table CSV")},
+		{k.Sort, k.Reverse, k.Filter, withHelp(k.Columns, "C", "choose hyperparameter columns"), withHelp(k.Export, "e", "export table CSV")},
 		{withHelp(k.Figure, "f", "save the marked runs' figure (PNG)"), withHelp(k.Note, "n", "note on the run")},
 	}
 }
 
 // settings are the settings that tell the scored runs apart beyond the
 // model and strategy columns, whatever the filter shows.
-func (p *comparePane) settings() []string { return apartSettings(p.ctx.Runs) }
+func (p *comparePane) settings() []string {
+	return apartSettings(append(slices.Clone(p.ctx.Runs), p.liveRows()...))
+}
 
-// apartSettings are the settings that tell the scored runs of all apart
-// beyond what runLabel and strategyLabel show (the read-out, the features
-// or CNN, the PCA and alpha).
+// apartSettings are the settings that tell the scored runs (and trainings
+// still running) of all apart beyond what runLabel and strategyLabel show
+// (the read-out, the features or CNN, the PCA and alpha).
 func apartSettings(all []runs.RunMeta) []string {
 	var scoredRuns []runs.RunMeta
 	for _, r := range all {
-		if scored(r) {
+		if _, live := liveJob(r.ID); scored(r) || live {
 			scoredRuns = append(scoredRuns, r)
 		}
 	}
@@ -140,46 +155,45 @@ func (p *comparePane) rowFilter() func(runs.RunMeta) bool {
 	return func(r runs.RunMeta) bool { return strings.Contains(strings.ToLower(text(r)), f) }
 }
 
+// rows are the scored runs and the trainings still running that match the
+// filter, sorted.
 func (p *comparePane) rows() []runs.RunMeta {
 	match := p.rowFilter()
-	var out []runs.RunMeta
-	for _, r := range p.ctx.Runs {
-		if scored(r) && match(r) {
-			out = append(out, r)
-		}
+	type row struct {
+		meta runs.RunMeta
+		s    string
+		v    float64
 	}
+	var rows []row
 	settings := p.settings()
-	key := func(r runs.RunMeta) (string, float64) {
-		s := r.Summary
-		switch p.sortCol {
-		case 0:
-			return r.Model, 0
-		case 1:
-			return r.Strategy, 0
-		case 2:
-			return "", s.EVMean
-		case 3:
-			return "", s.RMean
-		case 4:
-			return "", s.MSEMean
-		case 5:
-			return "", s.CeilingEVMean
-		case colSettings:
-			return settingsText(r, settings), 0
+	add := func(r runs.RunMeta) {
+		if match(r) {
+			s, v := sortKey(r, r.Hparams(), p.sortCol, p.hparams, settings)
+			rows = append(rows, row{r, s, v})
 		}
-		return r.Dataset.Name, 0
 	}
-	sort.SliceStable(out, func(a, b int) bool {
-		sa, va := key(out[a])
-		sb, vb := key(out[b])
-		if sa != sb {
-			return (sa < sb) != p.desc
+	for _, r := range p.ctx.Runs {
+		if scored(r) {
+			add(r)
 		}
-		if math.IsNaN(va) != math.IsNaN(vb) {
-			return math.IsNaN(vb)
+	}
+	for _, r := range p.liveRows() {
+		add(r)
+	}
+	sort.SliceStable(rows, func(a, b int) bool {
+		ra, rb := rows[a], rows[b]
+		if ra.s != rb.s {
+			return (ra.s < rb.s) != p.desc
 		}
-		return (va < vb) != p.desc && va != vb
+		if math.IsNaN(ra.v) != math.IsNaN(rb.v) {
+			return math.IsNaN(rb.v)
+		}
+		return (ra.v < rb.v) != p.desc && ra.v != rb.v
 	})
+	out := make([]runs.RunMeta, len(rows))
+	for i, r := range rows {
+		out[i] = r.meta
+	}
 	return out
 }
 
@@ -189,8 +203,13 @@ func (p *comparePane) Update(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			return setError(msg.err)
 		}
-		p.side, p.paired = msg.runs, msg.paired
+		p.side, p.sideLive, p.paired, p.sideOpen = msg.runs, msg.live, msg.paired, true
+		if len(p.side) == 0 {
+			p.curves = true // jobs have curves, no histograms yet
+		}
 		return nil
+	case jobMsg, snapshotMsg:
+		p.followFinished()
 	}
 	return nil
 }
@@ -215,10 +234,14 @@ func (p *comparePane) Key(msg tea.KeyMsg) tea.Cmd {
 			return loadRuns(store)()
 		}
 	}
-	if p.side != nil {
+	if p.choosing {
+		p.chooseKey(msg)
+		return nil
+	}
+	if p.sideOpen {
 		switch {
 		case keyIs(msg, k.Back) || keyIs(msg, k.Enter):
-			p.side = nil
+			p.sideOpen, p.side, p.sideLive = false, nil, nil
 		case keyIs(msg, k.Curves):
 			p.curves = !p.curves
 		case keyIs(msg, k.Smooth):
@@ -226,7 +249,7 @@ func (p *comparePane) Key(msg tea.KeyMsg) tea.Cmd {
 		case keyIs(msg, k.LogY):
 			p.curveOpts.logY = !p.curveOpts.logY
 		case keyIs(msg, k.XAxis):
-			p.curveOpts.byEpoch = !p.curveOpts.byEpoch
+			p.curveOpts.x = p.curveOpts.x.Next()
 		}
 		return nil
 	}
@@ -241,7 +264,9 @@ func (p *comparePane) Key(msg tea.KeyMsg) tea.Cmd {
 		}
 		p.row.move(1, len(rows))
 	case keyIs(msg, k.Sort):
-		p.sortCol = (p.sortCol + 1) % len(compareColumns)
+		p.nextSort()
+	case keyIs(msg, k.Columns):
+		p.openChooser()
 	case keyIs(msg, k.Reverse):
 		p.desc = !p.desc
 	case keyIs(msg, k.Filter):
@@ -251,12 +276,18 @@ func (p *comparePane) Key(msg tea.KeyMsg) tea.Cmd {
 	case keyIs(msg, k.Export):
 		return p.export()
 	case keyIs(msg, k.Note) && len(rows) > 0:
+		if _, live := liveJob(rows[p.row.pos].ID); live {
+			return setStatus("a training still running has no run to note yet")
+		}
 		p.noteID = rows[p.row.pos].ID
 		p.note.value, p.note.active = rows[p.row.pos].Note, true
 	case keyIs(msg, k.Figure) && len(rows) > 0:
-		ids := p.markedIDs(rows)
+		ids, _ := p.markedIDs(rows)
 		if len(ids) == 0 {
 			ids = []string{rows[p.row.pos].ID}
+		}
+		if _, live := liveJob(ids[0]); live && len(ids) == 1 {
+			return setStatus("a training still running has no run to draw yet")
 		}
 		store := p.ctx.Store
 		name := ids[0]
@@ -275,8 +306,8 @@ func (p *comparePane) Key(msg tea.KeyMsg) tea.Cmd {
 			return in, nil
 		})
 	case keyIs(msg, k.Enter):
-		ids := p.markedIDs(rows)
-		if len(ids) == 0 && len(rows) > 0 {
+		ids, live := p.markedIDs(rows)
+		if len(ids)+len(live) == 0 && len(rows) > 0 {
 			return setStatus("mark runs with space first, then enter puts them side by side")
 		}
 		store, ds := p.ctx.Store, p.ctx.Dataset
@@ -289,7 +320,7 @@ func (p *comparePane) Key(msg tea.KeyMsg) tea.Cmd {
 				}
 				runs = append(runs, r)
 			}
-			msg := compareLoadedMsg{runs: runs}
+			msg := compareLoadedMsg{runs: runs, live: live}
 			if len(runs) == 2 && ds != nil && runs[0].Meta.Dataset.Hash == ds.Hash && runs[1].Meta.Dataset.Hash == ds.Hash {
 				msg.paired, _ = readout.CompareRuns(ds, runs[0], runs[1]) // nil (not shown) when they predict other images
 			}
@@ -299,15 +330,20 @@ func (p *comparePane) Key(msg tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
-// markedIDs are the marked runs among rows, in the rows' order.
-func (p *comparePane) markedIDs(rows []runs.RunMeta) []string {
-	var ids []string
+// markedIDs are the marked runs and training jobs among rows, in the rows'
+// order.
+func (p *comparePane) markedIDs(rows []runs.RunMeta) (ids []string, live []jobs.JobID) {
 	for _, r := range rows {
-		if p.marked[r.ID] {
+		if !p.marked[r.ID] {
+			continue
+		}
+		if j, ok := liveJob(r.ID); ok {
+			live = append(live, j)
+		} else {
 			ids = append(ids, r.ID)
 		}
 	}
-	return ids
+	return ids, live
 }
 
 func (p *comparePane) export() tea.Cmd {
@@ -326,19 +362,25 @@ func (p *comparePane) export() tea.Cmd {
 
 func (p *comparePane) View() string {
 	st := p.ctx.Styles
-	if p.side != nil && p.curves {
+	switch {
+	case p.choosing:
+		return p.chooserView()
+	case p.sideOpen && (p.curves || len(p.side) == 0):
 		return p.curvesView()
-	}
-	if p.side != nil {
+	case p.sideOpen:
 		return p.sideView()
 	}
 	rows := p.rows()
 	settings := p.settings()
-	cols := p.layout(rows, settings)
+	hparams := make([]map[string]string, len(rows))
+	for i, r := range rows {
+		hparams[i] = r.Hparams()
+	}
+	cols, hidden := p.layout(rows, hparams, settings)
 	var b strings.Builder
 	var head []string
 	for _, c := range cols {
-		name := compareColumns[c.index]
+		name := p.columnName(c.index)
 		if c.index == p.sortCol {
 			if p.desc {
 				name += "▼"
@@ -371,6 +413,9 @@ func (p *comparePane) View() string {
 		values := map[int]string{colModel: r.Model, colStrategy: strategyLabel(r), colEV: fmtNum(s.EVMean), colR: fmtNum(s.RMean),
 			colMSE: fmtNum(s.MSEMean), colCeilEV: fmtNum(s.CeilingEVMean), colDataset: r.Dataset.Name,
 			colSettings: settingsText(r, settings)}
+		for k, name := range p.hparams {
+			values[colHparams+k] = hparamValue(r, hparams[i], name)
+		}
 		var cells []string
 		for _, c := range cols {
 			cells = append(cells, c.cell(values[c.index]))
@@ -389,6 +434,12 @@ func (p *comparePane) View() string {
 		b.WriteString(p.filter.view(st) + "\n")
 	}
 	title := fmt.Sprintf("Compare — %d runs, %d marked", len(rows), len(p.marked))
+	if p.hparams != nil {
+		title += fmt.Sprintf(" · %d columns (C)", len(p.hparams))
+		if hidden > 0 {
+			title += fmt.Sprintf(", %d too wide", hidden)
+		}
+	}
 	return box(st, title, b.String(), p.w, p.h, true)
 }
 
@@ -415,21 +466,23 @@ func (c column) cell(s string) string {
 }
 
 // layout picks Compare's columns for the pane's width: model, strategy, EV
-// and r always; the settings that tell the runs apart when they differ;
-// then MSE, ceiling EV and dataset while the strategy keeps 24 columns. The
-// strategy takes what is left, so the table grows with the terminal.
-func (p *comparePane) layout(rows []runs.RunMeta, settings []string) []column {
+// and r always; the chosen hyperparameters that fit beside a strategy of
+// 12 (and how many did not), or else the settings that tell the runs apart
+// when they differ; then MSE, ceiling EV and dataset while the strategy
+// keeps 24 columns. The strategy takes what is left, so the table grows
+// with the terminal.
+func (p *comparePane) layout(rows []runs.RunMeta, hparams []map[string]string, settings []string) (cols []column, hidden int) {
 	avail := p.w - 2 - 2 // the box, the mark
-	setW := 0
-	for _, r := range rows {
-		setW = max(setW, utf8.RuneCountInString(settingsText(r, settings)))
-	}
-	setW = min(setW, max(12, avail/3))
 	fixed := []column{{index: colModel, width: 8}, {index: colStrategy, left: true}, {index: colEV, width: 7, right: true},
 		{index: colR, width: 7, right: true}}
 	rest := avail - 8 - 1 - 2*8
 	var extra []column
-	if setW > 0 {
+	if p.hparams != nil {
+		extra, hidden = p.hparamColumns(rows, hparams, rest-12-1)
+		for _, c := range extra {
+			rest -= c.width + 1
+		}
+	} else if setW := p.settingsWidth(rows, settings, avail); setW > 0 {
 		extra = append(extra, column{index: colSettings, width: setW})
 		rest -= setW + 1
 	}
@@ -441,10 +494,20 @@ func (p *comparePane) layout(rows []runs.RunMeta, settings []string) []column {
 		}
 	}
 	fixed[1].width = max(12, rest-1)
-	cols := append(fixed, extra...)
-	// Show them in compareColumns order.
+	cols = append(fixed, extra...)
+	// Show them in compareColumns order, the chosen ones in theirs.
 	sort.Slice(cols, func(a, b int) bool { return cols[a].index < cols[b].index })
-	return cols
+	return cols, hidden
+}
+
+// settingsWidth is the settings column's: its widest text, at most a third
+// of the table (12 at least).
+func (p *comparePane) settingsWidth(rows []runs.RunMeta, settings []string, avail int) int {
+	setW := 0
+	for _, r := range rows {
+		setW = max(setW, utf8.RuneCountInString(settingsText(r, settings)))
+	}
+	return min(setW, max(12, avail/3))
 }
 
 func strategyLabel(r runs.RunMeta) string {
@@ -455,8 +518,13 @@ func strategyLabel(r runs.RunMeta) string {
 	if r.Model == "ridge" || r.Model == "ridgecv" {
 		s += " α=" + fmtNum(r.Summary.Alpha)
 	}
-	if r.Status == runs.Cancelled {
+	switch r.Status {
+	case runs.Cancelled:
 		s += " (cancelled)"
+	case runs.Running:
+		s += " (live)"
+	case runs.Queued:
+		s += " (queued)"
 	}
 	return s
 }
@@ -489,6 +557,10 @@ func (p *comparePane) sideView() string {
 		}
 		paired = st.Label.Render(fitLine(fmt.Sprintf("right − left, paired bootstrap over the %d val images both predict (95%%):", c.Images), p.w-4)) + "\n" +
 			fitLine(diff("mean EV", c.EV), p.w-4) + "\n" + fitLine(diff("mean r", c.R), p.w-4) + "\n"
+	}
+	if len(p.sideLive) > 0 {
+		paired += st.Dim.Render(fitLine(fmt.Sprintf("%d training%s still running: c shows %s", len(p.sideLive),
+			map[bool]string{true: "", false: "s"}[len(p.sideLive) == 1], map[bool]string{true: "its curve", false: "their curves"}[len(p.sideLive) == 1]), p.w-4)) + "\n"
 	}
 	rowsOfCharts := (n + perRow - 1) / perRow
 	chartH := max(3, (p.h-2-strings.Count(paired, "\n"))/rowsOfCharts-7)

@@ -45,8 +45,7 @@ func (p *livePane) FullHelp() [][]key.Binding {
 func (p *livePane) trainingJobs() []jobs.JobID {
 	var out []jobs.JobID
 	for _, id := range p.ctx.JobOrder {
-		j := p.ctx.Jobs[id]
-		if j.Kind == "train" || j.Kind == "cotrain" || len(j.StepLoss) > 0 || len(j.Epochs) > 0 {
+		if trains(p.ctx.Jobs[id]) {
 			out = append(out, id)
 		}
 	}
