@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -75,4 +76,24 @@ func TestCompareLiveMarkFollowsRun(t *testing.T) {
 	if !marked || !strings.Contains(frame, "Compare — 1 runs, 1 marked") {
 		t.Errorf("the saved run is not the one marked in\n%s", frame)
 	}
+}
+
+var livePointsRe = regexp.MustCompile(`\(live: (\d+) points\)`)
+
+// TestCompareLiveTraining starts a training from the TUI, marks it in
+// Compare while it runs and watches its curve's point count grow in the
+// overlay over three redraws, as the engine's step events come in.
+func TestCompareLiveTraining(t *testing.T) {
+	eng, store := newEngine(t, 1)
+	tm, _ := startTraining(t, eng, store)
+	keys(tm, "7")
+	waitFor(t, tm, 10*time.Second, "(live)")
+	keys(tm, "space", "enter")
+	waitFor(t, tm, 10*time.Second, "curves of 1 runs")
+
+	seen := growingCounts(tm, livePointsRe, 3, 60*time.Second)
+	if len(seen) < 3 {
+		t.Fatalf("Compare's overlay showed point counts %v; want at least three growing ones; jobs %+v", seen, eng.Snapshot())
+	}
+	quitMidJob(t, tm, eng)
 }

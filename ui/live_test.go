@@ -63,37 +63,12 @@ func TestLiveLossAndQuitMidJob(t *testing.T) {
 	}
 	beforeFiles := snapshotDir(t, store.Path(beforeID))
 
-	ds := syntheticDataset(640, 16, 4)
-	tm, pr := startApp(t, Options{Engine: eng, Store: store, Datasets: []string{"synthetic"},
-		Open: func(string) (*data.Dataset, error) { return ds, nil }})
-	keys(tm, "enter")
-	pr.waitMsg(t, 30*time.Second, "the dataset", func(m tea.Msg) bool { d, ok := m.(datasetMsg); return ok && d.ds != nil })
-
-	setCNNGrid(tm, "200")
-	waitFor(t, tm, 5*time.Second, "1 job(s)", "epochs=200")
-	keys(tm, "s")
-	waitFor(t, tm, 5*time.Second, "started 1 job(s)")
+	tm, pr := startTraining(t, eng, store)
 	keys(tm, "5")
 
 	// Loss points stream in while the job runs: the step count on the Live
 	// pane grows over at least three redraws before any epoch ends.
-	var seen []int
-	var out bytes.Buffer
-	deadline := time.Now().Add(60 * time.Second)
-	for len(seen) < 3 && time.Now().Before(deadline) {
-		b := make([]byte, 1<<16)
-		n, _ := tm.Output().Read(b)
-		out.Write(b[:n])
-		for _, m := range stepsRe.FindAllSubmatch(out.Bytes(), -1) {
-			v, _ := strconv.Atoi(string(m[1]))
-			if v > 0 && (len(seen) == 0 || v > seen[len(seen)-1]) {
-				seen = append(seen, v)
-			}
-		}
-		out.Reset()
-		time.Sleep(20 * time.Millisecond)
-	}
-	if len(seen) < 3 {
+	if seen := growingCounts(tm, stepsRe, 3, 60*time.Second); len(seen) < 3 {
 		t.Fatalf("the Live pane showed step counts %v; want at least three growing ones; jobs %+v", seen, eng.Snapshot())
 	}
 	// Let an epoch finish so the job has a best model to save when
@@ -111,17 +86,7 @@ func TestLiveLossAndQuitMidJob(t *testing.T) {
 		t.Fatalf("engine jobs %+v: want one running job with step losses", snap)
 	}
 
-	// Quit mid-job, as a person would: q asks first, y confirms. Then shut
-	// the engine down as the command does.
-	keys(tm, "q")
-	waitFor(t, tm, 5*time.Second, "1 job(s) of yours are running; quitting cancels them. Quit? y/n")
-	keys(tm, "y")
-	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := eng.Shutdown(ctx); err != nil {
-		t.Fatalf("jobs did not stop after quitting: %v", err)
-	}
+	quitMidJob(t, tm, eng)
 	st, _ := eng.Status(snap[0].ID)
 	if st.State != runs.Cancelled {
 		t.Fatalf("the training job ended %s, want cancelled", st.State)
@@ -155,6 +120,59 @@ func TestLiveLossAndQuitMidJob(t *testing.T) {
 			t.Errorf("a partial folder is left in the store: %s", e.Name())
 		}
 	}
+}
+
+// startTraining opens a synthetic dataset in the TUI and starts a training
+// of 200 epochs from the grid (setCNNGrid).
+func startTraining(t *testing.T, eng *jobs.Engine, store *runs.Store) (*teatest.TestModel, *probe) {
+	t.Helper()
+	ds := syntheticDataset(640, 16, 4)
+	tm, pr := startApp(t, Options{Engine: eng, Store: store, Datasets: []string{"synthetic"},
+		Open: func(string) (*data.Dataset, error) { return ds, nil }})
+	keys(tm, "enter")
+	pr.waitMsg(t, 30*time.Second, "the dataset", func(m tea.Msg) bool { d, ok := m.(datasetMsg); return ok && d.ds != nil })
+	setCNNGrid(tm, "200")
+	waitFor(t, tm, 5*time.Second, "1 job(s)", "epochs=200")
+	keys(tm, "s")
+	waitFor(t, tm, 5*time.Second, "started 1 job(s)")
+	return tm, pr
+}
+
+// quitMidJob quits as a person would with a job running: q asks first, y
+// confirms. Then it shuts the engine down as the command does.
+func quitMidJob(t *testing.T, tm *teatest.TestModel, eng *jobs.Engine) {
+	t.Helper()
+	keys(tm, "q")
+	waitFor(t, tm, 5*time.Second, "1 job(s) of yours are running; quitting cancels them. Quit? y/n")
+	keys(tm, "y")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := eng.Shutdown(ctx); err != nil {
+		t.Fatalf("jobs did not stop after quitting: %v", err)
+	}
+}
+
+// growingCounts reads the program's output until re's number (its first
+// group) has been drawn growing n times, or timeout: the counts seen.
+func growingCounts(tm *teatest.TestModel, re *regexp.Regexp, n int, timeout time.Duration) []int {
+	var seen []int
+	var out bytes.Buffer
+	deadline := time.Now().Add(timeout)
+	for len(seen) < n && time.Now().Before(deadline) {
+		b := make([]byte, 1<<16)
+		k, _ := tm.Output().Read(b)
+		out.Write(b[:k])
+		for _, m := range re.FindAllSubmatch(out.Bytes(), -1) {
+			v, _ := strconv.Atoi(string(m[1]))
+			if v > 0 && (len(seen) == 0 || v > seen[len(seen)-1]) {
+				seen = append(seen, v)
+			}
+		}
+		out.Reset()
+		time.Sleep(20 * time.Millisecond)
+	}
+	return seen
 }
 
 // syntheticDataset is n small random images whose neurons respond to
