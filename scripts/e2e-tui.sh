@@ -142,8 +142,9 @@ runs=$(ls "$work"/runs/*/run.json 2>/dev/null | wc -l)
 [ "$runs" -eq 2 ] || fail "the store holds $runs runs, want 2" $s
 
 # Hyperparameters at 80x24: two tiny CNNs trained from the command line at
-# lr 0.001 and 0.0003 read apart in Compare's settings column; f saves the
-# marked runs' figure and says its full path.
+# lr 0.001 and 0.0003 read apart in Compare's settings column; C opens the
+# column chooser with lr ticked, and closing it makes lr a column of its own;
+# f saves the marked runs' figure and says its full path.
 for lr in 0.001 0.0003; do
 	"$bin" train --data demo:210325 --cnn layers=1,channels=4,size=64 --epochs 1 --lr $lr --runs "$work/lr-runs" >/dev/null ||
 		{ echo "e2e-tui: FAIL: itscope train --lr $lr" >&2; exit 1; }
@@ -156,6 +157,14 @@ send $h 7
 wait_for $h "Compare — 2 runs"
 wait_for $h "lr=0.001"
 wait_for $h "lr=0.0003"
+send $h C
+wait_for $h "choose columns, 1 shown"
+wait_for $h "[x] lr         2 values: "
+send $h C
+wait_for $h "1 columns (C)"
+for lr in 0.001 0.0003; do
+	screen $h | grep -Eq " $lr +[^[:alnum:][:space:]]+ *\$" || fail "Compare's lr column does not show $lr at 80x24" $h
+done
 send $h Space Space f
 wait_for $h "wrote $work/figs/"
 ls "$work"/figs/*-compare.png >/dev/null 2>&1 || fail "f wrote no compare figure" $h
@@ -228,6 +237,22 @@ sleep 3
 steps2=$(livesteps)
 [ "${steps2:-0}" -gt "${steps1:-0}" ] || fail "the live loss curve does not grow ($steps1 then $steps2 steps)" $q
 
+# Compare lists both trainings while they run, each with its lr; marked,
+# their curves are overlaid and grow.
+send $q 7
+wait_for $q "Compare — 2 runs, 0 marked" 10
+wait_for $q "lr=0.001"
+wait_for $q "lr=0.003"
+[ "$(screen $q | grep -c '(live)')" -eq 2 ] || fail "Compare does not list both trainings as live" $q
+send $q Space Space Enter
+wait_for $q "curves of 2 runs"
+livepoints() { screen $q | grep -o 'live: [0-9]* points' | grep -o '[0-9][0-9]*' | head -1 || echo 0; }
+points1=$(livepoints)
+sleep 3
+points2=$(livepoints)
+[ "${points2:-0}" -gt "${points1:-0}" ] || fail "the live curves in Compare do not grow ($points1 then $points2 points)" $q
+send $q Escape
+
 # SIGKILL of the process running the jobs: within 35 s both show failed
 # ("process gone"), in itscope jobs and in the explorer; the store stays
 # readable and holds no run, whole or half-written.
@@ -245,4 +270,4 @@ wait_for $q "process gone" 10
 [ -z "$(ls "$store" | grep -v '^\.')" ] || fail "the store holds runs after the kill: $(ls "$store")" $q
 send $q q
 
-echo "e2e-tui: ok (open, key bursts, grid of 2 fits, histogram, export, compare, resize, help, lr at 80x24, figure, mouse, NO_COLOR, quit; a queued CLI grid live in the explorer, SIGKILL of its runner)"
+echo "e2e-tui: ok (open, key bursts, grid of 2 fits, histogram, export, compare, resize, help, lr at 80x24 and as a chosen column, figure, mouse, NO_COLOR, quit; a queued CLI grid live in the explorer and in Compare's overlay, SIGKILL of its runner)"
