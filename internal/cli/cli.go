@@ -10,6 +10,7 @@ import (
 	"itscope/compute"
 	"itscope/compute/onnx"
 	"itscope/data"
+	"itscope/data/npy"
 	"itscope/model/jobs"
 	"itscope/model/runs"
 )
@@ -81,7 +82,11 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "itscope", runs.Version())
-		fmt.Fprintln(stdout, "blas:", compute.UseOpenBLAS())
+		fmt.Fprint(stdout, "blas: ", compute.UseOpenBLAS())
+		if t := compute.BLASIdleTimeout(); t >= 0 {
+			fmt.Fprintf(stdout, ", idle threads sleep after 2^%d cycles", t)
+		}
+		fmt.Fprintln(stdout)
 		fmt.Fprintln(stdout, "int8 kernels:", onnx.Int8Kernel())
 		return 0
 	}
@@ -200,7 +205,12 @@ func openRunStore(dir string) (*runs.Store, error) {
 	if dir == "" {
 		dir = runs.DefaultRunsDir()
 	}
-	return runs.OpenStore(dir)
+	store, err := runs.OpenStore(dir)
+	if err != nil {
+		return nil, err
+	}
+	store.Matrices = npy.Matrices{}
+	return store, nil
 }
 
 // openDataAndStore opens the dataset a command works on and the run store it

@@ -9,6 +9,7 @@ import (
 
 	"itscope/compute"
 	"itscope/data"
+	"itscope/data/npy"
 	"itscope/model/readout"
 	"itscope/model/runs"
 )
@@ -91,7 +92,7 @@ func loadRun(c *commonFlags, ref string) (*runs.Run, error) {
 func resolveRun(c *commonFlags, ref string) (*runs.Store, string, error) {
 	if st, err := os.Stat(filepath.Join(ref, runs.RunJSON)); err == nil && !st.IsDir() {
 		clean := filepath.Clean(ref)
-		return &runs.Store{Dir: filepath.Dir(clean)}, filepath.Base(clean), nil
+		return &runs.Store{Dir: filepath.Dir(clean), Matrices: npy.Matrices{}}, filepath.Base(clean), nil
 	}
 	store, err := c.openStore()
 	return store, ref, err

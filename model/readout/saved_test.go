@@ -36,6 +36,7 @@ func fitAndSave(t *testing.T, spec FitSpec) (string, *runs.Run) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	store.Matrices = npy.Matrices{}
 	id, err := store.Save(run)
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"itscope/data"
+	"itscope/data/npy"
 	"itscope/model/jobs"
 	"itscope/model/runs"
 )
@@ -133,6 +134,7 @@ func TestTrainCancelMidEpoch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	store.Matrices = npy.Matrices{}
 	engine := jobs.NewEngine(store, 1)
 	id, err := engine.Submit(jobs.Job{Name: "cancel me", Kind: "train", Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
 		return TrainCNN(ctx, ds, cfg, func(e jobs.Event) {
