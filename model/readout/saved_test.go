@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -141,7 +142,8 @@ func TestPredictRunRefusesMismatches(t *testing.T) {
 			m[k] = v
 		}
 		m[key] = value
-		if err := runs.WriteSafetensors(filepath.Join(d, ReadoutFile), ts, m); err != nil {
+		err := runs.WriteFileAtomic(filepath.Join(d, ReadoutFile), func(w io.Writer) error { return runs.EncodeSafetensors(w, ts, m) })
+		if err != nil {
 			t.Fatal(err)
 		}
 		return d
