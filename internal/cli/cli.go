@@ -135,6 +135,20 @@ func parseFlagsOnly(fs *flag.FlagSet, args []string, name string, stderr io.Writ
 	return 0, true
 }
 
+// parseFlagsN parses the flags of a command that takes exactly n positional
+// arguments, refusing any other number with a usage error that says what it
+// wants ("two runs (ids or folders)").
+func parseFlagsN(fs *flag.FlagSet, args []string, name string, stderr io.Writer, n int, want string) (pos []string, status int, ok bool) {
+	pos, status, ok = parseFlags(fs, args)
+	if !ok {
+		return nil, status, false
+	}
+	if len(pos) != n {
+		return nil, usageError(stderr, name, "want %s, found %d arguments", want, len(pos)), false
+	}
+	return pos, 0, true
+}
+
 // parseFlags parses args with fs, allowing flags after positional arguments
 // (`itscope classify a.jpg --json`). It returns the positional arguments and
 // the exit status to use when parsing fails (2 for bad usage, 0 for -h), with
@@ -160,6 +174,9 @@ func parseFlags(fs *flag.FlagSet, args []string) (positional []string, status in
 		args = rest[1:]
 	}
 }
+
+// dataUsage is the help of --data for the commands that read a dataset.
+const dataUsage = "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder"
 
 // commonFlags are the flags of every command that makes runs.
 type commonFlags struct {

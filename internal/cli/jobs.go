@@ -55,6 +55,44 @@ func openQueue(store *runs.Store, keep time.Duration) (*jobs.Queue, error) {
 	return q, nil
 }
 
+// jobCommand holds the flags of a command that makes runs through jobs
+// (fit, sweep, train, cotrain, grid): the common ones, the queue's and
+// --data.
+type jobCommand struct {
+	commonFlags
+	jobs jobFlags
+	data string
+}
+
+func addJobCommand(fs *flag.FlagSet, c *jobCommand) {
+	addCommon(fs, &c.commonFlags)
+	addJobFlags(fs, &c.jobs)
+	fs.StringVar(&c.data, "data", "demo", dataUsage)
+}
+
+// submit marks js as the local user's and, when the command only queues
+// them (--detach, or a cluster executor), submits them to store's queue:
+// queued is then true and status the command's exit status. Otherwise the
+// command runs them itself.
+func (c *jobCommand) submit(name string, store *runs.Store, js []jobs.Job, stdout, stderr io.Writer) (status int, queued bool) {
+	for i := range js {
+		js[i].Owner = localOwner()
+	}
+	if !c.jobs.queued() {
+		return 0, false
+	}
+	return submitDetached(name, store, c.jobs, js, c.json, stdout, stderr), true
+}
+
+// runOne submits job or runs it in this process (runOneJob).
+func (c *jobCommand) runOne(name string, store *runs.Store, job jobs.Job, stdout, stderr io.Writer) int {
+	js := []jobs.Job{job}
+	if status, queued := c.submit(name, store, js, stdout, stderr); queued {
+		return status
+	}
+	return runOneJob(name, store, c.jobs.keep, c.jobMemory(), js[0], c.json, stdout, stderr)
+}
+
 // localOwner is who submits jobs from this command line: the local user.
 func localOwner() string {
 	if u, err := user.Current(); err == nil && u.Username != "" {
@@ -105,10 +143,7 @@ func submitDetached(name string, store *runs.Store, jf jobFlags, js []jobs.Job, 
 		ids = append(ids, id)
 	}
 	if asJSON {
-		if err := writeJSON(stdout, map[string]any{"jobs": ids, "runs": store.Dir}); err != nil {
-			return fail(stderr, name, err)
-		}
-		return 0
+		return printJSON(stdout, stderr, name, map[string]any{"jobs": ids, "runs": store.Dir})
 	}
 	tw := newTable(stdout, false)
 	for i, id := range ids {
@@ -419,12 +454,9 @@ func runJobRun(args []string, stdout, stderr io.Writer) int {
 	rf.add(fs)
 	executor := fs.String("executor", jobs.ExecutorLocal, "the executor running the job, as recorded (local, slurm)")
 	executorID := fs.String("executor-id", "", "the executor's own id for the job (default host:pid)")
-	ids, status, ok := parseFlags(fs, args)
+	ids, status, ok := parseFlagsN(fs, args, name, stderr, 1, "one job id")
 	if !ok {
 		return status
-	}
-	if len(ids) != 1 {
-		return usageError(stderr, name, "want one job id, found %d", len(ids))
 	}
 	store, err := openRunStore(rf.runs)
 	if err != nil {
