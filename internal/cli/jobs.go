@@ -219,31 +219,25 @@ func jobRegistry(cache cacheFlags) jobs.Registry {
 // finished job.
 const jobsRecent = 24 * time.Hour
 
-// jobRow is one job as `itscope jobs --json` prints it.
+// jobRow is one job as `itscope jobs --json` prints it: its state.json
+// record (with the derived state and reason: a job whose holder is gone is
+// failed) and what its progress and Slurm files say.
 type jobRow struct {
-	ID         string     `json:"id"`
-	Owner      string     `json:"owner"`
-	Kind       runs.Kind  `json:"kind"`
-	Name       string     `json:"name"`
-	Executor   string     `json:"executor"`
-	ExecutorID string     `json:"executor_id,omitempty"`
-	State      runs.State `json:"state"`
-	Done       int        `json:"done,omitempty"`
-	Total      int        `json:"total,omitempty"`
-	Epoch      int        `json:"epoch,omitempty"`
-	Step       int        `json:"step,omitempty"`
-	ETASeconds float64    `json:"eta_seconds,omitempty"`
-	Message    string     `json:"message,omitempty"`
-	RunID      string     `json:"run_id,omitempty"`
-	Reason     string     `json:"reason,omitempty"`
+	ID   string    `json:"id"`
+	Kind runs.Kind `json:"kind"`
+	Name string    `json:"name"`
+	jobs.Record
+	Done       int     `json:"done,omitempty"`
+	Total      int     `json:"total,omitempty"`
+	Epoch      int     `json:"epoch,omitempty"`
+	Step       int     `json:"step,omitempty"`
+	ETASeconds float64 `json:"eta_seconds,omitempty"`
+	Message    string  `json:"message,omitempty"`
 	// SlurmID is a Slurm job's array task (%A_%a), SlurmState what Slurm
 	// says of it while it is unfinished, Log its output file.
-	SlurmID    string    `json:"slurm_id,omitempty"`
-	SlurmState string    `json:"slurm_state,omitempty"`
-	Log        string    `json:"log,omitempty"`
-	Submitted  time.Time `json:"submitted"`
-	Started    time.Time `json:"started,omitzero"`
-	Finished   time.Time `json:"finished,omitzero"`
+	SlurmID    string `json:"slurm_id,omitempty"`
+	SlurmState string `json:"slurm_state,omitempty"`
+	Log        string `json:"log,omitempty"`
 }
 
 func runJobsList(args []string, stdout, stderr io.Writer) int {
@@ -321,9 +315,8 @@ func listJobs(q *jobs.Queue, all bool, warn io.Writer) ([]jobRow, error) {
 		if !all && e.Finished() && time.Since(e.Record.Finished) > jobsRecent && time.Since(e.Heartbeat) > jobsRecent {
 			continue
 		}
-		r := jobRow{ID: e.ID, Owner: e.Spec.Owner, Kind: e.Spec.Kind, Name: e.Spec.Name, Executor: e.Record.Executor,
-			ExecutorID: e.Record.ExecutorID, State: e.State, RunID: e.Record.RunID, Reason: e.Reason,
-			Submitted: e.Record.Submitted, Started: e.Record.Started, Finished: e.Record.Finished}
+		r := jobRow{ID: e.ID, Kind: e.Spec.Kind, Name: e.Spec.Name, Record: e.Record}
+		r.State, r.Reason, r.Owner = e.State, e.Reason, e.Spec.Owner
 		if info, ok, _ := q.ReadSlurmInfo(e.ID); ok {
 			r.SlurmID, r.Log, r.SlurmState = info.ExecutorID(), info.Log, views[e.ID].Task.State
 		}
