@@ -24,11 +24,9 @@ func TestImportRules(t *testing.T) {
 		{"the explorer imports no compute package",
 			func(p string) bool { return under(p, "itscope/ui") },
 			func(i string) bool { return !under(i, "itscope/compute") }},
-		// data/npy is a leaf (the rule below): the run store may use it for
-		// predictions.npy and still stand alone.
-		{"model/runs imports no itscope package but data/npy",
+		{"model/runs imports no itscope package",
 			func(p string) bool { return p == "itscope/model/runs" },
-			func(i string) bool { return !under(i, "itscope") || i == "itscope/data/npy" }},
+			func(i string) bool { return !under(i, "itscope") }},
 		{"data/npy imports no itscope package",
 			func(p string) bool { return p == "itscope/data/npy" },
 			func(i string) bool { return !under(i, "itscope") }},
@@ -59,6 +57,11 @@ func TestImportRules(t *testing.T) {
 				}
 			}
 		}
+		for _, imp := range fields[1:] {
+			if under(imp, "itscope") && layer(imp) < layer(pkg) {
+				t.Errorf("%s imports %s: imports point one way, main -> internal/cli and bench -> ui -> model -> compute and data", pkg, imp)
+			}
+		}
 	}
 	for _, pkg := range []string{"itscope/model/runs", "itscope/model/jobs", "itscope/model/nets", "itscope/model/features",
 		"itscope/model/readout", "itscope/model/train", "itscope/internal/cli", "itscope/ui", "itscope/compute", "itscope/data"} {
@@ -69,4 +72,18 @@ func TestImportRules(t *testing.T) {
 	if seen["itscope/model"] {
 		t.Error("package itscope/model still holds code: it is split into model/runs, jobs, nets, features, readout and train")
 	}
+}
+
+// layer is a package's place in the one-way flow of imports: a package may
+// import its own layer and the layers below (higher numbers), never above.
+func layer(pkg string) int {
+	for _, l := range []struct {
+		prefix string
+		rank   int
+	}{{"itscope/internal", 1}, {"itscope/bench", 1}, {"itscope/ui", 2}, {"itscope/model", 3}, {"itscope/compute", 4}, {"itscope/data", 4}} {
+		if pkg == l.prefix || strings.HasPrefix(pkg, l.prefix+"/") {
+			return l.rank
+		}
+	}
+	return 0 // main
 }

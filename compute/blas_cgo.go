@@ -69,9 +69,16 @@ func UseOpenBLAS() string {
 	return "OpenBLAS"
 }
 
-// idleThreadTimeout reports OpenBLAS's idle-thread timeout (log2 cycles),
-// or -1 when the library does not say.
-func idleThreadTimeout() int { return int(C.idleThreadTimeout()) }
+// BLASIdleTimeout reports how long OpenBLAS's idle threads spin before they
+// sleep, as log2 cycles (6 after UseOpenBLAS unless OPENBLAS_THREAD_TIMEOUT
+// says otherwise), or -1 when the BLAS has no thread server: `itscope
+// version` shows it, since a long spin steals the cores training needs.
+func BLASIdleTimeout() int {
+	if blasThreads.Load() == 0 {
+		return -1
+	}
+	return int(C.idleThreadTimeout())
+}
 
 var (
 	openBLAS     sync.Once

@@ -11,7 +11,8 @@ import (
 // TestIdleThreadTimeout checks that OpenBLAS's idle threads were restarted
 // with the short timeout (or the user's own OPENBLAS_THREAD_TIMEOUT).
 func TestIdleThreadTimeout(t *testing.T) {
-	got := idleThreadTimeout()
+	UseOpenBLAS()
+	got := BLASIdleTimeout()
 	if got == -1 {
 		t.Skip("this OpenBLAS build has no thread server (OpenMP build)")
 	}

@@ -9,5 +9,8 @@ func UseOpenBLAS() string { return "gonum (pure Go)" }
 // BLASThreads is 0: gonum's own BLAS manages its parallelism.
 func BLASThreads() int { return 0 }
 
+// BLASIdleTimeout is -1: gonum's BLAS has no idle threads.
+func BLASIdleTimeout() int { return -1 }
+
 // SingleThreadBLAS does nothing without OpenBLAS.
 func SingleThreadBLAS() (restore func()) { return func() {} }

@@ -28,16 +28,24 @@ func BootstrapIndices(n, resamples int, seed uint64) ([][]int, error) {
 	if n < 1 || resamples < 1 {
 		return nil, fmt.Errorf("compute: bootstrap: %d images and %d resamples, want at least 1 of each", n, resamples)
 	}
-	rng := rand.New(rand.NewPCG(seed, seed))
-	out := make([][]int, resamples)
-	for b := range out {
+	return seededDraws(resamples, seed, func(rng *rand.Rand) []int {
 		idx := make([]int, n)
 		for i := range idx {
 			idx[i] = rng.IntN(n)
 		}
-		out[b] = idx
+		return idx
+	}), nil
+}
+
+// seededDraws makes k draws of indices one after another from math/rand/v2's
+// PCG seeded (seed, seed), as everywhere in itscope.
+func seededDraws(k int, seed uint64, draw func(rng *rand.Rand) []int) [][]int {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	out := make([][]int, k)
+	for i := range out {
+		out[i] = draw(rng)
 	}
-	return out, nil
+	return out
 }
 
 // Interval is a statistic on the original images and its percentile

@@ -327,12 +327,7 @@ func RepetitionHalves(trials, splits int, seed uint64) ([][]int, error) {
 	if trials < 2 || splits < 1 {
 		return nil, fmt.Errorf("compute: %d trials and %d splits, want at least 2 trials and 1 split", trials, splits)
 	}
-	rng := rand.New(rand.NewPCG(seed, seed))
-	out := make([][]int, splits)
-	for s := range out {
-		out[s] = sorted(rng.Perm(trials)[:trials/2])
-	}
-	return out, nil
+	return seededDraws(splits, seed, func(rng *rand.Rand) []int { return sorted(rng.Perm(trials)[:trials/2]) }), nil
 }
 
 // InternalConsistency is Brain-Score's ceiling of neural predictivity.

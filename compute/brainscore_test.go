@@ -80,68 +80,73 @@ func TestBrainScoreAgainstSklearn(t *testing.T) {
 	}
 }
 
-// TestFitPLSAgainstSklearn compares the coefficients and predictions of
-// PLSRegression(3, scale=False) fitted on all images.
-func TestFitPLSAgainstSklearn(t *testing.T) {
+// plsFitAll fits PLS with comps components on every image of x and
+// predicts those images, through the Gram-matrix path each Brain-Score split
+// takes.
+func plsFitAll(t *testing.T, x *Dense32, y *mat.Dense, comps int) (*mat.Dense, int) {
+	t.Helper()
+	if err := checkPLSShape(x.R, x.C, comps); err != nil {
+		t.Fatal(err)
+	}
+	gram, _, err := plsGram(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := make([]int, x.R)
+	for i := range all {
+		all[i] = i
+	}
+	pred, fitted, err := plsSplitPredict(gram, y, Split{Train: all, Test: all}, comps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pred, fitted
+}
+
+// TestPLSAgainstSklearn compares the predictions of PLSRegression(3,
+// scale=False) fitted on all images.
+func TestPLSAgainstSklearn(t *testing.T) {
 	f := loadPLSFixture(t)
-	pls, err := FitPLS(f.x, f.y, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !mat.EqualApprox(pls.Model.Coef, dense(t, "pls/pls3_coef"), 1e-8) {
-		t.Errorf("PLS coefficients differ from scikit-learn's")
-	}
-	pred, err := pls.Model.Predict(toDense(f.x))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pred, comps := plsFitAll(t, f.x, f.y, 3)
 	// The features are centred in float32 (as for PCA), which moves
 	// predictions of size 20 by about 1e-7.
 	if !mat.EqualApprox(pred, dense(t, "pls/pls3_pred"), 1e-6) {
 		t.Errorf("PLS predictions differ from scikit-learn's")
 	}
-	if pls.Components != 3 || len(pls.Iterations) != 3 {
-		t.Errorf("fitted %d components with iterations %v, want 3", pls.Components, pls.Iterations)
+	if comps != 3 {
+		t.Errorf("fitted %d components, want 3", comps)
 	}
 }
 
-// TestFitPLSFullRankIsLeastSquares: with as many components as features
-// (and more images), PLS spans the whole feature space and predicts as least
+// TestPLSFullRankIsLeastSquares: with as many components as features (and
+// more images), PLS spans the whole feature space and predicts as least
 // squares does.
-func TestFitPLSFullRankIsLeastSquares(t *testing.T) {
+func TestPLSFullRankIsLeastSquares(t *testing.T) {
 	f := loadPLSFixture(t)
-	pls, err := FitPLS(f.x, f.y, f.x.C)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got, _ := plsFitAll(t, f.x, f.y, f.x.C)
 	ls, err := LeastSquares(toDense(f.x), f.y)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _ := pls.Model.Predict(toDense(f.x))
 	want, _ := ls.Predict(toDense(f.x))
 	if !mat.EqualApprox(got, want, 1e-6) {
 		t.Errorf("PLS with %d components predicts unlike least squares", f.x.C)
 	}
 }
 
-// TestFitPLSConstantResponses: centred constant responses leave no
-// component to fit (scikit-learn: "Y residual is constant"); every
-// prediction is the mean.
-func TestFitPLSConstantResponses(t *testing.T) {
+// TestPLSConstantResponses: centred constant responses leave no component
+// to fit (scikit-learn: "Y residual is constant"); every prediction is the
+// mean.
+func TestPLSConstantResponses(t *testing.T) {
 	f := loadPLSFixture(t)
 	y := mat.NewDense(f.x.R, 2, nil)
 	for i := range f.x.R {
 		y.Set(i, 0, 3)
 		y.Set(i, 1, -1)
 	}
-	pls, err := FitPLS(f.x, y, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pred, _ := pls.Model.Predict(toDense(f.x))
-	if pls.Components != 0 || !mat.EqualApprox(pred, y, 1e-12) {
-		t.Errorf("fitted %d components (want 0); predictions equal the constants: %v", pls.Components, mat.EqualApprox(pred, y, 1e-12))
+	pred, comps := plsFitAll(t, f.x, y, 4)
+	if comps != 0 || !mat.EqualApprox(pred, y, 1e-12) {
+		t.Errorf("fitted %d components (want 0); predictions equal the constants: %v", comps, mat.EqualApprox(pred, y, 1e-12))
 	}
 }
 
@@ -283,7 +288,7 @@ func TestBrainScoreBadInput(t *testing.T) {
 		t.Errorf("NaN response: error %v", err)
 	}
 	x := &Dense32{R: 3, C: 2, Data: []float32{1, 2, float32(math.Inf(1)), 4, 5, 6}}
-	if _, err := FitPLS(x, mat.NewDense(3, 1, []float64{1, 2, 3}), 1); err == nil || !strings.Contains(err.Error(), "features 0..1: feature column has NaN or Inf") {
+	if _, err := BrainScore(x, mat.NewDense(3, 1, []float64{1, 2, 3}), []Split{{Train: []int{0, 1}, Test: []int{2}}}, BrainScoreOptions{Components: 1}); err == nil || !strings.Contains(err.Error(), "features 0..1: feature column has NaN or Inf") {
 		t.Errorf("Inf feature: error %v", err)
 	}
 	if _, err := StratifiedShuffleSplits([]string{"a", "b"}, 10, 0.1, 0); err == nil || !strings.Contains(err.Error(), "2 images with test fraction 0.1 leave 1 test and 1 training") {

@@ -26,7 +26,8 @@
 // between two runs, resampling images with explicit BootstrapIndices;
 // BestLayerPerNeuron picks each neuron's layer by its training CV score
 // (RidgeCVResult.ChosenNeuronCVScore); BrainScore runs Brain-Score's
-// protocol (FitPLS, StratifiedShuffleSplits, BrainScoreCeiling).
+// protocol (PLS regression as scikit-learn's PLSRegression,
+// StratifiedShuffleSplits, BrainScoreCeiling).
 //
 // Small matrices (PCA scores, responses, coefficients) are float64 gonum
 // mat.Dense.

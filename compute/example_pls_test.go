@@ -61,30 +61,3 @@ func ExampleBrainScore() {
 	// r 0.65 ± 0.01 over 10 splits (25 components)
 	// ceiling 0.89, r/ceiling 0.73, (r/ceiling)² 0.54
 }
-
-// FitPLS is scikit-learn's PLSRegression(n_components, scale=False) as a
-// linear model on the raw features.
-func ExampleFitPLS() {
-	rng := rand.New(rand.NewPCG(2, 2))
-	const images, dim = 100, 40
-	feats := make([]float32, images*dim)
-	for i := range feats {
-		feats[i] = float32(rng.NormFloat64())
-	}
-	y := mat.NewDense(images, 1, nil)
-	for i := range images {
-		y.Set(i, 0, 3*float64(feats[i*dim])-float64(feats[i*dim+1])+0.1*rng.NormFloat64())
-	}
-	x, _ := compute.NewDense32(images, dim, feats)
-	pls, err := compute.FitPLS(x, y, 2)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	xd, _ := compute.DenseFrom32(images, dim, feats)
-	pred, _ := pls.Model.Predict(xd)
-	s, _ := compute.Score(y, pred)
-	fmt.Printf("%d components: coefficients %.1f and %.1f, EV %.3f\n", pls.Components, pls.Model.Coef.At(0, 0), pls.Model.Coef.At(1, 0), s.EVMean)
-	// Output:
-	// 2 components: coefficients 2.5 and -0.8, EV 0.953
-}

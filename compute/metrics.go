@@ -108,19 +108,29 @@ func sameShape(a, b mat.Matrix) error {
 // 1 - Var(y - ŷ)/Var(y) (force_finite=False); NaN for a neuron whose
 // responses are constant.
 func ExplainedVariance(yTrue, yPred mat.Matrix) ([]float64, error) {
+	var diff []float64
+	return perNeuron(yTrue, yPred, func(y, p []float64) float64 {
+		diff = diff[:0]
+		for i := range y {
+			diff = append(diff, y[i]-p[i])
+		}
+		return unexplained(centredSumSq(diff), y, false)
+	})
+}
+
+// perNeuron scores each neuron: score gets its responses and predictions
+// (column j of yTrue and yPred) and gives out[j].
+func perNeuron(yTrue, yPred mat.Matrix, score func(y, p []float64) float64) ([]float64, error) {
 	if err := sameShape(yTrue, yPred); err != nil {
 		return nil, err
 	}
 	n, t := yTrue.Dims()
 	out := make([]float64, t)
-	diff := make([]float64, n)
-	col := make([]float64, n)
+	y, p := make([]float64, n), make([]float64, n)
 	for j := range t {
-		for i := range n {
-			col[i] = yTrue.At(i, j)
-			diff[i] = col[i] - yPred.At(i, j)
-		}
-		out[j] = unexplained(centredSumSq(diff), col, false)
+		mat.Col(y, j, yTrue)
+		mat.Col(p, j, yPred)
+		out[j] = score(y, p)
 	}
 	return out, nil
 }
@@ -135,22 +145,9 @@ func R2Score(yTrue, yPred mat.Matrix) ([]float64, error) {
 // scikit-learn's default instead (1 if predicted exactly, else 0), which is
 // the score its RidgeCV and GridSearchCV choose alphas by.
 func r2Score(yTrue, yPred mat.Matrix, forceFinite bool) ([]float64, error) {
-	if err := sameShape(yTrue, yPred); err != nil {
-		return nil, err
-	}
-	n, t := yTrue.Dims()
-	out := make([]float64, t)
-	col := make([]float64, n)
-	for j := range t {
-		var num float64
-		for i := range n {
-			col[i] = yTrue.At(i, j)
-			d := col[i] - yPred.At(i, j)
-			num += d * d
-		}
-		out[j] = unexplained(num/float64(n), col, forceFinite)
-	}
-	return out, nil
+	return perNeuron(yTrue, yPred, func(y, p []float64) float64 {
+		return unexplained(meanSquaredError(y, p), y, forceFinite)
+	})
 }
 
 // unexplained is 1 - num/Var(y) for the responses y of one neuron. When y
@@ -185,40 +182,22 @@ func isConstant(x []float64) bool {
 
 // MeanSquaredError is the mean of (y - ŷ)² per neuron.
 func MeanSquaredError(yTrue, yPred mat.Matrix) ([]float64, error) {
-	if err := sameShape(yTrue, yPred); err != nil {
-		return nil, err
+	return perNeuron(yTrue, yPred, meanSquaredError)
+}
+
+func meanSquaredError(y, p []float64) float64 {
+	var s float64
+	for i := range y {
+		d := y[i] - p[i]
+		s += d * d
 	}
-	n, t := yTrue.Dims()
-	out := make([]float64, t)
-	for j := range t {
-		var s float64
-		for i := range n {
-			d := yTrue.At(i, j) - yPred.At(i, j)
-			s += d * d
-		}
-		out[j] = s / float64(n)
-	}
-	return out, nil
+	return s / float64(len(y))
 }
 
 // PearsonR is the correlation between responses and predictions per neuron;
 // NaN where either is constant.
 func PearsonR(yTrue, yPred mat.Matrix) ([]float64, error) {
-	if err := sameShape(yTrue, yPred); err != nil {
-		return nil, err
-	}
-	n, t := yTrue.Dims()
-	out := make([]float64, t)
-	a := make([]float64, n)
-	b := make([]float64, n)
-	for j := range t {
-		for i := range n {
-			a[i] = yTrue.At(i, j)
-			b[i] = yPred.At(i, j)
-		}
-		out[j] = pearson(a, b)
-	}
-	return out, nil
+	return perNeuron(yTrue, yPred, pearson)
 }
 
 func pearson(a, b []float64) float64 {

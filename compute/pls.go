@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -14,74 +12,6 @@ const (
 	plsMaxIter = 500
 	plsTol     = 1e-6
 )
-
-// PLS is a fitted partial least squares regression.
-type PLS struct {
-	// Model predicts responses from raw features: Coef is features x
-	// neurons (scikit-learn's coef_ transposed), Intercept the training
-	// response means minus the training feature means times Coef.
-	Model *LinearModel
-	// Components is how many were fitted: fewer than asked when the
-	// responses were fully explained first (scikit-learn warns "Y residual
-	// is constant" and stops the same way).
-	Components int
-	// Iterations is the number of power iterations of each component.
-	Iterations []int
-}
-
-// FitPLS fits scikit-learn's PLSRegression(n_components=components,
-// scale=False) to features x (images x features) and responses y (images x
-// neurons): both are centred on their training means, not scaled, and each
-// component comes from the NIPALS power iteration (at most 500 iterations,
-// tolerance 1e-6 on the squared change of the X weights), with X and Y
-// deflated by regression on the X scores; the coefficients are
-// W (PᵀW)⁻¹ Qᵀ. components must be between 1 and the number of features,
-// as in scikit-learn.
-//
-// The iteration runs on the images-by-images Gram matrix of the centred
-// features, read in column panels (see plsGram), so wide layers never need
-// a features-by-features or dense float64 copy; the coefficients take one
-// more pass. Predictions equal scikit-learn's up to rounding; its sign
-// flips of each component's weights change no prediction and are not made.
-func FitPLS(x Matrix32, y mat.Matrix, components int) (*PLS, error) {
-	n, p := x.Rows(), x.Cols()
-	if ny, _ := y.Dims(); ny != n {
-		return nil, fmt.Errorf("compute: PLS: %d rows of features but %d rows of responses", n, ny)
-	}
-	if err := checkPLSShape(n, p, components); err != nil {
-		return nil, err
-	}
-	if i, j, bad := firstNonFinite(y); bad {
-		return nil, fmt.Errorf("compute: PLS: response of neuron %d to image %d is %v, want a finite number", j, i, y.At(i, j))
-	}
-	gram, xmean, err := plsGram(x)
-	if err != nil {
-		return nil, err
-	}
-	yc, ymean := centred(y)
-	fit, err := plsDual(gram, yc, components)
-	if err != nil {
-		return nil, err
-	}
-	_, t := yc.Dims()
-	coef := mat.NewDense(p, t, nil)
-	var x64 []float64
-	err = EachPanel(x, plsPanelCols(n, p), func(c0, w int, panel []float32) error {
-		centre(panel, w, xmean[c0:c0+w])
-		x64 = widen(x64, panel)
-		// coef[c0:c0+w] = panelᵀ D
-		X := blas64.General{Rows: n, Cols: w, Stride: w, Data: x64}
-		D := fit.dual.RawMatrix()
-		C := coef.Slice(c0, c0+w, 0, t).(*mat.Dense).RawMatrix()
-		blas64.Gemm(blas.Trans, blas.NoTrans, 1, X, D, 0, C)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("compute: PLS: features: %w", err)
-	}
-	return &PLS{Model: &LinearModel{Coef: coef, Intercept: intercept(xmean, ymean, coef)},
-		Components: fit.components, Iterations: fit.iterations}, nil
-}
 
 func checkPLSShape(n, p, components int) error {
 	if n < 2 || p < 1 {
@@ -127,7 +57,6 @@ func plsGram(x Matrix32) (*mat.Dense, []float64, error) {
 type plsFit struct {
 	dual       *mat.Dense // training images x neurons
 	components int
-	iterations []int
 }
 
 // plsDual runs scikit-learn's NIPALS PLS regression (mode A, regression
@@ -224,7 +153,6 @@ func plsDual(K, yc *mat.Dense, components int) (*plsFit, error) {
 		a.MulVec(Yk, av)
 		score := mat.NewVecDense(n, nil)
 		score.MulVec(&KY, av)
-		fit.iterations = append(fit.iterations, iter)
 		tt := mat.Dot(score, score)
 		// y_loadings = Ykᵀ score / tt; Yk -= score qᵀ.
 		q := Q.ColView(k).(*mat.VecDense)

@@ -83,6 +83,16 @@ var (
 	ImageNetStd  = [3]float32{0.229, 0.224, 0.225}
 )
 
+// TensorImages are n stimuli stored as NX-414 stores them: ImageNet-
+// normalised CHW float32, c x h x w values each, image after image. Synthetic
+// stimuli (training benchmarks and tests) are made this way.
+func TensorImages(x []float32, n, c, h, w int) (Images, error) {
+	if n < 0 || c < 1 || h < 1 || w < 1 || len(x) != n*c*h*w {
+		return nil, fmt.Errorf("tensor images: want %d x (%d, %d, %d) = %d values, found %d", n, c, h, w, n*c*h*w, len(x))
+	}
+	return &tensorImages{data: x, n: n, c: c, h: h, w: w}, nil
+}
+
 // tensorImages are stimuli stored as ImageNet-normalised CHW float32.
 type tensorImages struct {
 	data       []float32

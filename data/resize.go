@@ -86,6 +86,30 @@ func resamplePixel(dst []uint8, taps []int32, src []uint8, step int) {
 	dst[0], dst[1], dst[2], dst[3] = clipFixed(r), clipFixed(g), clipFixed(b), 255
 }
 
+// resamplePass resizes src to w x h along one axis (the other keeps its
+// size): horizontally, each output pixel mixes input pixels 4 bytes apart
+// in its row; vertically, a row stride apart in its column.
+func resamplePass(src *image.RGBA, w, h int, horizontal bool) *image.RGBA {
+	from, to, step := src.Rect.Dy(), h, src.Stride
+	if horizontal {
+		from, to, step = src.Rect.Dx(), w, 4
+	}
+	start, k := resampleCoeffs(from, to)
+	kk := fixedCoeffs(k)
+	out := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		o := out.Pix[y*out.Stride:]
+		for x := range w {
+			if horizontal {
+				resamplePixel(o[4*x:], kk[x], src.Pix[y*src.Stride+4*start[x]:], step)
+			} else {
+				resamplePixel(o[4*x:], kk[y], src.Pix[start[y]*src.Stride+4*x:], step)
+			}
+		}
+	}
+	return out
+}
+
 // ResizeBilinearAntialias resizes img to w x h as Pillow 9.4's
 // img.resize((w, h), Image.BILINEAR) does on an RGB image, with the same
 // fixed-point arithmetic: a horizontal pass to 8 bits, then a vertical one
@@ -95,29 +119,10 @@ func ResizeBilinearAntialias(img image.Image, w, h int) *image.RGBA {
 	sw, sh := src.Rect.Dx(), src.Rect.Dy()
 	cur := src
 	if w != sw {
-		start, k := resampleCoeffs(sw, w)
-		kk := fixedCoeffs(k)
-		out := image.NewRGBA(image.Rect(0, 0, w, sh))
-		for y := range sh {
-			in := cur.Pix[y*cur.Stride:]
-			o := out.Pix[y*out.Stride:]
-			for x := range w {
-				resamplePixel(o[4*x:], kk[x], in[4*start[x]:], 4)
-			}
-		}
-		cur = out
+		cur = resamplePass(cur, w, sh, true)
 	}
 	if h != sh {
-		start, k := resampleCoeffs(sh, h)
-		kk := fixedCoeffs(k)
-		out := image.NewRGBA(image.Rect(0, 0, w, h))
-		for y := range h {
-			o := out.Pix[y*out.Stride:]
-			for x := range w {
-				resamplePixel(o[4*x:], kk[y], cur.Pix[start[y]*cur.Stride+4*x:], cur.Stride)
-			}
-		}
-		cur = out
+		cur = resamplePass(cur, w, h, false)
 	}
 	if cur == src {
 		out := image.NewRGBA(src.Rect)

@@ -22,24 +22,10 @@ for c in slurmctld slurmd sbatch munge tmux; do
 	command -v $c >/dev/null || { echo "e2e-slurm: $c is not installed (make deps)" >&2; exit 1; }
 done
 
-work=$(mktemp -d)
-sock="$work/tmux.sock"
+e2e_on_exit="$repo/scripts/slurm/stop.sh"
+. scripts/e2e-lib.sh
 export SLURM_CI_DIR="$work/slurm" SLURM_CONF="$work/slurm/slurm.conf"
 export ITSCOPE_CACHE="$work/cache" XDG_CONFIG_HOME="$work/config"
-cleanup() {
-	tmux -S "$sock" kill-server 2>/dev/null || true
-	"$repo/scripts/slurm/stop.sh" >/dev/null 2>&1 || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-bin=${ITSCOPE_BIN:-}
-if [ -z "$bin" ]; then
-	bin="$work/itscope"
-	go build -o "$bin" .
-fi
-# The tasks run the submitter's binary by its absolute path.
-bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 
 fail() {
 	echo "e2e-slurm: FAIL: $*" >&2

@@ -21,20 +21,7 @@ cd "$(dirname "$0")/.."
 
 command -v tmux >/dev/null || { echo "e2e-tui: tmux is not installed (apt-get install tmux)" >&2; exit 1; }
 
-work=$(mktemp -d)
-sock="$work/tmux.sock"
-cleanup() {
-	tmux -S "$sock" kill-server 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-bin=${ITSCOPE_BIN:-}
-if [ -z "$bin" ]; then
-	bin="$work/itscope"
-	go build -o "$bin" .
-fi
-bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+. scripts/e2e-lib.sh
 
 # start NAME ENV...: the explorer in a 100x30 tmux window, with the flags in
 # $flags, on the run store $store. CI is unset for it: termenv takes a set CI

@@ -12,6 +12,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"itscope/data/npy"
 	"itscope/model/runs"
 )
 
@@ -72,6 +73,7 @@ func TestCompareSaveFigure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	store.Matrices = npy.Matrices{}
 	var saved []*runs.Run
 	for _, r := range fixedRuns()[:2] {
 		if _, err := store.Save(r); err != nil {

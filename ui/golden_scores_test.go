@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"itscope/data"
+	"itscope/data/npy"
 	"itscope/model/readout"
 	"itscope/model/runs"
 )
@@ -41,6 +42,7 @@ func fittedStore(t *testing.T) (*runs.Store, *data.Dataset) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	store.Matrices = npy.Matrices{}
 	for _, f := range []struct {
 		id    string
 		alpha float64
@@ -108,6 +110,7 @@ func TestGoldenResultsBestLayer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	store.Matrices = npy.Matrices{}
 	for i, l := range []struct {
 		id, layer string
 		shift     float64
@@ -130,6 +133,7 @@ func TestBestLayerNeedsCVScores(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	store.Matrices = npy.Matrices{}
 	saveAs(t, store, "run-c", fixedRun("run-c", "ridge", "mobilenetv2:features.4", 10, 0.2, 40))
 	saveAs(t, store, "run-d", fixedRun("run-d", "ridge", "mobilenetv2:features.7", 10, 0.3, 40))
 	tm, pr := startApp(t, Options{Store: store})

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"itscope/data/npy"
 	"itscope/model/runs"
 )
 
@@ -72,6 +73,7 @@ func TestCompareNote(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	store.Matrices = npy.Matrices{}
 	r := trainedRuns()[0]
 	if _, err := store.Save(r); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"itscope/data"
+	"itscope/data/npy"
 	"itscope/model/jobs"
 	"itscope/model/runs"
 	"itscope/model/train"
@@ -88,10 +89,11 @@ func benchKeys(b *testing.B, ds *data.Dataset, trainings int, queued bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	store.Matrices = npy.Matrices{}
 	eng := jobs.NewEngine(store, 2)
 	runner := eng
 	if queued {
-		runner = jobs.NewEngine(&runs.Store{Dir: store.Dir}, 2)
+		runner = jobs.NewEngine(&runs.Store{Dir: store.Dir, Matrices: store.Matrices}, 2)
 		eng.Follow()
 	}
 	defer func() {

@@ -8,6 +8,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"itscope/data/npy"
 	"itscope/model/readout"
 	"itscope/model/runs"
 )
@@ -68,6 +69,7 @@ func TestComparePairedDifference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	store.Matrices = npy.Matrices{}
 	var saved []*runs.Run
 	for _, alpha := range []float64{1e5, 1} {
 		run, err := readout.Fit(context.Background(), readout.FitSpec{Data: ds.Name, Dataset: ds, Features: "pixels:8", Model: "ridge", Alpha: alpha}, nil)

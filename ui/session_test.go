@@ -13,6 +13,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"itscope/data/npy"
 	"itscope/model/jobs"
 	"itscope/model/runs"
 )
@@ -23,6 +24,7 @@ func newEngine(t *testing.T, maxRunning int) (*jobs.Engine, *runs.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	store.Matrices = npy.Matrices{}
 	return jobs.NewEngine(store, maxRunning), store
 }
 

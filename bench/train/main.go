@@ -1,18 +1,10 @@
-// Command train-bench times one training epoch of the study's 3-layer CNN
-// (conv3x3 32-64-128, batchnorm, ReLU, max-pool 2, flatten, linear to 168
-// neurons; MSE, Adam lr 1e-3 wd 1e-3, batch 32) over 2592 random images, the
-// size of NX-414's train split, through itscope's training loop
-// (model.TrainCNN), and prints one JSON line per size with the time and the
-// process's peak RSS. bench_torch.py is its PyTorch peer; run.sh runs both.
 package main
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"image"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -27,21 +19,6 @@ import (
 	"itscope/model/jobs"
 	"itscope/model/train"
 )
-
-// stimuli are images stored as normalised tensors, as NX-414's are, so the
-// epoch time is the network's alone.
-type stimuli struct {
-	side int
-	x    []float32
-}
-
-func (s *stimuli) Len() int                       { return len(s.x) / (3 * s.side * s.side) }
-func (s *stimuli) Name(i int) string              { return strconv.Itoa(i) }
-func (s *stimuli) RGB(i int) (image.Image, error) { return nil, errors.New("no RGB") }
-func (s *stimuli) Normalized(i int) ([]float32, int, int, int, bool) {
-	per := 3 * s.side * s.side
-	return s.x[i*per : (i+1)*per], 3, s.side, s.side, true
-}
 
 func main() {
 	sizes := flag.String("sizes", "64,224", "input sizes")
@@ -81,9 +58,15 @@ func bench(size, nTrain, nVal int) error {
 	const neurons = 168
 	n := nTrain + nVal
 	rng := rand.New(rand.NewPCG(0, 0))
-	st := &stimuli{side: size, x: make([]float32, n*3*size*size)}
-	for i := range st.x {
-		st.x[i] = float32(rng.NormFloat64())
+	// Stimuli stored as normalised tensors, as NX-414's are, so that the
+	// epoch time is the network's alone.
+	pix := make([]float32, n*3*size*size)
+	for i := range pix {
+		pix[i] = float32(rng.NormFloat64())
+	}
+	st, err := data.TensorImages(pix, n, 3, size, size)
+	if err != nil {
+		return err
 	}
 	resp := make([]float32, n*neurons)
 	for i := range resp {
@@ -104,7 +87,7 @@ func bench(size, nTrain, nVal int) error {
 	var last float64
 	cpu0 := cpuSeconds()
 	start := time.Now()
-	_, err := train.TrainCNN(context.Background(), ds, cfg, func(e jobs.Event) {
+	_, err = train.TrainCNN(context.Background(), ds, cfg, func(e jobs.Event) {
 		if e.Kind == jobs.EventStep {
 			last = e.TrainLoss
 		}

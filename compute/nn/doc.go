@@ -56,7 +56,7 @@
 // Buffers and State return dotted names ("layer3.0.bn1.running_mean", as a
 // PyTorch state_dict) whose Value tensors are the layers' own: load weights
 // by copying into them (LoadParam checks the shape), never by replacing the
-// pointer. Get finds a descendant by dotted name; Walk visits all.
+// pointer. Walk visits every descendant with its dotted name.
 // At inference a Sequential runs a Conv2D and the ReLU or ReLU6 after it as
 // one Conv2D.Infer, and a Residual adds its shortcut and applies its
 // activation in place. FoldBatchNorm folds each BatchNorm2D that follows a

@@ -56,47 +56,41 @@ func kaimingFanOut(c *Conv2D, rng *rand.Rand) {
 // InitDefault gives every Conv2D and Linear in l PyTorch's default
 // initialisation and every BatchNorm2D weight 1, bias 0, in Walk order.
 func InitDefault(l Layer, rng *rand.Rand) {
-	Walk(l, func(_ string, l Layer) {
-		switch v := l.(type) {
-		case *Conv2D:
-			in, _ := convFans(v)
-			pytorchDefault(v.Weight, v.Bias, in, rng)
-		case *Linear:
-			pytorchDefault(v.Weight, v.Bias, v.In, rng)
-		case *BatchNorm2D:
-			resetBatchNorm(v)
-		}
-	})
+	initLayers(l, func(c *Conv2D) {
+		in, _ := convFans(c)
+		pytorchDefault(c.Weight, c.Bias, in, rng)
+	}, func(v *Linear) { pytorchDefault(v.Weight, v.Bias, v.In, rng) })
 }
 
 // InitResNet is torchvision's ResNet initialisation: convs kaiming_normal
 // (fan_out, relu), BatchNorm weight 1 bias 0, Linear PyTorch's default.
 func InitResNet(l Layer, rng *rand.Rand) {
-	Walk(l, func(_ string, l Layer) {
-		switch v := l.(type) {
-		case *Conv2D:
-			kaimingFanOut(v, rng)
-		case *Linear:
-			pytorchDefault(v.Weight, v.Bias, v.In, rng)
-		case *BatchNorm2D:
-			resetBatchNorm(v)
-		}
-	})
+	initLayers(l, func(c *Conv2D) { kaimingFanOut(c, rng) },
+		func(v *Linear) { pytorchDefault(v.Weight, v.Bias, v.In, rng) })
 }
 
 // InitVGG is torchvision's VGG (and MobileNetV2) initialisation: convs
 // kaiming_normal (fan_out, relu) with bias 0, BatchNorm weight 1 bias 0,
 // Linear normal(0, 0.01) with bias 0.
 func InitVGG(l Layer, rng *rand.Rand) {
+	initLayers(l, func(c *Conv2D) { kaimingFanOut(c, rng) }, func(v *Linear) {
+		normal(Float32s(v.Weight.Value), 0.01, rng)
+		if v.Bias != nil {
+			clear(Float32s(v.Bias.Value))
+		}
+	})
+}
+
+// initLayers initialises l's layers in Walk order (the order the random
+// draws follow): each Conv2D by conv, each Linear by linear, and each
+// BatchNorm2D to weight 1, bias 0.
+func initLayers(l Layer, conv func(*Conv2D), linear func(*Linear)) {
 	Walk(l, func(_ string, l Layer) {
 		switch v := l.(type) {
 		case *Conv2D:
-			kaimingFanOut(v, rng)
+			conv(v)
 		case *Linear:
-			normal(Float32s(v.Weight.Value), 0.01, rng)
-			if v.Bias != nil {
-				clear(Float32s(v.Bias.Value))
-			}
+			linear(v)
 		case *BatchNorm2D:
 			resetBatchNorm(v)
 		}

@@ -39,13 +39,13 @@ func TestNamesFollowTorchvision(t *testing.T) {
 			t.Errorf("no parameter %q in %v", want, names)
 		}
 	}
-	if l, ok := Get(net, "layer1.0.downsample.1"); !ok {
-		t.Errorf("Get(layer1.0.downsample.1) not found")
+	if l, ok := layerAt(net, "layer1.0.downsample.1"); !ok {
+		t.Errorf("layerAt(layer1.0.downsample.1) not found")
 	} else if _, isBN := l.(*BatchNorm2D); !isBN {
-		t.Errorf("Get(layer1.0.downsample.1) = %T, want *BatchNorm2D", l)
+		t.Errorf("layerAt(layer1.0.downsample.1) = %T, want *BatchNorm2D", l)
 	}
-	if _, ok := Get(net, "layer1.7"); ok {
-		t.Errorf("Get(layer1.7) found a layer that does not exist")
+	if _, ok := layerAt(net, "layer1.7"); ok {
+		t.Errorf("layerAt(layer1.7) found a layer that does not exist")
 	}
 }
 
@@ -65,7 +65,7 @@ func TestFoldBatchNormKeepsEvalOutput(t *testing.T) {
 	if e := relErr(Float32s(after), Float32s(before)); e > 1e-5 {
 		t.Errorf("folded network differs by %.2g", e)
 	}
-	if l, _ := Get(net, "layer1.0.bn2"); l != (Identity{}) {
+	if l, _ := layerAt(net, "layer1.0.bn2"); l != (Identity{}) {
 		t.Errorf("layer1.0.bn2 is %T after folding, want Identity", l)
 	}
 }
@@ -274,4 +274,14 @@ func TestResidualInferenceInPlace(t *testing.T) {
 			t.Fatalf("%s: the inference pass wrote into its input", tc.name)
 		}
 	}
+}
+
+// layerAt is the descendant of l at the dotted path, as Walk names it.
+func layerAt(l Layer, path string) (found Layer, ok bool) {
+	Walk(l, func(name string, d Layer) {
+		if name == path && !ok {
+			found, ok = d, true
+		}
+	})
+	return found, ok
 }

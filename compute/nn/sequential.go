@@ -3,7 +3,6 @@ package nn
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"gorgonia.org/tensor"
 
@@ -39,28 +38,6 @@ func (s *Sequential) Replace(name string, l Layer) error {
 		}
 	}
 	return fmt.Errorf("sequential: no child named %q", name)
-}
-
-// Get finds a descendant by dotted name ("layer3.0.conv1").
-func Get(l Layer, path string) (Layer, bool) {
-	if path == "" {
-		return l, true
-	}
-	c, ok := l.(Container)
-	if !ok {
-		return nil, false
-	}
-	for _, ch := range c.Children() {
-		if path == ch.Name {
-			return ch.Layer, true
-		}
-		if rest, ok := strings.CutPrefix(path, ch.Name+"."); ok {
-			if got, ok := Get(ch.Layer, rest); ok {
-				return got, true
-			}
-		}
-	}
-	return nil, false
 }
 
 // Params returns the children's parameters, named "child.param".

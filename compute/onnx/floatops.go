@@ -326,11 +326,9 @@ func prepareSoftmax(m *Model, n *node) (kernel, error) {
 	// (dimensions before axis, dimensions from it); since, one axis, default -1.
 	flatten := m.opset < 13
 	axis := int(attrInt(n, "axis", map[bool]int64{true: 1, false: -1}[flatten]))
+	softmax := layerKernel(&nn.Softmax{})
 	return kernelFunc(func(ins []*value) ([]*value, error) {
 		x := ins[0]
-		if x.dt != Float32 {
-			return nil, fmt.Errorf("input: want float32, found %v", x.dt)
-		}
 		a, err := normAxis(axis, len(x.shape))
 		if err != nil {
 			return nil, err
@@ -339,25 +337,14 @@ func prepareSoftmax(m *Model, n *node) (kernel, error) {
 		if flatten {
 			dim, inner = dim*inner, 1
 		}
-		y := newValue(Float32, x.shape)
-		for o := 0; o < outer; o++ {
-			for i := 0; i < inner; i++ {
-				base := o*dim*inner + i
-				mx := float32(math.Inf(-1))
-				for d := 0; d < dim; d++ {
-					mx = max(mx, x.f32[base+d*inner])
-				}
-				var sum float64
-				for d := 0; d < dim; d++ {
-					e := math.Exp(float64(x.f32[base+d*inner] - mx))
-					y.f32[base+d*inner] = float32(e)
-					sum += e
-				}
-				for d := 0; d < dim; d++ {
-					y.f32[base+d*inner] = float32(float64(y.f32[base+d*inner]) / sum)
-				}
-			}
+		// nn.Softmax normalises axis 1 of (N, C, ...): view x as (outer, dim, inner).
+		view := *x
+		view.shape = []int{outer, dim, inner}
+		out, err := softmax.run([]*value{&view})
+		if err != nil {
+			return nil, err
 		}
-		return []*value{y}, nil
+		out[0].shape = append([]int(nil), x.shape...)
+		return out, nil
 	}), nil
 }

@@ -11,6 +11,8 @@
 //     and renames it into place on Commit (Abort discards it), so a reader
 //     never sees half a file; WriteFile does it for an array in memory and
 //     Write encodes one onto any writer.
+//   - Matrices is the run store's codec for predictions.npy (model/runs
+//     takes it from its caller, so that it imports no itscope package).
 //
 // Every reader checks the header against the bytes present before it
 // allocates: the data must be exactly shape x dtype size bytes (a truncated

@@ -87,6 +87,14 @@ func elemSize(name, dtype string) (int, error) {
 	return 0, fmt.Errorf("%s: want a little-endian float or integer dtype (<f4, <f8, <i4, ...), found %q", name, dtype)
 }
 
+// fill converts body, little-endian integers of size bytes each read by
+// get, into data.
+func fill[T Float, I int8 | uint8 | int16 | uint16 | int32 | uint32 | int64 | uint64](data []T, body []byte, size int, get func([]byte) I) {
+	for i := range data {
+		data[i] = T(get(body[size*i:]))
+	}
+}
+
 // convert turns the data of a checked header into T, C order.
 func convert[T Float](name string, h header, body []byte) (*Array[T], error) {
 	le := binary.LittleEndian
@@ -107,37 +115,21 @@ func convert[T Float](name string, h header, body []byte) (*Array[T], error) {
 			}
 		}
 	case "|u1", "<u1":
-		for i := range data {
-			data[i] = T(body[i])
-		}
+		fill(data, body, 1, func(b []byte) uint8 { return b[0] })
 	case "|i1", "<i1":
-		for i := range data {
-			data[i] = T(int8(body[i]))
-		}
+		fill(data, body, 1, func(b []byte) int8 { return int8(b[0]) })
 	case "<i2":
-		for i := range data {
-			data[i] = T(int16(le.Uint16(body[2*i:])))
-		}
+		fill(data, body, 2, func(b []byte) int16 { return int16(le.Uint16(b)) })
 	case "<u2":
-		for i := range data {
-			data[i] = T(le.Uint16(body[2*i:]))
-		}
+		fill(data, body, 2, le.Uint16)
 	case "<i4":
-		for i := range data {
-			data[i] = T(int32(le.Uint32(body[4*i:])))
-		}
+		fill(data, body, 4, func(b []byte) int32 { return int32(le.Uint32(b)) })
 	case "<u4":
-		for i := range data {
-			data[i] = T(le.Uint32(body[4*i:]))
-		}
+		fill(data, body, 4, le.Uint32)
 	case "<i8":
-		for i := range data {
-			data[i] = T(int64(le.Uint64(body[8*i:])))
-		}
+		fill(data, body, 8, func(b []byte) int64 { return int64(le.Uint64(b)) })
 	case "<u8":
-		for i := range data {
-			data[i] = T(le.Uint64(body[8*i:]))
-		}
+		fill(data, body, 8, le.Uint64)
 	}
 	if h.fortran && len(h.shape) > 1 {
 		data = fortranToC(data, h.shape)

@@ -71,19 +71,9 @@ func runCache(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "cache", err)
 	}
-	var total int64
-	for _, e := range ents {
-		total += e.Bytes
-	}
+	total := entryBytes(ents)
 	if *asJSON {
-		if ents == nil {
-			ents = []features.CacheEntry{}
-		}
-		err := writeJSON(stdout, map[string]any{"dir": c.Dir, "bytes": total, "max_bytes": max(c.Max, 0), "entries": ents})
-		if err != nil {
-			return fail(stderr, "cache", err)
-		}
-		return 0
+		return printJSON(stdout, stderr, "cache", map[string]any{"dir": c.Dir, "bytes": total, "max_bytes": max(c.Max, 0), "entries": orEmpty(ents)})
 	}
 	bound := "no bound"
 	if c.Max > 0 {
@@ -141,19 +131,18 @@ func runCachePrune(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "cache prune", err)
 	}
-	var freed int64
-	for _, e := range removed {
-		freed += e.Bytes
-	}
+	freed := entryBytes(removed)
 	if *asJSON {
-		if removed == nil {
-			removed = []features.CacheEntry{}
-		}
-		if err := writeJSON(stdout, map[string]any{"removed": removed, "bytes": freed}); err != nil {
-			return fail(stderr, "cache prune", err)
-		}
-		return 0
+		return printJSON(stdout, stderr, "cache prune", map[string]any{"removed": orEmpty(removed), "bytes": freed})
 	}
 	fmt.Fprintf(stdout, "removed %d files (%s) from %s\n", len(removed), features.FormatBytes(freed), c.Dir)
 	return 0
+}
+
+// entryBytes is the size of the cache entries on disk.
+func entryBytes(ents []features.CacheEntry) (total int64) {
+	for _, e := range ents {
+		total += e.Bytes
+	}
+	return total
 }

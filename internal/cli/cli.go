@@ -10,6 +10,7 @@ import (
 	"itscope/compute"
 	"itscope/compute/onnx"
 	"itscope/data"
+	"itscope/data/npy"
 	"itscope/model/jobs"
 	"itscope/model/runs"
 )
@@ -81,7 +82,11 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "itscope", runs.Version())
-		fmt.Fprintln(stdout, "blas:", compute.UseOpenBLAS())
+		fmt.Fprint(stdout, "blas: ", compute.UseOpenBLAS())
+		if t := compute.BLASIdleTimeout(); t >= 0 {
+			fmt.Fprintf(stdout, ", idle threads sleep after 2^%d cycles", t)
+		}
+		fmt.Fprintln(stdout)
 		fmt.Fprintln(stdout, "int8 kernels:", onnx.Int8Kernel())
 		return 0
 	}
@@ -130,6 +135,20 @@ func parseFlagsOnly(fs *flag.FlagSet, args []string, name string, stderr io.Writ
 	return 0, true
 }
 
+// parseFlagsN parses the flags of a command that takes exactly n positional
+// arguments, refusing any other number with a usage error that says what it
+// wants ("two runs (ids or folders)").
+func parseFlagsN(fs *flag.FlagSet, args []string, name string, stderr io.Writer, n int, want string) (pos []string, status int, ok bool) {
+	pos, status, ok = parseFlags(fs, args)
+	if !ok {
+		return nil, status, false
+	}
+	if len(pos) != n {
+		return nil, usageError(stderr, name, "want %s, found %d arguments", want, len(pos)), false
+	}
+	return pos, 0, true
+}
+
 // parseFlags parses args with fs, allowing flags after positional arguments
 // (`itscope classify a.jpg --json`). It returns the positional arguments and
 // the exit status to use when parsing fails (2 for bad usage, 0 for -h), with
@@ -155,6 +174,9 @@ func parseFlags(fs *flag.FlagSet, args []string) (positional []string, status in
 		args = rest[1:]
 	}
 }
+
+// dataUsage is the help of --data for the commands that read a dataset.
+const dataUsage = "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder"
 
 // commonFlags are the flags of every command that makes runs.
 type commonFlags struct {
@@ -200,7 +222,12 @@ func openRunStore(dir string) (*runs.Store, error) {
 	if dir == "" {
 		dir = runs.DefaultRunsDir()
 	}
-	return runs.OpenStore(dir)
+	store, err := runs.OpenStore(dir)
+	if err != nil {
+		return nil, err
+	}
+	store.Matrices = npy.Matrices{}
+	return store, nil
 }
 
 // openDataAndStore opens the dataset a command works on and the run store it

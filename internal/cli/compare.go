@@ -9,6 +9,7 @@ import (
 
 	"itscope/compute"
 	"itscope/data"
+	"itscope/data/npy"
 	"itscope/model/readout"
 	"itscope/model/runs"
 )
@@ -20,12 +21,9 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.runs, "runs", "", runsFlagUsage(""))
 	fs.BoolVar(&c.json, "json", false, "print the comparison as JSON")
 	dataSpec := fs.String("data", "", "dataset the runs were made on (default: the one run A names)")
-	pos, status, ok := parseFlags(fs, args)
+	pos, status, ok := parseFlagsN(fs, args, name, stderr, 2, "two runs (ids or folders)")
 	if !ok {
 		return status
-	}
-	if len(pos) != 2 {
-		return usageError(stderr, name, "want two runs (ids or folders), found %d arguments", len(pos))
 	}
 	var pair [2]*runs.Run
 	for k, ref := range pos {
@@ -56,10 +54,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		obj := map[string]any{"a": a.ID, "b": b.ID, "dataset": cmp.Dataset, "split": data.Val, "n_images": cmp.Images,
 			"n_neurons": cmp.Neurons, "seed": runs.BootstrapSeed,
 			"ev_mean": stat(cmp.EV, a.Summary.EVMean, b.Summary.EVMean), "r_mean": stat(cmp.R, a.Summary.RMean, b.Summary.RMean)}
-		if err := writeJSON(stdout, obj); err != nil {
-			return fail(stderr, name, err)
-		}
-		return 0
+		return printJSON(stdout, stderr, name, obj)
 	}
 	fmt.Fprintf(stdout, "A  %s  %s %s\nB  %s  %s %s\n\n", a.ID, a.Model, a.Strategy, b.ID, b.Model, b.Strategy)
 	tw := newTable(stdout, true)
@@ -91,7 +86,7 @@ func loadRun(c *commonFlags, ref string) (*runs.Run, error) {
 func resolveRun(c *commonFlags, ref string) (*runs.Store, string, error) {
 	if st, err := os.Stat(filepath.Join(ref, runs.RunJSON)); err == nil && !st.IsDir() {
 		clean := filepath.Clean(ref)
-		return &runs.Store{Dir: filepath.Dir(clean)}, filepath.Base(clean), nil
+		return &runs.Store{Dir: filepath.Dir(clean), Matrices: npy.Matrices{}}, filepath.Base(clean), nil
 	}
 	store, err := c.openStore()
 	return store, ref, err

@@ -15,7 +15,7 @@ import (
 
 func runData(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("data", "--data SPEC [--json]", stderr)
-	spec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
+	spec := fs.String("data", "demo", dataUsage)
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	if status, ok := parseFlagsOnly(fs, args, "data", stderr); !ok {
 		return status
@@ -29,10 +29,7 @@ func runData(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "data", err)
 	}
 	if *asJSON {
-		if err := writeJSON(stdout, info); err != nil {
-			return fail(stderr, "data", err)
-		}
-		return 0
+		return printJSON(stdout, stderr, "data", info)
 	}
 	tw := newTable(stdout, false)
 	fmt.Fprintf(tw, "dataset\t%s\n", info.Name)
@@ -74,13 +71,10 @@ func deref(p *float64) float64 {
 
 func runFit(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("fit", "--data SPEC --features pixels[:SIZE] [--pca N] --model linear|ridge|ridgecv [flags]", stderr)
-	var c commonFlags
-	addCommon(fs, &c)
-	var jf jobFlags
-	addJobFlags(fs, &jf)
+	var c jobCommand
+	addJobCommand(fs, &c)
 	var spec readout.FitSpec
 	var alphas string
-	fs.StringVar(&spec.Data, "data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
 	fs.StringVar(&spec.Features, "features", "pixels", "features: pixels[:SIZE][:gray], or a network NET[:LAYER]")
 	fs.StringVar(&spec.Weights, "weights", "", "ONNX weights `FILE` for a pretrained network")
 	var cf cacheFlags
@@ -96,7 +90,7 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 	if status, ok := parseFlagsOnly(fs, args, "fit", stderr); !ok {
 		return status
 	}
-	spec.Seed = c.seed
+	spec.Data, spec.Seed = c.data, c.seed
 	spec.MaxMemory = c.jobMemory()
 	spec.CacheDir, spec.CacheMax = cf.dir, cf.maxBytes()
 	set := map[string]bool{}
@@ -123,7 +117,7 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 	if err := spec.Check(); err != nil {
 		return usageError(stderr, "fit", "%v", err)
 	}
-	if *noSave && jf.queued() {
+	if *noSave && c.jobs.queued() {
 		return usageError(stderr, "fit", "--detach submits the fit to the run store's queue: not with --no-save")
 	}
 	spec.Data, spec.Weights = absPath(spec.Data), absPath(spec.Weights)
@@ -145,12 +139,11 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 		if store, err = c.openStore(); err != nil {
 			return fail(stderr, "fit", err)
 		}
-		job := readout.FitJob(spec)
-		job.Owner = localOwner()
-		if jf.queued() {
-			return submitDetached("fit", store, jf, []jobs.Job{job}, c.json, stdout, stderr)
+		js := []jobs.Job{readout.FitJob(spec)}
+		if status, queued := c.submit("fit", store, js, stdout, stderr); queued {
+			return status
 		}
-		st, err := runJobWith(store, jf.keep, job, progress.emit)
+		st, err := runJobWith(store, c.jobs.keep, js[0], progress.emit)
 		progress.finish()
 		if err != nil {
 			return fail(stderr, "fit", err)
@@ -163,10 +156,7 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 		printWarnings(stderr, "", meta)
 	}
 	if c.json {
-		if err := writeJSON(stdout, summaryWithID(meta)); err != nil {
-			return fail(stderr, "fit", err)
-		}
-		return 0
+		return printJSON(stdout, stderr, "fit", summaryWithID(meta))
 	}
 	printComparison(stdout, []runs.RunMeta{meta}, false)
 	s := meta.Summary
@@ -201,13 +191,7 @@ func runRuns(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "runs", err)
 	}
 	if c.json {
-		if metas == nil {
-			metas = []runs.RunMeta{}
-		}
-		if err := writeJSON(stdout, metas); err != nil {
-			return fail(stderr, "runs", err)
-		}
-		return 0
+		return printJSON(stdout, stderr, "runs", orEmpty(metas))
 	}
 	if len(metas) == 0 {
 		fmt.Fprintf(stdout, "no runs in %s\n", store.Dir)

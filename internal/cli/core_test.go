@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"itscope/compute"
 	"itscope/compute/onnx"
 	"itscope/data/npy"
 	"itscope/model/readout"
@@ -59,6 +60,18 @@ func TestUsageAndVersion(t *testing.T) {
 			t.Errorf("itscope %s: exit %d, stdout %q, stderr %q; want exit %d, stdout with %q, stderr with %q",
 				strings.Join(tt.args, " "), code, out, errOut, tt.code, tt.out, tt.err)
 		}
+	}
+}
+
+// version names the BLAS and, for OpenBLAS with a thread server, how soon
+// its idle threads sleep (2^6 cycles unless OPENBLAS_THREAD_TIMEOUT is set).
+func TestVersionBLAS(t *testing.T) {
+	want := "blas: " + compute.UseOpenBLAS() + "\n"
+	if timeout := compute.BLASIdleTimeout(); timeout >= 0 {
+		want = fmt.Sprintf("blas: OpenBLAS, idle threads sleep after 2^%d cycles\n", timeout)
+	}
+	if _, out, _ := run(t, "version"); !strings.Contains(out, want) {
+		t.Errorf("itscope version:\n%s\nwant a line %q", out, want)
 	}
 }
 

@@ -55,6 +55,44 @@ func openQueue(store *runs.Store, keep time.Duration) (*jobs.Queue, error) {
 	return q, nil
 }
 
+// jobCommand holds the flags of a command that makes runs through jobs
+// (fit, sweep, train, cotrain, grid): the common ones, the queue's and
+// --data.
+type jobCommand struct {
+	commonFlags
+	jobs jobFlags
+	data string
+}
+
+func addJobCommand(fs *flag.FlagSet, c *jobCommand) {
+	addCommon(fs, &c.commonFlags)
+	addJobFlags(fs, &c.jobs)
+	fs.StringVar(&c.data, "data", "demo", dataUsage)
+}
+
+// submit marks js as the local user's and, when the command only queues
+// them (--detach, or a cluster executor), submits them to store's queue:
+// queued is then true and status the command's exit status. Otherwise the
+// command runs them itself.
+func (c *jobCommand) submit(name string, store *runs.Store, js []jobs.Job, stdout, stderr io.Writer) (status int, queued bool) {
+	for i := range js {
+		js[i].Owner = localOwner()
+	}
+	if !c.jobs.queued() {
+		return 0, false
+	}
+	return submitDetached(name, store, c.jobs, js, c.json, stdout, stderr), true
+}
+
+// runOne submits job or runs it in this process (runOneJob).
+func (c *jobCommand) runOne(name string, store *runs.Store, job jobs.Job, stdout, stderr io.Writer) int {
+	js := []jobs.Job{job}
+	if status, queued := c.submit(name, store, js, stdout, stderr); queued {
+		return status
+	}
+	return runOneJob(name, store, c.jobs.keep, c.jobMemory(), js[0], c.json, stdout, stderr)
+}
+
 // localOwner is who submits jobs from this command line: the local user.
 func localOwner() string {
 	if u, err := user.Current(); err == nil && u.Username != "" {
@@ -105,10 +143,7 @@ func submitDetached(name string, store *runs.Store, jf jobFlags, js []jobs.Job, 
 		ids = append(ids, id)
 	}
 	if asJSON {
-		if err := writeJSON(stdout, map[string]any{"jobs": ids, "runs": store.Dir}); err != nil {
-			return fail(stderr, name, err)
-		}
-		return 0
+		return printJSON(stdout, stderr, name, map[string]any{"jobs": ids, "runs": store.Dir})
 	}
 	tw := newTable(stdout, false)
 	for i, id := range ids {
@@ -184,31 +219,25 @@ func jobRegistry(cache cacheFlags) jobs.Registry {
 // finished job.
 const jobsRecent = 24 * time.Hour
 
-// jobRow is one job as `itscope jobs --json` prints it.
+// jobRow is one job as `itscope jobs --json` prints it: its state.json
+// record (with the derived state and reason: a job whose holder is gone is
+// failed) and what its progress and Slurm files say.
 type jobRow struct {
-	ID         string     `json:"id"`
-	Owner      string     `json:"owner"`
-	Kind       runs.Kind  `json:"kind"`
-	Name       string     `json:"name"`
-	Executor   string     `json:"executor"`
-	ExecutorID string     `json:"executor_id,omitempty"`
-	State      runs.State `json:"state"`
-	Done       int        `json:"done,omitempty"`
-	Total      int        `json:"total,omitempty"`
-	Epoch      int        `json:"epoch,omitempty"`
-	Step       int        `json:"step,omitempty"`
-	ETASeconds float64    `json:"eta_seconds,omitempty"`
-	Message    string     `json:"message,omitempty"`
-	RunID      string     `json:"run_id,omitempty"`
-	Reason     string     `json:"reason,omitempty"`
+	ID   string    `json:"id"`
+	Kind runs.Kind `json:"kind"`
+	Name string    `json:"name"`
+	jobs.Record
+	Done       int     `json:"done,omitempty"`
+	Total      int     `json:"total,omitempty"`
+	Epoch      int     `json:"epoch,omitempty"`
+	Step       int     `json:"step,omitempty"`
+	ETASeconds float64 `json:"eta_seconds,omitempty"`
+	Message    string  `json:"message,omitempty"`
 	// SlurmID is a Slurm job's array task (%A_%a), SlurmState what Slurm
 	// says of it while it is unfinished, Log its output file.
-	SlurmID    string    `json:"slurm_id,omitempty"`
-	SlurmState string    `json:"slurm_state,omitempty"`
-	Log        string    `json:"log,omitempty"`
-	Submitted  time.Time `json:"submitted"`
-	Started    time.Time `json:"started,omitzero"`
-	Finished   time.Time `json:"finished,omitzero"`
+	SlurmID    string `json:"slurm_id,omitempty"`
+	SlurmState string `json:"slurm_state,omitempty"`
+	Log        string `json:"log,omitempty"`
 }
 
 func runJobsList(args []string, stdout, stderr io.Writer) int {
@@ -286,9 +315,8 @@ func listJobs(q *jobs.Queue, all bool, warn io.Writer) ([]jobRow, error) {
 		if !all && e.Finished() && time.Since(e.Record.Finished) > jobsRecent && time.Since(e.Heartbeat) > jobsRecent {
 			continue
 		}
-		r := jobRow{ID: e.ID, Owner: e.Spec.Owner, Kind: e.Spec.Kind, Name: e.Spec.Name, Executor: e.Record.Executor,
-			ExecutorID: e.Record.ExecutorID, State: e.State, RunID: e.Record.RunID, Reason: e.Reason,
-			Submitted: e.Record.Submitted, Started: e.Record.Started, Finished: e.Record.Finished}
+		r := jobRow{ID: e.ID, Kind: e.Spec.Kind, Name: e.Spec.Name, Record: e.Record}
+		r.State, r.Reason, r.Owner = e.State, e.Reason, e.Spec.Owner
 		if info, ok, _ := q.ReadSlurmInfo(e.ID); ok {
 			r.SlurmID, r.Log, r.SlurmState = info.ExecutorID(), info.Log, views[e.ID].Task.State
 		}
@@ -419,12 +447,9 @@ func runJobRun(args []string, stdout, stderr io.Writer) int {
 	rf.add(fs)
 	executor := fs.String("executor", jobs.ExecutorLocal, "the executor running the job, as recorded (local, slurm)")
 	executorID := fs.String("executor-id", "", "the executor's own id for the job (default host:pid)")
-	ids, status, ok := parseFlags(fs, args)
+	ids, status, ok := parseFlagsN(fs, args, name, stderr, 1, "one job id")
 	if !ok {
 		return status
-	}
-	if len(ids) != 1 {
-		return usageError(stderr, name, "want one job id, found %d", len(ids))
 	}
 	store, err := openRunStore(rf.runs)
 	if err != nil {

@@ -77,10 +77,7 @@ func runLayers(args []string, stdout, stderr io.Writer) int {
 		for i, t := range taps {
 			out[i] = tapJSON{t.Name, t.Shape}
 		}
-		if err := writeJSON(stdout, out); err != nil {
-			return fail(stderr, "layers", err)
-		}
-		return 0
+		return printJSON(stdout, stderr, "layers", out)
 	}
 	tw := newTable(stdout, false)
 	fmt.Fprintf(tw, "%s (input %v)\nTAP\tSHAPE\tFEATURES\n", net.Name(), net.Input())
@@ -145,10 +142,7 @@ func runClassify(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "classify", err)
 	}
 	if *asJSON {
-		if err := writeJSON(stdout, results); err != nil {
-			return fail(stderr, "classify", err)
-		}
-		return 0
+		return printJSON(stdout, stderr, "classify", results)
 	}
 	for _, r := range results {
 		fmt.Fprintln(stdout, r.Image)
@@ -161,13 +155,10 @@ func runClassify(args []string, stdout, stderr io.Writer) int {
 
 func runSweep(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("sweep", "--data SPEC --net NET [--weights F] --layers all|L1,L2 --pca N --model ridgecv [--json] [--runs DIR] [--seed S] [--detach]", stderr)
-	var c commonFlags
-	addCommon(fs, &c)
-	var jf jobFlags
-	addJobFlags(fs, &jf)
+	var c jobCommand
+	addJobCommand(fs, &c)
 	var nf netFlags
 	nf.addNet(fs)
-	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
 	layers := fs.String("layers", "all", "taps to fit: all, or a comma-separated `LIST`")
 	pca := fs.Int("pca", 1000, "PCA components fitted on train before the read-out (0: none)")
 	readoutName := fs.String("model", readout.ModelRidgeCV, "read-out: linear, ridge or ridgecv")
@@ -204,7 +195,7 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	spec := readout.SweepSpec{
-		Fit: readout.FitSpec{Data: absPath(*dataSpec), Weights: absPath(nf.weights), PCA: *pca, Model: *readoutName,
+		Fit: readout.FitSpec{Data: absPath(c.data), Weights: absPath(nf.weights), PCA: *pca, Model: *readoutName,
 			Alpha: *alpha, Alphas: grid, Folds: *folds, Seed: c.seed, CacheDir: cf.dir, CacheMax: cf.maxBytes(), MaxMemory: c.jobMemory()},
 		Net: nf.net, Layers: list, BatchSize: *batch, ExtractOnly: *extractOnly,
 	}
@@ -226,11 +217,8 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "sweep", err)
 	}
-	for i := range layerJobs {
-		layerJobs[i].Owner = localOwner()
-	}
-	if jf.queued() {
-		return submitDetached("sweep", store, jf, layerJobs, c.json, stdout, stderr)
+	if status, queued := c.submit("sweep", store, layerJobs, stdout, stderr); queued {
+		return status
 	}
 	out := []json.RawMessage{}
 	// Rows are printed as each layer finishes, so the columns are fixed.
@@ -243,7 +231,7 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	// the feature cache with every layer in one pass of the network.
 	for i, job := range layerJobs {
 		layer := list[i]
-		st, err := runJobWith(store, jf.keep, job, progress.emit)
+		st, err := runJobWith(store, c.jobs.keep, job, progress.emit)
 		progress.finish()
 		if err != nil {
 			return fail(stderr, "sweep", fmt.Errorf("layer %s: %w", layer, err))
@@ -275,10 +263,7 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 			obj["best_layer_per_neuron"] = perNeuron(choice)
 			obj["best_layer_val_ev_mean"] = jsonNum(choice.ValEVMean)
 		}
-		if err := writeJSON(stdout, obj); err != nil {
-			return fail(stderr, "sweep", err)
-		}
-		return 0
+		return printJSON(stdout, stderr, "sweep", obj)
 	}
 	if choice != nil {
 		printBestLayers(stdout, choice)

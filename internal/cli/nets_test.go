@@ -194,7 +194,7 @@ func TestSweepCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &sweep); err != nil {
 		t.Fatalf("%v in %s", err, out)
 	}
-	store, _ := itsruns.OpenStore(cvRuns)
+	store, _ := openRunStore(cvRuns)
 	byLayer := map[string]*itsruns.Run{}
 	for _, l := range sweep.Layers {
 		r, err := store.Load(l["run_id"].(string))

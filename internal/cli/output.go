@@ -53,6 +53,24 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// printJSON writes v as the --json output of command name and returns the
+// exit status: 0, or 1 when writing fails.
+func printJSON(stdout, stderr io.Writer, name string, v any) int {
+	if err := writeJSON(stdout, v); err != nil {
+		return fail(stderr, name, err)
+	}
+	return 0
+}
+
+// orEmpty is s, or an empty slice when s is nil, so that JSON prints [] and
+// not null.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
 // summaryWithID is the --json object of a run: the summary keys plus run_id
 // (empty when not saved) and status.
 func summaryWithID(m runs.RunMeta) map[string]any {

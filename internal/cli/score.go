@@ -16,7 +16,7 @@ func runScore(args []string, stdout, stderr io.Writer) int {
 	var c commonFlags
 	addCommon(fs, &c)
 	var spec readout.ScoreSpec
-	fs.StringVar(&spec.Data, "data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
+	fs.StringVar(&spec.Data, "data", "demo", dataUsage)
 	fs.StringVar(&spec.Features, "features", "", "features: pixels[:SIZE][:gray], or a network NET[:LAYER]")
 	fs.StringVar(&spec.Weights, "weights", "", "ONNX weights `FILE` for a pretrained network")
 	var cf cacheFlags
@@ -54,10 +54,7 @@ func runScore(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if c.json {
-		if err := writeJSON(stdout, summaryWithID(run.Meta)); err != nil {
-			return fail(stderr, name, err)
-		}
-		return 0
+		return printJSON(stdout, stderr, name, summaryWithID(run.Meta))
 	}
 	s := run.Meta.Summary
 	fmt.Fprintf(stdout, "Brain-Score neural predictivity of %s on %s (%s, %d neurons)\n", run.Meta.Strategy, s.Dataset, s.Model, s.NNeurons)

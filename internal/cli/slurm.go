@@ -160,10 +160,7 @@ func tuiSlurmSubmit(q *jobs.Queue, store *runs.Store) func(name string, js []job
 
 func printSlurmSubmission(q *jobs.Queue, store *runs.Store, sub jobs.SlurmSubmission, asJSON bool, stdout, stderr io.Writer, name string) int {
 	if asJSON {
-		if err := writeJSON(stdout, map[string]any{"jobs": sub.Jobs, "slurm_arrays": sub.Arrays, "runs": store.Dir}); err != nil {
-			return fail(stderr, name, err)
-		}
-		return 0
+		return printJSON(stdout, stderr, name, map[string]any{"jobs": sub.Jobs, "slurm_arrays": sub.Arrays, "runs": store.Dir})
 	}
 	tw := newTable(stdout, false)
 	for _, id := range sub.Jobs {
@@ -206,10 +203,7 @@ func runJobRetry(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, name, err)
 	}
 	if *asJSON {
-		if err := writeJSON(stdout, map[string]any{"retried": ids, "jobs": fresh}); err != nil {
-			return fail(stderr, name, err)
-		}
-		return 0
+		return printJSON(stdout, stderr, name, map[string]any{"retried": ids, "jobs": fresh})
 	}
 	tw := newTable(stdout, false)
 	for i, id := range fresh {

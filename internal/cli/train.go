@@ -24,14 +24,17 @@ import (
 	"itscope/model/train"
 )
 
-// trainFlags are the optimiser flags shared by train and cotrain.
-type trainFlags struct {
+// trainCommand holds the flags of train and cotrain: a job command's and
+// the optimiser's.
+type trainCommand struct {
+	jobCommand
 	lr, wd                  float64
 	batch, epochs, patience int
 	optimizer               string
 }
 
-func addTrainFlags(fs *flag.FlagSet, t *trainFlags, def train.TrainConfig) {
+func addTrainCommand(fs *flag.FlagSet, t *trainCommand, def train.TrainConfig) {
+	addJobCommand(fs, &t.jobCommand)
 	fs.Float64Var(&t.lr, "lr", def.LR, "learning rate")
 	fs.Float64Var(&t.wd, "wd", def.WeightDecay, "weight decay (Adam: added to the gradient, as torch.optim.Adam)")
 	fs.IntVar(&t.batch, "batch", def.Batch, "minibatch size")
@@ -40,22 +43,18 @@ func addTrainFlags(fs *flag.FlagSet, t *trainFlags, def train.TrainConfig) {
 	fs.StringVar(&t.optimizer, "optimizer", def.Optimizer, "adam, adamw or sgd (momentum 0.9)")
 }
 
-func (t trainFlags) apply(cfg *train.TrainConfig, seed uint64) {
+// apply sets cfg's optimiser and seed from the flags.
+func (t *trainCommand) apply(cfg *train.TrainConfig) {
 	cfg.LR, cfg.WeightDecay, cfg.Batch, cfg.Epochs, cfg.Patience = t.lr, t.wd, t.batch, t.epochs, t.patience
-	cfg.Optimizer, cfg.Seed = t.optimizer, seed
+	cfg.Optimizer, cfg.Seed = t.optimizer, t.seed
 }
 
 func runTrain(args []string, stdout, stderr io.Writer) int {
 	const name = "train"
 	fs := newFlags(name, "--data SPEC [--cnn SPEC] [--lr --wd --batch --epochs --patience --seed] [--json] [--runs DIR] [--detach]", stderr)
-	var common commonFlags
-	addCommon(fs, &common)
-	var jf jobFlags
-	addJobFlags(fs, &jf)
-	var tf trainFlags
+	var c trainCommand
 	def := train.DefaultTrainConfig()
-	addTrainFlags(fs, &tf, def)
-	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
+	addTrainCommand(fs, &c, def)
 	cnnSpec := fs.String("cnn", "", "CNN spec, e.g. layers=3,channels=32-64-128,kernel=3,stride=1,pool=2,bn=on,dropout=0,size=64,readout=flatten (every key has a default)")
 	if status, ok := parseFlagsOnly(fs, args, name, stderr); !ok {
 		return status
@@ -66,24 +65,19 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := def
 	cfg.CNN = spec
-	tf.apply(&cfg, common.seed)
+	c.apply(&cfg)
 	if err := cfg.Validate(); err != nil {
 		return usageError(stderr, name, "%v", err)
 	}
-	ds, store, err := common.openDataAndStore(*dataSpec)
+	ds, store, err := c.openDataAndStore(c.data)
 	if err != nil {
 		return fail(stderr, name, err)
 	}
-	job := train.TrainJob(ds, cfg, "")
-	job.Owner = localOwner()
-	if jf.queued() {
-		return submitDetached(name, store, jf, []jobs.Job{job}, common.json, stdout, stderr)
-	}
-	if !common.json {
+	if !c.json && !c.jobs.queued() {
 		fmt.Fprintf(stdout, "training cnn %s on %s: lr %g, wd %g, batch %d, up to %d epochs (patience %d), seed %d\n",
 			spec, ds.Name, cfg.LR, cfg.WeightDecay, cfg.Batch, cfg.Epochs, cfg.Patience, cfg.Seed)
 	}
-	return runOneJob(name, store, jf.keep, common.jobMemory(), job, common.json, stdout, stderr)
+	return c.runOne(name, store, train.TrainJob(ds, cfg, ""), stdout, stderr)
 }
 
 // runOneJob runs job on an engine saving into store, refusing it above
@@ -165,14 +159,9 @@ func runOneJob(name string, store *runs.Store, keep time.Duration, maxMemory int
 func runCotrain(args []string, stdout, stderr io.Writer) int {
 	const name = "cotrain"
 	fs := newFlags(name, "--data SPEC --net NET [--weights F] --trainable TAP --lambda L [--epochs N] [--cache DIR] [--json] [--runs DIR] [--detach]", stderr)
-	var common commonFlags
-	addCommon(fs, &common)
-	var jf jobFlags
-	addJobFlags(fs, &jf)
-	var tf trainFlags
+	var c trainCommand
 	def := train.DefaultCotrainConfig()
-	addTrainFlags(fs, &tf, def.Train)
-	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
+	addTrainCommand(fs, &c, def.Train)
 	net := fs.String("net", "", "pretrained trunk: mobilenetv2, resnet18, resnet50 (with --weights) or NAME-random")
 	weights := fs.String("weights", "", "ONNX export of the torchvision network (resnet18, resnet50)")
 	trainable := fs.String("trainable", "", "the first trainable stage, by tap (layer4, features.17); it and every later stage train, the rest is frozen")
@@ -189,12 +178,12 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, name, "--trainable is required: the tap of the first trainable stage (layer4, features.17)")
 	}
 	cfg := def
-	tf.apply(&cfg.Train, common.seed)
+	c.apply(&cfg.Train)
 	cfg.Net, cfg.Weights, cfg.Trainable, cfg.Lambda, cfg.CacheDir, cfg.CacheMax = *net, absPath(*weights), *trainable, *lambda, cf.dir, cf.maxBytes()
 	if err := cfg.Validate(); err != nil {
 		return usageError(stderr, name, "%v", err)
 	}
-	ds, store, err := common.openDataAndStore(*dataSpec)
+	ds, store, err := c.openDataAndStore(c.data)
 	if err != nil {
 		return fail(stderr, name, err)
 	}
@@ -206,23 +195,16 @@ func runCotrain(args []string, stdout, stderr io.Writer) int {
 	if job.Memory, err = train.CotrainMemory(cfg, ds, trunk); err != nil {
 		return fail(stderr, name, err)
 	}
-	job.Owner = localOwner()
-	if jf.queued() {
-		return submitDetached(name, store, jf, []jobs.Job{job}, common.json, stdout, stderr)
-	}
-	return runOneJob(name, store, jf.keep, common.jobMemory(), job, common.json, stdout, stderr)
+	return c.runOne(name, store, job, stdout, stderr)
 }
 
 func runGrid(args []string, stdout, stderr io.Writer) int {
 	const name = "grid"
 	fs := newFlags(name, "--data SPEC --grid FILE.json [--jobs N] [--json] [--runs DIR] [--cache DIR] [--detach]", stderr)
-	var common commonFlags
-	addCommon(fs, &common)
-	var jf jobFlags
-	addJobFlags(fs, &jf)
+	var c jobCommand
+	addJobCommand(fs, &c)
 	var cf cacheFlags
 	addCache(fs, &cf, " for fit points on network features")
-	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
 	gridFile := fs.String("grid", "", "JSON grid spec (see README: lists of lr, wd, batch, layers, channels, epochs, seeds; or kind fit with features, pca, model, alphas)")
 	parallel := fs.Int("jobs", 1, "how many grid points run at once")
 	if status, ok := parseFlagsOnly(fs, args, name, stderr); !ok {
@@ -242,22 +224,21 @@ func runGrid(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, name, fmt.Errorf("%s: %w", *gridFile, err))
 	}
-	ds, store, err := common.openDataAndStore(*dataSpec)
+	ds, store, err := c.openDataAndStore(c.data)
 	if err != nil {
 		return fail(stderr, name, err)
 	}
 	gridJobs := make([]jobs.Job, len(points))
 	for i, p := range points {
 		gridJobs[i] = readout.GridJob(ds, p, cf.dir, cf.maxBytes())
-		gridJobs[i].Owner = localOwner()
 	}
-	if jf.queued() {
-		return submitDetached(name, store, jf, gridJobs, common.json, stdout, stderr)
+	if status, queued := c.submit(name, store, gridJobs, stdout, stderr); queued {
+		return status
 	}
-	if _, err := openQueue(store, jf.keep); err != nil {
+	if _, err := openQueue(store, c.jobs.keep); err != nil {
 		return fail(stderr, name, err)
 	}
-	engine := common.newEngine(store, *parallel)
+	engine := c.newEngine(store, *parallel)
 	events, unsubscribe := engine.Subscribe()
 	defer unsubscribe()
 	labels := map[jobs.JobID]string{}
@@ -268,7 +249,7 @@ func runGrid(args []string, stdout, stderr io.Writer) int {
 	for i, id := range ids {
 		labels[id] = points[i].Label
 	}
-	if !common.json {
+	if !c.json {
 		fmt.Fprintf(stdout, "grid %s: %d points on %s, %d at a time\n", *gridFile, len(points), ds.Name, *parallel)
 	}
 	interrupt, stopInterrupts := interrupts()
@@ -288,7 +269,7 @@ func runGrid(args []string, stdout, stderr io.Writer) int {
 			if _, mine := labels[ev.Job]; !mine {
 				continue
 			}
-			if !common.json {
+			if !c.json {
 				switch {
 				case ev.Kind == jobs.EventEpoch:
 					fmt.Fprintf(stdout, "[%s] %s\n", labels[ev.Job], epochLine(ev))
@@ -319,7 +300,7 @@ func runGrid(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	sort.SliceStable(finished, func(i, j int) bool { return evOrder(finished[i]) > evOrder(finished[j]) })
-	if common.json {
+	if c.json {
 		out := make([]json.RawMessage, 0, len(finished))
 		for _, m := range finished {
 			var buf strings.Builder
@@ -358,7 +339,7 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	var common commonFlags
 	addCommon(fs, &common)
 	runRef := fs.String("run", "", "a saved run (fit, a sweep's layer, train or cotrain): its folder, or its id in the run store")
-	dataSpec := fs.String("data", "demo", "dataset: demo, demo:SESSION, an NX-414 .h5 file or a folder")
+	dataSpec := fs.String("data", "demo", dataUsage)
 	split := fs.String("split", data.Test, "split to predict: train, val or test (test may have no responses)")
 	out := fs.String("o", "predictions.npy", "output `FILE`: .npy (images x neurons, float32) or .csv (header image,n0,n1,..., a row per image named by file name or index), in the split's image order")
 	var cf cacheFlags
@@ -408,10 +389,7 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 		if p.Scores != nil {
 			obj["ev_mean"], obj["r_mean"], obj["mse_mean"] = p.Scores.EVMean, p.Scores.RMean, p.Scores.MSEMean
 		}
-		if err := writeJSON(stdout, obj); err != nil {
-			return fail(stderr, name, err)
-		}
-		return 0
+		return printJSON(stdout, stderr, name, obj)
 	}
 	fmt.Fprintf(stdout, "predicted %d images x %d neurons of split %s with %s -> %s\n", p.Rows, p.Cols, *split, dir, *out)
 	if p.Scores != nil {

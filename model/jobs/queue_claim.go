@@ -94,16 +94,9 @@ func linkExclusive(tmp, target string) (bool, error) {
 // Slurm task requeued by the scheduler is the same task); a finished job
 // gives ErrFinished.
 func (q *Queue) Claim(id, executor, executorID string) (*Lease, error) {
-	dir, err := q.jobDir(id)
+	dir, rec, err := q.unfinished(id)
 	if err != nil {
 		return nil, err
-	}
-	var rec Record
-	if err := readJSON(filepath.Join(dir, StateJSON), &rec); err != nil {
-		return nil, err
-	}
-	if rec.State.Finished() {
-		return nil, fmt.Errorf("job %s: %s: %w", id, rec.State, ErrFinished)
 	}
 	n, holder, err := lastClaim(dir)
 	if err != nil {
@@ -293,16 +286,9 @@ func (l *Lease) Finish(state runs.State, reason, runID string) error {
 // it is gone, as failed). It reports whether the job's state was final on
 // return; cancelling a finished job is ErrFinished.
 func (q *Queue) Cancel(id, by string) (bool, error) {
-	dir, err := q.jobDir(id)
+	dir, rec, err := q.unfinished(id)
 	if err != nil {
-		return false, err
-	}
-	var rec Record
-	if err := readJSON(filepath.Join(dir, StateJSON), &rec); err != nil {
-		return false, err
-	}
-	if rec.State.Finished() {
-		return true, fmt.Errorf("job %s: %s: %w", id, rec.State, ErrFinished)
+		return errors.Is(err, ErrFinished), err
 	}
 	note := claimHolder{Executor: by, ExecutorID: LocalExecutorID(), Time: q.now().UTC()}
 	if err := writeJSONAtomic(filepath.Join(dir, CancelFile), note); err != nil {
@@ -321,4 +307,19 @@ func (q *Queue) Cancel(id, by string) (bool, error) {
 		return true, l.Finish(runs.Cancelled, "cancelled before it started by "+by, "")
 	}
 	return true, l.Finish(runs.Failed, ReasonProcessGone, "")
+}
+
+// unfinished is the folder and record of job id; a job that has ended is an
+// error wrapping ErrFinished.
+func (q *Queue) unfinished(id string) (dir string, rec Record, err error) {
+	if dir, err = q.jobDir(id); err != nil {
+		return "", rec, err
+	}
+	if err := readJSON(filepath.Join(dir, StateJSON), &rec); err != nil {
+		return "", rec, err
+	}
+	if rec.State.Finished() {
+		return "", rec, fmt.Errorf("job %s: %s: %w", id, rec.State, ErrFinished)
+	}
+	return dir, rec, nil
 }

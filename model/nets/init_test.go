@@ -17,7 +17,7 @@ func TestRandomInitIsTorchvisions(t *testing.T) {
 	// relu); folding BatchNorm at its initial state (weight 1, bias 0, running
 	// mean 0, variance 1) scales them by 1/sqrt(1+eps). fc's are U(-b, b) with
 	// b = 1/sqrt(fan_in), whose standard deviation is b/sqrt(3).
-	conv, ok := nn.Get(a.Stages(), "layer4.0.conv2")
+	conv, ok := layerAt(a.Stages(), "layer4.0.conv2")
 	if !ok {
 		t.Fatal("no layer4.0.conv2")
 	}
@@ -25,7 +25,7 @@ func TestRandomInitIsTorchvisions(t *testing.T) {
 	if want := math.Sqrt(2.0/(128*9)) / math.Sqrt(1+1e-5); math.Abs(std/want-1) > 0.01 {
 		t.Errorf("layer4.0.conv2: weight std %.5f, want %.5f", std, want)
 	}
-	fc, ok := nn.Get(a.Stages(), "fc")
+	fc, ok := layerAt(a.Stages(), "fc")
 	if !ok {
 		t.Fatal("no fc")
 	}
@@ -56,4 +56,14 @@ func sampleStd(w []float32) float64 {
 		ss += float64(v) * float64(v)
 	}
 	return math.Sqrt(ss / float64(len(w)))
+}
+
+// layerAt is the descendant of l at the dotted path, as nn.Walk names it.
+func layerAt(l nn.Layer, path string) (found nn.Layer, ok bool) {
+	nn.Walk(l, func(name string, d nn.Layer) {
+		if name == path && !ok {
+			found, ok = d, true
+		}
+	})
+	return found, ok
 }

@@ -99,17 +99,12 @@ func dequantizedMobileNetV2() (*Net, error) {
 // dequantizeConvWeight is scale·(q - zero point), the scale and zero point
 // per output channel (or one for all).
 func dequantizeConvWeight(inits map[string]*onnxpb.TensorProto, q, scale, zero string) (runs.NamedTensor, error) {
-	dims, qs, err := intTensor(inits, q)
-	if err != nil {
-		return runs.NamedTensor{}, err
-	}
-	scales, err := floatTensor(inits, scale)
-	if err != nil {
-		return runs.NamedTensor{}, err
-	}
-	_, zeros, err := intTensor(inits, zero)
-	if err != nil {
-		return runs.NamedTensor{}, err
+	r := initializers{inits: inits}
+	dims, qs := r.ints(q)
+	scales := r.floats(scale)
+	_, zeros := r.ints(zero)
+	if r.err != nil {
+		return runs.NamedTensor{}, r.err
 	}
 	out := dims[0]
 	if (len(scales) != 1 && len(scales) != out) || len(scales) != len(zeros) {
@@ -126,17 +121,11 @@ func dequantizeConvWeight(inits map[string]*onnxpb.TensorProto, q, scale, zero s
 
 // dequantizeConvBias is B·x_scale·w_scale per output channel.
 func dequantizeConvBias(inits map[string]*onnxpb.TensorProto, bias, xScale, wScale string) (runs.NamedTensor, error) {
-	dims, b, err := intTensor(inits, bias)
-	if err != nil {
-		return runs.NamedTensor{}, err
-	}
-	xs, err := floatTensor(inits, xScale)
-	if err != nil {
-		return runs.NamedTensor{}, err
-	}
-	ws, err := floatTensor(inits, wScale)
-	if err != nil {
-		return runs.NamedTensor{}, err
+	r := initializers{inits: inits}
+	dims, b := r.ints(bias)
+	xs, ws := r.floats(xScale), r.floats(wScale)
+	if r.err != nil {
+		return runs.NamedTensor{}, r.err
 	}
 	if len(xs) != 1 || (len(ws) != 1 && len(ws) != len(b)) {
 		return runs.NamedTensor{}, fmt.Errorf("bias %q: want one input scale and 1 or %d weight scales, found %d and %d", bias, len(b), len(xs), len(ws))
@@ -155,6 +144,31 @@ func floatTensor(inits map[string]*onnxpb.TensorProto, name string) ([]float32, 
 	}
 	_, data, err := onnx.Float32Tensor(t)
 	return data, err
+}
+
+// initializers reads a model's initializers one after another, keeping the
+// first error (later reads then return nothing).
+type initializers struct {
+	inits map[string]*onnxpb.TensorProto
+	err   error
+}
+
+func (r *initializers) floats(name string) []float32 {
+	if r.err != nil {
+		return nil
+	}
+	v, err := floatTensor(r.inits, name)
+	r.err = err
+	return v
+}
+
+func (r *initializers) ints(name string) ([]int, []int32) {
+	if r.err != nil {
+		return nil, nil
+	}
+	dims, v, err := intTensor(r.inits, name)
+	r.err = err
+	return dims, v
 }
 
 // intTensor reads an int8, uint8 or int32 initializer as int32s.

@@ -73,7 +73,7 @@ func TestDequantizedMobileNetV2MatchesInt8(t *testing.T) {
 	worst := 0.0
 	for k := 1; k < 19; k++ {
 		name := names[k]
-		stage, ok := nn.Get(trunk, name)
+		stage, ok := layerAt(trunk, name)
 		if !ok {
 			t.Fatalf("no stage %s", name)
 		}

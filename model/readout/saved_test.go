@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -36,6 +37,7 @@ func fitAndSave(t *testing.T, spec FitSpec) (string, *runs.Run) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	store.Matrices = npy.Matrices{}
 	id, err := store.Save(run)
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +142,8 @@ func TestPredictRunRefusesMismatches(t *testing.T) {
 			m[k] = v
 		}
 		m[key] = value
-		if err := runs.WriteSafetensors(filepath.Join(d, ReadoutFile), ts, m); err != nil {
+		err := runs.WriteFileAtomic(filepath.Join(d, ReadoutFile), func(w io.Writer) error { return runs.EncodeSafetensors(w, ts, m) })
+		if err != nil {
 			t.Fatal(err)
 		}
 		return d

@@ -4,5 +4,6 @@
 // (temp file, fsync, rename), so a crash leaves a run whole or absent.
 //
 // runs imports no other itscope package: the job engine, the CLI and the
-// explorer all build on it.
+// explorer all build on it. So it takes the encoding of predictions.npy from
+// its caller (Store.Matrices; the command line sets data/npy's Matrices).
 package runs

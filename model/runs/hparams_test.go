@@ -72,7 +72,7 @@ func TestDistinctHparams(t *testing.T) {
 // comes back with the run's meta and in the export; an empty note removes
 // it.
 func TestNote(t *testing.T) {
-	store, err := OpenStore(t.TempDir())
+	store, err := openNpyStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

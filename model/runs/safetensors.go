@@ -40,20 +40,12 @@ type safetensorsEntry struct {
 	Shape       []int    `json:"shape"`
 }
 
-// WriteSafetensors saves tensors in the safetensors format (an 8-byte
+// EncodeSafetensors writes tensors in the safetensors format (an 8-byte
 // little-endian header length, a JSON header padded with spaces to a
-// multiple of 8, then the raw little-endian float32 data), which Python reads
-// with safetensors.torch.load_file. Tensors are laid out in name order, as
-// the safetensors library does for a single dtype. The file is written to a
-// temporary file in the same folder, then renamed.
-func WriteSafetensors(path string, tensors []NamedTensor, metadata map[string]string) error {
-	if err := EncodeSafetensors(io.Discard, tensors, metadata); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return WriteFileAtomic(path, func(w io.Writer) error { return EncodeSafetensors(w, tensors, metadata) })
-}
-
-// encodeSafetensors writes tensors in the safetensors format to w.
+// multiple of 8, then the raw little-endian data), which Python reads with
+// safetensors.torch.load_file. Tensors are laid out in name order, as the
+// safetensors library does for a single dtype. Runs save it as a RunFile
+// (trained weights, saved read-outs), so it is written atomically with them.
 func EncodeSafetensors(w io.Writer, tensors []NamedTensor, metadata map[string]string) error {
 	sorted := append([]NamedTensor(nil), tensors...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })

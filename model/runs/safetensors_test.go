@@ -2,6 +2,7 @@ package runs
 
 import (
 	"bytes"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -50,7 +51,7 @@ func TestSafetensorsMatchesPythonWriter(t *testing.T) {
 
 	// Our writer must produce the same bytes as the independent Python one.
 	out := filepath.Join(t.TempDir(), "w.safetensors")
-	if err := WriteSafetensors(out, want, meta); err != nil {
+	if err := writeSafetensors(out, want, meta); err != nil {
 		t.Fatal(err)
 	}
 	a, _ := os.ReadFile(fixture)
@@ -64,30 +65,30 @@ func TestSafetensorsRoundTripAndErrors(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "w.safetensors")
 	tensors := []NamedTensor{{"b", []int{3}, []float32{float32(math.Inf(1)), -0, 1}, nil}, {"a", []int{1, 1}, []float32{2}, nil}}
-	if err := WriteSafetensors(path, tensors, nil); err != nil {
+	if err := writeSafetensors(path, tensors, nil); err != nil {
 		t.Fatal(err)
 	}
 	got, meta, err := ReadSafetensors(path)
 	if err != nil || meta != nil || len(got) != 2 || got[0].Name != "a" || got[1].Data[0] != float32(math.Inf(1)) {
 		t.Fatalf("round trip: %+v %v %v", got, meta, err)
 	}
-	if err := WriteSafetensors(path, []NamedTensor{{"x", []int{2}, []float32{1}, nil}}, nil); err == nil || !strings.Contains(err.Error(), `tensor "x": shape [2] holds 2 values, found 1`) {
+	if err := writeSafetensors(path, []NamedTensor{{"x", []int{2}, []float32{1}, nil}}, nil); err == nil || !strings.Contains(err.Error(), `tensor "x": shape [2] holds 2 values, found 1`) {
 		t.Errorf("bad shape: %v", err)
 	}
-	if err := WriteSafetensors(path, []NamedTensor{{"x", nil, []float32{1}, nil}, {"x", nil, []float32{1}, nil}}, nil); err == nil || !strings.Contains(err.Error(), "given twice") {
+	if err := writeSafetensors(path, []NamedTensor{{"x", nil, []float32{1}, nil}, {"x", nil, []float32{1}, nil}}, nil); err == nil || !strings.Contains(err.Error(), "given twice") {
 		t.Errorf("duplicate: %v", err)
 	}
 
 	// float64 tensors round-trip bit for bit, beside float32 ones.
 	exact := []NamedTensor{{Name: "coef", Shape: []int{2, 2}, Data64: []float64{math.Pi, -1e-300, math.Nextafter(1, 2), math.Inf(-1)}},
 		{Name: "f32", Shape: []int{1}, Data: []float32{0.5}}}
-	if err := WriteSafetensors(path, exact, map[string]string{"k": "v"}); err != nil {
+	if err := writeSafetensors(path, exact, map[string]string{"k": "v"}); err != nil {
 		t.Fatal(err)
 	}
 	if got, meta, err := ReadSafetensors(path); err != nil || !reflect.DeepEqual(got, exact) || meta["k"] != "v" {
 		t.Errorf("float64 round trip: %+v %v %v, want %+v", got, meta, err, exact)
 	}
-	if err := WriteSafetensors(path, []NamedTensor{{Name: "x", Shape: []int{1}, Data: []float32{1}, Data64: []float64{1}}}, nil); err == nil || !strings.Contains(err.Error(), "both float32 and float64") {
+	if err := writeSafetensors(path, []NamedTensor{{Name: "x", Shape: []int{1}, Data: []float32{1}, Data64: []float64{1}}}, nil); err == nil || !strings.Contains(err.Error(), "both float32 and float64") {
 		t.Errorf("two dtypes: %v", err)
 	}
 
@@ -112,4 +113,9 @@ func TestSafetensorsRoundTripAndErrors(t *testing.T) {
 			t.Errorf("%s: error %v, want it to name the file and contain %q", tc.name, err, tc.want)
 		}
 	}
+}
+
+// writeSafetensors writes a safetensors file as runs save one.
+func writeSafetensors(path string, tensors []NamedTensor, metadata map[string]string) error {
+	return WriteFileAtomic(path, func(w io.Writer) error { return EncodeSafetensors(w, tensors, metadata) })
 }

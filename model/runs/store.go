@@ -19,8 +19,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"itscope/data/npy"
 )
 
 // version is set at link time (-ldflags "-X itscope/model.version=v1.2.3");
@@ -208,6 +206,18 @@ type Run struct {
 // a crash leaves none behind in the listing.
 type Store struct {
 	Dir string
+	// Matrices encodes and decodes predictions.npy. The store takes the
+	// array format from its caller (data/npy's Matrices) so that it imports
+	// no itscope package; a store without one saves and loads runs that
+	// have no predictions.
+	Matrices MatrixCodec
+}
+
+// MatrixCodec writes a float32 matrix (rows x cols, row-major) onto w and
+// reads one back from a file.
+type MatrixCodec interface {
+	WriteMatrix(w io.Writer, data []float32, rows, cols int) error
+	ReadMatrix(path string) (data []float32, rows, cols int, err error)
 }
 
 // DefaultRunsDir is $ITSCOPE_RUNS, else $XDG_DATA_HOME/itscope/runs, else
@@ -226,7 +236,8 @@ func DefaultRunsDir() string {
 }
 
 // OpenStore opens (creating if needed) the run store in dir, removing the
-// temporary folders of writers that died more than an hour ago.
+// temporary folders of writers that died more than an hour ago. Set
+// Matrices before saving or loading runs with predictions.
 func OpenStore(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("run store %s: %w", dir, err)
@@ -282,7 +293,7 @@ func (s *Store) Save(run *Run) (string, error) {
 			os.RemoveAll(tmp)
 		}
 	}()
-	if err := run.writeFiles(tmp); err != nil {
+	if err := run.writeFiles(tmp, s.Matrices); err != nil {
 		return "", err
 	}
 	// The id goes into run.json, which is written last under the temp
@@ -311,7 +322,7 @@ func (s *Store) Save(run *Run) (string, error) {
 	return run.Meta.ID, syncDir(s.Dir)
 }
 
-func (run *Run) writeFiles(dir string) error {
+func (run *Run) writeFiles(dir string, matrices MatrixCodec) error {
 	run.Meta.Files = run.Meta.Files[:0]
 	// The folder is invisible until Save renames it, so its files need no
 	// temp-and-rename of their own; syncing each makes them durable.
@@ -332,8 +343,11 @@ func (run *Run) writeFiles(dir string) error {
 			return fmt.Errorf("run %s: predictions: want %d x %d = %d values, found %d",
 				run.Meta.Name, run.PredRows, run.PredCols, run.PredRows*run.PredCols, len(run.Predictions))
 		}
+		if matrices == nil {
+			return fmt.Errorf("run %s: %s: the run store was opened without a matrix codec", run.Meta.Name, PredictionsNPY)
+		}
 		if err := write(PredictionsNPY, func(w io.Writer) error {
-			return npy.Write(w, run.Predictions, run.PredRows, run.PredCols)
+			return matrices.WriteMatrix(w, run.Predictions, run.PredRows, run.PredCols)
 		}); err != nil {
 			return err
 		}
@@ -375,18 +389,6 @@ func writeFileSynced(path string, write func(w io.Writer) error) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
-}
-
-// readMatrix reads a 2-D .npy file (predictions.npy, say) as float32.
-func readMatrix(path string) (data []float32, rows, cols int, err error) {
-	a, err := npy.ReadFile[float32](path)
-	if err != nil {
-		return nil, 0, 0, err
-	}
-	if len(a.Shape) != 2 {
-		return nil, 0, 0, fmt.Errorf("%s: shape: want 2 dimensions (rows, cols), found %v", path, a.Shape)
-	}
-	return a.Data, a.Shape[0], a.Shape[1], nil
 }
 
 func fmtFloat(x float64) string {
@@ -551,7 +553,11 @@ func (s *Store) Load(id string) (*Run, error) {
 		}
 	}
 	if has(PredictionsNPY) {
-		run.Predictions, run.PredRows, run.PredCols, err = readMatrix(filepath.Join(dir, PredictionsNPY))
+		path := filepath.Join(dir, PredictionsNPY)
+		if s.Matrices == nil {
+			return nil, fmt.Errorf("%s: the run store was opened without a matrix codec", path)
+		}
+		run.Predictions, run.PredRows, run.PredCols, err = s.Matrices.ReadMatrix(path)
 		if err != nil {
 			return nil, err
 		}

@@ -9,7 +9,7 @@ import (
 // before the model/ split (testdata/store-0.1.0): run.json's keys and status
 // values, neurons.csv, loss.csv and predictions.npy read as they were saved.
 func TestStoreFromEarlierBuildLoads(t *testing.T) {
-	st, err := OpenStore("testdata/store-0.1.0")
+	st, err := openNpyStore("testdata/store-0.1.0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func TestStoreCrashChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("runs only as the child of TestStoreSurvivesSIGKILL")
 	}
-	store, err := OpenStore(dir)
+	store, err := openNpyStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestStoreSurvivesSIGKILL(t *testing.T) {
 		kills = 10
 	}
 	dir := t.TempDir()
-	store, err := OpenStore(dir)
+	store, err := openNpyStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

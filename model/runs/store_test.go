@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"itscope/data/npy"
 	"time"
 )
 
@@ -35,7 +37,7 @@ func sampleRun(kind string, ev float64) *Run {
 }
 
 func TestStoreSaveLoadRoundTrip(t *testing.T) {
-	st, err := OpenStore(t.TempDir())
+	st, err := openNpyStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +87,7 @@ func TestStoreSaveLoadRoundTrip(t *testing.T) {
 
 func TestStoreListIgnoresPartialRuns(t *testing.T) {
 	dir := t.TempDir()
-	st, _ := OpenStore(dir)
+	st, _ := openNpyStore(dir)
 	id, err := st.Save(sampleRun("fit", 0.5))
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +135,7 @@ func TestStoreListIgnoresPartialRuns(t *testing.T) {
 }
 
 func TestStoreConcurrentWriters(t *testing.T) {
-	st, _ := OpenStore(t.TempDir())
+	st, _ := openNpyStore(t.TempDir())
 	const writers, each = 8, 10
 	var wg sync.WaitGroup
 	errs := make(chan error, writers*each)
@@ -142,7 +144,7 @@ func TestStoreConcurrentWriters(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			// A second Store value on the same folder, as another process has.
-			other := &Store{Dir: st.Dir}
+			other := &Store{Dir: st.Dir, Matrices: st.Matrices}
 			for i := range each {
 				r := sampleRun("fit", float64(w*each+i))
 				if _, err := other.Save(r); err != nil {
@@ -182,7 +184,7 @@ func TestStoreConcurrentWriters(t *testing.T) {
 }
 
 func TestExportComparisonCSV(t *testing.T) {
-	st, _ := OpenStore(t.TempDir())
+	st, _ := openNpyStore(t.TempDir())
 	st.Save(sampleRun("fit", 0.25))
 	st.Save(sampleRun("train", 0.5))
 	out := filepath.Join(t.TempDir(), "table.csv")
@@ -281,4 +283,39 @@ func TestOpenStoreRemovesStalePartialFolders(t *testing.T) {
 			t.Errorf("%s: removed %v, want %v", name, gone, removed)
 		}
 	}
+}
+
+// A store opened without a matrix codec refuses predictions by name, and
+// neither writes nor lists a partial run.
+func TestStoreWithoutMatrixCodec(t *testing.T) {
+	st, err := OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.Save(sampleRun("fit", 0.25))
+	if err == nil || !strings.Contains(err.Error(), PredictionsNPY) || !strings.Contains(err.Error(), "matrix codec") {
+		t.Fatalf("save with predictions and no codec: err = %v, want one naming %s and the codec", err, PredictionsNPY)
+	}
+	if metas, err := st.List(); err != nil || len(metas) != 0 {
+		t.Fatalf("after the failed save the store lists %d runs (%v), want none", len(metas), err)
+	}
+	noPred := sampleRun("fit", 0.25)
+	noPred.Predictions, noPred.PredRows, noPred.PredCols = nil, 0, 0
+	id, err := st.Save(noPred)
+	if err != nil {
+		t.Fatalf("save without predictions: %v", err)
+	}
+	if run, err := st.Load(id); err != nil || len(run.Neurons) != 2 {
+		t.Fatalf("load without predictions: %v, %d neurons, want 2", err, len(run.Neurons))
+	}
+}
+
+// openNpyStore opens the store in dir with data/npy's matrix codec, as the
+// command line does.
+func openNpyStore(dir string) (*Store, error) {
+	st, err := OpenStore(dir)
+	if err == nil {
+		st.Matrices = npy.Matrices{}
+	}
+	return st, err
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"itscope/data"
+	"itscope/data/npy"
 	"itscope/model/runs"
 )
 
@@ -60,6 +61,7 @@ func TestCotrainBothHeadsLearn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	store.Matrices = npy.Matrices{}
 	id, err := store.Save(run)
 	if err != nil {
 		t.Fatal(err)

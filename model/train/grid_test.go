@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"testing"
 
+	"itscope/data/npy"
 	"itscope/model/jobs"
 	"itscope/model/readout"
 	"itscope/model/runs"
@@ -24,6 +25,7 @@ func TestGridRunsOnEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	store.Matrices = npy.Matrices{}
 	engine := jobs.NewEngine(store, 2)
 	var ids []jobs.JobID
 	for _, p := range points {

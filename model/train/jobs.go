@@ -60,39 +60,40 @@ func CotrainJob(ds *data.Dataset, cfg CotrainConfig, label string) jobs.Job {
 // are the feature cache of co-training's frozen part and its bound (as
 // CotrainConfig's).
 func RegisterJobs(reg jobs.Registry, openData func(spec string) (*data.Dataset, error), cacheDir string, cacheMax int64) {
-	read := func(spec jobs.Spec) (jobPayload, *data.Dataset, error) {
-		var p jobPayload
-		if err := json.Unmarshal(spec.Payload, &p); err != nil {
-			return p, nil, fmt.Errorf("payload: want {\"data\":..., \"%s\":{...}}: %v", spec.Kind, err)
-		}
-		ds, err := openData(p.Data)
-		return p, ds, err
-	}
 	reg[runs.KindTrain] = func(spec jobs.Spec) (jobs.Job, error) {
-		p, ds, err := read(spec)
+		cfg, ds, err := readPayload(spec, openData, func(p *jobPayload) *TrainConfig { return p.Train })
 		if err != nil {
 			return jobs.Job{}, err
 		}
-		if p.Train == nil {
-			return jobs.Job{}, fmt.Errorf("payload: no \"train\" config")
-		}
-		if err := p.Train.Validate(); err != nil {
-			return jobs.Job{}, err
-		}
-		return TrainJob(ds, *p.Train, spec.Name), nil
+		return TrainJob(ds, *cfg, spec.Name), nil
 	}
 	reg[runs.KindCotrain] = func(spec jobs.Spec) (jobs.Job, error) {
-		p, ds, err := read(spec)
+		cfg, ds, err := readPayload(spec, openData, func(p *jobPayload) *CotrainConfig { return p.Cotrain })
 		if err != nil {
 			return jobs.Job{}, err
 		}
-		if p.Cotrain == nil {
-			return jobs.Job{}, fmt.Errorf("payload: no \"cotrain\" config")
-		}
-		if err := p.Cotrain.Validate(); err != nil {
-			return jobs.Job{}, err
-		}
-		p.Cotrain.CacheDir, p.Cotrain.CacheMax = cacheDir, cacheMax
-		return CotrainJob(ds, *p.Cotrain, ""), nil
+		cfg.CacheDir, cfg.CacheMax = cacheDir, cacheMax
+		return CotrainJob(ds, *cfg, ""), nil
 	}
+}
+
+// readPayload decodes a queued job's payload, checks that it holds a valid
+// config of the job's kind (config picks it out) and opens its dataset.
+func readPayload[C any, PC interface {
+	*C
+	Validate() error
+}](spec jobs.Spec, openData func(spec string) (*data.Dataset, error), config func(*jobPayload) PC) (PC, *data.Dataset, error) {
+	var p jobPayload
+	if err := json.Unmarshal(spec.Payload, &p); err != nil {
+		return nil, nil, fmt.Errorf("payload: want {\"data\":..., \"%s\":{...}}: %v", spec.Kind, err)
+	}
+	cfg := config(&p)
+	if cfg == nil {
+		return nil, nil, fmt.Errorf("payload: no %q config", spec.Kind)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, err
+	}
+	ds, err := openData(p.Data)
+	return cfg, ds, err
 }

@@ -3,8 +3,6 @@ package train
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"image"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -14,31 +12,17 @@ import (
 	"testing"
 
 	"itscope/data"
+	"itscope/data/npy"
 	"itscope/model/jobs"
 	"itscope/model/runs"
 )
-
-// tensorStimuli are synthetic stimuli stored as normalised (3, side, side)
-// tensors, as NX-414's are.
-type tensorStimuli struct {
-	side int
-	x    []float32
-}
-
-func (t *tensorStimuli) Len() int                       { return len(t.x) / (3 * t.side * t.side) }
-func (t *tensorStimuli) Name(i int) string              { return strconv.Itoa(i) }
-func (t *tensorStimuli) RGB(i int) (image.Image, error) { return nil, errors.New("no RGB") }
-func (t *tensorStimuli) Normalized(i int) ([]float32, int, int, int, bool) {
-	per := 3 * t.side * t.side
-	return t.x[i*per : (i+1)*per], 3, t.side, t.side, true
-}
 
 // syntheticDataset has images of random blobs and neurons that respond to
 // the brightness of image quadrants, plus noise: a CNN can learn them.
 func SyntheticDataset(images, neurons int, seed uint64) *data.Dataset {
 	const side = 64
 	rng := rand.New(rand.NewPCG(seed, seed))
-	st := &tensorStimuli{side: side, x: make([]float32, images*3*side*side)}
+	pix := make([]float32, images*3*side*side)
 	resp := make([]float32, images*neurons)
 	for i := 0; i < images; i++ {
 		var quad [4]float64
@@ -46,7 +30,7 @@ func SyntheticDataset(images, neurons int, seed uint64) *data.Dataset {
 			for y := 0; y < side; y++ {
 				for x := 0; x < side; x++ {
 					v := rng.NormFloat64()*0.3 + float64((x/8+y/8+i)%3) - 1
-					st.x[((i*3+c)*side+y)*side+x] = float32(v)
+					pix[((i*3+c)*side+y)*side+x] = float32(v)
 					quad[2*(y/(side/2))+x/(side/2)] += v
 				}
 			}
@@ -62,6 +46,10 @@ func SyntheticDataset(images, neurons int, seed uint64) *data.Dataset {
 		} else {
 			train = append(train, i)
 		}
+	}
+	st, err := data.TensorImages(pix, images, 3, side, side)
+	if err != nil {
+		panic(err) // the sizes above are consistent
 	}
 	return &data.Dataset{Name: "synthetic", Hash: "synthetic-" + strconv.FormatUint(seed, 10), Images: st,
 		NumNeurons: neurons, Responses: resp,
@@ -139,6 +127,7 @@ func TestTrainCancelMidEpoch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	store.Matrices = npy.Matrices{}
 	engine := jobs.NewEngine(store, 1)
 	id, err := engine.Submit(jobs.Job{Name: "cancel me", Kind: "train", Run: func(ctx context.Context, emit func(jobs.Event)) (*runs.Run, error) {
 		return TrainCNN(ctx, ds, cfg, func(e jobs.Event) {

@@ -17,9 +17,8 @@ Writes testdata/compute/pls/:
                  PLSRegression(n_components, scale=False) predictions on the
                  split's test images
   ridge_r.npy    the same for Ridge(alpha=10)
-  pls3_coef.npy, pls3_pred.npy: PLSRegression(3, scale=False) fitted on all
-                 120 images: coef_ as features x neurons, and its predictions
-                 of those images
+  pls3_pred.npy  PLSRegression(3, scale=False) fitted on all 120 images: its
+                 predictions of those images
   repeats.npy    120 x 8 x 6 single trials (float32, NaN for missing ones)
   halves.npy     10 x 3 (int64): the trials of half A in each half-split
   ceiling_r.npy  10 x 8: per split and neuron, Pearson r between the halves'
@@ -89,7 +88,6 @@ def main():
         exp[name] = summary(r)
 
     pls = PLSRegression(n_components=3, scale=False).fit(x64, y)
-    save("pls3_coef", pls._coef_.T)
     save("pls3_pred", pls.predict(x64))
 
     # Single trials: the responses plus trial noise, some trials missing.
