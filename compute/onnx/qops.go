@@ -318,6 +318,7 @@ type qmatmul struct {
 	k, nOut int
 	w       *qweights // rows = output columns of B
 	cols    []int32   // on VNNI machines, for qgemvVNNI (see packCols16)
+	scales  []float32 // see qconv.scales
 }
 
 func prepareQLinearMatMul(m *Model, n *node) (kernel, error) {
@@ -351,7 +352,11 @@ func prepareQLinearMatMul(m *Model, n *node) (kernel, error) {
 		r, c := i/kk, i%kk
 		return at(c*no+r) - zpAt(r)
 	}, 0)
-	return &qmatmul{k: kk, nOut: no, w: w, cols: packCols16(w)}, nil
+	scales, err := constScales(m, n, no)
+	if err != nil {
+		return nil, err
+	}
+	return &qmatmul{k: kk, nOut: no, w: w, cols: packCols16(w), scales: scales}, nil
 }
 
 func (q *qmatmul) run(ins []*value) ([]*value, error) {
@@ -367,9 +372,11 @@ func (q *qmatmul) run(ins []*value) ([]*value, error) {
 	if err != nil {
 		return nil, err
 	}
-	scales, err := outputScales(ins[1], ins[4], ins[6], q.nOut)
-	if err != nil {
-		return nil, err
+	scales := q.scales
+	if scales == nil {
+		if scales, err = outputScales(ins[1], ins[4], ins[6], q.nOut); err != nil {
+			return nil, err
+		}
 	}
 	shape := slices.Clone(a.shape)
 	shape[len(shape)-1] = q.nOut
