@@ -72,10 +72,11 @@
 //     NCHW, 16-channel column sums for channels_last) on 16 lanes, the
 //     last values of any length under a mask.
 //   - "avx2" (kernels_amd64.s): the uint8 x int16 VPMADDWD micro-kernel on 8
-//     channels x 8 pixels, a depthwise kernel, QLinearAdd and
-//     QuantizeLinear; it also serves VNNI machines for weights that do not
-//     fit int8 and for depthwise kernels other than undilated 3x3 at stride
-//     1 or 2. Its global average pool is the Go one.
+//     channels x 8 pixels, a depthwise kernel, QLinearAdd, QuantizeLinear
+//     and the NCHW global average pool (VPSADBW, planes of 32 bytes or
+//     more); it also serves VNNI machines for weights that do not fit int8
+//     and for depthwise kernels other than undilated 3x3 at stride 1 or 2.
+//     Its channels_last pool is the Go one.
 //   - "go", the portable versions, on other machines or under the purego
 //     build tag.
 //

@@ -10,7 +10,7 @@ var avx2Kernels = &int8Kernels{
 	dwconv:    dwconvAsm,
 	qadd:      qadd8Tail,
 	quantize:  quantize8Tail,
-	avgPlanes: avgPlanesGo,
+	avgPlanes: avgPlanesAVX2,
 	avgRows:   avgRowsGo,
 	subsample: subsampleGo,
 }
@@ -64,6 +64,19 @@ func quantize8Tail(in []float32, out []uint8, p *quantParams) {
 		quantize8(&in[0], &out[0], n8, p)
 	}
 	quantize8Go(in[n8:len(out)], out[n8:], p)
+}
+
+// avgPlanesAVX2 runs avgPlanes8 on whole groups of 8 planes of at least 32
+// bytes (it reads each plane's last 32 bytes as one block), the rest in Go.
+func avgPlanesAVX2(x []uint8, size int, out []uint8, post *requant1) {
+	n8 := len(out) &^ 7
+	if size < 32 || n8 == 0 {
+		avgPlanesGo(x, size, out, post)
+		return
+	}
+	_ = x[n8*size-1]
+	avgPlanes8(&x[0], size, n8, &out[0], post)
+	avgPlanesGo(x[n8*size:], size, out[n8:], post)
 }
 
 // The AVX-512 kernels take any length: the last values go under a mask.
@@ -157,6 +170,9 @@ func qadd16(a, b, out *uint8, n int, p *addParams)
 
 //go:noescape
 func quantize16(in *float32, out *uint8, n int, p *quantParams)
+
+//go:noescape
+func avgPlanes8(x *uint8, size, n int, out *uint8, post *requant1)
 
 //go:noescape
 func avgPlanes16(x *uint8, size, n int, out *uint8, post *requant1)
