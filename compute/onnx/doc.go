@@ -60,17 +60,29 @@
 // on the references). See testdata/onnx/README.md.
 //
 // The int8 kernels come in three paths with the same bits, one chosen when the
-// package loads (kernelpath.go; Int8Kernel names it): "vnni" on CPUs with
-// AVX-512 F/BW/VL/VBMI/VNNI (kernels_vnni_amd64.s: VPDPBUSD, unsigned input
-// bytes times signed weight bytes summed exactly into int32, on input quads
-// packed per chunk of pixels, 8 channels x 32 pixels; 3x3 depthwise rows
-// lined up by VPERMB; a 16-column matmul for few rows), for weights that fit
-// int8 after their zero point; "avx2" (kernels_amd64.s: the uint8 x int16
-// VPMADDWD micro-kernel on 8 channels x 8 pixels, a depthwise kernel,
-// QLinearAdd and QuantizeLinear), which also serves VNNI machines for what
-// the VNNI kernels do not cover; and "go", the portable versions, on other
-// machines or under the purego build tag. ITSCOPE_INT8_KERNEL=avx2 or go
-// forces a lower path; the tests run every path the CPU has.
+// package loads (kernelpath.go; Int8Kernel names it):
+//
+//   - "vnni" on CPUs with AVX-512 F/BW/VL/VBMI/VNNI (kernels_vnni_amd64.s):
+//     VPDPBUSD, unsigned input bytes times signed weight bytes summed exactly
+//     into int32, on input quads packed per chunk of pixels, 8 channels x 32
+//     pixels (1x1 and im2col convolutions); 3x3 depthwise rows lined up by
+//     VPERMB; a 16-column matmul for few rows (QLinearMatMul), all for
+//     weights that fit int8 after their zero point; and QLinearAdd,
+//     QuantizeLinear and QLinearGlobalAveragePool (VPSADBW plane sums for
+//     NCHW, 16-channel column sums for channels_last) on 16 lanes, the
+//     last values of any length under a mask.
+//   - "avx2" (kernels_amd64.s): the uint8 x int16 VPMADDWD micro-kernel on 8
+//     channels x 8 pixels, a depthwise kernel, QLinearAdd, QuantizeLinear
+//     and the NCHW global average pool (VPSADBW, planes of 32 bytes or
+//     more); it also serves VNNI machines for weights that do not fit int8
+//     and for depthwise kernels other than undilated 3x3 at stride 1 or 2.
+//     Its channels_last pool is the Go one.
+//   - "go", the portable versions, on other machines or under the purego
+//     build tag.
+//
+// ITSCOPE_INT8_KERNEL=avx2 or go forces a lower path; the tests run every
+// path the CPU has, each against the Go versions (including lengths that
+// leave a masked tail, and saturation) and against ONNX Runtime's outputs.
 //
 // # The embedded MobileNetV2 (model/nets/weights/mobilenetv2-12-int8.onnx)
 //

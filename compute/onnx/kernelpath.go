@@ -20,6 +20,11 @@ type int8Kernels struct {
 	dwconv   func(out []uint8, base []uint8, offs []int, w []int32, n int, post *requant1)
 	qadd     func(a, b, out []uint8, p *addParams)
 	quantize func(in []float32, out []uint8, p *quantParams)
+	// avgPlanes and avgRows are QLinearGlobalAveragePool's sums, plus
+	// post.bias, requantized: over each plane of size bytes (NCHW), or over
+	// size rows of len(out) channels (one channels_last image).
+	avgPlanes func(x []uint8, size int, out []uint8, post *requant1)
+	avgRows   func(x []uint8, size int, out []uint8, post *requant1)
 	// subsample sets dst[i] = src[i*stride] (im2col at strides > 1).
 	subsample func(dst, src []uint8, stride int)
 	// vnni: 1x1 and im2col convolutions, matmuls and 3x3 depthwise
@@ -33,6 +38,8 @@ var goKernels = &int8Kernels{
 	dwconv:    dwconv8Go,
 	qadd:      qadd8Go,
 	quantize:  quantize8Go,
+	avgPlanes: avgPlanesGo,
+	avgRows:   avgRowsGo,
 	subsample: subsampleGo,
 }
 

@@ -134,6 +134,27 @@ func quantize8Go(in []float32, out []uint8, p *quantParams) {
 	}
 }
 
+func avgPlanesGo(x []uint8, size int, out []uint8, post *requant1) {
+	for i := range out {
+		acc := post.bias
+		for _, v := range x[i*size : (i+1)*size] {
+			acc += int32(v)
+		}
+		out[i] = requantGo(acc, post.scale, post.lo, post.hi, post.zp)
+	}
+}
+
+func avgRowsGo(x []uint8, size int, out []uint8, post *requant1) {
+	c := len(out)
+	for j := range out {
+		acc := post.bias
+		for i := range size {
+			acc += int32(x[i*c+j])
+		}
+		out[j] = requantGo(acc, post.scale, post.lo, post.hi, post.zp)
+	}
+}
+
 func subsampleGo(dst, src []uint8, stride int) {
 	_ = src[(len(dst)-1)*stride]
 	for i := range dst {

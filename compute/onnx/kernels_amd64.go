@@ -10,6 +10,8 @@ var avx2Kernels = &int8Kernels{
 	dwconv:    dwconvAsm,
 	qadd:      qadd8Tail,
 	quantize:  quantize8Tail,
+	avgPlanes: avgPlanesAVX2,
+	avgRows:   avgRowsGo,
 	subsample: subsampleGo,
 }
 
@@ -17,8 +19,10 @@ var vnniKernels = &int8Kernels{
 	name:      "vnni",
 	qgemm8x8:  qgemm8x8Asm,
 	dwconv:    dwconvAsm,
-	qadd:      qadd8Tail,
-	quantize:  quantize8Tail,
+	qadd:      qaddAVX512,
+	quantize:  quantizeAVX512,
+	avgPlanes: avgPlanesAVX512,
+	avgRows:   avgRowsAVX512,
 	subsample: subsampleAVX512,
 	vnni:      true,
 }
@@ -60,6 +64,53 @@ func quantize8Tail(in []float32, out []uint8, p *quantParams) {
 		quantize8(&in[0], &out[0], n8, p)
 	}
 	quantize8Go(in[n8:len(out)], out[n8:], p)
+}
+
+// avgPlanesAVX2 runs avgPlanes8 on whole groups of 8 planes of at least 32
+// bytes (it reads each plane's last 32 bytes as one block), the rest in Go.
+func avgPlanesAVX2(x []uint8, size int, out []uint8, post *requant1) {
+	n8 := len(out) &^ 7
+	if size < 32 || n8 == 0 {
+		avgPlanesGo(x, size, out, post)
+		return
+	}
+	_ = x[n8*size-1]
+	avgPlanes8(&x[0], size, n8, &out[0], post)
+	avgPlanesGo(x[n8*size:], size, out[n8:], post)
+}
+
+// The AVX-512 kernels take any length: the last values go under a mask.
+
+func qaddAVX512(a, b, out []uint8, p *addParams) {
+	if n := len(out); n > 0 {
+		_, _ = a[n-1], b[n-1]
+		qadd16(&a[0], &b[0], &out[0], n, p)
+	}
+}
+
+func quantizeAVX512(in []float32, out []uint8, p *quantParams) {
+	if n := len(out); n > 0 {
+		_ = in[n-1]
+		quantize16(&in[0], &out[0], n, p)
+	}
+}
+
+func avgPlanesAVX512(x []uint8, size int, out []uint8, post *requant1) {
+	if n := len(out); n > 0 && size > 0 {
+		_ = x[n*size-1]
+		avgPlanes16(&x[0], size, n, &out[0], post)
+		return
+	}
+	avgPlanesGo(x, size, out, post)
+}
+
+func avgRowsAVX512(x []uint8, size int, out []uint8, post *requant1) {
+	if c := len(out); c > 0 && size > 0 {
+		_ = x[size*c-1]
+		avgRows16(&x[0], size, c, &out[0], post)
+		return
+	}
+	avgRowsGo(x, size, out, post)
 }
 
 // qgemm8x8Asm needs nblk > 0 and the slices to cover what it reads.
@@ -113,6 +164,21 @@ func qadd8(a, b, out *uint8, n int, p *addParams)
 
 //go:noescape
 func quantize8(in *float32, out *uint8, n int, p *quantParams)
+
+//go:noescape
+func qadd16(a, b, out *uint8, n int, p *addParams)
+
+//go:noescape
+func quantize16(in *float32, out *uint8, n int, p *quantParams)
+
+//go:noescape
+func avgPlanes8(x *uint8, size, n int, out *uint8, post *requant1)
+
+//go:noescape
+func avgPlanes16(x *uint8, size, n int, out *uint8, post *requant1)
+
+//go:noescape
+func avgRows16(x *uint8, size, c int, out *uint8, post *requant1)
 
 //go:noescape
 func dwconv3x3(out *uint8, base *uint8, offs *int, w *int32, n int, post *requant1)

@@ -350,3 +350,98 @@ d3loop:
 d3done:
 	VZEROUPPER
 	RET
+
+// tailBytes: 32 zero bytes then 32 0xff; the 32 from offset t keep a
+// block's last t bytes.
+DATA ·tailBytes+0(SB)/8, $0
+DATA ·tailBytes+8(SB)/8, $0
+DATA ·tailBytes+16(SB)/8, $0
+DATA ·tailBytes+24(SB)/8, $0
+DATA ·tailBytes+32(SB)/8, $-1
+DATA ·tailBytes+40(SB)/8, $-1
+DATA ·tailBytes+48(SB)/8, $-1
+DATA ·tailBytes+56(SB)/8, $-1
+GLOBL ·tailBytes(SB), RODATA|NOPTR, $64
+
+// func avgPlanes8(x *uint8, size int, n int, out *uint8, post *requant1)
+//
+// out[i] = requant(sum of the size bytes at x + i*size + bias) for i < n,
+// n a multiple of 8 and size >= 32. VPSADBW sums each plane 32 bytes at a
+// time; the last size%32 come from the plane's last 32 bytes with the ones
+// already counted masked off. Each 8 planes' sums go through the stack to
+// be requantized together.
+TEXT ·avgPlanes8(SB), NOSPLIT, $32-40
+	MOVQ x+0(FP), SI
+	MOVQ size+8(FP), BX
+	MOVQ n+16(FP), R8
+	MOVQ out+24(FP), DX
+	MOVQ post+32(FP), R10
+	VPBROADCASTD 0(R10), Y13
+	VBROADCASTSS 4(R10), Y14
+	VBROADCASTSS 8(R10), Y11
+	VBROADCASTSS 12(R10), Y12
+	VPBROADCASTD 16(R10), Y15
+	VPXOR Y10, Y10, Y10
+	MOVQ BX, CX
+	ANDQ $31, CX
+	LEAQ ·tailBytes(SB), AX
+	VMOVDQU (AX)(CX*1), Y9
+	MOVQ BX, R9
+	SHRQ $5, R9
+	LEAQ sums-32(SP), R13
+	TESTQ R8, R8
+	JZ p8done
+
+p8group:
+	XORQ R12, R12
+
+p8plane:
+	VPXOR Y1, Y1, Y1
+	MOVQ R9, R11
+	MOVQ SI, DI
+
+p8full:
+	VMOVDQU (DI), Y2
+	VPSADBW Y10, Y2, Y2
+	VPADDQ Y2, Y1, Y1
+	ADDQ $32, DI
+	DECQ R11
+	JNZ p8full
+	TESTQ CX, CX
+	JZ p8fold
+	VMOVDQU -32(SI)(BX*1), Y2
+	VPAND Y9, Y2, Y2
+	VPSADBW Y10, Y2, Y2
+	VPADDQ Y2, Y1, Y1
+
+p8fold:
+	VEXTRACTI128 $1, Y1, X2
+	VPADDQ X2, X1, X1
+	VPSHUFD $0x4e, X1, X2
+	VPADDQ X2, X1, X1
+	VMOVD X1, AX
+	MOVL AX, (R13)(R12*4)
+	ADDQ BX, SI
+	INCQ R12
+	CMPQ R12, $8
+	JLT p8plane
+
+	VMOVDQU (R13), Y0
+	VPADDD Y13, Y0, Y0
+	VCVTDQ2PS Y0, Y0
+	VMULPS Y14, Y0, Y0
+	VMAXPS Y11, Y0, Y0
+	VMINPS Y12, Y0, Y0
+	VCVTPS2DQ Y0, Y0
+	VPADDD Y15, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPACKSSDW X1, X0, X0
+	VPACKUSWB X0, X0, X0
+	VMOVQ X0, (DX)
+	ADDQ $8, DX
+	SUBQ $8, R8
+	JNZ p8group
+
+p8done:
+	VZEROUPPER
+	RET

@@ -477,3 +477,269 @@ ebtail:
 ebdone:
 	VZEROUPPER
 	RET
+
+// The element-wise int8 operators and the global average pool on 16 lanes:
+// the AVX2 kernels' (and MLAS's) arithmetic, the last n%16 values under a
+// mask (no byte outside the slices is read or written). Z19 holds zeros
+// for the final clamp, VPMAXSD then VPMOVUSDB.
+
+// REQUANT16 is requantization as in DW_BLOCK: Z0 = sat(round(float(Z0) *
+// Z14 clamped to [Z15, Z16]) + Z17).
+#define REQUANT16 \
+	VCVTDQ2PS Z0, Z0; \
+	VMULPS Z14, Z0, Z0; \
+	VMAXPS Z15, Z0, Z0; \
+	VMINPS Z16, Z0, Z0; \
+	VCVTPS2DQ Z0, Z0; \
+	VPADDD Z17, Z0, Z0; \
+	VPMAXSD Z19, Z0, Z0
+
+// LOAD_REQUANT1 loads a requant1 at R10 into Z13 (bias) and Z14-Z17.
+#define LOAD_REQUANT1 \
+	VPBROADCASTD 0(R10), Z13; \
+	VBROADCASTSS 4(R10), Z14; \
+	VBROADCASTSS 8(R10), Z15; \
+	VBROADCASTSS 12(R10), Z16; \
+	VPBROADCASTD 16(R10), Z17
+
+// TAIL_MASK sets K1 to the low (n & 15) lanes of n in CX, AX scratch.
+#define TAIL_MASK \
+	ANDQ $15, CX; \
+	MOVL $1, AX; \
+	SHLL CX, AX; \
+	DECL AX; \
+	KMOVW AX, K1
+
+// QADD16 is qadd8's arithmetic on the 16 bytes in X0 and X1, into Z0.
+#define QADD16 \
+	VPMOVZXBD X0, Z0; \
+	VPMOVZXBD X1, Z1; \
+	VCVTDQ2PS Z0, Z0; \
+	VCVTDQ2PS Z1, Z1; \
+	VFMADD213PS Z12, Z11, Z1; \
+	VFMADD213PS Z1, Z10, Z0; \
+	VCVTPS2DQ Z0, Z0; \
+	VPMAXSD Z19, Z0, Z0
+
+// func qadd16(a, b, out *uint8, n int, p *addParams)
+TEXT ·qadd16(SB), NOSPLIT, $0-40
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ out+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ p+32(FP), R10
+	VBROADCASTSS 0(R10), Z10
+	VBROADCASTSS 4(R10), Z11
+	VBROADCASTSS 8(R10), Z12
+	VPXORD Z19, Z19, Z19
+	MOVQ CX, R8
+	SHRQ $4, R8
+	JZ atail
+
+afull:
+	VMOVDQU (SI), X0
+	VMOVDQU (DI), X1
+	QADD16
+	VPMOVUSDB Z0, (DX)
+	ADDQ $16, SI
+	ADDQ $16, DI
+	ADDQ $16, DX
+	DECQ R8
+	JNZ afull
+
+atail:
+	TAIL_MASK
+	JZ a16done
+	VMOVDQU8.Z (SI), K1, X0
+	VMOVDQU8.Z (DI), K1, X1
+	QADD16
+	VPMOVUSDB Z0, K1, (DX)
+
+a16done:
+	VZEROUPPER
+	RET
+
+// QUANT16 is quantize8's arithmetic on the 16 floats in Z0.
+#define QUANT16 \
+	VDIVPS Z10, Z0, Z0; \
+	VMAXPS Z11, Z0, Z0; \
+	VMINPS Z12, Z0, Z0; \
+	VCVTPS2DQ Z0, Z0; \
+	VPADDD Z13, Z0, Z0; \
+	VPMAXSD Z19, Z0, Z0
+
+// func quantize16(in *float32, out *uint8, n int, p *quantParams)
+TEXT ·quantize16(SB), NOSPLIT, $0-32
+	MOVQ in+0(FP), SI
+	MOVQ out+8(FP), DX
+	MOVQ n+16(FP), CX
+	MOVQ p+24(FP), R10
+	VBROADCASTSS 0(R10), Z10
+	VBROADCASTSS 4(R10), Z11
+	VBROADCASTSS 8(R10), Z12
+	VPBROADCASTD 12(R10), Z13
+	VPXORD Z19, Z19, Z19
+	MOVQ CX, R8
+	SHRQ $4, R8
+	JZ qtail
+
+qfull:
+	VMOVUPS (SI), Z0
+	QUANT16
+	VPMOVUSDB Z0, (DX)
+	ADDQ $64, SI
+	ADDQ $16, DX
+	DECQ R8
+	JNZ qfull
+
+qtail:
+	TAIL_MASK
+	JZ q16done
+	VMOVUPS.Z (SI), K1, Z0
+	QUANT16
+	VPMOVUSDB Z0, K1, (DX)
+
+q16done:
+	VZEROUPPER
+	RET
+
+// func avgPlanes16(x *uint8, size int, n int, out *uint8, post *requant1)
+//
+// out[i] = requant(sum of the size bytes at x + i*size + bias) for i < n.
+// Each plane is summed by VPSADBW into 8 quadwords, 64 bytes at a time (the
+// last size%64 under the mask K2), folded into one, and merged into lane i%16
+// of Z0 by a broadcast under the one-lane mask K3; each 16 planes are
+// requantized together.
+TEXT ·avgPlanes16(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ size+8(FP), BX
+	MOVQ n+16(FP), R8
+	MOVQ out+24(FP), DX
+	MOVQ post+32(FP), R10
+	LOAD_REQUANT1
+	VPXORD Z19, Z19, Z19
+	MOVQ BX, CX
+	ANDQ $63, CX
+	MOVQ $-1, AX
+	SHLQ CX, AX
+	NOTQ AX
+	KMOVQ AX, K2
+	MOVQ BX, R9
+	SHRQ $6, R9
+	TESTQ R8, R8
+	JZ gpdone
+
+gpgroup:
+	MOVQ R8, R12
+	CMPQ R12, $16
+	JLE gpcount
+	MOVQ $16, R12
+
+gpcount:
+	MOVL $1, AX
+	KMOVW AX, K3
+	MOVQ R12, R13
+	VPXORD Z0, Z0, Z0
+
+gpplane:
+	VPXORQ Z1, Z1, Z1
+	MOVQ R9, R11
+	TESTQ R11, R11
+	JZ gptail
+
+gpfull:
+	VMOVDQU8 (SI), Z2
+	VPSADBW Z19, Z2, Z2
+	VPADDQ Z2, Z1, Z1
+	ADDQ $64, SI
+	DECQ R11
+	JNZ gpfull
+
+gptail:
+	TESTQ CX, CX
+	JZ gpfold
+	VMOVDQU8.Z (SI), K2, Z2
+	VPSADBW Z19, Z2, Z2
+	VPADDQ Z2, Z1, Z1
+	ADDQ CX, SI
+
+gpfold:
+	VEXTRACTI64X4 $1, Z1, Y2
+	VPADDQ Y2, Y1, Y1
+	VEXTRACTI128 $1, Y1, X2
+	VPADDQ X2, X1, X1
+	VPSHUFD $0x4e, X1, X2
+	VPADDQ X2, X1, X1
+	VPBROADCASTD X1, K3, Z0
+	KSHIFTLW $1, K3, K3
+	DECQ R13
+	JNZ gpplane
+
+	VPADDD Z13, Z0, Z0
+	REQUANT16
+	MOVQ R12, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VPMOVUSDB Z0, K1, (DX)
+	MOVQ BX, CX
+	ANDQ $63, CX
+	ADDQ R12, DX
+	SUBQ R12, R8
+	JNZ gpgroup
+
+gpdone:
+	VZEROUPPER
+	RET
+
+// func avgRows16(x *uint8, size int, c int, out *uint8, post *requant1)
+//
+// The channels_last pool of one image: out[j] = requant(sum over the size
+// rows of c bytes at x of byte j + bias), 16 channels at a time, the last
+// c%16 under the mask K1.
+TEXT ·avgRows16(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ size+8(FP), BX
+	MOVQ c+16(FP), R9
+	MOVQ out+24(FP), DX
+	MOVQ post+32(FP), R10
+	LOAD_REQUANT1
+	VPXORD Z19, Z19, Z19
+	MOVQ R9, R8
+	MOVL $0xffff, AX
+	KMOVW AX, K1
+	TESTQ BX, BX
+	JZ grdone
+
+grgroup:
+	TESTQ R8, R8
+	JZ grdone
+	CMPQ R8, $16
+	JGE grsum
+	MOVQ R8, CX
+	TAIL_MASK
+
+grsum:
+	VMOVDQA32 Z13, Z0
+	MOVQ SI, R11
+	MOVQ BX, R12
+
+grrow:
+	VMOVDQU8.Z (R11), K1, X1
+	VPMOVZXBD X1, Z1
+	VPADDD Z1, Z0, Z0
+	ADDQ R9, R11
+	DECQ R12
+	JNZ grrow
+
+	REQUANT16
+	VPMOVUSDB Z0, K1, (DX)
+	ADDQ $16, SI
+	ADDQ $16, DX
+	SUBQ $16, R8
+	JG grgroup
+
+grdone:
+	VZEROUPPER
+	RET

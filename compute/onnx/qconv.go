@@ -237,6 +237,9 @@ type qconv struct {
 	m, cg int // output channels, input channels per group
 	w     *qweights
 	wdims []int
+	// scales are the requantization scales when x, w and y's scales are
+	// all initializers (computed once, not on every run).
+	scales []float32
 }
 
 func prepareQLinearConv(m *Model, n *node) (kernel, error) {
@@ -288,7 +291,21 @@ func prepareQLinearConv(m *Model, n *node) (kernel, error) {
 	if b := m.constInput(n, 8); b != nil && (b.dt != Int32 || b.len() != k.m) {
 		return nil, fmt.Errorf("bias %q: want int32 (%d), found %v %v", n.Inputs[8], k.m, b.dt, b.shape)
 	}
+	if k.scales, err = constScales(m, n, k.m); err != nil {
+		return nil, err
+	}
 	return k, nil
+}
+
+// constScales is outputScales of node n's x, w and y scales (inputs 1, 4
+// and 6 of QLinearConv and QLinearMatMul) when all three are initializers,
+// else nil.
+func constScales(m *Model, n *node, count int) ([]float32, error) {
+	xs, ws, ys := m.constInput(n, 1), m.constInput(n, 4), m.constInput(n, 6)
+	if xs == nil || ws == nil || ys == nil {
+		return nil, nil
+	}
+	return outputScales(xs, ws, ys, count)
 }
 
 // scales returns x_scale * w_scale[i] / y_scale per output channel, in
@@ -335,9 +352,11 @@ func (k *qconv) run(ins []*value) ([]*value, error) {
 	if err != nil {
 		return nil, err
 	}
-	scales, err := outputScales(ins[1], ins[4], ins[6], k.m)
-	if err != nil {
-		return nil, err
+	scales := k.scales
+	if scales == nil {
+		if scales, err = outputScales(ins[1], ins[4], ins[6], k.m); err != nil {
+			return nil, err
+		}
 	}
 	bias := make([]int32, k.m)
 	if len(ins) > 8 && ins[8] != nil {

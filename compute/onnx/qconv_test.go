@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -48,7 +49,8 @@ type qconvCase struct {
 	stride, dil                  [2]int
 	pads                         [4]int
 	signedW, perChannel          bool
-	weightRange                  int // unsigned weights: zero point +- this (0: any byte)
+	weightRange                  int  // unsigned weights: zero point +- this (0: any byte)
+	scaleIn                      bool // y_scale a graph input, not an initializer
 }
 
 // TestQLinearConvShapes checks QLinearConv's packing, im2col, grouping,
@@ -78,6 +80,9 @@ func TestQLinearConvShapes(t *testing.T) {
 		{n: 3, c: 12, h: 9, w: 11, m: 8, kh: 1, kw: 1, group: 1, stride: [2]int{1, 1}, dil: [2]int{1, 1}, signedW: true, perChannel: true},
 		{n: 3, c: 12, h: 5, w: 6, m: 10, kh: 1, kw: 1, group: 2, stride: [2]int{1, 1}, dil: [2]int{1, 1}, signedW: true},
 		{n: 2, c: 16, h: 4, w: 9, m: 24, kh: 1, kw: 1, group: 4, stride: [2]int{1, 1}, dil: [2]int{1, 1}, weightRange: 90},
+		// Scales given at run time (computed per run, not at load).
+		{n: 1, c: 8, h: 5, w: 5, m: 12, kh: 1, kw: 1, group: 1, stride: [2]int{1, 1}, dil: [2]int{1, 1}, signedW: true, perChannel: true, scaleIn: true},
+		{n: 1, c: 4, h: 9, w: 9, m: 4, kh: 3, kw: 3, group: 4, stride: [2]int{1, 1}, dil: [2]int{1, 1}, pads: [4]int{1, 1, 1, 1}, signedW: true, scaleIn: true},
 	} {
 		forEachKernel(t, fmt.Sprint(i), func(t *testing.T) { checkQConv(t, c) })
 	}
@@ -130,8 +135,7 @@ func checkQConv(t *testing.T, c qconvCase) {
 		rawTensor("xs", nil, []float32{xs}), rawTensor("xz", nil, []uint8{xz}),
 		rawTensor("w", []int64{int64(c.m), int64(cg), int64(c.kh), int64(c.kw)}, w),
 		rawTensor("ws", []int64{int64(len(wscale))}, wscale), rawTensor("wz", nil, wzp),
-		rawTensor("ys", nil, []float32{ys}), rawTensor("yz", nil, []uint8{yz}),
-		rawTensor("b", []int64{int64(c.m)}, bias),
+		rawTensor("yz", nil, []uint8{yz}), rawTensor("b", []int64{int64(c.m)}, bias),
 	}
 	ints := func(v ...int) []int64 {
 		out := make([]int64, len(v))
@@ -148,12 +152,18 @@ func checkQConv(t *testing.T, c qconvCase) {
 			{Name: proto.String("dilations"), Type: onnxpb.AttributeProto_INTS.Enum(), Ints: ints(c.dil[:]...)},
 			{Name: proto.String("pads"), Type: onnxpb.AttributeProto_INTS.Enum(), Ints: ints(c.pads[:]...)},
 		}}
-	u8info := func(name string) *onnxpb.ValueInfoProto {
+	info := func(name string, dt onnxpb.TensorProto_DataType) *onnxpb.ValueInfoProto {
 		return &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{
-			TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(onnxpb.TensorProto_UINT8))}}}}
+			TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(dt))}}}}
+	}
+	inputs := []*onnxpb.ValueInfoProto{info("x", onnxpb.TensorProto_UINT8)}
+	if c.scaleIn {
+		inputs = append(inputs, info("ys", onnxpb.TensorProto_FLOAT))
+	} else {
+		inits = append(inits, rawTensor("ys", nil, []float32{ys}))
 	}
 	b, err := proto.Marshal(&onnxpb.ModelProto{IrVersion: proto.Int64(7), Graph: &onnxpb.GraphProto{
-		Node: []*onnxpb.NodeProto{nodeP}, Initializer: inits, Input: []*onnxpb.ValueInfoProto{u8info("x")}, Output: []*onnxpb.ValueInfoProto{u8info("y")}}})
+		Node: []*onnxpb.NodeProto{nodeP}, Initializer: inits, Input: inputs, Output: []*onnxpb.ValueInfoProto{info("y", onnxpb.TensorProto_UINT8)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +175,11 @@ func checkQConv(t *testing.T, c qconvCase) {
 	for i := range x {
 		x[i] = uint8(rng.IntN(256))
 	}
-	out, err := m.Run(context.Background(), map[string]*tensor.Dense{"x": tensor.New(tensor.WithShape(c.n, c.c, c.h, c.w), tensor.WithBacking(x))})
+	in := map[string]*tensor.Dense{"x": tensor.New(tensor.WithShape(c.n, c.c, c.h, c.w), tensor.WithBacking(x))}
+	if c.scaleIn {
+		in["ys"] = tensor.New(tensor.WithShape(1), tensor.WithBacking([]float32{ys}))
+	}
+	out, err := m.Run(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,5 +222,30 @@ func checkQConv(t *testing.T, c qconvCase) {
 	}
 	if bad > 0 {
 		t.Errorf("%d of %d outputs differ from the direct loop", bad, len(got))
+	}
+}
+
+// TestQLinearConvScalesAtLoad: scales given as initializers are checked
+// when the model loads (they are computed once then), and a wrong count is
+// an error naming the file, the node and the input.
+func TestQLinearConvScalesAtLoad(t *testing.T) {
+	inits := []*onnxpb.TensorProto{
+		rawTensor("xs", nil, []float32{0.1}), rawTensor("xz", nil, []uint8{3}),
+		rawTensor("w", []int64{2, 1, 1, 1}, []int8{1, -1}), rawTensor("ws", []int64{3}, []float32{0.1, 0.2, 0.3}),
+		rawTensor("wz", nil, []int8{0}), rawTensor("ys", nil, []float32{0.2}), rawTensor("yz", nil, []uint8{5}),
+	}
+	node := &onnxpb.NodeProto{Name: proto.String("conv7"), OpType: proto.String("QLinearConv"),
+		Input: []string{"x", "xs", "xz", "w", "ws", "wz", "ys", "yz"}, Output: []string{"y"}}
+	b, err := proto.Marshal(&onnxpb.ModelProto{IrVersion: proto.Int64(7), Graph: &onnxpb.GraphProto{
+		Node: []*onnxpb.NodeProto{node}, Initializer: inits,
+		Input: []*onnxpb.ValueInfoProto{{Name: proto.String("x")}}, Output: []*onnxpb.ValueInfoProto{{Name: proto.String("y")}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = LoadBytes(b, "scales.onnx")
+	for _, want := range []string{"scales.onnx", "conv7", "w_scale", "(2)", "[3]"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want it to name %q", err, want)
+		}
 	}
 }

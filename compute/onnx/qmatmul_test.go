@@ -16,21 +16,24 @@ import (
 // TestQLinearMatMulShapes checks QLinearMatMul against a direct loop on
 // every kernel path: int8 weights (the VNNI row kernel) and uint8 ones that
 // do not fit int8 after their zero points (the pair kernels), K not a
-// multiple of 4, columns not a multiple of 16, one row and several.
+// multiple of 4, columns not a multiple of 16, one row and several; A's
+// scale an initializer (scales computed once, at load) or a graph input.
 func TestQLinearMatMulShapes(t *testing.T) {
 	for i, c := range []struct {
-		rows, k, n int
-		signedW    bool
+		rows, k, n       int
+		signedW, scaleIn bool
 	}{
 		{rows: 1, k: 21, n: 37, signedW: true},
 		{rows: 5, k: 64, n: 16, signedW: true},
 		{rows: 3, k: 9, n: 40},
+		{rows: 2, k: 21, n: 37, signedW: true, scaleIn: true},
+		{rows: 3, k: 9, n: 40, scaleIn: true},
 	} {
-		forEachKernel(t, fmt.Sprint(i), func(t *testing.T) { checkQMatMul(t, c.rows, c.k, c.n, c.signedW) })
+		forEachKernel(t, fmt.Sprint(i), func(t *testing.T) { checkQMatMul(t, c.rows, c.k, c.n, c.signedW, c.scaleIn) })
 	}
 }
 
-func checkQMatMul(t *testing.T, rows, k, n int, signedW bool) {
+func checkQMatMul(t *testing.T, rows, k, n int, signedW, scaleIn bool) {
 	rng := rand.New(rand.NewPCG(uint64(k), uint64(n)))
 	const az, yz = 121, 77
 	as, ys := float32(0.03), float32(0.2)
@@ -59,18 +62,24 @@ func checkQMatMul(t *testing.T, rows, k, n int, signedW bool) {
 		b, bz = w, z
 	}
 	inits := []*onnxpb.TensorProto{
-		rawTensor("as", nil, []float32{as}), rawTensor("az", nil, []uint8{az}),
+		rawTensor("az", nil, []uint8{az}),
 		rawTensor("b", []int64{int64(k), int64(n)}, b), rawTensor("bs", []int64{int64(n)}, bs),
 		rawTensor("bz", []int64{int64(n)}, bz), rawTensor("ys", nil, []float32{ys}), rawTensor("yz", nil, []uint8{yz}),
 	}
 	node := &onnxpb.NodeProto{Name: proto.String("mm"), OpType: proto.String("QLinearMatMul"),
 		Input: []string{"a", "as", "az", "b", "bs", "bz", "ys", "yz"}, Output: []string{"y"}}
-	u8info := func(name string) *onnxpb.ValueInfoProto {
+	info := func(name string, dt onnxpb.TensorProto_DataType) *onnxpb.ValueInfoProto {
 		return &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{
-			TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(onnxpb.TensorProto_UINT8))}}}}
+			TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(dt))}}}}
+	}
+	inputs := []*onnxpb.ValueInfoProto{info("a", onnxpb.TensorProto_UINT8)}
+	if scaleIn {
+		inputs = append(inputs, info("as", onnxpb.TensorProto_FLOAT))
+	} else {
+		inits = append(inits, rawTensor("as", nil, []float32{as}))
 	}
 	raw, err := proto.Marshal(&onnxpb.ModelProto{IrVersion: proto.Int64(7), Graph: &onnxpb.GraphProto{
-		Node: []*onnxpb.NodeProto{node}, Initializer: inits, Input: []*onnxpb.ValueInfoProto{u8info("a")}, Output: []*onnxpb.ValueInfoProto{u8info("y")}}})
+		Node: []*onnxpb.NodeProto{node}, Initializer: inits, Input: inputs, Output: []*onnxpb.ValueInfoProto{info("y", onnxpb.TensorProto_UINT8)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +91,11 @@ func checkQMatMul(t *testing.T, rows, k, n int, signedW bool) {
 	for i := range a {
 		a[i] = uint8(rng.IntN(256))
 	}
-	out, err := m.Run(context.Background(), map[string]*tensor.Dense{"a": tensor.New(tensor.WithShape(rows, k), tensor.WithBacking(a))})
+	in := map[string]*tensor.Dense{"a": tensor.New(tensor.WithShape(rows, k), tensor.WithBacking(a))}
+	if scaleIn {
+		in["as"] = tensor.New(tensor.WithShape(1), tensor.WithBacking([]float32{as}))
+	}
+	out, err := m.Run(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -302,19 +302,13 @@ func prepareQLinearGAP(m *Model, n *node) (kernel, error) {
 			return nil, fmt.Errorf("scale %g or image size %d out of the supported range (as ONNX Runtime)", scale, size)
 		}
 		y := newValue(Uint8, oshape)
-		lo, hi := float32(0-yz), float32(255-yz)
-		for img := 0; img < nb; img++ {
-			for ch := 0; ch < c; ch++ {
-				acc := -xz * int32(size)
-				for i := 0; i < size; i++ {
-					if last {
-						acc += int32(x.u8[(img*size+i)*c+ch])
-					} else {
-						acc += int32(x.u8[(img*c+ch)*size+i])
-					}
-				}
-				y.u8[img*c+ch] = requantGo(acc, scale, lo, hi, yz)
-			}
+		post := requant1{bias: -xz * int32(size), scale: scale, lo: float32(0 - yz), hi: float32(255 - yz), zp: yz}
+		if !last {
+			kern.avgPlanes(x.u8, size, y.u8, &post)
+			return []*value{y}, nil
+		}
+		for img := range nb {
+			kern.avgRows(x.u8[img*size*c:(img+1)*size*c], size, y.u8[img*c:(img+1)*c], &post)
 		}
 		return []*value{y}, nil
 	}), nil
@@ -324,6 +318,7 @@ type qmatmul struct {
 	k, nOut int
 	w       *qweights // rows = output columns of B
 	cols    []int32   // on VNNI machines, for qgemvVNNI (see packCols16)
+	scales  []float32 // see qconv.scales
 }
 
 func prepareQLinearMatMul(m *Model, n *node) (kernel, error) {
@@ -357,7 +352,11 @@ func prepareQLinearMatMul(m *Model, n *node) (kernel, error) {
 		r, c := i/kk, i%kk
 		return at(c*no+r) - zpAt(r)
 	}, 0)
-	return &qmatmul{k: kk, nOut: no, w: w, cols: packCols16(w)}, nil
+	scales, err := constScales(m, n, no)
+	if err != nil {
+		return nil, err
+	}
+	return &qmatmul{k: kk, nOut: no, w: w, cols: packCols16(w), scales: scales}, nil
 }
 
 func (q *qmatmul) run(ins []*value) ([]*value, error) {
@@ -373,9 +372,11 @@ func (q *qmatmul) run(ins []*value) ([]*value, error) {
 	if err != nil {
 		return nil, err
 	}
-	scales, err := outputScales(ins[1], ins[4], ins[6], q.nOut)
-	if err != nil {
-		return nil, err
+	scales := q.scales
+	if scales == nil {
+		if scales, err = outputScales(ins[1], ins[4], ins[6], q.nOut); err != nil {
+			return nil, err
+		}
 	}
 	shape := slices.Clone(a.shape)
 	shape[len(shape)-1] = q.nOut
