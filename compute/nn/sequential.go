@@ -14,6 +14,25 @@ import (
 // "0", "1", ...) or a torchvision model's top level ("conv1", "layer1", ...).
 type Sequential struct {
 	children []Child
+	reuse    bool
+	arena    arena // with reuse: the training step's short-lived values
+}
+
+func (s *Sequential) setReuse(on bool) {
+	s.reuse = on
+	s.arena = arena{}
+}
+
+// lend hands child i the arena slot besides t for its next output or
+// gradient, when reusing buffers; the returned func ends an unused loan.
+func (s *Sequential) lend(i int, t *tensor.Dense) (settle func()) {
+	l := s.children[i].Layer
+	st, ok := l.(stepper)
+	if !s.reuse || !ok || !st.steps().reuse {
+		return func() {}
+	}
+	st.steps().lent = s.arena.slotBesides(t)
+	return func() { st.steps().lent = nil }
 }
 
 // NewSequential returns a Sequential of the given children.
@@ -93,7 +112,10 @@ func (s *Sequential) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error)
 func (s *Sequential) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 	var err error
 	for i := len(s.children) - 1; i >= 0; i-- {
-		if dy, err = s.children[i].Layer.Backward(dy); err != nil {
+		settle := s.lend(i, dy)
+		dy, err = s.children[i].Layer.Backward(dy)
+		settle()
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.children[i].Name, err)
 		}
 		if dy == nil && i > 0 {
@@ -129,6 +151,10 @@ func (s *Sequential) forward(prefix string, x *tensor.Dense, train bool) (*tenso
 			if y, err = n.forward(name, x, train); err != nil {
 				return nil, err
 			}
+		case train && diesYoung(ch.Layer, s.children[i+1:]):
+			settle := s.lend(i, x)
+			y, err = ch.Layer.Forward(x, train)
+			settle()
 		default:
 			y, err = ch.Layer.Forward(x, train)
 		}
