@@ -9,7 +9,9 @@ import "gorgonia.org/tensor"
 // Backward once per step and keeps neither result past the next step: a
 // training output or gradient is overwritten by the same layer's next one.
 // Inference passes (Forward(x, false)) always return fresh tensors. Off
-// drops the buffers.
+// drops the buffers and what the last training pass kept for Backward
+// (which mostly lives in them), so that memory is free for what comes next,
+// such as a validation pass.
 func ReuseBuffers(l Layer, on bool) {
 	Walk(l, func(_ string, l Layer) {
 		if r, ok := l.(reuser); ok {

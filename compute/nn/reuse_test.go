@@ -137,5 +137,25 @@ func TestReuseBuffersShareShortLivedValues(t *testing.T) {
 		if net.arena.slots[0] != nil || net.arena.slots[1] != nil {
 			t.Errorf("fused %v: ReuseBuffers(false) keeps the arena", fuse)
 		}
+		// Off also forgets what the step kept for Backward, which lived in
+		// the dropped buffers.
+		for _, ch := range net.Children() {
+			var kept bool
+			switch l := ch.Layer.(type) {
+			case *Conv2D:
+				kept = l.x != nil
+			case *BatchNorm2D:
+				kept = l.x != nil
+			case *ReLU:
+				kept = l.positive != nil || l.posBuf != nil
+			case *MaxPool2D:
+				kept = l.argmax != nil || l.argBuf != nil
+			case *Linear:
+				kept = l.x != nil
+			}
+			if kept {
+				t.Errorf("fused %v: %s keeps its training pass after ReuseBuffers(false)", fuse, ch.Name)
+			}
+		}
 	}
 }
