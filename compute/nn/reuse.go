@@ -94,10 +94,13 @@ func (b *stepBuffers) take(own *[]float32) *[]float32 {
 }
 
 // output returns a tensor of shape for a Forward to fill: the kept buffer
-// (stale contents unless zero) in a reusing training pass, else a fresh
-// zeroed one.
+// (stale contents unless zero) in a reusing training pass, a freed one (the
+// same) at inference, else a fresh zeroed one.
 func (b *stepBuffers) output(train, zero bool, shape ...int) *tensor.Dense {
-	if !train || !b.reuse {
+	switch {
+	case !train:
+		return outputTensor(zero, shape)
+	case !b.reuse:
 		return New(shape...)
 	}
 	return reused(b.take(&b.out), zero, shape)
