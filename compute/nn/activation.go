@@ -302,3 +302,11 @@ func FuseReLUMaxPool(s *Sequential) int {
 	}
 	return fused
 }
+
+// setReuse also forgets, when turned off, what Forward kept for Backward.
+func (r *ReLU) setReuse(on bool) {
+	r.stepBuffers.setReuse(on)
+	if !on {
+		r.positive, r.posBuf, r.shape = nil, nil, nil
+	}
+}

@@ -231,3 +231,11 @@ func (bn *BatchNorm2D) FoldInto(conv *Conv2D) error {
 	}
 	return nil
 }
+
+// setReuse also forgets, when turned off, what Forward kept for Backward.
+func (bn *BatchNorm2D) setReuse(on bool) {
+	bn.stepBuffers.setReuse(on)
+	if !on {
+		bn.x, bn.mean, bn.invstd = nil, nil, nil
+	}
+}

@@ -549,3 +549,11 @@ func (c *Conv2D) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 	}
 	return dx, nil
 }
+
+// setReuse also forgets, when turned off, what Forward kept for Backward.
+func (c *Conv2D) setReuse(on bool) {
+	c.stepBuffers.setReuse(on)
+	if !on {
+		c.x = nil
+	}
+}

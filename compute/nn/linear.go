@@ -179,3 +179,11 @@ func (d *Dropout) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 	}
 	return dx, nil
 }
+
+// setReuse also forgets, when turned off, what Forward kept for Backward.
+func (l *Linear) setReuse(on bool) {
+	l.stepBuffers.setReuse(on)
+	if !on {
+		l.x = nil
+	}
+}

@@ -285,3 +285,71 @@ func layerAt(l Layer, path string) (found Layer, ok bool) {
 	})
 	return found, ok
 }
+
+// TestInferenceFreesOnlyDeadOutputs: an inference pass frees each
+// intermediate output once read, for later passes to reuse; the output and
+// input the caller holds must survive later passes, every pass must give
+// what its top-level layers give run one by one, and the freed buffers
+// must come back (an output of the same size with stale contents).
+func TestInferenceFreesOnlyDeadOutputs(t *testing.T) {
+	for _, fold := range []bool{false, true} {
+		net := tinyResNet(t)
+		initRandom(net, 6)
+		if fold {
+			if _, err := FoldBatchNorm(net); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rng := rand.New(rand.NewPCG(6, 6))
+		var held []*tensor.Dense
+		var copies [][]float32
+		for pass := range 4 {
+			x := randTensor(rng, 2, 3, 16, 16)
+			xCopy := slices.Clone(Float32s(x))
+			y, err := net.Forward(x, false)
+			check(t, err)
+			// the same pass layer by layer, every output kept
+			want := x
+			for _, ch := range net.Children() {
+				if want, err = ch.Layer.Forward(want, false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if e := relErr(Float32s(y), Float32s(want)); e != 0 {
+				t.Fatalf("fold %v pass %d: output differs by %.2g from the layers run one by one", fold, pass, e)
+			}
+			if !slices.Equal(Float32s(x), xCopy) {
+				t.Fatalf("fold %v pass %d: the input was written", fold, pass)
+			}
+			held = append(held, y, x)
+			copies = append(copies, slices.Clone(Float32s(y)), xCopy)
+		}
+		for i, h := range held {
+			if !slices.Equal(Float32s(h), copies[i]) {
+				t.Fatalf("fold %v: held tensor %d changed by later passes", fold, i)
+			}
+		}
+	}
+	// A freed buffer is handed out again, its contents stale (a few tries:
+	// the race detector makes sync.Pool drop some at random).
+	reused := false
+	for range 20 {
+		stale := New(3, 5, 7, 11)
+		fill(Float32s(stale), 42)
+		free(stale)
+		if reused = Float32s(outputTensor(false, []int{3, 5, 7, 11}))[0] == 42; reused {
+			break
+		}
+	}
+	if !reused {
+		t.Error("freed buffers are never handed out again")
+	}
+	for range 20 {
+		stale := New(3, 5, 7, 11)
+		fill(Float32s(stale), 42)
+		free(stale)
+		if got := Float32s(outputTensor(true, []int{3, 5, 7, 11}))[0]; got != 0 {
+			t.Fatalf("zeroed output from a freed buffer starts with %v", got)
+		}
+	}
+}

@@ -458,3 +458,11 @@ func maxSelect(best float32, bi int32, v float32, vi int32) (float32, int32) {
 	mask := -t
 	return math.Float32frombits(math.Float32bits(best)&^mask | math.Float32bits(v)&mask), bi
 }
+
+// setReuse also forgets, when turned off, what Forward kept for Backward.
+func (mp *MaxPool2D) setReuse(on bool) {
+	mp.stepBuffers.setReuse(on)
+	if !on {
+		mp.argmax, mp.argBuf = nil, nil
+	}
+}

@@ -85,3 +85,77 @@ func TestReuseBuffersMatchesFresh(t *testing.T) {
 		}
 	}
 }
+
+// TestReuseBuffersShareShortLivedValues checks that a reusing step keeps
+// its short-lived values in the Sequential's two arena slots: no layer
+// holds a gradient buffer of its own, nor an output buffer where only the
+// next layer reads that output (bn1 into r1, c2 into r2 or, with the ReLU
+// fused into the pool, into the pool through an Identity, r2 into the pool),
+// while outputs kept for a Backward (c1's, read by bn1) stay the layer's.
+func TestReuseBuffersShareShortLivedValues(t *testing.T) {
+	for _, fuse := range []bool{false, true} {
+		net := reuseTestNet(t, 7)
+		if fuse && FuseReLUMaxPool(net) != 1 {
+			t.Fatal("r2 not fused into the pool")
+		}
+		ReuseBuffers(net, true)
+		rng := rand.New(rand.NewPCG(3, 4))
+		x := New(3, 3, 8, 8)
+		for i := range Float32s(x) {
+			Float32s(x)[i] = float32(rng.NormFloat64())
+		}
+		y, err := net.Forward(x, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := net.Backward(New(y.Shape()...)); err != nil {
+			t.Fatal(err)
+		}
+		shortLived := map[string]bool{"bn1": true, "c2": true, "r2": true}
+		for _, ch := range net.Children() {
+			st, ok := ch.Layer.(stepper)
+			if !ok {
+				continue
+			}
+			b := st.steps()
+			if b.grad != nil {
+				t.Errorf("fused %v: %s keeps a gradient buffer of %d floats", fuse, ch.Name, len(b.grad))
+			}
+			if got := b.out == nil; got != shortLived[ch.Name] {
+				t.Errorf("fused %v: %s: output in the arena = %v, want %v", fuse, ch.Name, got, shortLived[ch.Name])
+			}
+			if b.lent != nil {
+				t.Errorf("fused %v: %s: loan not settled", fuse, ch.Name)
+			}
+		}
+		for i, s := range net.arena.slots {
+			if len(s) == 0 {
+				t.Errorf("fused %v: arena slot %d unused", fuse, i)
+			}
+		}
+		ReuseBuffers(net, false)
+		if net.arena.slots[0] != nil || net.arena.slots[1] != nil {
+			t.Errorf("fused %v: ReuseBuffers(false) keeps the arena", fuse)
+		}
+		// Off also forgets what the step kept for Backward, which lived in
+		// the dropped buffers.
+		for _, ch := range net.Children() {
+			var kept bool
+			switch l := ch.Layer.(type) {
+			case *Conv2D:
+				kept = l.x != nil
+			case *BatchNorm2D:
+				kept = l.x != nil
+			case *ReLU:
+				kept = l.positive != nil || l.posBuf != nil
+			case *MaxPool2D:
+				kept = l.argmax != nil || l.argBuf != nil
+			case *Linear:
+				kept = l.x != nil
+			}
+			if kept {
+				t.Errorf("fused %v: %s keeps its training pass after ReuseBuffers(false)", fuse, ch.Name)
+			}
+		}
+	}
+}

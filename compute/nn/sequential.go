@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"slices"
+	"unsafe"
 
 	"gorgonia.org/tensor"
 
@@ -13,6 +14,25 @@ import (
 // "0", "1", ...) or a torchvision model's top level ("conv1", "layer1", ...).
 type Sequential struct {
 	children []Child
+	reuse    bool
+	arena    arena // with reuse: the training step's short-lived values
+}
+
+func (s *Sequential) setReuse(on bool) {
+	s.reuse = on
+	s.arena = arena{}
+}
+
+// lend hands child i the arena slot besides t for its next output or
+// gradient, when reusing buffers; the returned func ends an unused loan.
+func (s *Sequential) lend(i int, t *tensor.Dense) (settle func()) {
+	l := s.children[i].Layer
+	st, ok := l.(stepper)
+	if !s.reuse || !ok || !st.steps().reuse {
+		return func() {}
+	}
+	st.steps().lent = s.arena.slotBesides(t)
+	return func() { st.steps().lent = nil }
 }
 
 // NewSequential returns a Sequential of the given children.
@@ -63,14 +83,18 @@ func (s *Sequential) Buffers() []*Param {
 // between them) runs as one Conv2D.Infer, the activation riding along the
 // conv's own output pass.
 func (s *Sequential) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
-	return s.forward("", x, train)
+	y, _, err := s.forward("", x, train)
+	return y, err
 }
 
 // Backward runs the children's backward passes in reverse.
 func (s *Sequential) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 	var err error
 	for i := len(s.children) - 1; i >= 0; i-- {
-		if dy, err = s.children[i].Layer.Backward(dy); err != nil {
+		settle := s.lend(i, dy)
+		dy, err = s.children[i].Layer.Backward(dy)
+		settle()
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.children[i].Name, err)
 		}
 		if dy == nil && i > 0 {
@@ -81,17 +105,24 @@ func (s *Sequential) Backward(dy *tensor.Dense) (*tensor.Dense, error) {
 }
 
 // nested is a container whose errors name its descendants by dotted path.
+// Its forward also reports whether the output is its own (made by its
+// layers, held by no one else), which the caller may free once read.
 type nested interface {
-	forward(prefix string, x *tensor.Dense, train bool) (*tensor.Dense, error)
+	forward(prefix string, x *tensor.Dense, train bool) (y *tensor.Dense, own bool, err error)
 }
 
-func (s *Sequential) forward(prefix string, x *tensor.Dense, train bool) (*tensor.Dense, error) {
+// forward runs the children; at inference it frees each output of its own
+// once the next child has read it (unless that child's output is the same
+// storage), so the next pass's layers reuse the memory.
+func (s *Sequential) forward(prefix string, x *tensor.Dense, train bool) (*tensor.Dense, bool, error) {
+	own := false // x is the caller's
 	for i := 0; i < len(s.children); i++ {
 		ch := s.children[i]
 		name := join(prefix, ch.Name)
 		var (
-			y   *tensor.Dense
-			err error
+			y    *tensor.Dense
+			yOwn bool
+			err  error
 		)
 		conv, isConv := ch.Layer.(*Conv2D)
 		act, skip := ActNone, 0
@@ -101,20 +132,32 @@ func (s *Sequential) forward(prefix string, x *tensor.Dense, train bool) (*tenso
 		switch n, isNested := ch.Layer.(nested); {
 		case act != ActNone:
 			y, err = conv.Infer(x, act)
+			yOwn = true
 			i += skip
 		case isNested:
-			if y, err = n.forward(name, x, train); err != nil {
-				return nil, err
+			if y, yOwn, err = n.forward(name, x, train); err != nil {
+				return nil, false, err
 			}
+		case train && diesYoung(ch.Layer, s.children[i+1:]):
+			settle := s.lend(i, x)
+			y, err = ch.Layer.Forward(x, train)
+			settle()
 		default:
 			y, err = ch.Layer.Forward(x, train)
+			yOwn = freshOutput(ch.Layer)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, false, fmt.Errorf("%s: %w", name, err)
 		}
-		x = y
+		switch {
+		case sharesStorage(x, y): // Identity, Dropout or Flatten: still x
+			yOwn = own
+		case own && !train:
+			free(x)
+		}
+		x, own = y, yOwn
 	}
-	return x, nil
+	return x, own, nil
 }
 
 // fusedActivation is the activation that rest (the layers after a conv)
@@ -185,37 +228,43 @@ func (r *Residual) Buffers() []*Param {
 // or no Act is applied while the shortcut is added into the body's output,
 // in one pass and without a new tensor.
 func (r *Residual) Forward(x *tensor.Dense, train bool) (*tensor.Dense, error) {
-	return r.forward("", x, train)
+	y, _, err := r.forward("", x, train)
+	return y, err
 }
 
-func (r *Residual) forward(prefix string, x *tensor.Dense, train bool) (*tensor.Dense, error) {
-	a, err := r.Body.forward(prefix, x, train)
+// forward reports its output as its own only when the shortcut is added
+// into the body's own output in place.
+func (r *Residual) forward(prefix string, x *tensor.Dense, train bool) (*tensor.Dense, bool, error) {
+	a, aOwn, err := r.Body.forward(prefix, x, train)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	b := x
+	b, bOwn := x, false
 	if r.Shortcut != nil {
-		if b, err = r.Shortcut.forward(join(prefix, r.ShortcutName), x, train); err != nil {
-			return nil, err
+		if b, bOwn, err = r.Shortcut.forward(join(prefix, r.ShortcutName), x, train); err != nil {
+			return nil, false, err
 		}
 	}
 	if act, ok := residualActivation(r.Act); ok && !train && !sharesStorage(a, x) && !sharesStorage(a, b) {
 		if !slices.Equal(a.Shape(), b.Shape()) {
-			return nil, fmt.Errorf("%s: body output %v and shortcut output %v differ", prefix, []int(a.Shape()), []int(b.Shape()))
+			return nil, false, fmt.Errorf("%s: body output %v and shortcut output %v differ", prefix, []int(a.Shape()), []int(b.Shape()))
 		}
 		act.addInto(Float32s(a), Float32s(b))
-		return a, nil
+		if bOwn && !sharesStorage(b, x) {
+			free(b)
+		}
+		return a, aOwn, nil
 	}
 	y, err := r.add.Forward([]*tensor.Dense{a, b}, train)
 	if err != nil {
-		return nil, fmt.Errorf("%s: body output %v and shortcut output %v differ: %w", prefix, []int(a.Shape()), []int(b.Shape()), err)
+		return nil, false, fmt.Errorf("%s: body output %v and shortcut output %v differ: %w", prefix, []int(a.Shape()), []int(b.Shape()), err)
 	}
 	if r.Act != nil {
 		if y, err = r.Act.Forward(y, train); err != nil {
-			return nil, fmt.Errorf("%s: %w", prefix, err)
+			return nil, false, fmt.Errorf("%s: %w", prefix, err)
 		}
 	}
-	return y, nil
+	return y, false, nil
 }
 
 // residualActivation is act as an Activation, if it is one.
@@ -231,11 +280,16 @@ func residualActivation(act Layer) (Activation, bool) {
 	return ActNone, false
 }
 
-// sharesStorage reports whether a and b are backed by the same memory (a
-// body made only of Identity layers returns its input).
+// sharesStorage reports whether a and b are backed by overlapping memory
+// (a body made only of Identity layers returns its input; Flatten returns a
+// view of it).
 func sharesStorage(a, b *tensor.Dense) bool {
 	as, bs := Float32s(a), Float32s(b)
-	return len(as) > 0 && len(bs) > 0 && &as[0] == &bs[0]
+	if len(as) == 0 || len(bs) == 0 {
+		return false
+	}
+	a0, b0 := uintptr(unsafe.Pointer(&as[0])), uintptr(unsafe.Pointer(&bs[0]))
+	return a0 < b0+uintptr(len(bs))*4 && b0 < a0+uintptr(len(as))*4
 }
 
 // Backward returns dL/dx through both branches.

@@ -115,45 +115,53 @@ func winogradWeights(w, u []float32, out, in int) {
 // winogradInput transforms one channel plane's tiles, Bᵀ d B with
 // Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], into v at column offset
 // col of each of the 16 matrices (xiStride apart; row stride = tiles). Each
-// band of four input rows is first padded into rows, combined down the
-// columns (Bᵀ d for every column at once), then across each tile.
+// band of four input rows is combined down the columns (Bᵀ d for every
+// column at once) straight from the plane, rows and columns outside it
+// being zero padding, then across each tile.
 func winogradInput(g *convGeom, s *ConvSpec, plane, v []float32, col, xiStride, tw, th int) {
 	padT, padL := s.Pad[0], s.Pad[1]
 	wp := 2*tw + 2
-	buf := getScratch(8 * wp)
+	buf := getScratch(5 * wp)
 	defer putScratch(buf)
-	rows, comb := (*buf)[:4*wp], (*buf)[4*wp:]
-	x0 := -padL // plane column of padded column 0
-	lo, hi := max(0, -x0), min(wp, g.w-x0)
+	comb, zeros := (*buf)[:4*wp], (*buf)[4*wp:5*wp]
+	clear(zeros)
+	c0, c1, c2, c3 := comb[:wp], comb[wp:2*wp], comb[2*wp:3*wp], comb[3*wp:]
+	// padded column x is plane column x-padL; [lo, hi) are inside the plane
+	lo, hi := min(wp, padL), min(wp, g.w+padL)
+	for _, c := range [4][]float32{c0, c1, c2, c3} {
+		clear(c[:lo])
+		clear(c[max(lo, hi):])
+	}
 	var out [16][]float32
 	for ty := range th {
 		y0 := 2*ty - padT
-		for r := range 4 {
-			row := rows[r*wp:][:wp]
-			y := y0 + r
-			if y < 0 || y >= g.h || lo >= hi {
-				clear(row)
-				continue
+		if lo < hi {
+			var r [4][]float32
+			for k := range r {
+				r[k] = zeros[lo:hi]
+				if y := y0 + k; y >= 0 && y < g.h {
+					r[k] = plane[y*g.w+lo-padL : y*g.w+hi-padL]
+				}
 			}
-			clear(row[:lo])
-			clear(row[hi:])
-			copy(row[lo:hi], plane[y*g.w+x0+lo:])
-		}
-		r0, r1, r2, r3 := rows[:wp], rows[wp:2*wp], rows[2*wp:3*wp], rows[3*wp:]
-		c0, c1, c2, c3 := comb[:wp], comb[wp:2*wp], comb[2*wp:3*wp], comb[3*wp:]
-		for x := range wp {
-			a, b, c, d := r0[x], r1[x], r2[x], r3[x]
-			c0[x], c1[x], c2[x], c3[x] = a-c, b+c, c-b, b-d
+			d0, d1, d2, d3 := c0[lo:hi], c1[lo:hi], c2[lo:hi], c3[lo:hi]
+			r0, r1, r2, r3 := r[0][:len(d0)], r[1][:len(d0)], r[2][:len(d0)], r[3][:len(d0)]
+			d1, d2, d3 = d1[:len(d0)], d2[:len(d0)], d3[:len(d0)]
+			for x := range d0 {
+				a, b, c, d := r0[x], r1[x], r2[x], r3[x]
+				d0[x], d1[x], d2[x], d3[x] = a-c, b+c, c-b, b-d
+			}
 		}
 		at := col + ty*tw
 		for xi := range out {
 			out[xi] = v[xi*xiStride+at:][:tw]
 		}
 		for r, cr := range [4][]float32{c0, c1, c2, c3} {
-			o0, o1, o2, o3 := out[4*r], out[4*r+1], out[4*r+2], out[4*r+3]
-			cr = cr[:2*tw+2]
+			o0 := out[4*r]
+			o1, o2, o3 := out[4*r+1][:len(o0)], out[4*r+2][:len(o0)], out[4*r+3][:len(o0)]
+			cr = cr[:2*len(o0)+2]
 			for tx := range o0 {
-				a, b, c, d := cr[2*tx], cr[2*tx+1], cr[2*tx+2], cr[2*tx+3]
+				q := cr[2*tx : 2*tx+4 : 2*tx+4]
+				a, b, c, d := q[0], q[1], q[2], q[3]
 				o0[tx], o1[tx], o2[tx], o3[tx] = a-c, b+c, c-b, b-d
 			}
 		}
@@ -165,36 +173,41 @@ func winogradInput(g *convGeom, s *ConvSpec, plane, v []float32, col, xiStride, 
 func winogradOutput(g *convGeom, m []float32, col, xiStride, tw, th int, b float32, act Activation, plane []float32) {
 	buf := getScratch(8 * tw)
 	defer putScratch(buf)
-	t0, t1 := (*buf)[:4*tw], (*buf)[4*tw:]
-	var in [16][]float32
+	// rows 0 and 1 of Aᵀ m, one slice per column q of the tiles
+	var s0, s1 [4][]float32
+	for q := range 4 {
+		s0[q], s1[q] = (*buf)[q*tw:][:tw], (*buf)[(4+q)*tw:][:tw]
+	}
+	whole := g.ow / 2 // tiles whose two output columns are both in the plane
 	for ty := range th {
 		at := col + ty*tw
-		for xi := range in {
-			in[xi] = m[xi*xiStride+at:][:tw]
-		}
-		// Aᵀ m down each tile's columns: t0 and t1 hold, per tile, four
-		// values each (rows 0 and 1 of Aᵀ m).
 		for q := range 4 {
-			m0, m1, m2, m3 := in[q], in[4+q], in[8+q], in[12+q]
-			for tx := range m0 {
+			m0 := m[q*xiStride+at:][:tw]
+			m1 := m[(4+q)*xiStride+at:][:tw]
+			m2 := m[(8+q)*xiStride+at:][:tw]
+			m3 := m[(12+q)*xiStride+at:][:tw]
+			t0, t1 := s0[q][:tw], s1[q][:tw]
+			for tx := range t0 {
 				a, bb, c, d := m0[tx], m1[tx], m2[tx], m3[tx]
-				t0[4*tx+q] = a + bb + c
-				t1[4*tx+q] = bb - c - d
+				t0[tx] = a + bb + c
+				t1[tx] = bb - c - d
 			}
 		}
-		for r, t := range [2][]float32{t0, t1} {
+		for r, t := range [2][4][]float32{s0, s1} {
 			y := 2*ty + r
 			if y >= g.oh {
 				break
 			}
 			row := plane[y*g.ow:][:g.ow]
-			for tx := range tw {
-				q := t[4*tx:][:4]
-				x := 2 * tx
-				row[x] = q[0] + q[1] + q[2] + b
-				if x+1 < g.ow {
-					row[x+1] = q[1] - q[2] - q[3] + b
-				}
+			q0, q1, q2, q3 := t[0][:tw], t[1][:tw], t[2][:tw], t[3][:tw]
+			pairs := row[:2*whole]
+			for tx := range whole {
+				pair := pairs[2*tx : 2*tx+2 : 2*tx+2]
+				pair[0] = q0[tx] + q1[tx] + q2[tx] + b
+				pair[1] = q1[tx] - q2[tx] - q3[tx] + b
+			}
+			if whole < tw { // odd width: the last tile's first column
+				row[2*whole] = q0[whole] + q1[whole] + q2[whole] + b
 			}
 			act.apply(row, row, 0)
 		}

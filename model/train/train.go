@@ -267,7 +267,13 @@ func runLoop(ctx context.Context, p *trainProblem, cfg TrainConfig, opt nn.Optim
 			}
 			emit(ev)
 		}
+		// The step buffers are dead until the next epoch: dropping them
+		// before the validation pass, which allocates its own outputs,
+		// keeps the two from adding up at the peak.
+		nn.ReuseBuffers(p.net, false)
+		runtime.GC()
 		valLoss, ev, r, out, cols, err := evaluate()
+		nn.ReuseBuffers(p.net, true)
 		if err != nil {
 			return nil, err
 		}
