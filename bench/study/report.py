@@ -49,7 +49,7 @@ def main():
     pyl = {r["layer"]: r for r in py["layers"]}
     pwall, prss = timev(os.path.join(tmp, "python.time"))
 
-    print("\nPer-layer validation scores (mean over 168 neurons):")
+    print("\nPer-layer validation scores (mean over 168 neurons; Python's PCA solver: %s):" % py.get("pca_solver", "randomized"))
     print("| layer | itscope EV | itscope r | Python EV | Python r | EV diff | r diff | alpha itscope / Python |")
     print("|---|---|---|---|---|---|---|---|")
     worst = 0.0

@@ -24,6 +24,8 @@
 # (which also writes the taps Python skips: an upper bound) plus their fits. Large files go to a
 # folder under /tmp (STUDY_TMP to choose another), removed on exit unless STUDY_KEEP=1; the full
 # size needs about 30 GB of disk there (itscope caches every tap of every image).
+# STUDY_PY_SOLVER=full gives Python an exact PCA, as itscope's, instead of the randomized one: the
+# per-layer differences then fall below 1e-3 (a check of where they come from; slow at full size).
 set -eu
 size=${1:-full}
 case $size in

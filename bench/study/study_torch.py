@@ -32,6 +32,8 @@ import torchvision
 TAPS = ["conv1", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc"]
 BATCH = 16  # itscope sweep's default --batch
 OVERSAMPLES = 10  # randomized_svd's n_oversamples default
+# "full" (exact PCA, as itscope's) shows that the EV and r differences come from the randomized solver.
+SOLVER = os.environ.get("STUDY_PY_SOLVER", "randomized")
 
 
 def model_from(folder):
@@ -148,13 +150,13 @@ def run(path, folder, pca, alphas, taps):
                     row[0] += min(BATCH, n - i)
         for h in hooks:
             h.remove()
-    out = {"forward_s": time.time() - t0, "layers": []}
+    out = {"forward_s": time.time() - t0, "pca_solver": SOLVER, "layers": []}
     # Widest first, freeing each after its fit: the peak is with every tap held.
     for t in sorted(taps, key=lambda t: -dims[t]):
         x = feats.pop(t)
         r = {"layer": t, "features": dims[t]}
         t1 = time.time()
-        p = PCA(n_components=pca, svd_solver="randomized", random_state=0).fit(x[:n_tr])
+        p = PCA(n_components=pca, svd_solver=SOLVER, random_state=0).fit(x[:n_tr])
         z_tr, z_va = p.transform(x[:n_tr]), p.transform(x[n_tr:])
         del x
         t2 = time.time()
