@@ -226,6 +226,27 @@ func TestKFold(t *testing.T) {
 	}
 }
 
+// TestKFoldInOrder compares with scikit-learn 1.2's KFold(k) (no shuffle):
+// the fold of each row of KFold(k).split(np.zeros(n)).
+func TestKFoldInOrder(t *testing.T) {
+	for _, c := range []struct {
+		n, k int
+		want []int
+	}{
+		{13, 5, []int{0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 4, 4}},
+		{10, 5, []int{0, 0, 1, 1, 2, 2, 3, 3, 4, 4}},
+		{7, 3, []int{0, 0, 0, 1, 1, 2, 2}},
+	} {
+		got, err := KFoldInOrder(c.n, c.k)
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("KFoldInOrder(%d, %d) = %v, %v; want %v", c.n, c.k, got, err, c.want)
+		}
+	}
+	if _, err := KFoldInOrder(4, 5); err == nil {
+		t.Error("5 folds of 4 rows: no error")
+	}
+}
+
 func TestStratifiedKFold(t *testing.T) {
 	var labels []string
 	for i := range 60 {

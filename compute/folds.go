@@ -12,21 +12,34 @@ import (
 // n mod k folds get one row more than the others. The result holds a fold
 // number per row.
 func KFold(n, k int, seed uint64) ([]int, error) {
-	if k < 2 || k > n {
-		return nil, fmt.Errorf("compute: %d folds for %d rows: want 2 <= folds <= rows", k, n)
+	inOrder, err := KFoldInOrder(n, k)
+	if err != nil {
+		return nil, err
 	}
 	perm := rand.New(rand.NewPCG(seed, seed)).Perm(n)
 	fold := make([]int, n)
-	pos := 0
+	for pos, i := range perm {
+		fold[i] = inOrder[pos]
+	}
+	return fold, nil
+}
+
+// KFoldInOrder assigns n rows to k folds of consecutive rows, unshuffled,
+// as scikit-learn's KFold(k) and so RidgeCV(cv=k) do: the first n mod k
+// folds get one row more than the others.
+func KFoldInOrder(n, k int) ([]int, error) {
+	if k < 2 || k > n {
+		return nil, fmt.Errorf("compute: %d folds for %d rows: want 2 <= folds <= rows", k, n)
+	}
+	fold := make([]int, 0, n)
 	for f := range k {
 		size := n / k
 		if f < n%k {
 			size++
 		}
-		for _, i := range perm[pos : pos+size] {
-			fold[i] = f
+		for range size {
+			fold = append(fold, f)
 		}
-		pos += size
 	}
 	return fold, nil
 }

@@ -69,6 +69,9 @@ func deref(p *float64) float64 {
 	return *p
 }
 
+// foldsInOrderHelp is the --folds-in-order help of fit and sweep.
+const foldsInOrderHelp = "make the CV folds consecutive blocks of the train rows (unshuffled, unstratified), as scikit-learn's RidgeCV(cv=K)"
+
 func runFit(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("fit", "--data SPEC --features pixels[:SIZE] [--pca N] --model linear|ridge|ridgecv [flags]", stderr)
 	var c jobCommand
@@ -84,6 +87,7 @@ func runFit(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&spec.Alpha, "alpha", 0, "ridge penalty (--model ridge)")
 	fs.StringVar(&alphas, "alphas", "", "ridge CV grid: a `LIST` 0.1,1,10 or START:STOP:COUNT log-spaced, tried as given (default "+readout.DefaultGridHelp()+")")
 	fs.IntVar(&spec.Folds, "folds", 5, "cross-validation folds (--model ridgecv), stratified by object label when there are labels")
+	fs.BoolVar(&spec.FoldsInOrder, "folds-in-order", false, foldsInOrderHelp)
 	fs.BoolVar(&spec.PerNeuronAlpha, "per-neuron-alpha", false, "let ridge CV choose an alpha per neuron")
 	fs.StringVar(&spec.Standardise, "standardise", "auto", "standardise features on train: auto (pixels only), on, off")
 	noSave := fs.Bool("no-save", false, "do not save the run")

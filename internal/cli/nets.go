@@ -165,6 +165,7 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	alpha := fs.Float64("alpha", 0, "ridge penalty (--model ridge)")
 	alphas := fs.String("alphas", "", "ridge CV grid, as for fit (default "+readout.DefaultGridHelp()+")")
 	folds := fs.Int("folds", 5, "cross-validation folds (--model ridgecv), stratified by object label when there are labels")
+	foldsInOrder := fs.Bool("folds-in-order", false, foldsInOrderHelp)
 	var cf cacheFlags
 	addCache(fs, &cf, "")
 	batch := fs.Int("batch", features.DefaultNetBatch, "images per forward pass")
@@ -196,7 +197,7 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	}
 	spec := readout.SweepSpec{
 		Fit: readout.FitSpec{Data: absPath(c.data), Weights: absPath(nf.weights), PCA: *pca, Model: *readoutName,
-			Alpha: *alpha, Alphas: grid, Folds: *folds, Seed: c.seed, CacheDir: cf.dir, CacheMax: cf.maxBytes(), MaxMemory: c.jobMemory()},
+			Alpha: *alpha, Alphas: grid, Folds: *folds, FoldsInOrder: *foldsInOrder, Seed: c.seed, CacheDir: cf.dir, CacheMax: cf.maxBytes(), MaxMemory: c.jobMemory()},
 		Net: nf.net, Layers: list, BatchSize: *batch, ExtractOnly: *extractOnly,
 	}
 	start := time.Now()

@@ -42,10 +42,14 @@ type FitSpec struct {
 	// design's scale, extended by decades while CV picks an end). Folds is
 	// the number of CV folds (5 when 0), stratified by object label when the
 	// dataset has labels.
-	Alphas         []float64 `json:"alphas,omitempty"`
-	Folds          int       `json:"folds,omitempty"`
-	PerNeuronAlpha bool      `json:"per_neuron_alpha,omitempty"`
-	Seed           uint64    `json:"seed"`
+	Alphas []float64 `json:"alphas,omitempty"`
+	Folds  int       `json:"folds,omitempty"`
+	// FoldsInOrder makes the folds consecutive blocks of the train rows,
+	// neither shuffled nor stratified, as scikit-learn's RidgeCV(cv=Folds)
+	// makes them: for comparing with a Python pipeline fold for fold.
+	FoldsInOrder   bool   `json:"folds_in_order,omitempty"`
+	PerNeuronAlpha bool   `json:"per_neuron_alpha,omitempty"`
+	Seed           uint64 `json:"seed"`
 	// Standardise the features with train statistics before PCA:
 	// "auto" (the default) does it for pixels only, "on" or "off" force it.
 	Standardise string `json:"standardise,omitempty"`
@@ -466,7 +470,13 @@ func fitReadout(spec FitSpec, ds *data.Dataset, trainIdx []int, x, y *mat.Dense)
 	if opt.Folds == 0 {
 		opt.Folds = defaultFolds
 	}
-	if ds.Objects != nil {
+	if spec.FoldsInOrder {
+		fold, err := compute.KFoldInOrder(len(trainIdx), opt.Folds)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		opt.FoldOf = fold
+	} else if ds.Objects != nil {
 		opt.Labels = make([]string, len(trainIdx))
 		for i, img := range trainIdx {
 			opt.Labels[i] = ds.Objects[img]

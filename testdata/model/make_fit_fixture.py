@@ -6,7 +6,8 @@ Inputs (written by Go, so that scikit-learn sees exactly itscope's features):
 writes fit_inputs/: x_train.npy, x_val.npy (pixels:16:gray of the embedded
 demo, session 201025, train and val splits), y_train.npy, y_val.npy (the
 responses) and meta.json (image indices and names, the CV fold of each
-training image from itscope's KFold with seed 3).
+training image from itscope's KFold with seed 3; the folds_in_order case uses
+scikit-learn's cv=5 instead).
 
 This script first re-derives the pixel features independently with Pillow
 (resize((16, 16), BILINEAR), convert("L"), / 255) from the embedded JPEGs and
@@ -56,6 +57,7 @@ print(f"pixels:16:gray, Go vs Pillow: max |diff| = {pillow_diff:.3g} "
 
 alphas = np.logspace(-2, 6, 17)  # given explicitly (itscope's default grid is now scale-free)
 cv = PredefinedSplit(np.asarray(meta["folds"]))
+fine = np.logspace(2, 5, 31)
 
 
 class ScaleFreeRidgeCV(RidgeCV):
@@ -93,6 +95,10 @@ cases = {
     "ridge_alpha100": (dict(pca=0, model="ridge", alpha=100.0), Ridge(alpha=100.0)),
     "ridgecv": (dict(pca=0, model="ridgecv", folds=5, alphas=alphas.tolist()), RidgeCV(alphas=alphas, cv=cv)),
     "ridgecv_pca100": (dict(pca=100, model="ridgecv", folds=5, alphas=alphas.tolist()), RidgeCV(alphas=alphas, cv=cv)),
+    # --folds-in-order: scikit-learn's own cv=5, KFold(5) without shuffle. On
+    # this finer grid the folds matter: itscope's shuffled ones choose 3981.
+    "ridgecv_pca100_folds_in_order": (dict(pca=100, model="ridgecv", folds=5, folds_in_order=True, alphas=fine.tolist()),
+                                      RidgeCV(alphas=fine, cv=5)),
     "ridgecv_default": (dict(pca=0, model="ridgecv", folds=5), ScaleFreeRidgeCV(cv=cv)),
     "ridgecv_default_pca100": (dict(pca=100, model="ridgecv", folds=5), ScaleFreeRidgeCV(cv=cv)),
 }
