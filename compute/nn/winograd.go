@@ -143,13 +143,8 @@ func winogradInput(g *convGeom, s *ConvSpec, plane, v []float32, col, xiStride, 
 					r[k] = plane[y*g.w+lo-padL : y*g.w+hi-padL]
 				}
 			}
-			d0, d1, d2, d3 := c0[lo:hi], c1[lo:hi], c2[lo:hi], c3[lo:hi]
-			r0, r1, r2, r3 := r[0][:len(d0)], r[1][:len(d0)], r[2][:len(d0)], r[3][:len(d0)]
-			d1, d2, d3 = d1[:len(d0)], d2[:len(d0)], d3[:len(d0)]
-			for x := range d0 {
-				a, b, c, d := r0[x], r1[x], r2[x], r3[x]
-				d0[x], d1[x], d2[x], d3[x] = a-c, b+c, c-b, b-d
-			}
+			d := [4][]float32{c0[lo:hi], c1[lo:hi], c2[lo:hi], c3[lo:hi]}
+			fkern.winogradCols(r, d)
 		}
 		at := col + ty*tw
 		for xi := range out {
@@ -182,16 +177,13 @@ func winogradOutput(g *convGeom, m []float32, col, xiStride, tw, th int, b float
 	for ty := range th {
 		at := col + ty*tw
 		for q := range 4 {
-			m0 := m[q*xiStride+at:][:tw]
-			m1 := m[(4+q)*xiStride+at:][:tw]
-			m2 := m[(8+q)*xiStride+at:][:tw]
-			m3 := m[(12+q)*xiStride+at:][:tw]
-			t0, t1 := s0[q][:tw], s1[q][:tw]
-			for tx := range t0 {
-				a, bb, c, d := m0[tx], m1[tx], m2[tx], m3[tx]
-				t0[tx] = a + bb + c
-				t1[tx] = bb - c - d
+			rows := [4][]float32{
+				m[q*xiStride+at:][:tw],
+				m[(4+q)*xiStride+at:][:tw],
+				m[(8+q)*xiStride+at:][:tw],
+				m[(12+q)*xiStride+at:][:tw],
 			}
+			fkern.winogradRows(rows, s0[q], s1[q])
 		}
 		for r, t := range [2][4][]float32{s0, s1} {
 			y := 2*ty + r

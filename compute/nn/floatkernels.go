@@ -1,0 +1,109 @@
+package nn
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+// floatKernels is one path's set of the elementwise float32 passes that run
+// outside the GEMMs (bias and ReLU, residual add and ReLU, the Winograd
+// transforms' column passes). Every path gives the same bits as the Go
+// loops (same operations in the same order, no fused multiply-add); they
+// differ only in speed. fkern is the path in use, chosen once when the
+// package loads: the fastest the CPU runs, or a lower one named by
+// ITSCOPE_FLOAT_KERNEL.
+type floatKernels struct {
+	name string
+	// biasReLU sets dst[i] = max(src[i]+b, 0), biasAdd dst[i] = src[i]+b;
+	// dst may be src.
+	biasReLU func(dst, src []float32, b float32)
+	biasAdd  func(dst, src []float32, b float32)
+	// addReLU sets dst[i] = max(dst[i]+src[i], 0).
+	addReLU func(dst, src []float32)
+	// winogradCols sets, down the columns of a band of four input rows,
+	// d = Bᵀ r: d0 = r0-r2, d1 = r1+r2, d2 = r2-r1, d3 = r1-r3.
+	winogradCols func(r, d [4][]float32)
+	// winogradRows sets t0 = m0+m1+m2 and t1 = m1-m2-m3 (rows of Aᵀ m).
+	winogradRows func(m [4][]float32, t0, t1 []float32)
+}
+
+var goFloatKernels = &floatKernels{
+	name:         "go",
+	biasReLU:     biasReLUGo,
+	biasAdd:      biasAddGo,
+	addReLU:      addReLUGo,
+	winogradCols: winogradColsGo,
+	winogradRows: winogradRowsGo,
+}
+
+func biasReLUGo(dst, src []float32, b float32) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = max(v+b, 0) // branch-free, unlike an if on random signs
+	}
+}
+
+func biasAddGo(dst, src []float32, b float32) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = v + b
+	}
+}
+
+func addReLUGo(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = max(dst[i]+v, 0)
+	}
+}
+
+func winogradColsGo(r, d [4][]float32) {
+	d0 := d[0]
+	r0, r1, r2, r3 := r[0][:len(d0)], r[1][:len(d0)], r[2][:len(d0)], r[3][:len(d0)]
+	d1, d2, d3 := d[1][:len(d0)], d[2][:len(d0)], d[3][:len(d0)]
+	for x := range d0 {
+		a, b, c, e := r0[x], r1[x], r2[x], r3[x]
+		d0[x], d1[x], d2[x], d3[x] = a-c, b+c, c-b, b-e
+	}
+}
+
+func winogradRowsGo(m [4][]float32, t0, t1 []float32) {
+	m0, m1, m2, m3 := m[0][:len(t0)], m[1][:len(t0)], m[2][:len(t0)], m[3][:len(t0)]
+	t1 = t1[:len(t0)]
+	for x := range t0 {
+		a, b, c, d := m0[x], m1[x], m2[x], m3[x]
+		t0[x] = a + b + c
+		t1[x] = b - c - d
+	}
+}
+
+// FloatKernelEnv names the environment variable that forces a lower float
+// kernel path: avx2 or go.
+const FloatKernelEnv = "ITSCOPE_FLOAT_KERNEL"
+
+var fkern = supportedFloatKernels[0]
+
+func init() {
+	want := strings.TrimSpace(os.Getenv(FloatKernelEnv))
+	if want == "" {
+		return
+	}
+	if err := setFloatKernel(want); err != nil {
+		fmt.Fprintf(os.Stderr, "itscope: %s=%q ignored: %v\n", FloatKernelEnv, want, err)
+	}
+}
+
+// setFloatKernel switches to a path the CPU supports (tests force each in
+// turn). It is not safe while a network runs.
+func setFloatKernel(name string) error {
+	var names []string
+	for _, k := range supportedFloatKernels {
+		if k.name == name {
+			fkern = k
+			return nil
+		}
+		names = append(names, k.name)
+	}
+	return fmt.Errorf("this CPU runs the float kernel paths %s", strings.Join(names, ", "))
+}
