@@ -26,6 +26,8 @@ type floatKernels struct {
 	winogradCols func(r, d [4][]float32)
 	// winogradRows sets t0 = m0+m1+m2 and t1 = m1-m2-m3 (rows of Aᵀ m).
 	winogradRows func(m [4][]float32, t0, t1 []float32)
+	// fill sets every value of s to v (a bias seeding a GEMM's output).
+	fill func(s []float32, v float32)
 }
 
 var goFloatKernels = &floatKernels{
@@ -35,6 +37,13 @@ var goFloatKernels = &floatKernels{
 	addReLU:      addReLUGo,
 	winogradCols: winogradColsGo,
 	winogradRows: winogradRowsGo,
+	fill:         fillGo,
+}
+
+func fillGo(s []float32, v float32) {
+	for i := range s {
+		s[i] = v
+	}
 }
 
 func biasReLUGo(dst, src []float32, b float32) {
@@ -79,7 +88,7 @@ func winogradRowsGo(m [4][]float32, t0, t1 []float32) {
 }
 
 // FloatKernelEnv names the environment variable that forces a lower float
-// kernel path: avx2 or go.
+// kernel path: avx512, avx2 or go.
 const FloatKernelEnv = "ITSCOPE_FLOAT_KERNEL"
 
 var fkern = supportedFloatKernels[0]

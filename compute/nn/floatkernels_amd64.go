@@ -36,9 +36,7 @@ var avx2FloatKernels = &floatKernels{
 		n := len(d[0])
 		n8 := n &^ 7
 		if n8 > 0 {
-			for k := range 4 { // bounds, once, for the assembly
-				_, _ = r[k][n-1], d[k][n-1]
-			}
+			r, d = winogradBounds(r, d)
 			winogradCols8(&r[0][0], &r[1][0], &r[2][0], &r[3][0], &d[0][0], &d[1][0], &d[2][0], &d[3][0], n8)
 		}
 		var rt, dt [4][]float32
@@ -51,23 +49,91 @@ var avx2FloatKernels = &floatKernels{
 		n := len(t0)
 		n8 := n &^ 7
 		if n8 > 0 {
-			_ = t1[n-1]
-			for k := range 4 {
-				_ = m[k][n-1]
-			}
+			m, t1 = winogradRowsBounds(m, t0, t1)
 			winogradRows8(&m[0][0], &m[1][0], &m[2][0], &m[3][0], &t0[0], &t1[0], n8)
 		}
 		mt := [4][]float32{m[0][n8:], m[1][n8:], m[2][n8:], m[3][n8:]}
 		winogradRowsGo(mt, t0[n8:], t1[n8:])
 	},
+	fill: func(s []float32, v float32) {
+		n8 := len(s) &^ 7
+		if n8 > 0 {
+			fill8(&s[0], n8, v)
+		}
+		fillGo(s[n8:], v)
+	},
 }
 
-// supportedFloatKernels lists the paths this CPU runs, fastest first.
-var supportedFloatKernels = func() []*floatKernels {
-	if cpu.X86.HasAVX2 {
-		return []*floatKernels{avx2FloatKernels, goFloatKernels}
+// The AVX-512 path masks its last step, so it needs no Go tail.
+var avx512FloatKernels = &floatKernels{
+	name: "avx512",
+	biasReLU: func(dst, src []float32, b float32) {
+		if len(src) > 0 {
+			dst = dst[:len(src)]
+			biasReLU16(&dst[0], &src[0], len(src), b)
+		}
+	},
+	biasAdd: func(dst, src []float32, b float32) {
+		if len(src) > 0 {
+			dst = dst[:len(src)]
+			biasAdd16(&dst[0], &src[0], len(src), b)
+		}
+	},
+	addReLU: func(dst, src []float32) {
+		if len(dst) > 0 {
+			src = src[:len(dst)]
+			addReLU16(&dst[0], &src[0], len(dst))
+		}
+	},
+	winogradCols: func(r, d [4][]float32) {
+		if n := len(d[0]); n > 0 {
+			r, d = winogradBounds(r, d)
+			winogradCols16(&r[0][0], &r[1][0], &r[2][0], &r[3][0], &d[0][0], &d[1][0], &d[2][0], &d[3][0], n)
+		}
+	},
+	winogradRows: func(m [4][]float32, t0, t1 []float32) {
+		if n := len(t0); n > 0 {
+			m, t1 = winogradRowsBounds(m, t0, t1)
+			winogradRows16(&m[0][0], &m[1][0], &m[2][0], &m[3][0], &t0[0], &t1[0], n)
+		}
+	},
+	fill: func(s []float32, v float32) {
+		if len(s) > 0 {
+			fill16(&s[0], len(s), v)
+		}
+	},
+}
+
+// winogradBounds cuts r and d to len(d[0]) (panicking, as Go's loop would,
+// if one is shorter) before the assembly reads and writes that many.
+func winogradBounds(r, d [4][]float32) (rc, dc [4][]float32) {
+	n := len(d[0])
+	for k := range 4 {
+		rc[k], dc[k] = r[k][:n], d[k][:n]
 	}
-	return []*floatKernels{goFloatKernels}
+	return rc, dc
+}
+
+// winogradRowsBounds cuts m and t1 to len(t0).
+func winogradRowsBounds(m [4][]float32, t0, t1 []float32) ([4][]float32, []float32) {
+	n := len(t0)
+	for k := range 4 {
+		m[k] = m[k][:n]
+	}
+	return m, t1[:n]
+}
+
+// supportedFloatKernels lists the paths this CPU runs, fastest first
+// (x/sys/cpu's HasAVX512F includes the OS saving the ZMM and mask state).
+var supportedFloatKernels = func() []*floatKernels {
+	var ks []*floatKernels
+	if cpu.X86.HasAVX512F {
+		ks = append(ks, avx512FloatKernels)
+	}
+	if cpu.X86.HasAVX2 {
+		ks = append(ks, avx2FloatKernels)
+	}
+	return append(ks, goFloatKernels)
 }()
 
 // Assembly (floatkernels_amd64.s): n > 0 and a multiple of 8, every slice
@@ -87,3 +153,27 @@ func winogradCols8(r0, r1, r2, r3, d0, d1, d2, d3 *float32, n int)
 
 //go:noescape
 func winogradRows8(m0, m1, m2, m3, t0, t1 *float32, n int)
+
+//go:noescape
+func fill8(dst *float32, n int, v float32)
+
+// Assembly (floatkernels_avx512_amd64.s): n > 0, every slice at least n
+// long.
+
+//go:noescape
+func biasReLU16(dst, src *float32, n int, b float32)
+
+//go:noescape
+func biasAdd16(dst, src *float32, n int, b float32)
+
+//go:noescape
+func addReLU16(dst, src *float32, n int)
+
+//go:noescape
+func winogradCols16(r0, r1, r2, r3, d0, d1, d2, d3 *float32, n int)
+
+//go:noescape
+func winogradRows16(m0, m1, m2, m3, t0, t1 *float32, n int)
+
+//go:noescape
+func fill16(dst *float32, n int, v float32)

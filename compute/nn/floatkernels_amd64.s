@@ -125,3 +125,16 @@ rows:
 	JLT rows
 	VZEROUPPER
 	RET
+
+// func fill8(dst *float32, n int, v float32)
+TEXT ·fill8(SB), NOSPLIT, $0-20
+	MOVQ dst+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS v+16(FP), Y0
+fill:
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ fill
+	VZEROUPPER
+	RET

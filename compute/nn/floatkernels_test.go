@@ -83,6 +83,13 @@ func TestFloatKernelsMatchGo(t *testing.T) {
 					sameBits(t, name+" in place", got, want, n)
 				}
 			}
+			for _, v := range []float32{float32(math.Copysign(0, -1)), 0.5} {
+				got, gotHead := guarded(n, dst0)
+				want, wantHead := guarded(n, nil)
+				k.fill(gotHead, v)
+				goFloatKernels.fill(wantHead, v)
+				sameBits(t, fmt.Sprintf("%s fill n=%d v=%v", k.name, n, v), got, want, n)
+			}
 			got, gotHead := guarded(n, dst0)
 			want, wantHead := guarded(n, dst0)
 			k.addReLU(gotHead, src)
