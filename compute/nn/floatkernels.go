@@ -24,6 +24,10 @@ type floatKernels struct {
 	// winogradCols sets, down the columns of a band of four input rows,
 	// d = Bᵀ r: d0 = r0-r2, d1 = r1+r2, d2 = r2-r1, d3 = r1-r3.
 	winogradCols func(r, d [4][]float32)
+	// winogradTiles sets, across one combined row cr of a band's tiles
+	// (2*len(o[0])+2 values), o = (cr Bᵀ) tile by tile: with a, b, c, d
+	// = cr[2tx:2tx+4], o0 = a-c, o1 = b+c, o2 = c-b, o3 = b-d.
+	winogradTiles func(cr []float32, o [4][]float32)
 	// winogradRows sets t0 = m0+m1+m2 and t1 = m1-m2-m3 (rows of Aᵀ m).
 	winogradRows func(m [4][]float32, t0, t1 []float32)
 	// fill sets every value of s to v (a bias seeding a GEMM's output).
@@ -31,13 +35,14 @@ type floatKernels struct {
 }
 
 var goFloatKernels = &floatKernels{
-	name:         "go",
-	biasReLU:     biasReLUGo,
-	biasAdd:      biasAddGo,
-	addReLU:      addReLUGo,
-	winogradCols: winogradColsGo,
-	winogradRows: winogradRowsGo,
-	fill:         fillGo,
+	name:          "go",
+	biasReLU:      biasReLUGo,
+	biasAdd:       biasAddGo,
+	addReLU:       addReLUGo,
+	winogradCols:  winogradColsGo,
+	winogradTiles: winogradTilesGo,
+	winogradRows:  winogradRowsGo,
+	fill:          fillGo,
 }
 
 func fillGo(s []float32, v float32) {
@@ -74,6 +79,17 @@ func winogradColsGo(r, d [4][]float32) {
 	for x := range d0 {
 		a, b, c, e := r0[x], r1[x], r2[x], r3[x]
 		d0[x], d1[x], d2[x], d3[x] = a-c, b+c, c-b, b-e
+	}
+}
+
+func winogradTilesGo(cr []float32, o [4][]float32) {
+	o0 := o[0]
+	o1, o2, o3 := o[1][:len(o0)], o[2][:len(o0)], o[3][:len(o0)]
+	cr = cr[:2*len(o0)+2]
+	for tx := range o0 {
+		q := cr[2*tx : 2*tx+4 : 2*tx+4]
+		a, b, c, d := q[0], q[1], q[2], q[3]
+		o0[tx], o1[tx], o2[tx], o3[tx] = a-c, b+c, c-b, b-d
 	}
 }
 

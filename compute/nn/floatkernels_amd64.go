@@ -45,6 +45,7 @@ var avx2FloatKernels = &floatKernels{
 		}
 		winogradColsGo(rt, dt)
 	},
+	winogradTiles: winogradTilesGo,
 	winogradRows: func(m [4][]float32, t0, t1 []float32) {
 		n := len(t0)
 		n8 := n &^ 7
@@ -89,6 +90,15 @@ var avx512FloatKernels = &floatKernels{
 		if n := len(d[0]); n > 0 {
 			r, d = winogradBounds(r, d)
 			winogradCols16(&r[0][0], &r[1][0], &r[2][0], &r[3][0], &d[0][0], &d[1][0], &d[2][0], &d[3][0], n)
+		}
+	},
+	winogradTiles: func(cr []float32, o [4][]float32) {
+		if n := len(o[0]); n > 0 {
+			for k := range 4 {
+				o[k] = o[k][:n]
+			}
+			cr = cr[:2*n+2]
+			winogradTiles16(&cr[0], &o[0][0], &o[1][0], &o[2][0], &o[3][0], n)
 		}
 	},
 	winogradRows: func(m [4][]float32, t0, t1 []float32) {
@@ -174,6 +184,9 @@ func winogradCols16(r0, r1, r2, r3, d0, d1, d2, d3 *float32, n int)
 
 //go:noescape
 func winogradRows16(m0, m1, m2, m3, t0, t1 *float32, n int)
+
+//go:noescape
+func winogradTiles16(cr, o0, o1, o2, o3 *float32, tw int)
 
 //go:noescape
 func fill16(dst *float32, n int, v float32)

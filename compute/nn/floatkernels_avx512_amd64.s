@@ -167,3 +167,101 @@ rows:
 	JG rows
 	VZEROUPPER
 	RET
+
+// func winogradTiles16(cr, o0, o1, o2, o3 *float32, tw int)
+//
+// For tx < tw, with a, b, c, d = cr[2tx], cr[2tx+1], cr[2tx+2], cr[2tx+3]:
+// o0 = a-c, o1 = b+c, o2 = c-b, o3 = b-d (Bᵀ across a band's tiles; cr
+// holds 2tw+2 values). Sixteen tiles a step: cr[2tx:2tx+32] and
+// cr[2tx+2:2tx+34] are split into their even (a, c) and odd (b, d) lanes.
+TEXT ·winogradTiles16(SB), NOSPLIT, $0-48
+	MOVQ cr+0(FP), SI
+	MOVQ o0+8(FP), R8
+	MOVQ o1+16(FP), R9
+	MOVQ o2+24(FP), R10
+	MOVQ o3+32(FP), R11
+	MOVQ tw+40(FP), DX
+	VMOVUPS ·evenLanes(SB), Z14
+	VMOVUPS ·oddLanes(SB), Z15
+	XORQ DI, DI
+tiles:
+	// K3: min(16, DX) tiles to store; K1, K2: the 2*that values of the
+	// two 16-value halves to load
+	MOVQ DX, CX
+	CMPQ CX, $16
+	JLE  tilesmask
+	MOVQ $16, CX
+tilesmask:
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K3
+	SHLQ $1, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K1
+	SHRQ $16, AX
+	KMOVW AX, K2
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Z1
+	VMOVUPS.Z 8(SI), K1, Z2
+	VMOVUPS.Z 72(SI), K2, Z3
+	VMOVAPS Z14, Z4
+	VPERMI2PS Z1, Z0, Z4 // a
+	VMOVAPS Z15, Z5
+	VPERMI2PS Z1, Z0, Z5 // b
+	VMOVAPS Z14, Z6
+	VPERMI2PS Z3, Z2, Z6 // c
+	VMOVAPS Z15, Z7
+	VPERMI2PS Z3, Z2, Z7 // d
+	VSUBPS Z6, Z4, Z8    // a-c
+	VADDPS Z6, Z5, Z9    // b+c
+	VSUBPS Z5, Z6, Z10   // c-b
+	VSUBPS Z7, Z5, Z11   // b-d
+	VMOVUPS Z8, K3, (R8)(DI*4)
+	VMOVUPS Z9, K3, (R9)(DI*4)
+	VMOVUPS Z10, K3, (R10)(DI*4)
+	VMOVUPS Z11, K3, (R11)(DI*4)
+	ADDQ $128, SI
+	ADDQ $16, DI
+	SUBQ $16, DX
+	JG tiles
+	VZEROUPPER
+	RET
+
+DATA ·evenLanes+0(SB)/4, $0
+DATA ·evenLanes+4(SB)/4, $2
+DATA ·evenLanes+8(SB)/4, $4
+DATA ·evenLanes+12(SB)/4, $6
+DATA ·evenLanes+16(SB)/4, $8
+DATA ·evenLanes+20(SB)/4, $10
+DATA ·evenLanes+24(SB)/4, $12
+DATA ·evenLanes+28(SB)/4, $14
+DATA ·evenLanes+32(SB)/4, $16
+DATA ·evenLanes+36(SB)/4, $18
+DATA ·evenLanes+40(SB)/4, $20
+DATA ·evenLanes+44(SB)/4, $22
+DATA ·evenLanes+48(SB)/4, $24
+DATA ·evenLanes+52(SB)/4, $26
+DATA ·evenLanes+56(SB)/4, $28
+DATA ·evenLanes+60(SB)/4, $30
+GLOBL ·evenLanes(SB), RODATA|NOPTR, $64
+
+DATA ·oddLanes+0(SB)/4, $1
+DATA ·oddLanes+4(SB)/4, $3
+DATA ·oddLanes+8(SB)/4, $5
+DATA ·oddLanes+12(SB)/4, $7
+DATA ·oddLanes+16(SB)/4, $9
+DATA ·oddLanes+20(SB)/4, $11
+DATA ·oddLanes+24(SB)/4, $13
+DATA ·oddLanes+28(SB)/4, $15
+DATA ·oddLanes+32(SB)/4, $17
+DATA ·oddLanes+36(SB)/4, $19
+DATA ·oddLanes+40(SB)/4, $21
+DATA ·oddLanes+44(SB)/4, $23
+DATA ·oddLanes+48(SB)/4, $25
+DATA ·oddLanes+52(SB)/4, $27
+DATA ·oddLanes+56(SB)/4, $29
+DATA ·oddLanes+60(SB)/4, $31
+GLOBL ·oddLanes(SB), RODATA|NOPTR, $64

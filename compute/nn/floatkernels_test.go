@@ -109,6 +109,12 @@ func TestFloatKernelsMatchGo(t *testing.T) {
 			for j := range 4 {
 				sameBits(t, fmt.Sprintf("%s winogradCols n=%d row %d", k.name, n, j), gotAll[j], wantAll[j], n)
 			}
+			cr := floatTestInput(rng, 2*n+2, 1)
+			k.winogradTiles(cr, gotD)
+			goFloatKernels.winogradTiles(cr, wantD)
+			for j := range 4 {
+				sameBits(t, fmt.Sprintf("%s winogradTiles n=%d output %d", k.name, n, j), gotAll[j], wantAll[j], n)
+			}
 			var gotT, wantT [2][]float32
 			for j := range 2 {
 				gotAll[4+j], gotT[j] = guarded(n, nil)

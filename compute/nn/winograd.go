@@ -151,14 +151,7 @@ func winogradInput(g *convGeom, s *ConvSpec, plane, v []float32, col, xiStride, 
 			out[xi] = v[xi*xiStride+at:][:tw]
 		}
 		for r, cr := range [4][]float32{c0, c1, c2, c3} {
-			o0 := out[4*r]
-			o1, o2, o3 := out[4*r+1][:len(o0)], out[4*r+2][:len(o0)], out[4*r+3][:len(o0)]
-			cr = cr[:2*len(o0)+2]
-			for tx := range o0 {
-				q := cr[2*tx : 2*tx+4 : 2*tx+4]
-				a, b, c, d := q[0], q[1], q[2], q[3]
-				o0[tx], o1[tx], o2[tx], o3[tx] = a-c, b+c, c-b, b-d
-			}
+			fkern.winogradTiles(cr, [4][]float32(out[4*r:4*r+4]))
 		}
 	}
 }
