@@ -30,6 +30,9 @@ type floatKernels struct {
 	winogradTiles func(cr []float32, o [4][]float32)
 	// winogradRows sets t0 = m0+m1+m2 and t1 = m1-m2-m3 (rows of Aᵀ m).
 	winogradRows func(m [4][]float32, t0, t1 []float32)
+	// winogradPairs sets, for each tile tx < len(pairs)/2 of one output
+	// row, pairs[2tx] = q0+q1+q2+b and pairs[2tx+1] = q1-q2-q3+b.
+	winogradPairs func(q [4][]float32, pairs []float32, b float32)
 	// fill sets every value of s to v (a bias seeding a GEMM's output).
 	fill func(s []float32, v float32)
 }
@@ -42,7 +45,18 @@ var goFloatKernels = &floatKernels{
 	winogradCols:  winogradColsGo,
 	winogradTiles: winogradTilesGo,
 	winogradRows:  winogradRowsGo,
+	winogradPairs: winogradPairsGo,
 	fill:          fillGo,
+}
+
+func winogradPairsGo(q [4][]float32, pairs []float32, b float32) {
+	whole := len(pairs) / 2
+	q0, q1, q2, q3 := q[0][:whole], q[1][:whole], q[2][:whole], q[3][:whole]
+	for tx := range whole {
+		pair := pairs[2*tx : 2*tx+2 : 2*tx+2]
+		pair[0] = q0[tx] + q1[tx] + q2[tx] + b
+		pair[1] = q1[tx] - q2[tx] - q3[tx] + b
+	}
 }
 
 func fillGo(s []float32, v float32) {

@@ -56,6 +56,7 @@ var avx2FloatKernels = &floatKernels{
 		mt := [4][]float32{m[0][n8:], m[1][n8:], m[2][n8:], m[3][n8:]}
 		winogradRowsGo(mt, t0[n8:], t1[n8:])
 	},
+	winogradPairs: winogradPairsGo,
 	fill: func(s []float32, v float32) {
 		n8 := len(s) &^ 7
 		if n8 > 0 {
@@ -105,6 +106,14 @@ var avx512FloatKernels = &floatKernels{
 		if n := len(t0); n > 0 {
 			m, t1 = winogradRowsBounds(m, t0, t1)
 			winogradRows16(&m[0][0], &m[1][0], &m[2][0], &m[3][0], &t0[0], &t1[0], n)
+		}
+	},
+	winogradPairs: func(q [4][]float32, pairs []float32, b float32) {
+		if whole := len(pairs) / 2; whole > 0 {
+			for k := range 4 {
+				q[k] = q[k][:whole]
+			}
+			winogradPairs16(&q[0][0], &q[1][0], &q[2][0], &q[3][0], &pairs[0], b, whole)
 		}
 	},
 	fill: func(s []float32, v float32) {
@@ -187,6 +196,9 @@ func winogradRows16(m0, m1, m2, m3, t0, t1 *float32, n int)
 
 //go:noescape
 func winogradTiles16(cr, o0, o1, o2, o3 *float32, tw int)
+
+//go:noescape
+func winogradPairs16(q0, q1, q2, q3, pairs *float32, b float32, tiles int)
 
 //go:noescape
 func fill16(dst *float32, n int, v float32)

@@ -265,3 +265,96 @@ DATA ·oddLanes+52(SB)/4, $27
 DATA ·oddLanes+56(SB)/4, $29
 DATA ·oddLanes+60(SB)/4, $31
 GLOBL ·oddLanes(SB), RODATA|NOPTR, $64
+
+// func winogradPairs16(q0, q1, q2, q3, pairs *float32, b float32, tiles int)
+//
+// For tx < tiles: pairs[2tx] = q0+q1+q2+b, pairs[2tx+1] = q1-q2-q3+b (one
+// output row's two columns of Aᵀ m A per tile), sixteen tiles a step, the
+// two results interleaved by VPERMI2PS.
+TEXT ·winogradPairs16(SB), NOSPLIT, $0-56
+	MOVQ q0+0(FP), BX
+	MOVQ q1+8(FP), DX
+	MOVQ q2+16(FP), R13
+	MOVQ q3+24(FP), R12
+	MOVQ pairs+32(FP), DI
+	VBROADCASTSS b+40(FP), Z12
+	MOVQ tiles+48(FP), R8
+	VMOVUPS ·interleaveLo(SB), Z14
+	VMOVUPS ·interleaveHi(SB), Z15
+	XORQ SI, SI
+pairs:
+	// K3: min(16, R8) tiles to load; K1, K2: the 2*that values to store
+	MOVQ R8, CX
+	CMPQ CX, $16
+	JLE  pairsmask
+	MOVQ $16, CX
+pairsmask:
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K3
+	SHLQ $1, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K1
+	SHRQ $16, AX
+	KMOVW AX, K2
+	VMOVUPS.Z (BX)(SI*4), K3, Z0
+	VMOVUPS.Z (DX)(SI*4), K3, Z1
+	VMOVUPS.Z (R13)(SI*4), K3, Z2
+	VMOVUPS.Z (R12)(SI*4), K3, Z3
+	VADDPS Z1, Z0, Z4  // q0+q1
+	VADDPS Z2, Z4, Z4  // +q2
+	VADDPS Z12, Z4, Z4 // +b
+	VSUBPS Z2, Z1, Z5  // q1-q2
+	VSUBPS Z3, Z5, Z5  // -q3
+	VADDPS Z12, Z5, Z5 // +b
+	VMOVAPS Z14, Z6
+	VPERMI2PS Z5, Z4, Z6
+	VMOVAPS Z15, Z7
+	VPERMI2PS Z5, Z4, Z7
+	VMOVUPS Z6, K1, (DI)
+	VMOVUPS Z7, K2, 64(DI)
+	ADDQ $128, DI
+	ADDQ $16, SI
+	SUBQ $16, R8
+	JG pairs
+	VZEROUPPER
+	RET
+
+DATA ·interleaveLo+0(SB)/4, $0
+DATA ·interleaveLo+4(SB)/4, $16
+DATA ·interleaveLo+8(SB)/4, $1
+DATA ·interleaveLo+12(SB)/4, $17
+DATA ·interleaveLo+16(SB)/4, $2
+DATA ·interleaveLo+20(SB)/4, $18
+DATA ·interleaveLo+24(SB)/4, $3
+DATA ·interleaveLo+28(SB)/4, $19
+DATA ·interleaveLo+32(SB)/4, $4
+DATA ·interleaveLo+36(SB)/4, $20
+DATA ·interleaveLo+40(SB)/4, $5
+DATA ·interleaveLo+44(SB)/4, $21
+DATA ·interleaveLo+48(SB)/4, $6
+DATA ·interleaveLo+52(SB)/4, $22
+DATA ·interleaveLo+56(SB)/4, $7
+DATA ·interleaveLo+60(SB)/4, $23
+GLOBL ·interleaveLo(SB), RODATA|NOPTR, $64
+
+DATA ·interleaveHi+0(SB)/4, $8
+DATA ·interleaveHi+4(SB)/4, $24
+DATA ·interleaveHi+8(SB)/4, $9
+DATA ·interleaveHi+12(SB)/4, $25
+DATA ·interleaveHi+16(SB)/4, $10
+DATA ·interleaveHi+20(SB)/4, $26
+DATA ·interleaveHi+24(SB)/4, $11
+DATA ·interleaveHi+28(SB)/4, $27
+DATA ·interleaveHi+32(SB)/4, $12
+DATA ·interleaveHi+36(SB)/4, $28
+DATA ·interleaveHi+40(SB)/4, $13
+DATA ·interleaveHi+44(SB)/4, $29
+DATA ·interleaveHi+48(SB)/4, $14
+DATA ·interleaveHi+52(SB)/4, $30
+DATA ·interleaveHi+56(SB)/4, $15
+DATA ·interleaveHi+60(SB)/4, $31
+GLOBL ·interleaveHi(SB), RODATA|NOPTR, $64

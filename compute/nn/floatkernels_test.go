@@ -115,6 +115,13 @@ func TestFloatKernelsMatchGo(t *testing.T) {
 			for j := range 4 {
 				sameBits(t, fmt.Sprintf("%s winogradTiles n=%d output %d", k.name, n, j), gotAll[j], wantAll[j], n)
 			}
+			for _, b := range []float32{0, -0.75} {
+				got, gotHead := guarded(2*n, nil)
+				want, wantHead := guarded(2*n, nil)
+				k.winogradPairs(m, gotHead, b)
+				goFloatKernels.winogradPairs(m, wantHead, b)
+				sameBits(t, fmt.Sprintf("%s winogradPairs n=%d b=%v", k.name, n, b), got, want, 2*n)
+			}
 			var gotT, wantT [2][]float32
 			for j := range 2 {
 				gotAll[4+j], gotT[j] = guarded(n, nil)

@@ -184,15 +184,9 @@ func winogradOutput(g *convGeom, m []float32, col, xiStride, tw, th int, b float
 				break
 			}
 			row := plane[y*g.ow:][:g.ow]
-			q0, q1, q2, q3 := t[0][:tw], t[1][:tw], t[2][:tw], t[3][:tw]
-			pairs := row[:2*whole]
-			for tx := range whole {
-				pair := pairs[2*tx : 2*tx+2 : 2*tx+2]
-				pair[0] = q0[tx] + q1[tx] + q2[tx] + b
-				pair[1] = q1[tx] - q2[tx] - q3[tx] + b
-			}
+			fkern.winogradPairs(t, row[:2*whole], b)
 			if whole < tw { // odd width: the last tile's first column
-				row[2*whole] = q0[whole] + q1[whole] + q2[whole] + b
+				row[2*whole] = t[0][whole] + t[1][whole] + t[2][whole] + b
 			}
 			act.apply(row, row, 0)
 		}
