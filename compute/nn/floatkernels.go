@@ -33,6 +33,9 @@ type floatKernels struct {
 	// winogradPairs sets, for each tile tx < len(pairs)/2 of one output
 	// row, pairs[2tx] = q0+q1+q2+b and pairs[2tx+1] = q1-q2-q3+b.
 	winogradPairs func(q [4][]float32, pairs []float32, b float32)
+	// winogradBandReLU, when set, is winogradBand in one pass for ActNone
+	// and ActReLU.
+	winogradBandReLU func(m []float32, xiStride int, s [2][4][]float32, b float32, act Activation, out [2][]float32)
 	// fill sets every value of s to v (a bias seeding a GEMM's output).
 	fill func(s []float32, v float32)
 }
@@ -47,6 +50,40 @@ var goFloatKernels = &floatKernels{
 	winogradRows:  winogradRowsGo,
 	winogradPairs: winogradPairsGo,
 	fill:          fillGo,
+}
+
+// winogradBand writes one band of output tiles, act(Aᵀ m A + b), into the
+// band's one or two output rows (out[1] nil for one) from the 16 products
+// m[xi*xiStride+tx], tx < tw = len(s[0][0]); s is scratch of 8 rows of tw
+// values. Without a one-pass kernel the rows of Aᵀ m go through s, then
+// across each tile.
+func (k *floatKernels) winogradBand(m []float32, xiStride int, s [2][4][]float32, b float32, act Activation, out [2][]float32) {
+	tw := len(s[0][0])
+	if k.winogradBandReLU != nil && act != ActReLU6 && tw > 0 {
+		k.winogradBandReLU(m, xiStride, s, b, act, out)
+		return
+	}
+	for q := range 4 {
+		rows := [4][]float32{
+			m[q*xiStride:][:tw],
+			m[(4+q)*xiStride:][:tw],
+			m[(8+q)*xiStride:][:tw],
+			m[(12+q)*xiStride:][:tw],
+		}
+		k.winogradRows(rows, s[0][q], s[1][q])
+	}
+	for r, row := range out {
+		if row == nil {
+			break
+		}
+		t := s[r]
+		whole := len(row) / 2 // tiles whose two output columns are both in the plane
+		k.winogradPairs(t, row[:2*whole], b)
+		if whole < tw { // odd width: the last tile's first column
+			row[2*whole] = t[0][whole] + t[1][whole] + t[2][whole] + b
+		}
+		act.apply(row, row, 0)
+	}
 }
 
 func winogradPairsGo(q [4][]float32, pairs []float32, b float32) {

@@ -116,6 +116,23 @@ var avx512FloatKernels = &floatKernels{
 			winogradPairs16(&q[0][0], &q[1][0], &q[2][0], &q[3][0], &pairs[0], b, whole)
 		}
 	},
+	winogradBandReLU: func(m []float32, xiStride int, s [2][4][]float32, b float32, act Activation, out [2][]float32) {
+		tw, row0 := len(s[0][0]), out[0]
+		// the bounds Go's loops would check, once
+		_ = m[15*xiStride+tw-1]
+		if len(row0) > 2*tw || len(row0) < 2*tw-1 {
+			panic("winogradBand: row length does not fit the tiles")
+		}
+		relu := 0
+		if act == ActReLU {
+			relu = 1
+		}
+		row1, nrows := &row0[0], 1
+		if out[1] != nil {
+			row1, nrows = &out[1][:len(row0)][0], 2
+		}
+		winogradBand16(&m[0], xiStride, tw, b, relu, &row0[0], row1, len(row0), nrows)
+	},
 	fill: func(s []float32, v float32) {
 		if len(s) > 0 {
 			fill16(&s[0], len(s), v)
@@ -199,6 +216,9 @@ func winogradTiles16(cr, o0, o1, o2, o3 *float32, tw int)
 
 //go:noescape
 func winogradPairs16(q0, q1, q2, q3, pairs *float32, b float32, tiles int)
+
+//go:noescape
+func winogradBand16(m *float32, xiStride, tw int, b float32, relu int, row0, row1 *float32, ow, nrows int)
 
 //go:noescape
 func fill16(dst *float32, n int, v float32)

@@ -18,6 +18,31 @@
 	KMOVW AX, K1; \
 skip:
 
+// BANDROW writes one output row's 32 values from s0..s3 (see winogradBand16).
+#define BANDROW(s0, s1, s2, s3, dst) \
+	VADDPS s1, s0, Z29; \
+	VADDPS s2, Z29, Z29; \
+	VADDPS Z24, Z29, Z29; \
+	VADDPS Z25, Z29, Z29; \
+	VSUBPS s2, s1, Z30; \
+	VSUBPS s3, Z30, Z30; \
+	VADDPS Z24, Z30, Z30; \
+	VADDPS Z25, Z30, Z30; \
+	CMPQ R13, $0; \
+	JEQ  3(PC); \
+	VCMPPS $0x16, Z25, Z29, K4; \
+	VPANDD.Z Z26, Z29, K4, Z29; \
+	CMPQ R13, $0; \
+	JEQ  3(PC); \
+	VCMPPS $0x16, Z25, Z30, K4; \
+	VPANDD.Z Z26, Z30, K4, Z30; \
+	VMOVAPS Z27, Z31; \
+	VPERMI2PS Z30, Z29, Z31; \
+	VMOVUPS Z31, K1, (dst); \
+	VMOVAPS Z28, Z31; \
+	VPERMI2PS Z30, Z29, Z31; \
+	VMOVUPS Z31, K2, 64(dst)
+
 #define ALLLANES \
 	MOVL $0xffff, AX; \
 	KMOVW AX, K1
@@ -358,3 +383,113 @@ DATA ·interleaveHi+52(SB)/4, $30
 DATA ·interleaveHi+56(SB)/4, $15
 DATA ·interleaveHi+60(SB)/4, $31
 GLOBL ·interleaveHi(SB), RODATA|NOPTR, $64
+
+// func winogradBand16(m *float32, xiStride, tw int, b float32, relu int, row0, row1 *float32, ow, nrows int)
+//
+// One band of output tiles, Aᵀ m A + b and the activation, straight from the
+// 16 products (m[xi*xiStride+tx]) into nrows (1 or 2) output rows of ow
+// values: per tile column q, s0 = m[q]+m[4+q]+m[8+q] and s1 =
+// m[4+q]-m[8+q]-m[12+q]; per row, ((s[0]+s[1])+s[2])+b and
+// ((s[1]-s[2])-s[3])+b, then +0 and max(x, 0) as act.apply does after
+// them, interleaved. Sixteen tiles (32 values) a step, masked at the end.
+TEXT ·winogradBand16(SB), NOSPLIT, $0-72
+	MOVQ m+0(FP), SI
+	MOVQ xiStride+8(FP), R8
+	SHLQ $2, R8
+	MOVQ tw+16(FP), DX
+	VBROADCASTSS b+24(FP), Z24
+	MOVQ relu+32(FP), R13
+	MOVQ row0+40(FP), DI
+	MOVQ row1+48(FP), R9
+	MOVQ ow+56(FP), R10
+	MOVQ nrows+64(FP), R11
+	VPXORD Z25, Z25, Z25
+	VPTERNLOGD $0xff, Z26, Z26, Z26
+	VPSRLD $1, Z26, Z26
+	VMOVUPS ·interleaveLo(SB), Z27
+	VMOVUPS ·interleaveHi(SB), Z28
+band:
+	// K3: min(16, DX) tiles to load; K1, K2: min(32, R10) values to store
+	MOVQ DX, CX
+	CMPQ CX, $16
+	JLE  bandtiles
+	MOVQ $16, CX
+bandtiles:
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K3
+	MOVQ R10, CX
+	CMPQ CX, $32
+	JLE  bandvalues
+	MOVQ $32, CX
+bandvalues:
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K1
+	SHRQ $16, AX
+	KMOVW AX, K2
+	MOVQ SI, AX
+	VMOVUPS.Z (AX), K3, Z0
+	ADDQ R8, AX
+	VMOVUPS.Z (AX), K3, Z1
+	ADDQ R8, AX
+	VMOVUPS.Z (AX), K3, Z2
+	ADDQ R8, AX
+	VMOVUPS.Z (AX), K3, Z3
+	ADDQ R8, AX
+	VMOVUPS.Z (AX), K3, Z4
+	ADDQ R8, AX
+	VMOVUPS.Z (AX), K3, Z5
+	ADDQ R8, AX
+	VMOVUPS.Z (AX), K3, Z6
+	ADDQ R8, AX
+	VMOVUPS.Z (AX), K3, Z7
+	ADDQ R8, AX
+	VMOVUPS.Z (AX), K3, Z8
+	ADDQ R8, AX
+	VMOVUPS.Z (AX), K3, Z9
+	ADDQ R8, AX
+	VMOVUPS.Z (AX), K3, Z10
+	ADDQ R8, AX
+	VMOVUPS.Z (AX), K3, Z11
+	ADDQ R8, AX
+	VMOVUPS.Z (AX), K3, Z12
+	ADDQ R8, AX
+	VMOVUPS.Z (AX), K3, Z13
+	ADDQ R8, AX
+	VMOVUPS.Z (AX), K3, Z14
+	ADDQ R8, AX
+	VMOVUPS.Z (AX), K3, Z15
+	// s0[q] = (m[q]+m[4+q])+m[8+q] in Z16..Z19
+	VADDPS Z4, Z0, Z16
+	VADDPS Z8, Z16, Z16
+	VADDPS Z5, Z1, Z17
+	VADDPS Z9, Z17, Z17
+	VADDPS Z6, Z2, Z18
+	VADDPS Z10, Z18, Z18
+	VADDPS Z7, Z3, Z19
+	VADDPS Z11, Z19, Z19
+	// s1[q] = (m[4+q]-m[8+q])-m[12+q] in Z20..Z23
+	VSUBPS Z8, Z4, Z20
+	VSUBPS Z12, Z20, Z20
+	VSUBPS Z9, Z5, Z21
+	VSUBPS Z13, Z21, Z21
+	VSUBPS Z10, Z6, Z22
+	VSUBPS Z14, Z22, Z22
+	VSUBPS Z11, Z7, Z23
+	VSUBPS Z15, Z23, Z23
+	BANDROW(Z16, Z17, Z18, Z19, DI)
+	CMPQ R11, $2
+	JLT  bandnext
+	BANDROW(Z20, Z21, Z22, Z23, R9)
+bandnext:
+	ADDQ $64, SI
+	ADDQ $128, DI
+	ADDQ $128, R9
+	SUBQ $32, R10
+	SUBQ $16, DX
+	JG band
+	VZEROUPPER
+	RET

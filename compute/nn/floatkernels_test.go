@@ -122,6 +122,9 @@ func TestFloatKernelsMatchGo(t *testing.T) {
 				goFloatKernels.winogradPairs(m, wantHead, b)
 				sameBits(t, fmt.Sprintf("%s winogradPairs n=%d b=%v", k.name, n, b), got, want, 2*n)
 			}
+			if n > 0 {
+				testWinogradBand(t, k, rng, n)
+			}
 			var gotT, wantT [2][]float32
 			for j := range 2 {
 				gotAll[4+j], gotT[j] = guarded(n, nil)
@@ -185,5 +188,44 @@ func TestFloatKernelChoice(t *testing.T) {
 	defer func(old *floatKernels) { fkern = old }(fkern)
 	if err := setFloatKernel("avx9000"); err == nil {
 		t.Errorf("setFloatKernel(avx9000) = nil, want an error naming the paths")
+	}
+}
+
+// testWinogradBand checks k's output band of tw tiles against the Go path
+// over even and odd widths, one and two rows and every activation.
+func testWinogradBand(t *testing.T, k *floatKernels, rng *rand.Rand, tw int) {
+	t.Helper()
+	stride := tw + 3
+	m := floatTestInput(rng, 16*stride, tw)
+	scratch := func() (s [2][4][]float32) {
+		for r := range 2 {
+			for q := range 4 {
+				s[r][q] = make([]float32, tw)
+			}
+		}
+		return s
+	}
+	for _, ow := range []int{2 * tw, 2*tw - 1} {
+		if ow == 0 {
+			continue
+		}
+		for _, nrows := range []int{1, 2} {
+			for _, act := range []Activation{ActNone, ActReLU, ActReLU6} {
+				for _, b := range []float32{0, 0.5} {
+					name := fmt.Sprintf("%s winogradBand tw=%d ow=%d rows=%d act=%d b=%v", k.name, tw, ow, nrows, act, b)
+					var got, want [2][]float32
+					var gotOut, wantOut [2][]float32
+					for r := range nrows {
+						got[r], gotOut[r] = guarded(ow, nil)
+						want[r], wantOut[r] = guarded(ow, nil)
+					}
+					k.winogradBand(m, stride, scratch(), b, act, gotOut)
+					goFloatKernels.winogradBand(m, stride, scratch(), b, act, wantOut)
+					for r := range nrows {
+						sameBits(t, fmt.Sprintf("%s row %d", name, r), got[r], want[r], ow)
+					}
+				}
+			}
+		}
 	}
 }

@@ -166,29 +166,11 @@ func winogradOutput(g *convGeom, m []float32, col, xiStride, tw, th int, b float
 	for q := range 4 {
 		s0[q], s1[q] = (*buf)[q*tw:][:tw], (*buf)[(4+q)*tw:][:tw]
 	}
-	whole := g.ow / 2 // tiles whose two output columns are both in the plane
 	for ty := range th {
-		at := col + ty*tw
-		for q := range 4 {
-			rows := [4][]float32{
-				m[q*xiStride+at:][:tw],
-				m[(4+q)*xiStride+at:][:tw],
-				m[(8+q)*xiStride+at:][:tw],
-				m[(12+q)*xiStride+at:][:tw],
-			}
-			fkern.winogradRows(rows, s0[q], s1[q])
+		out := [2][]float32{plane[2*ty*g.ow:][:g.ow]}
+		if 2*ty+1 < g.oh {
+			out[1] = plane[(2*ty+1)*g.ow:][:g.ow]
 		}
-		for r, t := range [2][4][]float32{s0, s1} {
-			y := 2*ty + r
-			if y >= g.oh {
-				break
-			}
-			row := plane[y*g.ow:][:g.ow]
-			fkern.winogradPairs(t, row[:2*whole], b)
-			if whole < tw { // odd width: the last tile's first column
-				row[2*whole] = t[0][whole] + t[1][whole] + t[2][whole] + b
-			}
-			act.apply(row, row, 0)
-		}
+		fkern.winogradBand(m[col+ty*tw:], xiStride, [2][4][]float32{s0, s1}, b, act, out)
 	}
 }
