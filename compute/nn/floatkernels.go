@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -173,13 +174,14 @@ func init() {
 // setFloatKernel switches to a path the CPU supports (tests force each in
 // turn). It is not safe while a network runs.
 func setFloatKernel(name string) error {
-	var names []string
-	for _, k := range supportedFloatKernels {
-		if k.name == name {
-			fkern = k
-			return nil
+	i := slices.IndexFunc(supportedFloatKernels, func(k *floatKernels) bool { return k.name == name })
+	if i < 0 {
+		names := make([]string, len(supportedFloatKernels))
+		for j, k := range supportedFloatKernels {
+			names[j] = k.name
 		}
-		names = append(names, k.name)
+		return fmt.Errorf("this CPU runs the float kernel paths %s", strings.Join(names, ", "))
 	}
-	return fmt.Errorf("this CPU runs the float kernel paths %s", strings.Join(names, ", "))
+	fkern = supportedFloatKernels[i]
+	return nil
 }

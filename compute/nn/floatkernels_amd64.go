@@ -7,23 +7,9 @@ import "golang.org/x/sys/cpu"
 // The AVX2 path: the assembly runs whole blocks of 8 values, the Go
 // kernels the tail.
 var avx2FloatKernels = &floatKernels{
-	name: "avx2",
-	biasReLU: func(dst, src []float32, b float32) {
-		dst = dst[:len(src)]
-		n8 := len(src) &^ 7
-		if n8 > 0 {
-			biasReLU8(&dst[0], &src[0], n8, b)
-		}
-		biasReLUGo(dst[n8:], src[n8:], b)
-	},
-	biasAdd: func(dst, src []float32, b float32) {
-		dst = dst[:len(src)]
-		n8 := len(src) &^ 7
-		if n8 > 0 {
-			biasAdd8(&dst[0], &src[0], n8, b)
-		}
-		biasAddGo(dst[n8:], src[n8:], b)
-	},
+	name:     "avx2",
+	biasReLU: func(dst, src []float32, b float32) { biasBlocks8(dst, src, b, biasReLU8, biasReLUGo) },
+	biasAdd:  func(dst, src []float32, b float32) { biasBlocks8(dst, src, b, biasAdd8, biasAddGo) },
 	addReLU: func(dst, src []float32) {
 		src = src[:len(dst)]
 		n8 := len(dst) &^ 7
@@ -64,6 +50,17 @@ var avx2FloatKernels = &floatKernels{
 		}
 		fillGo(s[n8:], v)
 	},
+}
+
+// biasBlocks8 runs asm over the whole blocks of 8 values, tail over the
+// rest.
+func biasBlocks8(dst, src []float32, b float32, asm func(dst, src *float32, n int, b float32), tail func(dst, src []float32, b float32)) {
+	dst = dst[:len(src)]
+	n8 := len(src) &^ 7
+	if n8 > 0 {
+		asm(&dst[0], &src[0], n8, b)
+	}
+	tail(dst[n8:], src[n8:], b)
 }
 
 // The AVX-512 path masks its last step, so it needs no Go tail.
