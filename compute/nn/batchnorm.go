@@ -78,11 +78,7 @@ func sum4(v []float32) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-func fill(s []float32, v float32) {
-	for i := range s {
-		s[i] = v
-	}
-}
+func fill(s []float32, v float32) { fkern.fill(s, v) }
 
 // Params returns weight and bias.
 func (bn *BatchNorm2D) Params() []*Param { return []*Param{bn.Weight, bn.Bias} }

@@ -12,6 +12,10 @@
 // (compute/parallel), each writing its own memory.
 // With OpenBLAS single-threaded (compute.SingleThreadBLAS, as training and the
 // networks' forward passes set it) large products are split the same way.
+// The elementwise passes around the products (bias and ReLU, residual add
+// and ReLU, the Winograd transforms) run as AVX-512 or AVX2 assembly where
+// the CPU has it, with the Go loops' exact bits; ITSCOPE_FLOAT_KERNEL=avx2
+// or go forces a lower path, and the purego build tag keeps only Go.
 //
 // # Layers
 //

@@ -15,20 +15,16 @@ const (
 // apply sets dst[i] = act(src[i] + b); dst may be src. NaN passes through,
 // as the ReLU layer passes it.
 func (a Activation) apply(dst, src []float32, b float32) {
-	dst = dst[:len(src)]
 	switch a {
 	case ActReLU:
-		for i, v := range src {
-			dst[i] = max(v+b, 0) // branch-free, unlike an if on random signs
-		}
+		fkern.biasReLU(dst, src, b)
 	case ActReLU6:
+		dst = dst[:len(src)]
 		for i, v := range src {
 			dst[i] = min(max(v+b, 0), 6)
 		}
 	default:
-		for i, v := range src {
-			dst[i] = v + b
-		}
+		fkern.biasAdd(dst, src, b)
 	}
 }
 
@@ -48,9 +44,7 @@ func (a Activation) addInto(dst, src []float32) {
 		d, s := dst[lo:hi], src[lo:hi]
 		switch a {
 		case ActReLU:
-			for i, v := range s {
-				d[i] = max(d[i]+v, 0)
-			}
+			fkern.addReLU(d, s)
 		case ActReLU6:
 			for i, v := range s {
 				d[i] = min(max(d[i]+v, 0), 6)

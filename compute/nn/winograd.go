@@ -143,27 +143,15 @@ func winogradInput(g *convGeom, s *ConvSpec, plane, v []float32, col, xiStride, 
 					r[k] = plane[y*g.w+lo-padL : y*g.w+hi-padL]
 				}
 			}
-			d0, d1, d2, d3 := c0[lo:hi], c1[lo:hi], c2[lo:hi], c3[lo:hi]
-			r0, r1, r2, r3 := r[0][:len(d0)], r[1][:len(d0)], r[2][:len(d0)], r[3][:len(d0)]
-			d1, d2, d3 = d1[:len(d0)], d2[:len(d0)], d3[:len(d0)]
-			for x := range d0 {
-				a, b, c, d := r0[x], r1[x], r2[x], r3[x]
-				d0[x], d1[x], d2[x], d3[x] = a-c, b+c, c-b, b-d
-			}
+			d := [4][]float32{c0[lo:hi], c1[lo:hi], c2[lo:hi], c3[lo:hi]}
+			fkern.winogradCols(r, d)
 		}
 		at := col + ty*tw
 		for xi := range out {
 			out[xi] = v[xi*xiStride+at:][:tw]
 		}
 		for r, cr := range [4][]float32{c0, c1, c2, c3} {
-			o0 := out[4*r]
-			o1, o2, o3 := out[4*r+1][:len(o0)], out[4*r+2][:len(o0)], out[4*r+3][:len(o0)]
-			cr = cr[:2*len(o0)+2]
-			for tx := range o0 {
-				q := cr[2*tx : 2*tx+4 : 2*tx+4]
-				a, b, c, d := q[0], q[1], q[2], q[3]
-				o0[tx], o1[tx], o2[tx], o3[tx] = a-c, b+c, c-b, b-d
-			}
+			fkern.winogradTiles(cr, [4][]float32(out[4*r:4*r+4]))
 		}
 	}
 }
@@ -178,38 +166,11 @@ func winogradOutput(g *convGeom, m []float32, col, xiStride, tw, th int, b float
 	for q := range 4 {
 		s0[q], s1[q] = (*buf)[q*tw:][:tw], (*buf)[(4+q)*tw:][:tw]
 	}
-	whole := g.ow / 2 // tiles whose two output columns are both in the plane
 	for ty := range th {
-		at := col + ty*tw
-		for q := range 4 {
-			m0 := m[q*xiStride+at:][:tw]
-			m1 := m[(4+q)*xiStride+at:][:tw]
-			m2 := m[(8+q)*xiStride+at:][:tw]
-			m3 := m[(12+q)*xiStride+at:][:tw]
-			t0, t1 := s0[q][:tw], s1[q][:tw]
-			for tx := range t0 {
-				a, bb, c, d := m0[tx], m1[tx], m2[tx], m3[tx]
-				t0[tx] = a + bb + c
-				t1[tx] = bb - c - d
-			}
+		out := [2][]float32{plane[2*ty*g.ow:][:g.ow]}
+		if 2*ty+1 < g.oh {
+			out[1] = plane[(2*ty+1)*g.ow:][:g.ow]
 		}
-		for r, t := range [2][4][]float32{s0, s1} {
-			y := 2*ty + r
-			if y >= g.oh {
-				break
-			}
-			row := plane[y*g.ow:][:g.ow]
-			q0, q1, q2, q3 := t[0][:tw], t[1][:tw], t[2][:tw], t[3][:tw]
-			pairs := row[:2*whole]
-			for tx := range whole {
-				pair := pairs[2*tx : 2*tx+2 : 2*tx+2]
-				pair[0] = q0[tx] + q1[tx] + q2[tx] + b
-				pair[1] = q1[tx] - q2[tx] - q3[tx] + b
-			}
-			if whole < tw { // odd width: the last tile's first column
-				row[2*whole] = q0[whole] + q1[whole] + q2[whole] + b
-			}
-			act.apply(row, row, 0)
-		}
+		fkern.winogradBand(m[col+ty*tw:], xiStride, [2][4][]float32{s0, s1}, b, act, out)
 	}
 }
