@@ -159,7 +159,10 @@ func winogradRowsGo(m [4][]float32, t0, t1 []float32) {
 // kernel path: avx512, avx2 or go.
 const FloatKernelEnv = "ITSCOPE_FLOAT_KERNEL"
 
-var fkern = supportedFloatKernels[0]
+var (
+	fkern       = supportedFloatKernels[0]
+	fkernChoice string // what ITSCOPE_FLOAT_KERNEL did, for FloatKernel
+)
 
 func init() {
 	want := strings.TrimSpace(os.Getenv(FloatKernelEnv))
@@ -167,8 +170,16 @@ func init() {
 		return
 	}
 	if err := setFloatKernel(want); err != nil {
-		fmt.Fprintf(os.Stderr, "itscope: %s=%q ignored: %v\n", FloatKernelEnv, want, err)
+		fkernChoice = fmt.Sprintf("; %s=%q ignored: %v", FloatKernelEnv, want, err)
+		return
 	}
+	fkernChoice = fmt.Sprintf(" (forced by %s; the CPU has %s)", FloatKernelEnv, supportedFloatKernels[0].name)
+}
+
+// FloatKernel names the float kernel path in use ("avx512", "avx2" or "go")
+// and says when ITSCOPE_FLOAT_KERNEL chose it: `itscope version` prints it.
+func FloatKernel() string {
+	return fkern.name + fkernChoice
 }
 
 // setFloatKernel switches to a path the CPU supports (tests force each in

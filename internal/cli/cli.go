@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"itscope/compute"
+	"itscope/compute/nn"
 	"itscope/compute/onnx"
 	"itscope/data"
 	"itscope/data/npy"
@@ -87,6 +88,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, ", idle threads sleep after 2^%d cycles", t)
 		}
 		fmt.Fprintln(stdout)
+		fmt.Fprintln(stdout, "float kernels:", nn.FloatKernel())
 		fmt.Fprintln(stdout, "int8 kernels:", onnx.Int8Kernel())
 		return 0
 	}

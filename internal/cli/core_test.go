@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"itscope/compute"
+	"itscope/compute/nn"
 	"itscope/compute/onnx"
 	"itscope/data/npy"
 	"itscope/model/readout"
@@ -40,6 +41,7 @@ func TestUsageAndVersion(t *testing.T) {
 		{[]string{"help"}, 0, "fit ", ""},
 		{[]string{"version"}, 0, "itscope ", ""},
 		{[]string{"version"}, 0, "int8 kernels: " + onnx.Int8Kernel(), ""},
+		{[]string{"version"}, 0, "float kernels: " + nn.FloatKernel(), ""},
 		{[]string{"nosuch"}, 2, "", `unknown command "nosuch"`},
 		{[]string{"fit", "--nosuchflag"}, 2, "", "flag provided but not defined: -nosuchflag"},
 		{[]string{"fit", "--pca", "many"}, 2, "", `invalid value "many" for flag -pca`},
