@@ -28,6 +28,13 @@ static int restartIdleThreads(const char *log2Cycles) {
 	return 1;
 }
 
+// coreName is the kernel family a DYNAMIC_ARCH OpenBLAS chose for this CPU
+// (or OPENBLAS_CORETYPE forced), or NULL when the build cannot say.
+static const char *coreName(void) {
+	char *(*name)(void) = (char *(*)(void))dlsym(RTLD_DEFAULT, "openblas_get_corename");
+	return name ? name() : NULL;
+}
+
 // idleThreadTimeout is OpenBLAS's idle timeout as log2 cycles, or -1.
 static int idleThreadTimeout(void) {
 	int (*timeout)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "openblas_thread_timeout");
@@ -78,6 +85,20 @@ func BLASIdleTimeout() int {
 		return -1
 	}
 	return int(C.idleThreadTimeout())
+}
+
+// BLASCore names the kernels OpenBLAS runs on this CPU ("Cooperlake",
+// "SkylakeX", "Haswell", ...), or "" before UseOpenBLAS or when the build
+// cannot say. `itscope version` shows it: OPENBLAS_CORETYPE can force an
+// older family, and every float path's speed follows it.
+func BLASCore() string {
+	if blasThreads.Load() == 0 {
+		return ""
+	}
+	if name := C.coreName(); name != nil {
+		return C.GoString(name)
+	}
+	return ""
 }
 
 var (

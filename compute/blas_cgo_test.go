@@ -3,8 +3,11 @@
 package compute
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -42,5 +45,31 @@ func TestUseOpenBLAS(t *testing.T) {
 	restore()
 	if got := BLASThreads(); got != threads {
 		t.Errorf("BLASThreads() = %d after restore, want %d", got, threads)
+	}
+}
+
+// TestBLASCoreFollowsCoreType checks BLASCore against OpenBLAS's own choice:
+// a child process started with OPENBLAS_CORETYPE=Haswell must report
+// Haswell, and this process a non-empty family (DYNAMIC_ARCH builds; a
+// single-target build ignores the variable and is skipped).
+func TestBLASCoreFollowsCoreType(t *testing.T) {
+	if os.Getenv("ITSCOPE_BLAS_CORE_CHILD") != "" {
+		UseOpenBLAS()
+		fmt.Print(BLASCore())
+		return
+	}
+	UseOpenBLAS()
+	if BLASCore() == "" {
+		t.Skip("this OpenBLAS cannot name its kernels")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestBLASCoreFollowsCoreType$")
+	cmd.Env = append(os.Environ(), "ITSCOPE_BLAS_CORE_CHILD=1", "OPENBLAS_CORETYPE=Haswell")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("child: %v", err)
+	}
+	got, _, _ := strings.Cut(string(out), "\n")
+	if !strings.HasPrefix(string(out), "Haswell") {
+		t.Errorf("BLASCore() under OPENBLAS_CORETYPE=Haswell = %q, want Haswell", got)
 	}
 }

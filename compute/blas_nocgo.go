@@ -12,5 +12,8 @@ func BLASThreads() int { return 0 }
 // BLASIdleTimeout is -1: gonum's BLAS has no idle threads.
 func BLASIdleTimeout() int { return -1 }
 
+// BLASCore is "": gonum's BLAS has one set of Go kernels.
+func BLASCore() string { return "" }
+
 // SingleThreadBLAS does nothing without OpenBLAS.
 func SingleThreadBLAS() (restore func()) { return func() {} }

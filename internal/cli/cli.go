@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"itscope/compute"
@@ -84,6 +85,13 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "itscope", runs.Version())
 		fmt.Fprint(stdout, "blas: ", compute.UseOpenBLAS())
+		if core := compute.BLASCore(); core != "" {
+			fmt.Fprintf(stdout, " (%s kernels", core)
+			if forced := os.Getenv("OPENBLAS_CORETYPE"); forced != "" {
+				fmt.Fprintf(stdout, ", forced by OPENBLAS_CORETYPE=%s", forced)
+			}
+			fmt.Fprint(stdout, ")")
+		}
 		if t := compute.BLASIdleTimeout(); t >= 0 {
 			fmt.Fprintf(stdout, ", idle threads sleep after 2^%d cycles", t)
 		}

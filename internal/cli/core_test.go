@@ -65,13 +65,22 @@ func TestUsageAndVersion(t *testing.T) {
 	}
 }
 
-// version names the BLAS and, for OpenBLAS with a thread server, how soon
-// its idle threads sleep (2^6 cycles unless OPENBLAS_THREAD_TIMEOUT is set).
+// version names the BLAS, OpenBLAS's kernel family (and whether
+// OPENBLAS_CORETYPE forced it) and, with a thread server, how soon its idle
+// threads sleep (2^6 cycles unless OPENBLAS_THREAD_TIMEOUT is set).
 func TestVersionBLAS(t *testing.T) {
-	want := "blas: " + compute.UseOpenBLAS() + "\n"
-	if timeout := compute.BLASIdleTimeout(); timeout >= 0 {
-		want = fmt.Sprintf("blas: OpenBLAS, idle threads sleep after 2^%d cycles\n", timeout)
+	want := "blas: " + compute.UseOpenBLAS()
+	if core := compute.BLASCore(); core != "" {
+		want += " (" + core + " kernels"
+		if forced := os.Getenv("OPENBLAS_CORETYPE"); forced != "" {
+			want += ", forced by OPENBLAS_CORETYPE=" + forced
+		}
+		want += ")"
 	}
+	if timeout := compute.BLASIdleTimeout(); timeout >= 0 {
+		want += fmt.Sprintf(", idle threads sleep after 2^%d cycles", timeout)
+	}
+	want += "\n"
 	if _, out, _ := run(t, "version"); !strings.Contains(out, want) {
 		t.Errorf("itscope version:\n%s\nwant a line %q", out, want)
 	}
