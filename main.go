@@ -10,5 +10,6 @@ import (
 func main() {
 	// The BLAS is chosen here, once, rather than as a side effect of an import.
 	compute.UseOpenBLAS()
+	compute.BoundHeap()
 	os.Exit(cli.Run(os.Args[1:], os.Stdout, os.Stderr))
 }

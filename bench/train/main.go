@@ -26,8 +26,10 @@ func main() {
 	val := flag.Int("val", 32, "validation images (scored once at the end of the epoch)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
-	// As main does: the BLAS is chosen explicitly, not by importing compute.
+	// As main does: the BLAS and the heap policy are chosen explicitly, not
+	// by importing compute.
 	compute.UseOpenBLAS()
+	compute.BoundHeap()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {

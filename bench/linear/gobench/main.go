@@ -18,6 +18,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: gobench DIR")
 		os.Exit(2)
 	}
+	compute.BoundHeap() // as main does
 	if err := run(os.Args[1], compute.UseOpenBLAS()); err != nil {
 		fmt.Fprintln(os.Stderr, "gobench:", err)
 		os.Exit(1)
