@@ -40,5 +40,6 @@
 // main calls it at start-up, and tests that want its speed call it from
 // their TestMain. Importing compute changes nothing. Eigen and singular value
 // decompositions call OpenBLAS's LAPACK (lapack_cgo.go); without cgo the
-// pure-Go gonum routines serve, slower but the same results.
+// pure-Go gonum routines serve, slower but the same results. BoundHeap
+// (heap.go), also called by main, keeps the Go heap near its live data.
 package compute

@@ -18,8 +18,8 @@ import (
 // itscope's heap is mostly a few large pointer-free arrays that live for
 // the whole job (an NX-414 dataset's 1.7 GB of stimuli, a network's
 // weights): under Go's default of GOGC=100 the heap grows to twice all of
-// that before each collection, so a sweep whose live data is 2.4 GB peaked
-// at 5.7 GB. Marking pointer-free arrays costs next to nothing, so
+// that before each collection, so a sweep whose live data was 2.3-2.9 GB
+// peaked at 5.7 GiB. Marking pointer-free arrays costs next to nothing, so
 // collecting more often is cheap here: the same sweep ran as fast with the
 // limit (BENCHMARKS.md). The limit moves with the live heap, so it is never
 // below it and the collector never runs back to back for want of room.
