@@ -44,6 +44,7 @@ static int idleThreadTimeout(void) {
 import "C"
 
 import (
+	"os"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -89,16 +90,17 @@ func BLASIdleTimeout() int {
 
 // BLASCore names the kernels OpenBLAS runs on this CPU ("Cooperlake",
 // "SkylakeX", "Haswell", ...), or "" before UseOpenBLAS or when the build
-// cannot say. `itscope version` shows it: OPENBLAS_CORETYPE can force an
-// older family, and every float path's speed follows it.
-func BLASCore() string {
+// cannot say, and forcedBy, OPENBLAS_CORETYPE's value when that variable
+// chose them. `itscope version` shows both: a forced older family slows
+// every float path.
+func BLASCore() (name, forcedBy string) {
 	if blasThreads.Load() == 0 {
-		return ""
+		return "", ""
 	}
-	if name := C.coreName(); name != nil {
-		return C.GoString(name)
+	if c := C.coreName(); c != nil {
+		return C.GoString(c), os.Getenv("OPENBLAS_CORETYPE")
 	}
-	return ""
+	return "", ""
 }
 
 var (

@@ -13,7 +13,7 @@ func BLASThreads() int { return 0 }
 func BLASIdleTimeout() int { return -1 }
 
 // BLASCore is "": gonum's BLAS has one set of Go kernels.
-func BLASCore() string { return "" }
+func BLASCore() (name, forcedBy string) { return "", "" }
 
 // SingleThreadBLAS does nothing without OpenBLAS.
 func SingleThreadBLAS() (restore func()) { return func() {} }

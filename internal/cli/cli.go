@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"itscope/compute"
@@ -85,10 +84,10 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "itscope", runs.Version())
 		fmt.Fprint(stdout, "blas: ", compute.UseOpenBLAS())
-		if core := compute.BLASCore(); core != "" {
+		if core, forcedBy := compute.BLASCore(); core != "" {
 			fmt.Fprintf(stdout, " (%s kernels", core)
-			if forced := os.Getenv("OPENBLAS_CORETYPE"); forced != "" {
-				fmt.Fprintf(stdout, ", forced by OPENBLAS_CORETYPE=%s", forced)
+			if forcedBy != "" {
+				fmt.Fprintf(stdout, ", forced by OPENBLAS_CORETYPE=%s", forcedBy)
 			}
 			fmt.Fprint(stdout, ")")
 		}

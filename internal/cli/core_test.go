@@ -70,10 +70,10 @@ func TestUsageAndVersion(t *testing.T) {
 // threads sleep (2^6 cycles unless OPENBLAS_THREAD_TIMEOUT is set).
 func TestVersionBLAS(t *testing.T) {
 	want := "blas: " + compute.UseOpenBLAS()
-	if core := compute.BLASCore(); core != "" {
+	if core, forcedBy := compute.BLASCore(); core != "" {
 		want += " (" + core + " kernels"
-		if forced := os.Getenv("OPENBLAS_CORETYPE"); forced != "" {
-			want += ", forced by OPENBLAS_CORETYPE=" + forced
+		if forcedBy != "" {
+			want += ", forced by OPENBLAS_CORETYPE=" + forcedBy
 		}
 		want += ")"
 	}

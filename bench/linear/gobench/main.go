@@ -18,8 +18,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: gobench DIR")
 		os.Exit(2)
 	}
+	blas := compute.UseOpenBLAS()
 	compute.BoundHeap() // as main does
-	if err := run(os.Args[1], compute.UseOpenBLAS()); err != nil {
+	if err := run(os.Args[1], blas); err != nil {
 		fmt.Fprintln(os.Stderr, "gobench:", err)
 		os.Exit(1)
 	}
