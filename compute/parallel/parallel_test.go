@@ -1,6 +1,7 @@
 package parallel
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -50,19 +51,33 @@ func TestParallelForEveryIndexOnce(t *testing.T) {
 }
 
 // TestBlocksCoverEachIndexOnce checks that the blocks tile [0,n) without
-// overlap, in no more than n/grain (rounded up) blocks, for sizes around
-// the grain and the block count.
+// overlap, in no more than n/grain (rounded up) blocks whose sizes differ
+// by one at most, for sizes around the grain and the block count.
 func TestBlocksCoverEachIndexOnce(t *testing.T) {
 	for _, grain := range []int{0, 1, 4, 100} {
 		for n := range 900 {
 			counts := make([]atomic.Int32, n)
 			var blocks atomic.Int32
+			var smallest, largest atomic.Int64
+			smallest.Store(int64(n))
 			Blocks(n, grain, func(lo, hi int) {
 				if lo > hi || hi > n {
 					t.Errorf("n=%d grain=%d: block [%d,%d)", n, grain, lo, hi)
 					return
 				}
 				blocks.Add(1)
+				for size := int64(hi - lo); ; {
+					s := smallest.Load()
+					if size >= s || smallest.CompareAndSwap(s, size) {
+						break
+					}
+				}
+				for size := int64(hi - lo); ; {
+					l := largest.Load()
+					if size <= l || largest.CompareAndSwap(l, size) {
+						break
+					}
+				}
 				for i := lo; i < hi; i++ {
 					counts[i].Add(1)
 				}
@@ -75,6 +90,32 @@ func TestBlocksCoverEachIndexOnce(t *testing.T) {
 			if b, most := int(blocks.Load()), max(1, (n+max(grain, 1)-1)/max(grain, 1)); b > most {
 				t.Errorf("n=%d grain=%d: %d blocks, want at most %d", n, grain, b, most)
 			}
+			if n > 0 && largest.Load()-smallest.Load() > 1 {
+				t.Errorf("n=%d grain=%d: blocks of %d to %d indices", n, grain, smallest.Load(), largest.Load())
+			}
+		}
+	}
+}
+
+// TestWorkerRunsItsShareFirst: a worker alone in a region runs its own
+// share of the indices in order, then the others' from the next one on,
+// so the same worker gets the same rows of every region when all are there.
+func TestWorkerRunsItsShareFirst(t *testing.T) {
+	cases := []struct {
+		n, workers, worker int
+		want               []int
+	}{
+		{n: 10, workers: 3, worker: 0, want: []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}},
+		{n: 10, workers: 3, worker: 1, want: []int{3, 4, 5, 6, 7, 8, 9, 0, 1, 2}},
+		{n: 10, workers: 3, worker: 2, want: []int{6, 7, 8, 9, 0, 1, 2, 3, 4, 5}},
+		{n: 5, workers: 2, worker: 1, want: []int{2, 3, 4, 0, 1}},
+		{n: 2, workers: 2, worker: 1, want: []int{1, 0}},
+	}
+	for _, c := range cases {
+		var got []int
+		newRegion(c.n, c.workers, func(i int) { got = append(got, i) }).work(c.worker)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("n=%d, worker %d of %d ran %v, want %v", c.n, c.worker, c.workers, got, c.want)
 		}
 	}
 }
