@@ -50,11 +50,10 @@ func For(n int, fn func(i int)) {
 // meanwhile), while a helper that spins briefly after a region picks up the
 // next at once. The spin goes through runtime.Gosched: a spin on the job
 // pointer alone made the int8 network 2-4% faster but ResNet50's forward
-// pass, whose OpenBLAS threads need the vCPU the helper spins on, 15-25%
-// slower; PAUSE (on which a VM may exit) and sched_yield were slower still
-// (BENCHMARKS.md). Helpers park after crewSpin without work, so an idle program burns
-// nothing. One region uses the crew at a time; a nested or concurrent
-// region falls back to fresh goroutines.
+// pass 15-25% slower; PAUSE loops and sched_yield were slower still
+// (BENCHMARKS.md). Helpers park after crewSpin without work, so an idle
+// program burns nothing. One region uses the crew at a time; a nested or
+// concurrent region falls back to fresh goroutines.
 var crew team
 
 // crewSpin is how long an idle helper keeps looking for work before parking.
