@@ -383,11 +383,9 @@ func applyEvent(st *JobStatus, ev *Event) {
 	}
 }
 
-// finish records how a job ended, saves its run and tells subscribers.
+// finish records how a job ended, saves its run, releases what the job
+// held and tells subscribers.
 func (e *Engine) finish(ent *jobEntry, job Job, run *runs.Run, err error) {
-	if job.Release != nil {
-		defer job.Release()
-	}
 	e.mu.Lock()
 	st := &ent.status
 	started := st.Started
@@ -443,6 +441,12 @@ func (e *Engine) finish(ent *jobEntry, job Job, run *runs.Run, err error) {
 	}
 	if saveErr != nil && state == runs.Done {
 		state, err = runs.Failed, saveErr
+	}
+	// Released before the end shows in the status or an event: whoever
+	// goes on from there (a sweep's caller checking the cache) finds the
+	// job's pins gone.
+	if job.Release != nil {
+		job.Release()
 	}
 
 	e.mu.Lock()

@@ -243,9 +243,13 @@ func TestEngineStartsJobsInSubmissionOrder(t *testing.T) {
 }
 
 // Release runs once for every job however it ends: done, failed, cancelled
-// while running, and cancelled before it started.
+// while running, and cancelled before it started; and it has run by the
+// time the job's end event arrives (a slow Release shows it), since a
+// caller that goes on from that event expects the job's resources freed.
 func TestReleaseRunsOnceWhateverTheEnd(t *testing.T) {
 	e := NewEngine(nil, 1)
+	events, unsubscribe := e.Subscribe()
+	defer unsubscribe()
 	released := map[string]int{}
 	var mu sync.Mutex
 	block := make(chan struct{})
@@ -253,6 +257,7 @@ func TestReleaseRunsOnceWhateverTheEnd(t *testing.T) {
 		return Job{Name: name, Kind: "test",
 			Run: func(ctx context.Context, emit func(Event)) (*runs.Run, error) { return &runs.Run{}, run(ctx) },
 			Release: func() {
+				time.Sleep(20 * time.Millisecond)
 				mu.Lock()
 				released[name]++
 				mu.Unlock()
@@ -269,7 +274,22 @@ func TestReleaseRunsOnceWhateverTheEnd(t *testing.T) {
 	e.Cancel(running)
 	done, _ := e.Submit(job("done", func(context.Context) error { return nil }))
 	failed, _ := e.Submit(job("failed", func(context.Context) error { return errors.New("boom") }))
+	names := map[JobID]string{running: "cancelled running", queued: "cancelled queued", done: "done", failed: "failed"}
 	states := map[string]runs.State{}
+	releasedAtEnd := map[string]int{}
+	timeout := time.After(10 * time.Second)
+	for len(releasedAtEnd) < len(names) {
+		select {
+		case ev := <-events:
+			if name, ok := names[ev.Job]; ok && ev.Kind.Terminal() {
+				mu.Lock()
+				releasedAtEnd[name] = released[name]
+				mu.Unlock()
+			}
+		case <-timeout:
+			t.Fatalf("end events for %v only", releasedAtEnd)
+		}
+	}
 	for i, st := range waitAll(t, e, running, queued, done, failed) {
 		states[[]string{"cancelled running", "cancelled queued", "done", "failed"}[i]] = st.State
 	}
@@ -277,8 +297,9 @@ func TestReleaseRunsOnceWhateverTheEnd(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	for name, state := range want {
-		if states[name] != state || released[name] != 1 {
-			t.Errorf("%s: state %s, released %d times; want %s, once", name, states[name], released[name], state)
+		if states[name] != state || released[name] != 1 || releasedAtEnd[name] != 1 {
+			t.Errorf("%s: state %s, released %d times (%d when its end event came); want %s, once, before the event",
+				name, states[name], released[name], releasedAtEnd[name], state)
 		}
 	}
 }
