@@ -460,8 +460,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		waitErr = fmt.Errorf("sessions still open: %w", ctx.Err())
 	}
 	// Clients may keep their connections open after their session ends;
-	// Close drops them, where Shutdown would wait for them.
+	// Close drops them, where Shutdown would wait for them. It also closes
+	// the listeners Serve has not yet let go of, which were closed above.
 	err := s.ssh.Close()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
 	if s.unsubscribe != nil {
 		s.unsubscribe()
 	}

@@ -58,6 +58,53 @@ func (s *syncBuffer) Reset() {
 	s.b.Reset()
 }
 
+// heldListener is a listener whose Accept, once the listener is closed,
+// waits for hold before it returns: the ssh server still counts it as
+// its own while Shutdown runs, as when Serve has not yet seen the close.
+type heldListener struct {
+	net.Listener
+	accepting chan struct{}
+	once      sync.Once
+	hold      chan struct{}
+}
+
+func (l *heldListener) Accept() (net.Conn, error) {
+	l.once.Do(func() { close(l.accepting) })
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.hold
+	}
+	return c, err
+}
+
+// TestShutdownWhileServeHoldsItsListener: Shutdown closes the listeners
+// itself, then the ssh server closes those it still counts as its own, a
+// second close; a signal that lands before Serve has returned from Accept
+// must still stop the server cleanly (it made `serve` exit 1 under load).
+func TestShutdownWhileServeHoldsItsListener(t *testing.T) {
+	dir := t.TempDir()
+	srv, err := New(Config{Listen: "127.0.0.1:0", AllowAnyKey: true, HostKey: filepath.Join(dir, "host")}, jobs.NewEngine(nil, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := &heldListener{Listener: ln, accepting: make(chan struct{}), hold: make(chan struct{})}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(held) }()
+	<-held.accepting
+	err = srv.Shutdown(context.Background())
+	close(held.hold)
+	if err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+}
+
 func newSigner(t testing.TB) gossh.Signer {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
