@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -131,6 +132,43 @@ func TestRunTinyAndErrors(t *testing.T) {
 	cancel()
 	if _, err := m.Run(ctx, map[string]*tensor.Dense{"x": x}); err == nil {
 		t.Error("a cancelled context ran to the end")
+	}
+}
+
+// TestRunPlansPerOutputs: runs asking for different tensors each get their
+// own plan, kept for the next run with the same outputs; a run for a
+// tensor the graph lacks fails every time and keeps nothing.
+func TestRunPlansPerOutputs(t *testing.T) {
+	m, err := LoadBytes(tinyModel(t, []*onnxpb.NodeProto{
+		protoNode("add_bias", "Add", []string{"x", "bias"}, []string{"s"}),
+		protoNode("relu", "Relu", []string{"s"}, []string{"y"}),
+	}, map[string][]float32{"bias": {1, -3}}), "tiny.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.New(tensor.WithShape(3, 2), tensor.WithBacking([]float32{0, 1, 2, 3, -4, 5}))
+	want := map[string][]float32{"x": {0, 1, 2, 3, -4, 5}, "s": {1, -2, 3, 0, -3, 2}, "y": {1, 0, 3, 0, 0, 2}}
+	for _, outputs := range [][]string{{"y"}, {"s"}, {"s", "y"}, {"x"}, {"y"}, {"nope"}, {"s"}, {"nope"}} {
+		out, err := m.Run(context.Background(), map[string]*tensor.Dense{"x": x}, outputs...)
+		if outputs[0] == "nope" {
+			if err == nil || !strings.Contains(err.Error(), `no tensor "nope"`) {
+				t.Errorf("outputs %v: error %v, want one saying there is no such tensor", outputs, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("outputs %v: %v", outputs, err)
+		}
+		for _, o := range outputs {
+			if got := out[o].Data().([]float32); !slices.Equal(got, want[o]) {
+				t.Errorf("outputs %v: %s = %v, want %v", outputs, o, got, want[o])
+			}
+		}
+	}
+	plans := 0
+	m.plans.Range(func(any, any) bool { plans++; return true })
+	if plans != 4 {
+		t.Errorf("%d plans kept, want 4 (y; s; s and y; x)", plans)
 	}
 }
 

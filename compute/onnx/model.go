@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"sync"
 
 	"google.golang.org/protobuf/proto"
 
@@ -22,6 +23,7 @@ type Model struct {
 	nodes   []*node           // in execution (topological) order
 	produce map[string]int    // tensor name -> index of the node producing it
 	quant   map[string]Quant  // quantized tensor name -> its scale and zero point
+	plans   sync.Map          // strings.Join(outputs, "\x00") -> *runPlan
 }
 
 // ValueInfo describes a graph input or output. Dims holds -1 for a dynamic
