@@ -240,6 +240,9 @@ type qconv struct {
 	// scales are the requantization scales when x, w and y's scales are
 	// all initializers (computed once, not on every run).
 	scales []float32
+	// dwRows are a 3x3 depthwise convolution's weights as dw3x3VNNI takes
+	// them, 3 per channel: one kernel row's 3 int8 taps in bytes 0-2.
+	dwRows []int32
 }
 
 func prepareQLinearConv(m *Model, n *node) (kernel, error) {
@@ -288,6 +291,13 @@ func prepareQLinearConv(m *Model, n *node) (kernel, error) {
 		}
 	}
 	k.w = packQWeights(k.m, k.cg*g.kh*g.kw, g.group, k.cg == 1 && k.m == g.group && g.group > 1, at, zp(0))
+	if k.w.packed == nil && dw3x3VNNIFits(k) {
+		k.dwRows = make([]int32, 3*k.m)
+		for r := range k.dwRows {
+			e := k.w.eff[3*r:]
+			k.dwRows[r] = int32(uint32(uint8(int8(e[0]))) | uint32(uint8(int8(e[1])))<<8 | uint32(uint8(int8(e[2])))<<16)
+		}
+	}
 	if b := m.constInput(n, 8); b != nil && (b.dt != Int32 || b.len() != k.m) {
 		return nil, fmt.Errorf("bias %q: want int32 (%d), found %v %v", n.Inputs[8], k.m, b.dt, b.shape)
 	}

@@ -188,16 +188,17 @@ func depthwiseVNNI(k *qconv, x, y *value, xz int32, bias []int32, scales []float
 		// Borders and slack keep the zero point; only interiors are rewritten.
 		fillU8(pad, uint8(xz))
 		a := base
-		for job := j0; job < j1; job++ {
-			img, ch := job/c, job%c
-			src := x.u8[(img*c+ch)*h*w : (img*c+ch+1)*h*w]
-			copyRows(&pad[g.pt*pw+g.pl], &src[0], w, h, pw)
-			for ky := 0; ky < 3; ky++ {
-				e := k.w.eff[ch*9+ky*3:]
-				a.w[ky] = int32(uint32(uint8(int8(e[0]))) | uint32(uint8(int8(e[1])))<<8 | uint32(uint8(int8(e[2])))<<16)
+		a.post = requant1{lo: lo, hi: hi, zp: yz}
+		// Plane job is channel job % c of image job / c.
+		for job, ch := j0, j0%c; job < j1; job, ch = job+1, ch+1 {
+			if ch == c {
+				ch = 0
 			}
-			a.post = requant1{bias: bias[ch], scale: scales[ch], lo: lo, hi: hi, zp: yz}
-			dw3x3VNNI(&y.u8[(img*c+ch)*oh*ow], &pad[0], &a)
+			src := x.u8[job*h*w : (job+1)*h*w]
+			copyRows(&pad[g.pt*pw+g.pl], &src[0], w, h, pw)
+			a.w = [3]int32(k.dwRows[3*ch : 3*ch+3])
+			a.post.bias, a.post.scale = bias[ch], scales[ch]
+			dw3x3VNNI(&y.u8[job*oh*ow], &pad[0], &a)
 		}
 	})
 }
