@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"itscope/compute/parallel"
 )
@@ -243,6 +244,20 @@ type qconv struct {
 	// dwRows are a 3x3 depthwise convolution's weights as dw3x3VNNI takes
 	// them, 3 per channel: one kernel row's 3 int8 taps in bytes 0-2.
 	dwRows []int32
+	// constParams: the bias and the scales are initializers, so the
+	// requantization depends on the zero points alone and is kept in fixed
+	// from one run to the next.
+	constParams bool
+	fixed       atomic.Pointer[requantSet]
+}
+
+// requantSet is a convolution's requantization for input and output zero
+// points xz and yz: the bias less xz times each row's weight sum, and the
+// GEMM path's per-row-block parameters (nil for a depthwise convolution).
+type requantSet struct {
+	xz, yz int32
+	bias   []int32
+	posts  []requant8
 }
 
 func prepareQLinearConv(m *Model, n *node) (kernel, error) {
@@ -298,12 +313,14 @@ func prepareQLinearConv(m *Model, n *node) (kernel, error) {
 			k.dwRows[r] = int32(uint32(uint8(int8(e[0]))) | uint32(uint8(int8(e[1])))<<8 | uint32(uint8(int8(e[2])))<<16)
 		}
 	}
-	if b := m.constInput(n, 8); b != nil && (b.dt != Int32 || b.len() != k.m) {
+	b := m.constInput(n, 8)
+	if b != nil && (b.dt != Int32 || b.len() != k.m) {
 		return nil, fmt.Errorf("bias %q: want int32 (%d), found %v %v", n.Inputs[8], k.m, b.dt, b.shape)
 	}
 	if k.scales, err = constScales(m, n, k.m); err != nil {
 		return nil, err
 	}
+	k.constParams = k.scales != nil && (b != nil || len(n.Inputs) <= 8 || n.Inputs[8] == "")
 	return k, nil
 }
 
@@ -368,16 +385,27 @@ func (k *qconv) run(ins []*value) ([]*value, error) {
 			return nil, err
 		}
 	}
-	bias := make([]int32, k.m)
-	if len(ins) > 8 && ins[8] != nil {
-		if ins[8].dt != Int32 || len(ins[8].i32) != k.m {
-			return nil, fmt.Errorf("bias: want int32 (%d), found %v %v", k.m, ins[8].dt, ins[8].shape)
+	lo, hi := float32(0-yz), float32(255-yz)
+	rq := k.fixed.Load()
+	if !k.constParams || rq == nil || rq.xz != xz || rq.yz != yz {
+		bias := make([]int32, k.m)
+		if len(ins) > 8 && ins[8] != nil {
+			if ins[8].dt != Int32 || len(ins[8].i32) != k.m {
+				return nil, fmt.Errorf("bias: want int32 (%d), found %v %v", k.m, ins[8].dt, ins[8].shape)
+			}
+			copy(bias, ins[8].i32)
 		}
-		copy(bias, ins[8].i32)
-	}
-	// Inputs are raw uint8, so the zero point comes off as -xz * sum(w).
-	for i := range bias {
-		bias[i] -= xz * k.w.rowSum[i]
+		// Inputs are raw uint8, so the zero point comes off as -xz * sum(w).
+		for i := range bias {
+			bias[i] -= xz * k.w.rowSum[i]
+		}
+		rq = &requantSet{xz: xz, yz: yz, bias: bias}
+		if k.w.packed != nil {
+			rq.posts = k.w.posts(bias, scales, lo, hi, yz)
+		}
+		if k.constParams {
+			k.fixed.Store(rq)
+		}
 	}
 	nb, h, w := x.shape[0], x.shape[2], x.shape[3]
 	oh, ow, err := k.geom.out(h, w)
@@ -385,11 +413,10 @@ func (k *qconv) run(ins []*value) ([]*value, error) {
 		return nil, err
 	}
 	y := newOutputU8([]int{nb, k.m, oh, ow})
-	lo, hi := float32(0-yz), float32(255-yz)
 	if k.w.packed == nil {
-		kern.depthwise(k, x, y, xz, bias, scales, lo, hi, yz)
+		kern.depthwise(k, x, y, xz, rq.bias, scales, lo, hi, yz)
 	} else {
-		k.gemm(x, y, xz, bias, scales, lo, hi, yz)
+		k.gemm(x, y, xz, rq.posts)
 	}
 	return []*value{y}, nil
 }
@@ -464,7 +491,7 @@ func (kt *int8Kernels) depthwise(k *qconv, x, y *value, xz int32, bias []int32, 
 // gemm computes each group as out(M_g x P) = W_g(M_g x K) * cols(K x P) on
 // planes of P pixels: the input itself for a 1x1 convolution, else an
 // im2col copy padded with the input zero point.
-func (k *qconv) gemm(x, y *value, xz int32, bias []int32, scales []float32, lo, hi float32, yz int32) {
+func (k *qconv) gemm(x, y *value, xz int32, posts []requant8) {
 	g := k.geom
 	nb, c, h, w := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
 	oh, ow := y.shape[2], y.shape[3]
@@ -473,7 +500,6 @@ func (k *qconv) gemm(x, y *value, xz int32, bias []int32, scales []float32, lo, 
 	kpad := 2 * k.w.kp
 	mg := k.m / g.group
 	direct := g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.pb == 0 && g.pr == 0 && kk == kpad
-	posts := k.w.posts(bias, scales, lo, hi, yz)
 	if direct {
 		for gi := 0; gi < g.group; gi++ {
 			kern.multiply(k.w, gi, gemmIO{in: x.u8[gi*k.cg*h*w:], out: y.u8[gi*mg*p:], p: p, planes: k.cg, nb: nb, inStride: c * h * w, outStride: k.m * p}, posts)

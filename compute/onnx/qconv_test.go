@@ -51,6 +51,7 @@ type qconvCase struct {
 	signedW, perChannel          bool
 	weightRange                  int  // unsigned weights: zero point +- this (0: any byte)
 	scaleIn                      bool // y_scale a graph input, not an initializer
+	zpIn                         bool // the zero points graph inputs, run with three pairs
 }
 
 // TestQLinearConvShapes checks QLinearConv's packing, im2col, grouping,
@@ -83,6 +84,12 @@ func TestQLinearConvShapes(t *testing.T) {
 		// Scales given at run time (computed per run, not at load).
 		{n: 1, c: 8, h: 5, w: 5, m: 12, kh: 1, kw: 1, group: 1, stride: [2]int{1, 1}, dil: [2]int{1, 1}, signedW: true, perChannel: true, scaleIn: true},
 		{n: 1, c: 4, h: 9, w: 9, m: 4, kh: 3, kw: 3, group: 4, stride: [2]int{1, 1}, dil: [2]int{1, 1}, pads: [4]int{1, 1, 1, 1}, signedW: true, scaleIn: true},
+		// Zero points given at run time, changing from run to run, with the
+		// scales and the bias initializers (the requantization kept between
+		// runs): a GEMM, a 3x3 convolution through im2col and a depthwise one.
+		{n: 2, c: 12, h: 6, w: 7, m: 10, kh: 1, kw: 1, group: 1, stride: [2]int{1, 1}, dil: [2]int{1, 1}, signedW: true, perChannel: true, zpIn: true},
+		{n: 1, c: 3, h: 9, w: 9, m: 8, kh: 3, kw: 3, group: 1, stride: [2]int{2, 2}, dil: [2]int{1, 1}, pads: [4]int{1, 1, 1, 1}, weightRange: 60, zpIn: true},
+		{n: 1, c: 6, h: 8, w: 20, m: 6, kh: 3, kw: 3, group: 6, stride: [2]int{1, 1}, dil: [2]int{1, 1}, pads: [4]int{1, 1, 1, 1}, signedW: true, zpIn: true},
 	} {
 		forEachKernel(t, fmt.Sprint(i), func(t *testing.T) { checkQConv(t, c) })
 	}
@@ -92,7 +99,12 @@ func checkQConv(t *testing.T, c qconvCase) {
 	rng := rand.New(rand.NewPCG(uint64(c.c), uint64(c.m)))
 	cg := c.c / c.group
 	nw := c.m * cg * c.kh * c.kw
-	const xz, yz = 117, 30
+	zps := [][2]int32{{117, 30}}
+	if c.zpIn {
+		// The second pair must not reuse the first's requantization, nor
+		// the third the second's.
+		zps = [][2]int32{{117, 30}, {90, 61}, {117, 30}}
+	}
 	xs, ys := float32(0.02), float32(0.05)
 	wz := int32(0)
 	var w any
@@ -132,10 +144,13 @@ func checkQConv(t *testing.T, c qconvCase) {
 		wzp = []int8{0}
 	}
 	inits := []*onnxpb.TensorProto{
-		rawTensor("xs", nil, []float32{xs}), rawTensor("xz", nil, []uint8{xz}),
+		rawTensor("xs", nil, []float32{xs}),
 		rawTensor("w", []int64{int64(c.m), int64(cg), int64(c.kh), int64(c.kw)}, w),
 		rawTensor("ws", []int64{int64(len(wscale))}, wscale), rawTensor("wz", nil, wzp),
-		rawTensor("yz", nil, []uint8{yz}), rawTensor("b", []int64{int64(c.m)}, bias),
+		rawTensor("b", []int64{int64(c.m)}, bias),
+	}
+	if !c.zpIn {
+		inits = append(inits, rawTensor("xz", nil, []uint8{uint8(zps[0][0])}), rawTensor("yz", nil, []uint8{uint8(zps[0][1])}))
 	}
 	ints := func(v ...int) []int64 {
 		out := make([]int64, len(v))
@@ -157,6 +172,9 @@ func checkQConv(t *testing.T, c qconvCase) {
 			TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(dt))}}}}
 	}
 	inputs := []*onnxpb.ValueInfoProto{info("x", onnxpb.TensorProto_UINT8)}
+	if c.zpIn {
+		inputs = append(inputs, info("xz", onnxpb.TensorProto_UINT8), info("yz", onnxpb.TensorProto_UINT8))
+	}
 	if c.scaleIn {
 		inputs = append(inputs, info("ys", onnxpb.TensorProto_FLOAT))
 	} else {
@@ -179,6 +197,20 @@ func checkQConv(t *testing.T, c qconvCase) {
 	if c.scaleIn {
 		in["ys"] = tensor.New(tensor.WithShape(1), tensor.WithBacking([]float32{ys}))
 	}
+	for _, zp := range zps {
+		xz, yz := zp[0], zp[1]
+		if c.zpIn {
+			in["xz"] = tensor.New(tensor.WithShape(1), tensor.WithBacking([]uint8{uint8(xz)}))
+			in["yz"] = tensor.New(tensor.WithShape(1), tensor.WithBacking([]uint8{uint8(yz)}))
+		}
+		checkQConvRun(t, c, m, in, x, weff, wscale, bias, xs, ys, xz, yz)
+	}
+}
+
+// checkQConvRun runs m on in and compares every output with a direct loop.
+func checkQConvRun(t *testing.T, c qconvCase, m *Model, in map[string]*tensor.Dense, x []uint8, weff []int32, wscale []float32, bias []int32, xs, ys float32, xz, yz int32) {
+	t.Helper()
+	cg := c.c / c.group
 	out, err := m.Run(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
@@ -221,7 +253,7 @@ func checkQConv(t *testing.T, c qconvCase) {
 		}
 	}
 	if bad > 0 {
-		t.Errorf("%d of %d outputs differ from the direct loop", bad, len(got))
+		t.Errorf("zero points %d, %d: %d of %d outputs differ from the direct loop", xz, yz, bad, len(got))
 	}
 }
 
