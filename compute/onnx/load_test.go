@@ -93,7 +93,10 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
-func TestRunTinyAndErrors(t *testing.T) {
+// tinyAddRelu is s = x + bias, y = relu(s), with bias (1, -3), and an
+// input x of 3 rows of 2.
+func tinyAddRelu(t *testing.T) (*Model, *tensor.Dense) {
+	t.Helper()
 	m, err := LoadBytes(tinyModel(t, []*onnxpb.NodeProto{
 		protoNode("add_bias", "Add", []string{"x", "bias"}, []string{"s"}),
 		protoNode("relu", "Relu", []string{"s"}, []string{"y"}),
@@ -101,7 +104,11 @@ func TestRunTinyAndErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := tensor.New(tensor.WithShape(3, 2), tensor.WithBacking([]float32{0, 1, 2, 3, -4, 5}))
+	return m, tensor.New(tensor.WithShape(3, 2), tensor.WithBacking([]float32{0, 1, 2, 3, -4, 5}))
+}
+
+func TestRunTinyAndErrors(t *testing.T) {
+	m, x := tinyAddRelu(t)
 	out, err := m.Run(context.Background(), map[string]*tensor.Dense{"x": x}, "s", "y")
 	if err != nil {
 		t.Fatal(err)
@@ -139,14 +146,7 @@ func TestRunTinyAndErrors(t *testing.T) {
 // own plan, kept for the next run with the same outputs; a run for a
 // tensor the graph lacks fails every time and keeps nothing.
 func TestRunPlansPerOutputs(t *testing.T) {
-	m, err := LoadBytes(tinyModel(t, []*onnxpb.NodeProto{
-		protoNode("add_bias", "Add", []string{"x", "bias"}, []string{"s"}),
-		protoNode("relu", "Relu", []string{"s"}, []string{"y"}),
-	}, map[string][]float32{"bias": {1, -3}}), "tiny.onnx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := tensor.New(tensor.WithShape(3, 2), tensor.WithBacking([]float32{0, 1, 2, 3, -4, 5}))
+	m, x := tinyAddRelu(t)
 	want := map[string][]float32{"x": {0, 1, 2, 3, -4, 5}, "s": {1, -2, 3, 0, -3, 2}, "y": {1, 0, 3, 0, 0, 2}}
 	for _, outputs := range [][]string{{"y"}, {"s"}, {"s", "y"}, {"x"}, {"y"}, {"nope"}, {"s"}, {"nope"}} {
 		out, err := m.Run(context.Background(), map[string]*tensor.Dense{"x": x}, outputs...)
