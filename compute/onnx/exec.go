@@ -336,8 +336,8 @@ func (m *Model) execute(ctx context.Context, inputs map[string]*tensor.Dense, ou
 // runPlan is what a run works out from the requested outputs alone:
 // which nodes it needs, how many needed consumers each tensor has, and
 // which nodes only feed Shape. Runs without an observer keep it per set of
-// outputs (Model.plans): working it out took a tenth of a batch-1
-// MobileNetV2 run.
+// outputs (Model.plans): working it out on every run cost 3-5% of a
+// batch-1 MobileNetV2 run (BENCHMARKS.md).
 type runPlan struct {
 	need, shapeOnly []bool
 	wanted          map[string]bool
